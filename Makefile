@@ -1,0 +1,52 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+
+.PHONY: demo test lint typecheck pytest docs bench bench-quick clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed-base: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-base
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed-base
+
+## make demo: install and run the main job on the bundled demo portfolio
+demo: $(VENV)/.installed-base
+	$(BIN)/stars demo
+
+## make test: lint, strict type checks, docs build, and the test suite with coverage
+test: $(VENV)/.installed-dev lint typecheck docs pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy --strict src tests/typing
+
+docs: $(VENV)/.installed-dev
+	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+
+pytest: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest --cov=stars --cov-report=term -q
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m benchmarks
+
+bench-quick: $(VENV)/.installed-bench
+	$(BIN)/python -m benchmarks --quick
+
+clean:
+	rm -rf $(VENV) site .coverage .mypy_cache .ruff_cache

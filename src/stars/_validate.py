@@ -1,0 +1,101 @@
+"""Small validators shared by the value classes (private)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+from stars.errors import InvalidValue
+
+T = TypeVar("T")
+
+
+def number(
+    field: str,
+    value: object,
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    integer: bool = False,
+    error: type[InvalidValue] = InvalidValue,
+) -> float:
+    """Return ``value`` as a float after checking it is a finite number within [lo, hi]."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise error(field, value, _expected(lo, hi, integer))
+    if integer and isinstance(value, float) and not value.is_integer():
+        raise error(field, value, _expected(lo, hi, integer))
+    if not math.isfinite(value):
+        raise error(field, value, _expected(lo, hi, integer))
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise error(field, value, _expected(lo, hi, integer))
+    return float(value)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _expected(lo: float | None, hi: float | None, integer: bool) -> str:
+    kind = "a whole number" if integer else "a number"
+    if lo is not None and hi is not None:
+        return f"{kind} from {_fmt(lo)} to {_fmt(hi)}"
+    if lo is not None:
+        return f"{kind} at or above {_fmt(lo)}"
+    if hi is not None:
+        return f"{kind} at or below {_fmt(hi)}"
+    return f"a finite {kind[2:]}"
+
+
+def optional_number(
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    integer: bool = False,
+    error: type[InvalidValue] = InvalidValue,
+) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator for ``None`` or a finite number within [lo, hi]."""
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is not None:
+            number(attribute.name, value, lo, hi, integer=integer, error=error)
+
+    return check
+
+
+def aware(field: str, value: object, error: type[InvalidValue] = InvalidValue) -> datetime:
+    """Check that ``value`` is a timezone-aware datetime."""
+    if not isinstance(value, datetime):
+        raise error(field, value, "a timezone-aware datetime")
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise error(field, value, "a timezone-aware datetime", "add tzinfo, e.g. timezone.utc")
+    return value
+
+
+def flag(field: str, value: object, error: type[InvalidValue] = InvalidValue) -> bool:
+    """Check that ``value`` is a real bool (not 0/1, not a string)."""
+    if not isinstance(value, bool):
+        raise error(field, value, "True or False")
+    return value
+
+
+def text(field: str, value: object, *, empty: bool = False) -> str:
+    """Check that ``value`` is a string (non-empty unless ``empty``)."""
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        raise InvalidValue(field, value, "a non-empty string" if not empty else "a string")
+    return value
+
+
+def number_mapping(
+    field: str, value: object, error: type[InvalidValue] = InvalidValue
+) -> dict[str, float]:
+    """Check a mapping of names to finite numbers and return a plain dict copy."""
+    if not isinstance(value, Mapping):
+        raise error(field, value, "a mapping of names to numbers")
+    out: dict[str, float] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            raise error(f"{field} key", key, "a non-empty string")
+        out[key] = number(f"{field}[{key!r}]", item, error=error)
+    return out

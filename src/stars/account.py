@@ -1,0 +1,424 @@
+"""Accounts, the signals observed on them, and their append-only transition history.
+
+An :class:`Account` is the one mutable object in `stars`: its stage, snapshots and
+history change, but only through a :class:`~stars.Lifecycle` (or, for depth, through
+:mod:`stars.depth`). Everything it holds is frozen.
+
+Example:
+    >>> from datetime import datetime, timezone
+    >>> from stars import Account, Snapshot
+    >>> acme = Account("acme", name="Acme Corp", owner="dana")
+    >>> acme.stage, acme.version, acme.history
+    ('prospect', 0, ())
+    >>> snap = Snapshot(at=datetime(2025, 3, 1, tzinfo=timezone.utc), health=82, nps=40)
+    >>> snap.health, snap.nps
+    (82.0, 40.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from stars import _validate as v
+from stars.bands import Band
+from stars.errors import InvalidSignal, InvalidValue, OutOfOrder
+from stars.stages import Cycle
+
+__all__ = ["Account", "DepthPoint", "Snapshot", "TransitionRecord"]
+
+
+def _to_band(value: object) -> Band | None:
+    if value is None or isinstance(value, Band):
+        return value
+    if isinstance(value, str):
+        try:
+            return Band(value)
+        except ValueError:
+            pass
+    raise InvalidSignal("band", value, "'red', 'yellow', 'green' or None")
+
+
+def _check_at(instance: Any, attribute: Any, value: Any) -> None:
+    v.aware(attribute.name, value, InvalidSignal)
+
+
+def _check_flag(instance: Any, attribute: Any, value: Any) -> None:
+    v.flag(attribute.name, value, InvalidSignal)
+
+
+def _to_metrics(value: object) -> dict[str, float]:
+    return v.number_mapping("metrics", value, InvalidSignal)
+
+
+def _opt(lo: float | None = None, hi: float | None = None, integer: bool = False) -> Any:
+    return attrs.field(
+        default=None,
+        validator=v.optional_number(lo, hi, integer=integer, error=InvalidSignal),
+        converter=attrs.converters.optional(_as_float_or_keep),
+    )
+
+
+def _as_float_or_keep(value: Any) -> Any:
+    # Convert plain ints to float (so 82 == 82.0 round-trips identically) but leave
+    # anything else to the validator, which names the field in its error.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _as_int_or_keep(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@attrs.frozen(slots=True)
+class Snapshot:
+    """What was known about an account at one moment.
+
+    Every numeric signal is optional (``None`` means not measured). Out-of-range, NaN
+    or infinite values are refused with :class:`~stars.errors.InvalidSignal`.
+
+    Attributes:
+        at: When the signals were read (timezone-aware).
+        health: Health score from 0 to 100.
+        band: Health band; when omitted, the lifecycle derives it from ``health`` with its policy.
+        adoption: Share of the purchased capability in active use, 0 to 1.
+        nps: Net promoter score, -100 to 100.
+        csat: Customer satisfaction, 0 to 100.
+        open_tickets: Support tickets currently open.
+        days_since_contact: Days since the last real conversation with the customer.
+        sentiment: The account team's qualitative read, -1 (bad) to 1 (good).
+        contract_signed: A contract start is recorded.
+        success_metrics_agreed: The customer and the team agreed how success is measured.
+        expansion_open: An expansion opportunity is open.
+        champion_engaged: A champion on the customer side is active.
+        reonboarding_agreed: The customer agreed to start onboarding again.
+        new_business_unit: A new product line or business unit is starting onboarding.
+        critical_risk: A critical risk finding is open.
+        metrics: Any other named numeric signals.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars import Snapshot
+        >>> s = Snapshot(at=datetime(2025, 1, 6, tzinfo=timezone.utc), adoption=0.4, open_tickets=3)
+        >>> s.adoption, s.open_tickets, s.band
+        (0.4, 3, None)
+        >>> Snapshot(at=datetime(2025, 1, 6), health=50)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        stars.errors.InvalidSignal: at: got datetime.datetime(2025, 1, 6, 0, 0), expected ...
+    """
+
+    at: datetime = attrs.field(validator=_check_at)
+    health: float | None = _opt(0, 100)
+    band: Band | None = attrs.field(default=None, converter=_to_band)
+    adoption: float | None = _opt(0, 1)
+    nps: float | None = _opt(-100, 100)
+    csat: float | None = _opt(0, 100)
+    open_tickets: int | None = attrs.field(
+        default=None,
+        converter=attrs.converters.optional(_as_int_or_keep),
+        validator=v.optional_number(0, None, integer=True, error=InvalidSignal),
+    )
+    days_since_contact: float | None = _opt(0)
+    sentiment: float | None = _opt(-1, 1)
+    contract_signed: bool = attrs.field(default=False, validator=_check_flag)
+    success_metrics_agreed: bool = attrs.field(default=False, validator=_check_flag)
+    expansion_open: bool = attrs.field(default=False, validator=_check_flag)
+    champion_engaged: bool = attrs.field(default=False, validator=_check_flag)
+    reonboarding_agreed: bool = attrs.field(default=False, validator=_check_flag)
+    new_business_unit: bool = attrs.field(default=False, validator=_check_flag)
+    critical_risk: bool = attrs.field(default=False, validator=_check_flag)
+    metrics: Mapping[str, float] = attrs.field(factory=dict, converter=_to_metrics, hash=False)
+
+
+@attrs.frozen(slots=True)
+class TransitionRecord:
+    """One applied transition. Records are immutable and appended in time order.
+
+    Attributes:
+        trigger: The trigger that fired.
+        source: The stage the account left.
+        dest: The stage the account entered.
+        cycle: The cycle the transition belongs to.
+        at: When it happened (timezone-aware).
+        actor: Who made it happen, if known.
+        reason: Why, if given (always given when forced).
+        forced: Whether a guard was overridden.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars import Cycle, TransitionRecord
+        >>> r = TransitionRecord("sign", "prospect", "seed", Cycle.GROWTH,
+        ...                      datetime(2025, 1, 1, tzinfo=timezone.utc))
+        >>> r.source, r.dest, r.forced
+        ('prospect', 'seed', False)
+    """
+
+    trigger: str
+    source: str
+    dest: str
+    cycle: Cycle = attrs.field(converter=Cycle)
+    at: datetime = attrs.field(validator=lambda _i, a, val: v.aware(a.name, val))
+    actor: str | None = None
+    reason: str | None = None
+    forced: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("trigger", "source", "dest"):
+            v.text(name, getattr(self, name))
+        for name in ("actor", "reason"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise InvalidValue(name, value, "a string or None")
+        v.flag("forced", self.forced)
+        if self.forced and not self.reason:
+            raise InvalidValue("reason", self.reason, "a reason whenever forced=True")
+
+
+@attrs.frozen(slots=True)
+class DepthPoint:
+    """A relationship depth observed at a time (see :mod:`stars.depth`).
+
+    Attributes:
+        at: When the depth was assessed (timezone-aware).
+        depth: The depth's name, e.g. ``"basic"``.
+        side: Whose view it is: ``"agreed"``, ``"vendor"`` or ``"customer"``.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars import DepthPoint
+        >>> DepthPoint(datetime(2025, 1, 1, tzinfo=timezone.utc), "basic").side
+        'agreed'
+    """
+
+    at: datetime = attrs.field(validator=lambda _i, a, val: v.aware(a.name, val))
+    depth: str = attrs.field(validator=lambda _i, a, val: v.text(a.name, val))
+    side: str = attrs.field(default="agreed")
+
+    @side.validator
+    def _check_side(self, attribute: Any, value: Any) -> None:
+        if value not in ("agreed", "vendor", "customer"):
+            raise InvalidValue("side", value, "'agreed', 'vendor' or 'customer'")
+
+
+def _tags(value: Iterable[str]) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidValue("tags", value, "an iterable of strings")
+    out = frozenset(value)
+    for tag in out:
+        v.text("tags", tag)
+    return out
+
+
+def _check_id(instance: Any, attribute: Any, value: Any) -> None:
+    v.text("id", value)
+
+
+def _check_optional_text(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidValue(attribute.name, value, "a string or None")
+
+
+def _check_since(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        v.aware(attribute.name, value)
+
+
+@attrs.define(slots=True, eq=True, repr=False)
+class Account:
+    """One customer relationship: its stage, its signals and its history.
+
+    Create accounts freely; change their stage only through a
+    :class:`~stars.Lifecycle` (``fire``, ``observe``, ``replay``), which keeps stage,
+    history and version consistent.
+
+    Args:
+        id: A unique, non-empty identifier.
+        name: A display name.
+        owner: Who owns the account on the vendor side.
+        tags: Free labels (segment, region, ...).
+        since: When the relationship started, for accounts imported mid-life.
+        stage: The current stage (default ``"prospect"``). Must agree with ``history``.
+        snapshots: Observed signals, in time order.
+        history: Applied transitions, in time order, each starting where the previous ended.
+        depths: Relationship depth observations, in time order.
+        version: Increases by one with every change.
+
+    Example:
+        >>> from stars import Account
+        >>> a = Account("acme", tags={"emea", "enterprise"})
+        >>> sorted(a.tags)
+        ['emea', 'enterprise']
+        >>> a.latest is None
+        True
+        >>> Account("")
+        Traceback (most recent call last):
+        ...
+        stars.errors.InvalidValue: id: got '', expected a non-empty string
+    """
+
+    id: str = attrs.field(validator=_check_id)
+    name: str = attrs.field(default="", validator=_check_optional_text)
+    owner: str | None = attrs.field(default=None, validator=_check_optional_text)
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=_tags)
+    since: datetime | None = attrs.field(default=None, validator=_check_since)
+    _stage: str = attrs.field(default="prospect", alias="stage")
+    _snapshots: tuple[Snapshot, ...] = attrs.field(default=(), converter=tuple, alias="snapshots")
+    _history: tuple[TransitionRecord, ...] = attrs.field(
+        default=(), converter=tuple, alias="history"
+    )
+    _depths: tuple[DepthPoint, ...] = attrs.field(default=(), converter=tuple, alias="depths")
+    _version: int = attrs.field(default=0, alias="version")
+
+    def __attrs_post_init__(self) -> None:
+        v.text("stage", self._stage)
+        if isinstance(self._version, bool) or not isinstance(self._version, int):
+            raise InvalidValue("version", self._version, "a whole number at or above 0")
+        if self._version < 0:
+            raise InvalidValue("version", self._version, "a whole number at or above 0")
+        _check_ordered("snapshot", self._snapshots, Snapshot)
+        _check_ordered("depth", self._depths, DepthPoint)
+        _check_chain(self._history, self._stage)
+
+    @property
+    def stage(self) -> str:
+        """The current stage's name (compares equal to a :class:`~stars.Stage`).
+
+        Example:
+            >>> from stars import Account, Stage
+            >>> Account("a").stage == Stage.PROSPECT
+            True
+        """
+        return self._stage
+
+    @property
+    def snapshots(self) -> tuple[Snapshot, ...]:
+        """Observed signals, oldest first.
+
+        Example:
+            >>> from stars import Account
+            >>> Account("a").snapshots
+            ()
+        """
+        return self._snapshots
+
+    @property
+    def history(self) -> tuple[TransitionRecord, ...]:
+        """Applied transitions, oldest first.
+
+        Example:
+            >>> from stars import Account
+            >>> Account("a").history
+            ()
+        """
+        return self._history
+
+    @property
+    def depths(self) -> tuple[DepthPoint, ...]:
+        """Relationship depth observations, oldest first.
+
+        Example:
+            >>> from stars import Account
+            >>> Account("a").depths
+            ()
+        """
+        return self._depths
+
+    @property
+    def version(self) -> int:
+        """A counter that increases by one with every change (for optimistic concurrency).
+
+        Example:
+            >>> from stars import Account
+            >>> Account("a").version
+            0
+        """
+        return self._version
+
+    @property
+    def latest(self) -> Snapshot | None:
+        """The most recent snapshot, or ``None``.
+
+        Example:
+            >>> from stars import Account
+            >>> print(Account("a").latest)
+            None
+        """
+        return self._snapshots[-1] if self._snapshots else None
+
+    @property
+    def stage_since(self) -> datetime | None:
+        """When the account entered its current stage, if known.
+
+        It is the time of the last transition, or ``since`` when there is no history.
+
+        Example:
+            >>> from stars import Account
+            >>> print(Account("a").stage_since)
+            None
+        """
+        return self._history[-1].at if self._history else self.since
+
+    def __repr__(self) -> str:
+        return (
+            f"Account(id={self.id!r}, stage={self._stage!r}, snapshots={len(self._snapshots)},"
+            f" history={len(self._history)}, version={self._version})"
+        )
+
+    def _repr_html_(self) -> str:
+        from stars._html import account_html
+
+        return account_html(self)
+
+    # -- internal mutation, used by the lifecycle and depth modules only -------------
+    def _append_snapshot(self, snapshot: Snapshot) -> None:
+        latest = self.latest
+        if latest is not None and snapshot.at < latest.at:
+            raise OutOfOrder("snapshot", snapshot.at.isoformat(), latest.at.isoformat())
+        self._snapshots = (*self._snapshots, snapshot)
+        self._version += 1
+
+    def _append_record(self, record: TransitionRecord) -> None:
+        self._history = (*self._history, record)
+        self._stage = record.dest
+        self._version += 1
+
+    def _append_depth(self, point: DepthPoint) -> None:
+        if self._depths and point.at < self._depths[-1].at:
+            raise OutOfOrder("depth", point.at.isoformat(), self._depths[-1].at.isoformat())
+        self._depths = (*self._depths, point)
+        self._version += 1
+
+
+def _check_ordered(what: str, items: tuple[Any, ...], kind: type[Any]) -> None:
+    previous: datetime | None = None
+    item: Any
+    for i, item in enumerate(items):
+        if not isinstance(item, kind):
+            raise InvalidValue(f"{what}s[{i}]", item, f"a {kind.__name__}")
+        if previous is not None and item.at < previous:
+            raise OutOfOrder(what, item.at.isoformat(), previous.isoformat())
+        previous = item.at
+
+
+def _check_chain(history: tuple[TransitionRecord, ...], stage: str) -> None:
+    previous: TransitionRecord | None = None
+    for i, record in enumerate(history):
+        if not isinstance(record, TransitionRecord):
+            raise InvalidValue(f"history[{i}]", record, "a TransitionRecord")
+        if previous is not None:
+            if record.source != previous.dest:
+                raise InvalidValue(
+                    f"history[{i}].source", record.source, f"{previous.dest!r} (previous dest)"
+                )
+            if record.at < previous.at:
+                raise OutOfOrder("transition", record.at.isoformat(), previous.at.isoformat())
+        previous = record
+    if previous is not None and previous.dest != stage:
+        raise InvalidValue("stage", stage, f"{previous.dest!r}, the last record's dest")

@@ -1,0 +1,300 @@
+"""The exceptions that `stars` raises.
+
+Every error derives from one root, :class:`StarsError`, and also from the builtin
+exception it behaves like (``ValueError``, ``LookupError``, ``RuntimeError``), so
+callers can catch either. Messages name the offending field or value and say
+what was expected.
+
+Example:
+    >>> from stars.errors import InvalidValue, StarsError
+    >>> err = InvalidValue("nps", 140, "a number from -100 to 100")
+    >>> isinstance(err, StarsError), isinstance(err, ValueError)
+    (True, True)
+    >>> str(err)
+    'nps: got 140, expected a number from -100 to 100'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "ConcurrentModification",
+    "HookFailed",
+    "InvalidDefinition",
+    "InvalidSignal",
+    "InvalidValue",
+    "MissingDependency",
+    "OutOfOrder",
+    "SchemaError",
+    "StarsError",
+    "TransitionNotAllowed",
+    "TransitionRefused",
+    "TransitionVetoed",
+    "UnknownName",
+]
+
+
+def _show(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class StarsError(Exception):
+    """The root of every exception raised by `stars`.
+
+    Example:
+        >>> from stars.errors import StarsError, UnknownName
+        >>> issubclass(UnknownName, StarsError)
+        True
+    """
+
+
+class InvalidValue(StarsError, ValueError):
+    """A value is of the wrong type or outside its allowed range.
+
+    Attributes:
+        field: The name of the offending field.
+        value: The value that was refused.
+        expected: What would have been accepted.
+
+    Example:
+        >>> err = InvalidValue("adoption", 1.5, "a number from 0 to 1")
+        >>> (err.field, err.value)
+        ('adoption', 1.5)
+    """
+
+    def __init__(self, field: str, value: object, expected: str, hint: str | None = None) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        self.hint = hint
+        message = f"{field}: got {_show(value)}, expected {expected}"
+        if hint:
+            message += f" ({hint})"
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.field, self.value, self.expected, self.hint))
+
+
+class InvalidSignal(InvalidValue):
+    """A snapshot signal is missing, out of range, NaN or infinite.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars import Snapshot
+        >>> Snapshot(at=datetime(2025, 1, 1, tzinfo=timezone.utc), health=101)
+        Traceback (most recent call last):
+        ...
+        stars.errors.InvalidSignal: health: got 101, expected a number from 0 to 100
+    """
+
+
+class UnknownName(StarsError, LookupError):
+    """A name (stage, trigger, measure, indicator, ...) that is not defined.
+
+    Example:
+        >>> err = UnknownName("stage", "gold", ["seed", "ascend"])
+        >>> str(err)
+        "unknown stage 'gold'; known: 'ascend', 'seed'"
+    """
+
+    def __init__(self, kind: str, name: object, known: Sequence[object] = ()) -> None:
+        self.kind = kind
+        self.name = name
+        self.known = tuple(known)
+        message = f"unknown {kind} {_show(name)}"
+        if self.known:
+            shown = ", ".join(repr(k) for k in sorted(self.known, key=str)[:20])
+            message += f"; known: {shown}"
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.kind, self.name, self.known))
+
+
+class InvalidDefinition(StarsError, ValueError):
+    """A lifecycle, scorecard or other definition is inconsistent.
+
+    Raised when the definition is built, never later when it is used.
+
+    Example:
+        >>> str(InvalidDefinition("stage 'x' is unreachable from 'prospect'"))
+        "stage 'x' is unreachable from 'prospect'"
+    """
+
+
+class OutOfOrder(StarsError, ValueError):
+    """A timestamp is earlier than one already recorded.
+
+    Example:
+        >>> str(OutOfOrder("snapshot", "2025-01-01", "2025-02-01"))
+        'snapshot at 2025-01-01 is earlier than the latest recorded (2025-02-01)'
+    """
+
+    def __init__(self, what: str, at: object, latest: object) -> None:
+        self.what = what
+        self.at = at
+        self.latest = latest
+        super().__init__(f"{what} at {at} is earlier than the latest recorded ({latest})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.what, self.at, self.latest))
+
+
+class TransitionNotAllowed(StarsError, LookupError):
+    """The trigger does not exist from the account's current stage.
+
+    The graph itself forbids it; ``force=True`` does not help.
+
+    Example:
+        >>> err = TransitionNotAllowed("acme", "prospect", "sustain", ["sign"])
+        >>> str(err)
+        "account 'acme' in stage 'prospect' cannot 'sustain'; allowed here: 'sign'"
+    """
+
+    def __init__(
+        self, account_id: str, stage: str, trigger: str, allowed: Sequence[str] = ()
+    ) -> None:
+        self.account_id = account_id
+        self.stage = stage
+        self.trigger = trigger
+        self.allowed = tuple(allowed)
+        shown = ", ".join(repr(a) for a in self.allowed) or "nothing"
+        super().__init__(
+            f"account {account_id!r} in stage {stage!r} cannot {trigger!r}; allowed here: {shown}"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.account_id, self.stage, self.trigger, self.allowed))
+
+
+class TransitionRefused(StarsError, RuntimeError):
+    """A guard refused the transition; the reasons say why.
+
+    Pass ``force=True`` with a reason to override a guard.
+
+    Example:
+        >>> err = TransitionRefused("acme", "seed", "accelerate", ["health is yellow, not green"])
+        >>> err.reasons
+        ('health is yellow, not green',)
+    """
+
+    def __init__(self, account_id: str, stage: str, trigger: str, reasons: Sequence[str]) -> None:
+        self.account_id = account_id
+        self.stage = stage
+        self.trigger = trigger
+        self.reasons = tuple(reasons)
+        super().__init__(
+            f"account {account_id!r} in stage {stage!r}: {trigger!r} refused: "
+            + "; ".join(self.reasons)
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.account_id, self.stage, self.trigger, self.reasons))
+
+
+class TransitionVetoed(StarsError, RuntimeError):
+    """A before-hook raised, so the transition did not happen.
+
+    The hook's own exception is the ``__cause__``.
+
+    Example:
+        >>> str(TransitionVetoed("acme", "sign", "ValueError('no budget')"))
+        "'sign' on account 'acme' vetoed by a hook: ValueError('no budget')"
+    """
+
+    def __init__(self, account_id: str, trigger: str, detail: str) -> None:
+        self.account_id = account_id
+        self.trigger = trigger
+        self.detail = detail
+        super().__init__(f"{trigger!r} on account {account_id!r} vetoed by a hook: {detail}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.account_id, self.trigger, self.detail))
+
+
+class HookFailed(StarsError, RuntimeError):
+    """A hook that runs after the stage changed raised.
+
+    The transition stands (it is recorded in the history); ``record`` is that record.
+
+    Example:
+        >>> str(HookFailed("acme", "sign", "KeyError('x')", record=None))
+        "'sign' on account 'acme' was applied, but a later hook failed: KeyError('x')"
+    """
+
+    def __init__(self, account_id: str, trigger: str, detail: str, record: object) -> None:
+        self.account_id = account_id
+        self.trigger = trigger
+        self.detail = detail
+        self.record = record
+        super().__init__(
+            f"{trigger!r} on account {account_id!r} was applied, but a later hook failed: {detail}"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.account_id, self.trigger, self.detail, self.record))
+
+
+class ConcurrentModification(StarsError, RuntimeError):
+    """The account changed since the version the caller read.
+
+    Example:
+        >>> str(ConcurrentModification("acme", expected=3, actual=4))
+        'account acme: expected version 3, but it is at version 4'
+    """
+
+    def __init__(self, account_id: str, expected: int, actual: int) -> None:
+        self.account_id = account_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"account {account_id}: expected version {expected}, but it is at version {actual}"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.account_id, self.expected, self.actual))
+
+
+class SchemaError(StarsError, ValueError):
+    """A serialized document does not match the schema it claims.
+
+    Example:
+        >>> str(SchemaError("$.schema", "stars/9", "'stars/1'"))
+        "$.schema: got 'stars/9', expected 'stars/1'"
+    """
+
+    def __init__(self, path: str, value: object, expected: str) -> None:
+        self.path = path
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{path}: got {_show(value)}, expected {expected}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.value, self.expected))
+
+
+class MissingDependency(StarsError, ImportError):
+    """An optional dependency is needed for this feature.
+
+    Example:
+        >>> str(MissingDependency("matplotlib", "plot"))
+        "this feature needs 'matplotlib': pip install 'stars[plot]'"
+    """
+
+    def __init__(self, package: str, extra: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(f"this feature needs {package!r}: pip install 'stars[{extra}]'")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.package, self.extra))
