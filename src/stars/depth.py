@@ -1,0 +1,1681 @@
+"""Relationship depth: how close vendor and customer really are, seen from both sides.
+
+A relationship moves through four depths: EXPLORATORY (no formal relationship yet),
+BASIC (transactional), COLLABORATIVE (more people, more value, costly and short-lived)
+and INTERCONNECTED (a real partnership with joint planning). A fifth depth,
+INTEGRATED, exists in the literature but is rare and usually a poor bet for the
+vendor, so :func:`assess` only returns it when asked to.
+
+Depth is assessed from typed evidence (:class:`DepthEvidence`) against named
+requirements (:func:`requirements`). Each side (vendor and customer) is assessed on
+its own evidence; the depth both can stand behind is the lower of the two
+(:class:`TwoSidedDepth`).
+
+Example:
+    >>> from stars.depth import Depth, DepthEvidence, assess
+    >>> a = assess(DepthEvidence(formal_relationship=True, price_dominates=True))
+    >>> a.depth
+    <Depth.BASIC: 'basic'>
+    >>> "value_over_price" in a.missing
+    True
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import math
+import types
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, TypeAlias
+
+import attrs
+
+from stars import _validate as v
+from stars._html import table
+from stars.account import Account, DepthPoint
+from stars.errors import InvalidValue, UnknownName
+
+__all__ = [
+    "GUIDANCE",
+    "BreakdownCause",
+    "CompanyMaturity",
+    "ContactPattern",
+    "Depth",
+    "DepthAssessment",
+    "DepthEvidence",
+    "DepthGuidance",
+    "DepthMovement",
+    "DepthPolicy",
+    "Disagreement",
+    "DwellAction",
+    "DwellAdvice",
+    "KeyAccountCheck",
+    "MovementDirection",
+    "Requirement",
+    "TwoSidedDepth",
+    "ValueConcentration",
+    "assess",
+    "depth_movements",
+    "depth_since",
+    "dwell_advice",
+    "guidance",
+    "key_account_check",
+    "record_depth",
+    "requirements",
+    "value_concentration",
+]
+
+Criterion: TypeAlias = bool | int | str
+"""The value of one evidence criterion: a flag, a count, or a contact pattern's name."""
+
+
+# --------------------------------------------------------------------------- enums
+class Depth(enum.StrEnum):
+    """How deep a relationship is. Depths are ordered from EXPLORATORY to INTEGRATED.
+
+    INTEGRATED is opt-in: :func:`assess` returns it only with ``allow_integrated=True``.
+
+    Example:
+        >>> from stars.depth import Depth
+        >>> Depth.BASIC < Depth.COLLABORATIVE < Depth.INTERCONNECTED
+        True
+        >>> min(Depth.INTERCONNECTED, Depth.BASIC)
+        <Depth.BASIC: 'basic'>
+        >>> Depth("collaborative").rank
+        2
+    """
+
+    EXPLORATORY = "exploratory"
+    BASIC = "basic"
+    COLLABORATIVE = "collaborative"
+    INTERCONNECTED = "interconnected"
+    INTEGRATED = "integrated"
+
+    @property
+    def rank(self) -> int:
+        """Position in the order: 0 for EXPLORATORY up to 4 for INTEGRATED.
+
+        Example:
+            >>> from stars.depth import Depth
+            >>> Depth.INTERCONNECTED.rank
+            3
+        """
+        return _DEPTH_RANK[self]
+
+    @property
+    def guidance(self) -> DepthGuidance:
+        """The objective and main risks at this depth (see :func:`guidance`).
+
+        Example:
+            >>> from stars.depth import Depth
+            >>> Depth.INTEGRATED.guidance.rare
+            True
+        """
+        return GUIDANCE[self]
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, Depth):
+            return self.rank < other.rank
+        return NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        if isinstance(other, Depth):
+            return self.rank <= other.rank
+        return NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        if isinstance(other, Depth):
+            return self.rank > other.rank
+        return NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        if isinstance(other, Depth):
+            return self.rank >= other.rank
+        return NotImplemented
+
+
+_ORDER: tuple[Depth, ...] = tuple(Depth)
+_DEPTH_RANK: dict[Depth, int] = {d: i for i, d in enumerate(_ORDER)}
+
+
+class ContactPattern(enum.StrEnum):
+    """How the people on both sides are in touch, from none to fully coordinated.
+
+    ``AD_HOC``: several people talk directly, but not on a schedule and without a plan.
+    ``REGULAR``: contact happens on a steady rhythm, mostly through the account leads.
+    ``COORDINATED``: many functions talk directly and often, steered by one
+    relationship manager on each side.
+
+    Example:
+        >>> from stars.depth import ContactPattern
+        >>> ContactPattern.AD_HOC < ContactPattern.COORDINATED
+        True
+    """
+
+    NONE = "none"
+    AD_HOC = "ad_hoc"
+    REGULAR = "regular"
+    COORDINATED = "coordinated"
+
+    @property
+    def rank(self) -> int:
+        """Position in the order: 0 for NONE up to 3 for COORDINATED.
+
+        Example:
+            >>> from stars.depth import ContactPattern
+            >>> ContactPattern.REGULAR.rank
+            2
+        """
+        return _CONTACT_RANK[self]
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, ContactPattern):
+            return self.rank < other.rank
+        return NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        if isinstance(other, ContactPattern):
+            return self.rank <= other.rank
+        return NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        if isinstance(other, ContactPattern):
+            return self.rank > other.rank
+        return NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        if isinstance(other, ContactPattern):
+            return self.rank >= other.rank
+        return NotImplemented
+
+
+_CONTACT_RANK: dict[ContactPattern, int] = {c: i for i, c in enumerate(ContactPattern)}
+
+
+class BreakdownCause(enum.StrEnum):
+    """Why relationships usually break down (more often than product or price).
+
+    The recovery module reuses these as root causes.
+
+    Example:
+        >>> from stars.depth import BreakdownCause
+        >>> BreakdownCause("strategy_change") is BreakdownCause.STRATEGY_CHANGE
+        True
+        >>> BreakdownCause.UNDER_MANAGEMENT.description
+        'The partnership wears away slowly because nobody looks after it closely enough.'
+    """
+
+    KEY_PERSONNEL_CHANGE = "key_personnel_change"
+    MISMANAGED_EXPECTATIONS = "mismanaged_expectations"
+    STRATEGY_CHANGE = "strategy_change"
+    MARKET_CONDITIONS = "market_conditions"
+    UNDER_MANAGEMENT = "under_management"
+
+    @property
+    def description(self) -> str:
+        """A one-line explanation of the cause.
+
+        Example:
+            >>> from stars.depth import BreakdownCause
+            >>> BreakdownCause.KEY_PERSONNEL_CHANGE.description
+            'A champion, sponsor or account lead on either side leaves or changes role.'
+        """
+        return _CAUSES[self]
+
+
+_CAUSES: dict[BreakdownCause, str] = {
+    BreakdownCause.KEY_PERSONNEL_CHANGE: (
+        "A champion, sponsor or account lead on either side leaves or changes role."
+    ),
+    BreakdownCause.MISMANAGED_EXPECTATIONS: (
+        "What one side expected drifted away from what the other delivered or promised."
+    ),
+    BreakdownCause.STRATEGY_CHANGE: (
+        "One of the companies changes its business direction and the fit weakens."
+    ),
+    BreakdownCause.MARKET_CONDITIONS: (
+        "A downturn or shift in the market squeezes budgets or priorities."
+    ),
+    BreakdownCause.UNDER_MANAGEMENT: (
+        "The partnership wears away slowly because nobody looks after it closely enough."
+    ),
+}
+
+
+class DwellAction(enum.StrEnum):
+    """What to do with an account that sits at COLLABORATIVE.
+
+    Example:
+        >>> from stars.depth import DwellAction
+        >>> [a.value for a in DwellAction]
+        ['advance', 'step_back', 'stay']
+    """
+
+    ADVANCE = "advance"
+    STEP_BACK = "step_back"
+    STAY = "stay"
+
+
+class MovementDirection(enum.StrEnum):
+    """Whether a depth change went deeper (forward) or shallower (backward).
+
+    Example:
+        >>> from stars.depth import MovementDirection
+        >>> MovementDirection.FORWARD.value
+        'forward'
+    """
+
+    FORWARD = "forward"
+    BACKWARD = "backward"
+
+
+class CompanyMaturity(enum.StrEnum):
+    """How established the vendor is; it bounds how many key accounts it can serve.
+
+    Example:
+        >>> from stars.depth import CompanyMaturity
+        >>> CompanyMaturity("young")
+        <CompanyMaturity.YOUNG: 'young'>
+    """
+
+    YOUNG = "young"
+    MATURE = "mature"
+
+
+# --------------------------------------------------------------------------- validators
+def _whole(value: Any) -> Any:
+    # Accept 3.0 for 3 (surveys and CSV exports often give floats); leave the rest
+    # to the validator, which names the field.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _count(lo: int = 0) -> Callable[[Any, Any, Any], None]:
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        v.number(attribute.name, value, lo, integer=True)
+
+    return check
+
+
+def _check_flag(instance: Any, attribute: Any, value: Any) -> None:
+    v.flag(attribute.name, value)
+
+
+def _to_contact(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return ContactPattern(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _check_contact(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, ContactPattern):
+        raise InvalidValue(attribute.name, value, _one_of(ContactPattern))
+
+
+def _one_of(kind: Iterable[enum.Enum]) -> str:
+    return "one of " + ", ".join(repr(m.value) for m in kind)
+
+
+def _to_depth(field: str, value: object) -> Depth:
+    if isinstance(value, Depth):
+        return value
+    if isinstance(value, str):
+        try:
+            return Depth(value)
+        except ValueError:
+            pass
+    raise InvalidValue(field, value, _one_of(Depth))
+
+
+# --------------------------------------------------------------------------- policy
+@attrs.frozen(slots=True)
+class DepthPolicy:
+    """The thresholds used to assess depth and to judge time spent at COLLABORATIVE.
+
+    Attributes:
+        dwell_limit_days: How long an account may stay COLLABORATIVE before it should
+            either advance or step back (default 365, about twelve months).
+        collaborative_stakeholders: People engaged on each side for COLLABORATIVE.
+        collaborative_functions: Functions (departments) engaged on each side for COLLABORATIVE.
+        interconnected_functions: Functions engaged on each side for INTERCONNECTED;
+            at least ``collaborative_functions``.
+        min_ancillary_services: Services beyond the core purchase needed for COLLABORATIVE.
+
+    Example:
+        >>> from stars.depth import DepthPolicy
+        >>> DepthPolicy().dwell_limit_days
+        365
+        >>> DepthPolicy(collaborative_functions=3, interconnected_functions=2)
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        stars.errors.InvalidValue: interconnected_functions: got 2, expected a whole number at ...
+    """
+
+    dwell_limit_days: int = attrs.field(default=365, converter=_whole, validator=_count(1))
+    collaborative_stakeholders: int = attrs.field(default=3, converter=_whole, validator=_count(1))
+    collaborative_functions: int = attrs.field(default=2, converter=_whole, validator=_count(1))
+    interconnected_functions: int = attrs.field(default=4, converter=_whole, validator=_count(1))
+    min_ancillary_services: int = attrs.field(default=1, converter=_whole, validator=_count(0))
+
+    def __attrs_post_init__(self) -> None:
+        if self.interconnected_functions < self.collaborative_functions:
+            raise InvalidValue(
+                "interconnected_functions",
+                self.interconnected_functions,
+                f"a whole number at or above {self.collaborative_functions}",
+            )
+
+
+_DEFAULT_POLICY = DepthPolicy()
+
+
+# --------------------------------------------------------------------------- evidence
+@attrs.frozen(slots=True)
+class DepthEvidence:
+    """What one side can show about the relationship: the criteria depth is judged on.
+
+    Counts must be whole numbers at or above zero; flags must be real booleans.
+    ``price_dominates`` is the one criterion that counts *against* depth: clearing it
+    is evidence of a deeper relationship.
+
+    Attributes:
+        formal_relationship: A contract or other formal business relationship is in place.
+        vendor_stakeholders: People on the vendor side who deal with the customer.
+        customer_stakeholders: People on the customer side who deal with the vendor.
+        vendor_functions: Vendor departments (sales, support, product, ...) engaged.
+        customer_functions: Customer departments engaged.
+        contact: How coordinated and regular the contact between the two is.
+        price_dominates: Price weighs as much as benefits in meetings and negotiations.
+        ancillary_services: Services used beyond the core purchase (they raise switching costs).
+        customer_brings_problems: The customer brings its own business problems for advice.
+        joint_planning: The two plan strategy together.
+        shared_roadmap: Product or growth priorities are set together.
+        joint_marketing: The two market together.
+        cost_transparency: Each side sees enough of the other to find savings for both.
+        integrated_operations: Processes and systems run as one (INTEGRATED only).
+
+    Example:
+        >>> from stars.depth import DepthEvidence
+        >>> DepthEvidence(vendor_stakeholders=4.0).vendor_stakeholders
+        4
+        >>> DepthEvidence(customer_functions=-1)
+        Traceback (most recent call last):
+        ...
+        stars.errors.InvalidValue: customer_functions: got -1, expected a whole number at or above 0
+    """
+
+    formal_relationship: bool = attrs.field(default=False, validator=_check_flag)
+    vendor_stakeholders: int = attrs.field(default=0, converter=_whole, validator=_count())
+    customer_stakeholders: int = attrs.field(default=0, converter=_whole, validator=_count())
+    vendor_functions: int = attrs.field(default=0, converter=_whole, validator=_count())
+    customer_functions: int = attrs.field(default=0, converter=_whole, validator=_count())
+    contact: ContactPattern = attrs.field(
+        default=ContactPattern.NONE, converter=_to_contact, validator=_check_contact
+    )
+    price_dominates: bool = attrs.field(default=False, validator=_check_flag)
+    ancillary_services: int = attrs.field(default=0, converter=_whole, validator=_count())
+    customer_brings_problems: bool = attrs.field(default=False, validator=_check_flag)
+    joint_planning: bool = attrs.field(default=False, validator=_check_flag)
+    shared_roadmap: bool = attrs.field(default=False, validator=_check_flag)
+    joint_marketing: bool = attrs.field(default=False, validator=_check_flag)
+    cost_transparency: bool = attrs.field(default=False, validator=_check_flag)
+    integrated_operations: bool = attrs.field(default=False, validator=_check_flag)
+
+    @classmethod
+    def criteria(cls) -> tuple[str, ...]:
+        """The names of all criteria, in declaration order.
+
+        Example:
+            >>> from stars.depth import DepthEvidence
+            >>> DepthEvidence.criteria()[:2]
+            ('formal_relationship', 'vendor_stakeholders')
+        """
+        return _CRITERIA
+
+    @classmethod
+    def from_mapping(
+        cls,
+        data: Mapping[str, object],
+        *,
+        aliases: Mapping[str, str] | None = None,
+        ignore: Iterable[str] = (),
+    ) -> DepthEvidence:
+        """Build evidence from a mapping, such as a survey answer or a CRM export row.
+
+        Fill the customer side from a survey and the vendor side from CRM fields this
+        way. Keys must be criterion names, or source names listed in ``aliases``;
+        criteria left out keep their defaults.
+
+        Args:
+            data: Criterion name (or alias) to value.
+            aliases: Source key to criterion name, for exports with their own column names.
+            ignore: Keys to skip, such as an account id column.
+
+        Returns:
+            The evidence.
+
+        Raises:
+            UnknownName: A key is neither a criterion, an alias nor ignored, or an alias
+                points at an unknown criterion.
+            InvalidValue: A value is of the wrong type or out of range, or two keys give
+                the same criterion.
+
+        Example:
+            >>> from stars.depth import DepthEvidence
+            >>> row = {"id": "acme", "has_contract": True, "joint_planning": False}
+            >>> e = DepthEvidence.from_mapping(
+            ...     row, aliases={"has_contract": "formal_relationship"}, ignore=["id"])
+            >>> e.formal_relationship
+            True
+            >>> DepthEvidence.from_mapping({"trust": 5})  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            stars.errors.UnknownName: unknown depth criterion 'trust'; known: ...
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidValue("evidence", data, "a mapping of criterion names to values")
+        alias_map: dict[str, str] = {}
+        for source, target in (aliases or {}).items():
+            if target not in _CRITERIA:
+                raise UnknownName("depth criterion", target, _CRITERIA)
+            alias_map[source] = target
+        skipped = set(ignore)
+        values: dict[str, object] = {}
+        for key, value in data.items():
+            if key in skipped:
+                continue
+            name = alias_map.get(key, key)
+            if name not in _CRITERIA:
+                raise UnknownName("depth criterion", key, _CRITERIA)
+            if name in values:
+                raise InvalidValue(name, value, "a single value (it is given twice)")
+            values[name] = value
+        return cls(**values)  # type: ignore[arg-type]
+
+    def as_mapping(self) -> dict[str, Criterion]:
+        """The criteria as a plain dict (the contact pattern as its name).
+
+        ``DepthEvidence.from_mapping(e.as_mapping()) == e`` always holds.
+
+        Example:
+            >>> from stars.depth import DepthEvidence
+            >>> DepthEvidence(contact="regular").as_mapping()["contact"]
+            'regular'
+        """
+        out: dict[str, Criterion] = {}
+        for name in _CRITERIA:
+            value = getattr(self, name)
+            out[name] = value.value if isinstance(value, ContactPattern) else value
+        return out
+
+
+_CRITERIA: tuple[str, ...] = tuple(a.name for a in attrs.fields(DepthEvidence))
+
+
+# --------------------------------------------------------------------------- requirements
+@attrs.frozen(slots=True)
+class Requirement:
+    """One condition a side's evidence must meet to reach a depth.
+
+    Attributes:
+        name: A short identifier, used in assessments.
+        depth: The depth this requirement belongs to.
+        description: What it asks for, with the policy's thresholds.
+        criteria: The evidence criteria it reads.
+
+    Example:
+        >>> from stars.depth import Depth, requirements
+        >>> [r.name for r in requirements(Depth.BASIC)]
+        ['formal_relationship']
+    """
+
+    name: str
+    depth: Depth = attrs.field(converter=Depth)
+    description: str
+    criteria: tuple[str, ...]
+
+
+_Check = Callable[[DepthEvidence, DepthPolicy], bool]
+
+
+def _both(e: DepthEvidence, kind: str, least: int) -> bool:
+    return bool(getattr(e, f"vendor_{kind}") >= least and getattr(e, f"customer_{kind}") >= least)
+
+
+# name -> (depth, criteria read, description template, check)
+_RULES: tuple[tuple[str, Depth, tuple[str, ...], str, _Check], ...] = (
+    (
+        "formal_relationship",
+        Depth.BASIC,
+        ("formal_relationship",),
+        "a formal business relationship (contract) is in place",
+        lambda e, p: e.formal_relationship,
+    ),
+    (
+        "stakeholders_both_sides",
+        Depth.COLLABORATIVE,
+        ("vendor_stakeholders", "customer_stakeholders"),
+        "at least {p.collaborative_stakeholders} people engaged on each side",
+        lambda e, p: _both(e, "stakeholders", p.collaborative_stakeholders),
+    ),
+    (
+        "functions_both_sides",
+        Depth.COLLABORATIVE,
+        ("vendor_functions", "customer_functions"),
+        "at least {p.collaborative_functions} functions engaged on each side",
+        lambda e, p: _both(e, "functions", p.collaborative_functions),
+    ),
+    (
+        "direct_contact",
+        Depth.COLLABORATIVE,
+        ("contact",),
+        "people on both sides talk directly, even if not yet on a plan",
+        lambda e, p: e.contact >= ContactPattern.AD_HOC,
+    ),
+    (
+        "value_over_price",
+        Depth.COLLABORATIVE,
+        ("price_dominates",),
+        "conversations are about value, not dominated by price",
+        lambda e, p: not e.price_dominates,
+    ),
+    (
+        "ancillary_services",
+        Depth.COLLABORATIVE,
+        ("ancillary_services",),
+        "at least {p.min_ancillary_services} service(s) used beyond the core purchase",
+        lambda e, p: e.ancillary_services >= p.min_ancillary_services,
+    ),
+    (
+        "customer_brings_problems",
+        Depth.COLLABORATIVE,
+        ("customer_brings_problems",),
+        "the customer asks for help with its own business problems",
+        lambda e, p: e.customer_brings_problems,
+    ),
+    (
+        "coordinated_contact",
+        Depth.INTERCONNECTED,
+        ("contact",),
+        "contact is direct, frequent and coordinated across functions",
+        lambda e, p: e.contact >= ContactPattern.COORDINATED,
+    ),
+    (
+        "broad_functions",
+        Depth.INTERCONNECTED,
+        ("vendor_functions", "customer_functions"),
+        "at least {p.interconnected_functions} functions engaged on each side",
+        lambda e, p: _both(e, "functions", p.interconnected_functions),
+    ),
+    (
+        "joint_planning",
+        Depth.INTERCONNECTED,
+        ("joint_planning",),
+        "strategy is planned together",
+        lambda e, p: e.joint_planning,
+    ),
+    (
+        "joint_initiatives",
+        Depth.INTERCONNECTED,
+        ("shared_roadmap", "joint_marketing"),
+        "a shared roadmap or joint marketing is under way",
+        lambda e, p: e.shared_roadmap or e.joint_marketing,
+    ),
+    (
+        "cost_transparency",
+        Depth.INTERCONNECTED,
+        ("cost_transparency",),
+        "enough transparency that both sides find savings",
+        lambda e, p: e.cost_transparency,
+    ),
+    (
+        "integrated_operations",
+        Depth.INTEGRATED,
+        ("integrated_operations",),
+        "processes and systems run as one",
+        lambda e, p: e.integrated_operations,
+    ),
+    (
+        "all_joint_initiatives",
+        Depth.INTEGRATED,
+        ("shared_roadmap", "joint_marketing"),
+        "both a shared roadmap and joint marketing are under way",
+        lambda e, p: e.shared_roadmap and e.joint_marketing,
+    ),
+)
+_RULE_NAMES: tuple[str, ...] = tuple(r[0] for r in _RULES)
+
+
+def _check_policy(policy: object) -> DepthPolicy:
+    if not isinstance(policy, DepthPolicy):
+        raise InvalidValue("policy", policy, "a DepthPolicy")
+    return policy
+
+
+def requirements(
+    depth: Depth | str | None = None, policy: DepthPolicy = _DEFAULT_POLICY
+) -> tuple[Requirement, ...]:
+    """The requirements of one depth, or of every depth, with the policy's thresholds.
+
+    A depth is reached when its requirements and those of every shallower depth are met.
+    EXPLORATORY has none.
+
+    Args:
+        depth: The depth to list; ``None`` lists all.
+        policy: Thresholds filled into the descriptions.
+
+    Returns:
+        The requirements, shallowest first.
+
+    Raises:
+        UnknownName: ``depth`` is not a depth's name.
+
+    Example:
+        >>> from stars.depth import DepthPolicy, requirements
+        >>> r = requirements("collaborative", DepthPolicy(collaborative_stakeholders=5))
+        >>> r[0].description
+        'at least 5 people engaged on each side'
+        >>> len(requirements("exploratory"))
+        0
+    """
+    _check_policy(policy)
+    wanted = None if depth is None else _depth_name(depth)
+    return tuple(
+        Requirement(name, d, template.format(p=policy), crit)
+        for name, d, crit, template, _ in _RULES
+        if wanted is None or d is wanted
+    )
+
+
+def _depth_name(value: object) -> Depth:
+    if isinstance(value, Depth):
+        return value
+    if isinstance(value, str):
+        try:
+            return Depth(value)
+        except ValueError:
+            pass
+    raise UnknownName("depth", value, [d.value for d in Depth])
+
+
+def _evaluate(evidence: DepthEvidence, policy: DepthPolicy) -> dict[str, bool]:
+    return {name: bool(check(evidence, policy)) for name, _, _, _, check in _RULES}
+
+
+# --------------------------------------------------------------------------- assessment
+def _as_tuple(value: Any) -> Any:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        return value
+    return tuple(value)
+
+
+def _check_names(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, tuple):
+        raise InvalidValue(attribute.name, value, "a sequence of requirement names")
+    for item in value:
+        if item not in _RULE_NAMES:
+            raise UnknownName("depth requirement", item, _RULE_NAMES)
+
+
+def _required_depth(value: Any) -> Depth:
+    return _to_depth("depth", value)
+
+
+def _optional_depth(value: Any) -> Depth | None:
+    return None if value is None else _to_depth("next_depth", value)
+
+
+def _check_evidence(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, DepthEvidence):
+        raise InvalidValue(attribute.name, value, "a DepthEvidence")
+
+
+@attrs.frozen(slots=True)
+class DepthAssessment:
+    """Where one side's evidence places the relationship, and why.
+
+    Attributes:
+        depth: The assessed depth.
+        met: The requirements that placed it there (those of every depth up to ``depth``).
+        missing: The requirements of ``next_depth`` that are not met yet.
+        next_depth: The next depth up, or ``None`` at the top
+            (INTERCONNECTED unless INTEGRATED was allowed).
+        also_met: Requirements of deeper levels that are already met.
+        evidence: The evidence assessed.
+
+    Example:
+        >>> from stars.depth import DepthEvidence, assess
+        >>> a = assess(DepthEvidence())
+        >>> a.depth, a.met, a.missing, a.next_depth
+        (<Depth.EXPLORATORY: 'exploratory'>, (), ('formal_relationship',), <Depth.BASIC: 'basic'>)
+    """
+
+    depth: Depth = attrs.field(converter=_required_depth)
+    met: tuple[str, ...] = attrs.field(converter=_as_tuple, validator=_check_names)
+    missing: tuple[str, ...] = attrs.field(converter=_as_tuple, validator=_check_names)
+    next_depth: Depth | None = attrs.field(converter=_optional_depth)
+    also_met: tuple[str, ...] = attrs.field(default=(), converter=_as_tuple, validator=_check_names)
+    evidence: DepthEvidence = attrs.field(factory=DepthEvidence, validator=_check_evidence)
+
+    @property
+    def guidance(self) -> DepthGuidance:
+        """The objective and main risks at the assessed depth.
+
+        Example:
+            >>> from stars.depth import DepthEvidence, assess
+            >>> assess(DepthEvidence(formal_relationship=True)).guidance.depth
+            <Depth.BASIC: 'basic'>
+        """
+        return GUIDANCE[self.depth]
+
+    def _repr_html_(self) -> str:
+        rows: list[tuple[str, object]] = [
+            ("depth", self.depth.value),
+            ("met", ", ".join(self.met) or None),
+            ("next depth", self.next_depth.value if self.next_depth else None),
+            ("missing for next", ", ".join(self.missing) or None),
+            ("already met beyond", ", ".join(self.also_met) or None),
+        ]
+        return table(["", "value"], rows, caption="Relationship depth")
+
+
+def assess(
+    evidence: DepthEvidence,
+    *,
+    allow_integrated: bool = False,
+    policy: DepthPolicy = _DEFAULT_POLICY,
+) -> DepthAssessment:
+    """Assess one side's evidence.
+
+    The depth is the deepest level whose requirements, and those of every level below
+    it, are all met. Adding evidence (more people or functions, closer contact, another
+    flag set, price no longer dominating) never lowers the result.
+
+    Args:
+        evidence: One side's evidence.
+        allow_integrated: Whether INTEGRATED may be returned. It is off by default
+            because that depth is rare and risky for the vendor.
+        policy: The thresholds to use.
+
+    Returns:
+        The assessment, with what placed it and what is missing for the next depth.
+
+    Raises:
+        InvalidValue: ``evidence`` is not a :class:`DepthEvidence`, ``policy`` is not a
+            :class:`DepthPolicy`, or ``allow_integrated`` is not a bool.
+
+    Example:
+        >>> from stars.depth import DepthEvidence, assess
+        >>> e = DepthEvidence(formal_relationship=True, vendor_stakeholders=4,
+        ...     customer_stakeholders=3, vendor_functions=2, customer_functions=2,
+        ...     contact="ad_hoc", ancillary_services=1, customer_brings_problems=True)
+        >>> a = assess(e)
+        >>> a.depth.value, a.missing[:2]
+        ('collaborative', ('coordinated_contact', 'broad_functions'))
+    """
+    if not isinstance(evidence, DepthEvidence):
+        raise InvalidValue("evidence", evidence, "a DepthEvidence")
+    v.flag("allow_integrated", allow_integrated)
+    _check_policy(policy)
+    results = _evaluate(evidence, policy)
+    top = Depth.INTEGRATED if allow_integrated else Depth.INTERCONNECTED
+    levels = [d for d in _ORDER if d <= top]
+    reached = Depth.EXPLORATORY
+    for depth in levels[1:]:
+        if all(results[name] for name, d, *_ in _RULES if d is depth):
+            reached = depth
+        else:
+            break
+    next_depth = levels[reached.rank + 1] if reached < top else None
+    met = tuple(name for name, d, *_ in _RULES if d <= reached)
+    missing = tuple(name for name, d, *_ in _RULES if d is next_depth and not results[name])
+    also_met = tuple(name for name, d, *_ in _RULES if reached < d <= top and results[name])
+    return DepthAssessment(reached, met, missing, next_depth, also_met, evidence)
+
+
+# --------------------------------------------------------------------------- two sides
+@attrs.frozen(slots=True)
+class Disagreement:
+    """One criterion on which the vendor's and the customer's evidence differ.
+
+    Attributes:
+        criterion: The evidence criterion's name.
+        vendor: The vendor's value.
+        customer: The customer's value.
+
+    Example:
+        >>> from stars.depth import Disagreement
+        >>> Disagreement("joint_planning", True, False).vendor
+        True
+    """
+
+    criterion: str
+    vendor: Criterion
+    customer: Criterion
+
+
+def _to_assessment(value: Any) -> Any:
+    if isinstance(value, DepthEvidence):
+        return assess(value)
+    return value
+
+
+def _check_assessment(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, DepthAssessment):
+        raise InvalidValue(attribute.name, value, "a DepthAssessment or DepthEvidence")
+
+
+@attrs.frozen(slots=True)
+class TwoSidedDepth:
+    """The vendor's and the customer's view of the same relationship.
+
+    Only what both sides would confirm is real, so the agreed depth is the lower of
+    the two. Pass evidence (assessed with the default policy) or assessments.
+
+    Attributes:
+        vendor: The vendor's assessment (for example from CRM fields).
+        customer: The customer's assessment (for example from a survey).
+
+    Example:
+        >>> from stars.depth import DepthEvidence, TwoSidedDepth
+        >>> vendor = DepthEvidence(formal_relationship=True, vendor_stakeholders=4,
+        ...     customer_stakeholders=3, vendor_functions=2, customer_functions=2,
+        ...     contact="ad_hoc", ancillary_services=1, customer_brings_problems=True)
+        >>> customer = DepthEvidence(formal_relationship=True, price_dominates=True)
+        >>> two = TwoSidedDepth(vendor=vendor, customer=customer)
+        >>> two.agreed.value, two.gap
+        ('basic', 1)
+    """
+
+    vendor: DepthAssessment = attrs.field(converter=_to_assessment, validator=_check_assessment)
+    customer: DepthAssessment = attrs.field(converter=_to_assessment, validator=_check_assessment)
+
+    @property
+    def agreed(self) -> Depth:
+        """The depth both sides support: the lower of the two.
+
+        Example:
+            >>> from stars.depth import DepthEvidence, TwoSidedDepth
+            >>> TwoSidedDepth(vendor=DepthEvidence(formal_relationship=True),
+            ...               customer=DepthEvidence()).agreed
+            <Depth.EXPLORATORY: 'exploratory'>
+        """
+        return min(self.vendor.depth, self.customer.depth)
+
+    @property
+    def gap(self) -> int:
+        """Vendor depth minus customer depth, in levels.
+
+        Positive when the vendor sees the relationship as deeper than the customer
+        does (the usual case), negative the other way round, zero when they agree.
+
+        Example:
+            >>> from stars.depth import DepthEvidence, TwoSidedDepth
+            >>> TwoSidedDepth(vendor=DepthEvidence(),
+            ...               customer=DepthEvidence(formal_relationship=True)).gap
+            -1
+        """
+        return self.vendor.depth.rank - self.customer.depth.rank
+
+    @property
+    def disagreements(self) -> tuple[Disagreement, ...]:
+        """The evidence criteria on which the two sides give different values.
+
+        Example:
+            >>> from stars.depth import DepthEvidence, TwoSidedDepth
+            >>> two = TwoSidedDepth(vendor=DepthEvidence(joint_planning=True),
+            ...                     customer=DepthEvidence())
+            >>> two.disagreements
+            (Disagreement(criterion='joint_planning', vendor=True, customer=False),)
+        """
+        ven = self.vendor.evidence.as_mapping()
+        cus = self.customer.evidence.as_mapping()
+        return tuple(Disagreement(k, ven[k], cus[k]) for k in _CRITERIA if ven[k] != cus[k])
+
+    @property
+    def disputed(self) -> tuple[str, ...]:
+        """Requirements that one side meets and the other does not.
+
+        Example:
+            >>> from stars.depth import DepthEvidence, TwoSidedDepth
+            >>> TwoSidedDepth(vendor=DepthEvidence(formal_relationship=True),
+            ...               customer=DepthEvidence()).disputed
+            ('formal_relationship',)
+        """
+        ven = set(self.vendor.met) | set(self.vendor.also_met)
+        cus = set(self.customer.met) | set(self.customer.also_met)
+        return tuple(name for name in _RULE_NAMES if (name in ven) != (name in cus))
+
+    def _repr_html_(self) -> str:
+        rows: list[tuple[object, ...]] = [
+            ("depth", self.vendor.depth.value, self.customer.depth.value),
+            *((d.criterion, d.vendor, d.customer) for d in self.disagreements),
+        ]
+        caption = f"Agreed depth: {self.agreed.value} (gap {self.gap:+d})"
+        return table(["", "vendor", "customer"], rows, caption=caption)
+
+
+# --------------------------------------------------------------------------- dwell advice
+@attrs.frozen(slots=True)
+class DwellAdvice:
+    """Advice for an account at COLLABORATIVE: advance, step back, or stay for now.
+
+    Attributes:
+        action: What to do.
+        days_collaborative: Days since the account entered COLLABORATIVE.
+        dwell_limit_days: The policy's limit.
+        assessment: The assessment of the evidence given.
+        toward_interconnected: INTERCONNECTED requirements already met (the case for advancing).
+        short_of_interconnected: INTERCONNECTED requirements not met (the case for stepping back).
+        short_of_collaborative: COLLABORATIVE (or BASIC) requirements the evidence no longer meets.
+        reasons: Plain sentences explaining the action.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars.depth import DepthEvidence, dwell_advice
+        >>> utc = timezone.utc
+        >>> advice = dwell_advice(datetime(2024, 1, 1, tzinfo=utc),
+        ...                       datetime(2025, 3, 1, tzinfo=utc), DepthEvidence())
+        >>> advice.action.value, advice.over_limit
+        ('step_back', True)
+    """
+
+    action: DwellAction = attrs.field(converter=DwellAction)
+    days_collaborative: float
+    dwell_limit_days: int
+    assessment: DepthAssessment
+    toward_interconnected: tuple[str, ...]
+    short_of_interconnected: tuple[str, ...]
+    short_of_collaborative: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+    @property
+    def over_limit(self) -> bool:
+        """Whether the account has been COLLABORATIVE for at least the dwell limit.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from stars.depth import DepthEvidence, dwell_advice
+            >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> dwell_advice(t, t, DepthEvidence()).over_limit
+            False
+        """
+        return self.days_collaborative >= self.dwell_limit_days
+
+    @property
+    def days_left(self) -> float:
+        """Days left before the dwell limit (zero once it is reached).
+
+        Example:
+            >>> from datetime import datetime, timedelta, timezone
+            >>> from stars.depth import DepthEvidence, dwell_advice
+            >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> dwell_advice(t, t + timedelta(days=65), DepthEvidence()).days_left
+            300.0
+        """
+        return max(0.0, self.dwell_limit_days - self.days_collaborative)
+
+
+def dwell_advice(
+    entered_collaborative_at: datetime,
+    at: datetime,
+    evidence: DepthEvidence | DepthAssessment,
+    policy: DepthPolicy = _DEFAULT_POLICY,
+) -> DwellAdvice:
+    """Say whether an account at COLLABORATIVE should advance, step back or stay.
+
+    COLLABORATIVE costs both sides a lot and should not last. The rules, in order:
+
+    1. the evidence meets INTERCONNECTED: ADVANCE;
+    2. the evidence no longer meets COLLABORATIVE: STEP_BACK to BASIC;
+    3. still within ``policy.dwell_limit_days``: STAY, and keep working on what is missing;
+    4. past the limit without qualifying: STEP_BACK to BASIC, carefully.
+
+    The advice lists the evidence on both sides (requirements met and missing).
+
+    Args:
+        entered_collaborative_at: When the account entered COLLABORATIVE (timezone-aware).
+        at: The time of the advice (timezone-aware, not before the entry).
+        evidence: The evidence to judge (or an assessment of it; its evidence is reassessed
+            with ``policy``).
+        policy: The dwell limit and assessment thresholds.
+
+    Returns:
+        The advice.
+
+    Raises:
+        InvalidValue: A time is naive or ``at`` is before the entry, or an argument has
+            the wrong type.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars.depth import DepthEvidence, dwell_advice
+        >>> e = DepthEvidence(formal_relationship=True, vendor_stakeholders=4,
+        ...     customer_stakeholders=3, vendor_functions=2, customer_functions=2,
+        ...     contact="ad_hoc", ancillary_services=1, customer_brings_problems=True)
+        >>> utc = timezone.utc
+        >>> dwell_advice(datetime(2025, 1, 1, tzinfo=utc), datetime(2025, 6, 1, tzinfo=utc),
+        ...              e).action
+        <DwellAction.STAY: 'stay'>
+        >>> dwell_advice(datetime(2024, 1, 1, tzinfo=utc), datetime(2025, 6, 1, tzinfo=utc),
+        ...              e).action
+        <DwellAction.STEP_BACK: 'step_back'>
+    """
+    v.aware("entered_collaborative_at", entered_collaborative_at)
+    v.aware("at", at)
+    if at < entered_collaborative_at:
+        raise InvalidValue(
+            "at", at, f"a time at or after entered_collaborative_at ({entered_collaborative_at})"
+        )
+    _check_policy(policy)
+    if isinstance(evidence, DepthAssessment):
+        evidence = evidence.evidence
+    if not isinstance(evidence, DepthEvidence):
+        raise InvalidValue("evidence", evidence, "a DepthEvidence or DepthAssessment")
+    assessment = assess(evidence, policy=policy)
+    results = _evaluate(evidence, policy)
+    toward = tuple(n for n, d, *_ in _RULES if d is Depth.INTERCONNECTED and results[n])
+    short = tuple(n for n, d, *_ in _RULES if d is Depth.INTERCONNECTED and not results[n])
+    lost = tuple(n for n, d, *_ in _RULES if d <= Depth.COLLABORATIVE and not results[n])
+    days = (at - entered_collaborative_at).total_seconds() / 86400.0
+    limit = policy.dwell_limit_days
+    spent = f"{days:.0f} of {limit} days spent at collaborative"
+    reasons: list[str]
+    if assessment.depth >= Depth.INTERCONNECTED:
+        action = DwellAction.ADVANCE
+        reasons = ["every interconnected requirement is met", spent]
+    elif assessment.depth < Depth.COLLABORATIVE:
+        action = DwellAction.STEP_BACK
+        reasons = ["the evidence no longer supports collaborative: missing " + ", ".join(lost)]
+    elif days < limit:
+        action = DwellAction.STAY
+        reasons = [spent, "still missing for interconnected: " + ", ".join(short)]
+    else:
+        action = DwellAction.STEP_BACK
+        reasons = [
+            f"{days:.0f} days at collaborative, past the limit of {limit}",
+            "not qualified for interconnected: missing " + ", ".join(short),
+        ]
+    return DwellAdvice(action, days, limit, assessment, toward, short, lost, tuple(reasons))
+
+
+# --------------------------------------------------------------------------- guidance
+@attrs.frozen(slots=True)
+class DepthGuidance:
+    """The objective and the main risks at one depth.
+
+    Attributes:
+        depth: The depth.
+        objective: What the vendor should aim for at this depth.
+        risks: The main ways things go wrong here.
+        rare: True for a depth that is rare and usually not worth pursuing (INTEGRATED).
+
+    Example:
+        >>> from stars.depth import guidance
+        >>> guidance("basic").objective
+        'Deliver dependable quality at low cost so renewals and repeat orders keep coming.'
+    """
+
+    depth: Depth = attrs.field(converter=Depth)
+    objective: str
+    risks: tuple[str, ...]
+    rare: bool = False
+
+
+GUIDANCE: Mapping[Depth, DepthGuidance] = types.MappingProxyType(
+    {
+        Depth.EXPLORATORY: DepthGuidance(
+            Depth.EXPLORATORY,
+            "Learn whether there is a fit, size the long-term opportunity, and judge early"
+            " whether this prospect could become a key account (and treat it as one if so).",
+            (
+                "Both sides judge each other on thin early experience, so every slip counts.",
+                "Outside voices sway the buyer while the relationship has no history.",
+                "Pushing for a quick sale at the expense of long-term value.",
+            ),
+        ),
+        Depth.BASIC: DepthGuidance(
+            Depth.BASIC,
+            "Deliver dependable quality at low cost so renewals and repeat orders keep coming.",
+            (
+                "Price leads the conversation, so both sides think only short term.",
+                "Switching costs are low: no extra services tie the customer in.",
+                "Efficiency keeps the sides apart, so trust stays shallow.",
+                "A small rise in effort turns the account unprofitable.",
+            ),
+        ),
+        Depth.COLLABORATIVE: DepthGuidance(
+            Depth.COLLABORATIVE,
+            "Decide quickly whether the account can become interconnected, creating new value"
+            " for the customer while you find out.",
+            (
+                "It is expensive for both sides and should not last.",
+                "More people in contact without a plan makes the relationship messy.",
+                "More information is shared while revenue does not grow with it.",
+                "Resources get over-allocated and some accounts lose money.",
+            ),
+        ),
+        Depth.INTERCONNECTED: DepthGuidance(
+            Depth.INTERCONNECTED,
+            "Run a true partnership: plan strategy together, coordinate growth and product"
+            " priorities, look for savings on both sides, and take the long view.",
+            (
+                "Taking on more key accounts than the company can serve.",
+                "Slow wear from under-management.",
+                "A key person leaving on either side.",
+                "Expectations drifting apart, or a change of strategy or market.",
+            ),
+        ),
+        Depth.INTEGRATED: DepthGuidance(
+            Depth.INTEGRATED,
+            "Pursue only when the two companies are heading for a merger; otherwise stay"
+            " interconnected.",
+            (
+                "Rare in practice.",
+                "The vendor gives up independence and takes on heavy dependence on one customer.",
+                "Undoing it is slow and costly for the vendor.",
+            ),
+            rare=True,
+        ),
+    }
+)
+"""The guidance for every depth (read-only)."""
+
+
+def guidance(depth: Depth | str) -> DepthGuidance:
+    """The objective and main risks at a depth.
+
+    Args:
+        depth: A depth or its name.
+
+    Returns:
+        The guidance.
+
+    Raises:
+        UnknownName: ``depth`` is not a depth's name.
+
+    Example:
+        >>> from stars.depth import guidance
+        >>> guidance("integrated").rare
+        True
+        >>> guidance("gold")
+        Traceback (most recent call last):
+        ...
+        stars.errors.UnknownName: unknown depth 'gold'; known: 'basic', 'collaborative', ...
+    """
+    return GUIDANCE[_depth_name(depth)]
+
+
+# --------------------------------------------------------------------------- key accounts
+_USUAL_KEY_ACCOUNTS: dict[CompanyMaturity, tuple[int, int]] = {
+    CompanyMaturity.YOUNG: (0, 5),
+    CompanyMaturity.MATURE: (15, 30),
+}
+
+
+@attrs.frozen(slots=True)
+class KeyAccountCheck:
+    """Whether the number of key accounts fits what the company can serve.
+
+    Attributes:
+        n_key_accounts: How many key accounts there are.
+        maturity: The company's maturity.
+        capacity: How many key accounts it can serve.
+        usual_range: The usual range for a company of this maturity.
+
+    Example:
+        >>> from stars.depth import key_account_check
+        >>> c = key_account_check(8, "young")
+        >>> c.within, c.excess
+        (False, 3)
+    """
+
+    n_key_accounts: int
+    maturity: CompanyMaturity = attrs.field(converter=CompanyMaturity)
+    capacity: int
+    usual_range: tuple[int, int]
+
+    @property
+    def within(self) -> bool:
+        """Whether the count is at or below capacity.
+
+        Example:
+            >>> from stars.depth import key_account_check
+            >>> key_account_check(20, "mature").within
+            True
+        """
+        return self.n_key_accounts <= self.capacity
+
+    @property
+    def excess(self) -> int:
+        """Key accounts beyond capacity (zero when within).
+
+        Example:
+            >>> from stars.depth import key_account_check
+            >>> key_account_check(34, "mature").excess
+            4
+        """
+        return max(0, self.n_key_accounts - self.capacity)
+
+    @property
+    def headroom(self) -> int:
+        """Key accounts that could still be added (zero when at or over capacity).
+
+        Example:
+            >>> from stars.depth import key_account_check
+            >>> key_account_check(2, "young").headroom
+            3
+        """
+        return max(0, self.capacity - self.n_key_accounts)
+
+    @property
+    def below_usual(self) -> bool:
+        """Whether the count is below the usual range (room, or a thin key-account tier).
+
+        Example:
+            >>> from stars.depth import key_account_check
+            >>> key_account_check(6, "mature").below_usual
+            True
+        """
+        return self.n_key_accounts < self.usual_range[0]
+
+    @property
+    def message(self) -> str:
+        """A one-line verdict.
+
+        Example:
+            >>> from stars.depth import key_account_check
+            >>> key_account_check(8, "young").message
+            '8 key accounts for a young company: 3 over the capacity of 5'
+        """
+        head = f"{self.n_key_accounts} key accounts for a {self.maturity.value} company"
+        if not self.within:
+            return f"{head}: {self.excess} over the capacity of {self.capacity}"
+        if self.below_usual:
+            low, high = self.usual_range
+            return f"{head}: within capacity, below the usual {low} to {high}"
+        return f"{head}: within the capacity of {self.capacity}"
+
+
+def key_account_check(
+    n_key_accounts: int,
+    maturity: CompanyMaturity | str,
+    capacity: int | None = None,
+) -> KeyAccountCheck:
+    """Check the number of key accounts against the company's capacity.
+
+    A young company can seldom serve more than about 5 key accounts; a mature one
+    about 15 to 30. Key accounts sit inside the interconnected tier.
+
+    Args:
+        n_key_accounts: How many key accounts the company has.
+        maturity: ``"young"`` or ``"mature"``.
+        capacity: The most key accounts the company can serve; by default 5 (young)
+            or 30 (mature).
+
+    Returns:
+        The check.
+
+    Raises:
+        InvalidValue: A count is negative or not a whole number.
+        UnknownName: ``maturity`` is not a known maturity.
+
+    Example:
+        >>> from stars.depth import key_account_check
+        >>> key_account_check(12, "mature", capacity=10).message
+        '12 key accounts for a mature company: 2 over the capacity of 10'
+    """
+    n = int(v.number("n_key_accounts", n_key_accounts, 0, integer=True))
+    if isinstance(maturity, CompanyMaturity):
+        kind = maturity
+    elif isinstance(maturity, str) and maturity in {m.value for m in CompanyMaturity}:
+        kind = CompanyMaturity(maturity)
+    else:
+        raise UnknownName("company maturity", maturity, [m.value for m in CompanyMaturity])
+    usual = _USUAL_KEY_ACCOUNTS[kind]
+    cap = usual[1] if capacity is None else int(v.number("capacity", capacity, 1, integer=True))
+    return KeyAccountCheck(n, kind, cap, usual)
+
+
+# --------------------------------------------------------------------------- concentration
+@attrs.frozen(slots=True)
+class ValueConcentration:
+    """How the value of a portfolio is spread across accounts and depths.
+
+    Attributes:
+        n_accounts: Accounts counted.
+        total_value: Their total value.
+        interconnected_accounts: Accounts at INTERCONNECTED or deeper.
+        interconnected_share: Share of the value held by those accounts (0 to 1).
+        top_accounts: How many accounts make up the top group (the top 20 percent by default).
+        top_share: Share of the value held by the top group (0 to 1).
+        target_share: The share the top group is expected to hold (80 percent by default).
+        pareto_like: Whether ``top_share`` is within the tolerance of ``target_share``.
+        top_not_interconnected: Accounts in the top group that are not yet interconnected,
+            highest value first.
+
+    Example:
+        >>> from stars.depth import value_concentration
+        >>> values = {"a": 80.0, "b": 10.0, "c": 5.0, "d": 3.0, "e": 2.0}
+        >>> depths = {"a": "interconnected", "b": "basic", "c": "basic", "d": "basic",
+        ...           "e": "collaborative"}
+        >>> c = value_concentration(values, depths)
+        >>> c.top_accounts, c.top_share, c.pareto_like, c.interconnected_share
+        (1, 0.8, True, 0.8)
+    """
+
+    n_accounts: int
+    total_value: float
+    interconnected_accounts: int
+    interconnected_share: float
+    top_accounts: int
+    top_share: float
+    target_share: float
+    pareto_like: bool
+    top_not_interconnected: tuple[str, ...]
+
+    def _repr_html_(self) -> str:
+        rows: list[tuple[str, object]] = [
+            ("accounts", self.n_accounts),
+            ("total value", self.total_value),
+            ("interconnected accounts", self.interconnected_accounts),
+            ("interconnected share", f"{self.interconnected_share:.0%}"),
+            (f"top {self.top_accounts} accounts' share", f"{self.top_share:.0%}"),
+            ("pareto-like", self.pareto_like),
+            ("top accounts not interconnected", ", ".join(self.top_not_interconnected) or None),
+        ]
+        return table(["", "value"], rows, caption="Value concentration")
+
+
+def value_concentration(
+    values_by_account: Mapping[str, float],
+    depth_by_account: Mapping[str, Depth | str],
+    *,
+    top_fraction: float = 0.2,
+    target_share: float = 0.8,
+    tolerance: float = 0.1,
+) -> ValueConcentration:
+    """Measure how much value sits in the interconnected tier and in the top accounts.
+
+    The strongest relationships are expected to be the interconnected ones, and
+    roughly the top 20 percent of accounts tend to bring about 80 percent of value.
+
+    Args:
+        values_by_account: Account id to value (revenue, profit, ...), each at least 0.
+        depth_by_account: Account id to depth, for the same accounts.
+        top_fraction: The fraction of accounts in the top group (rounded up, at least one).
+        target_share: The share of value the top group is expected to hold.
+        tolerance: How far ``top_share`` may be from ``target_share`` to count as pareto-like.
+
+    Returns:
+        The concentration figures.
+
+    Raises:
+        InvalidValue: A value is negative or not a number, the total is zero, a depth
+            is unknown, or the two mappings do not cover the same accounts.
+
+    Example:
+        >>> from stars.depth import value_concentration
+        >>> value_concentration({"a": 1.0}, {"b": "basic"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        stars.errors.InvalidValue: depth_by_account: got ['a'], expected a depth for every ...
+    """
+    values = v.number_mapping("values_by_account", values_by_account)
+    for acct, value in values.items():
+        v.number(f"values_by_account[{acct!r}]", value, 0)
+    if not isinstance(depth_by_account, Mapping):
+        raise InvalidValue("depth_by_account", depth_by_account, "a mapping of account to depth")
+    depths = {
+        acct: _to_depth(f"depth_by_account[{acct!r}]", d) for acct, d in depth_by_account.items()
+    }
+    without_depth = sorted(set(values) - set(depths))
+    if without_depth:
+        raise InvalidValue(
+            "depth_by_account", without_depth, "a depth for every account in values_by_account"
+        )
+    without_value = sorted(set(depths) - set(values), key=str)
+    if without_value:
+        raise InvalidValue(
+            "values_by_account", without_value, "a value for every account in depth_by_account"
+        )
+    v.number("top_fraction", top_fraction, 0, 1)
+    if top_fraction == 0:
+        raise InvalidValue("top_fraction", top_fraction, "a number above 0 and at most 1")
+    v.number("target_share", target_share, 0, 1)
+    v.number("tolerance", tolerance, 0, 1)
+    total = math.fsum(values.values())
+    if total <= 0:
+        raise InvalidValue("values_by_account", values_by_account, "values with a positive total")
+    n = len(values)
+    tier = [a for a in values if depths[a] >= Depth.INTERCONNECTED]
+    tier_share = math.fsum(values[a] for a in tier) / total
+    ranked = sorted(values, key=lambda a: (-values[a], a))
+    n_top = max(1, math.ceil(round(top_fraction * n, 9)))
+    top = ranked[:n_top]
+    top_share = math.fsum(values[a] for a in top) / total
+    return ValueConcentration(
+        n_accounts=n,
+        total_value=total,
+        interconnected_accounts=len(tier),
+        interconnected_share=min(1.0, tier_share),
+        top_accounts=n_top,
+        top_share=min(1.0, top_share),
+        target_share=float(target_share),
+        pareto_like=abs(top_share - target_share) <= tolerance + 1e-12,
+        top_not_interconnected=tuple(a for a in top if depths[a] < Depth.INTERCONNECTED),
+    )
+
+
+# --------------------------------------------------------------------------- history
+@attrs.frozen(slots=True)
+class DepthMovement:
+    """A change of depth between two consecutive observations of one side.
+
+    Attributes:
+        at: When the new depth was observed.
+        previous_at: When the previous depth was last observed.
+        source: The previous depth.
+        dest: The new depth.
+        side: Whose view: ``"agreed"``, ``"vendor"`` or ``"customer"``.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars.depth import Depth, DepthMovement
+        >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+        >>> m = DepthMovement(t, t, Depth.INTERCONNECTED, Depth.BASIC, "agreed")
+        >>> m.direction.value, m.levels
+        ('backward', -2)
+    """
+
+    at: datetime
+    previous_at: datetime
+    source: Depth = attrs.field(converter=Depth)
+    dest: Depth = attrs.field(converter=Depth)
+    side: str = "agreed"
+
+    @property
+    def levels(self) -> int:
+        """Levels moved: positive forward, negative backward.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from stars.depth import DepthMovement
+            >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> DepthMovement(t, t, "basic", "collaborative").levels
+            1
+        """
+        return self.dest.rank - self.source.rank
+
+    @property
+    def direction(self) -> MovementDirection:
+        """FORWARD when the relationship got deeper, BACKWARD otherwise.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from stars.depth import DepthMovement
+            >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> DepthMovement(t, t, "basic", "collaborative").direction
+            <MovementDirection.FORWARD: 'forward'>
+        """
+        return MovementDirection.FORWARD if self.levels > 0 else MovementDirection.BACKWARD
+
+
+_SIDES = ("agreed", "vendor", "customer")
+
+
+def _check_side(side: object) -> str:
+    if side not in _SIDES:
+        raise InvalidValue("side", side, "'agreed', 'vendor' or 'customer'")
+    return str(side)
+
+
+def _check_account(account: object) -> Account:
+    if not isinstance(account, Account):
+        raise InvalidValue("account", account, "an Account")
+    return account
+
+
+def record_depth(
+    account: Account,
+    assessment_or_depth: DepthAssessment | TwoSidedDepth | Depth | str,
+    at: datetime,
+    side: str = "agreed",
+) -> DepthPoint:
+    """Append a depth observation to an account's depth history.
+
+    The account's version goes up by one. Observations must be in time order; nothing
+    changes when the call raises.
+
+    Args:
+        account: The account.
+        assessment_or_depth: A depth (or its name), an assessment, or a two-sided view
+            (``side`` then picks the vendor's, the customer's, or the agreed depth).
+        at: When the depth was observed (timezone-aware, not before the last observation).
+        side: Whose view it is: ``"agreed"``, ``"vendor"`` or ``"customer"``.
+
+    Returns:
+        The recorded point.
+
+    Raises:
+        InvalidValue: A bad account, depth, time or side.
+        OutOfOrder: ``at`` is earlier than the latest observation.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars.account import Account
+        >>> from stars.depth import record_depth
+        >>> acct = Account("acme")
+        >>> record_depth(acct, "basic", datetime(2025, 1, 1, tzinfo=timezone.utc)).depth
+        'basic'
+        >>> acct.version
+        1
+    """
+    _check_account(account)
+    side = _check_side(side)
+    v.aware("at", at)
+    if isinstance(assessment_or_depth, TwoSidedDepth):
+        two = assessment_or_depth
+        depth = {"agreed": two.agreed, "vendor": two.vendor.depth, "customer": two.customer.depth}[
+            side
+        ]
+    elif isinstance(assessment_or_depth, DepthAssessment):
+        depth = assessment_or_depth.depth
+    else:
+        depth = _to_depth("assessment_or_depth", assessment_or_depth)
+    point = DepthPoint(at, depth.value, side)
+    account._append_depth(point)
+    return point
+
+
+def _points(account: Account, side: str) -> list[tuple[DepthPoint, Depth]]:
+    out: list[tuple[DepthPoint, Depth]] = []
+    for i, point in enumerate(account.depths):
+        if point.side == side:
+            out.append((point, _to_depth(f"depths[{i}].depth", point.depth)))
+    return out
+
+
+def depth_movements(account: Account, side: str = "agreed") -> tuple[DepthMovement, ...]:
+    """List the forward and backward moves in one side's depth history.
+
+    Consecutive observations at the same depth are not moves.
+
+    Args:
+        account: The account.
+        side: Whose view: ``"agreed"``, ``"vendor"`` or ``"customer"``.
+
+    Returns:
+        The moves, oldest first.
+
+    Raises:
+        InvalidValue: A bad account or side, or a recorded depth that is not a depth's name.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars.account import Account
+        >>> from stars.depth import depth_movements, record_depth
+        >>> acct = Account("acme")
+        >>> for month, depth in [(1, "basic"), (4, "collaborative"), (7, "collaborative"),
+        ...                      (12, "basic")]:
+        ...     _ = record_depth(acct, depth, datetime(2025, month, 1, tzinfo=timezone.utc))
+        >>> [(m.dest.value, m.direction.value) for m in depth_movements(acct)]
+        [('collaborative', 'forward'), ('basic', 'backward')]
+    """
+    _check_account(account)
+    side = _check_side(side)
+    points = _points(account, side)
+    moves: list[DepthMovement] = []
+    for (prev, prev_depth), (point, depth) in itertools.pairwise(points):
+        if depth is not prev_depth:
+            moves.append(DepthMovement(point.at, prev.at, prev_depth, depth, side))
+    return tuple(moves)
+
+
+def depth_since(account: Account, side: str = "agreed") -> tuple[Depth, datetime] | None:
+    """The current depth of one side and when the account reached it.
+
+    Use the time with :func:`dwell_advice` when the current depth is COLLABORATIVE.
+
+    Args:
+        account: The account.
+        side: Whose view: ``"agreed"``, ``"vendor"`` or ``"customer"``.
+
+    Returns:
+        ``(depth, since)``, or ``None`` when that side has no observation.
+
+    Raises:
+        InvalidValue: A bad account or side, or a recorded depth that is not a depth's name.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars.account import Account
+        >>> from stars.depth import depth_since, record_depth
+        >>> acct = Account("acme")
+        >>> for month, depth in [(1, "basic"), (4, "collaborative"), (7, "collaborative")]:
+        ...     _ = record_depth(acct, depth, datetime(2025, month, 1, tzinfo=timezone.utc))
+        >>> depth, since = depth_since(acct)
+        >>> depth.value, since.month
+        ('collaborative', 4)
+        >>> print(depth_since(acct, side="customer"))
+        None
+    """
+    _check_account(account)
+    side = _check_side(side)
+    points = _points(account, side)
+    if not points:
+        return None
+    current = points[-1][1]
+    since = points[-1][0].at
+    for point, depth in reversed(points):
+        if depth is not current:
+            break
+        since = point.at
+    return current, since
