@@ -12,7 +12,7 @@ Example:
     ('prospect', 0, ())
     >>> snap = Snapshot(at=datetime(2025, 3, 1, tzinfo=timezone.utc), health=82, nps=40)
     >>> snap.health, snap.nps
-    (82.0, 40.0)
+    (82, 40)
 """
 
 from __future__ import annotations
@@ -58,16 +58,7 @@ def _opt(lo: float | None = None, hi: float | None = None, integer: bool = False
     return attrs.field(
         default=None,
         validator=v.optional_number(lo, hi, integer=integer, error=InvalidSignal),
-        converter=attrs.converters.optional(_as_float_or_keep),
     )
-
-
-def _as_float_or_keep(value: Any) -> Any:
-    # Convert plain ints to float (so 82 == 82.0 round-trips identically) but leave
-    # anything else to the validator, which names the field in its error.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
 
 
 def _as_int_or_keep(value: Any) -> Any:
@@ -181,6 +172,32 @@ class TransitionRecord:
             raise InvalidValue("reason", self.reason, "a reason whenever forced=True")
 
 
+_set = object.__setattr__
+
+
+def _record_unchecked(
+    trigger: str,
+    source: str,
+    dest: str,
+    cycle: Cycle,
+    at: datetime,
+    actor: str | None,
+    reason: str | None,
+    forced: bool,
+) -> TransitionRecord:
+    """Build a record from values the caller has already validated (the lifecycle's hot path)."""
+    record = object.__new__(TransitionRecord)
+    _set(record, "trigger", trigger)
+    _set(record, "source", source)
+    _set(record, "dest", dest)
+    _set(record, "cycle", cycle)
+    _set(record, "at", at)
+    _set(record, "actor", actor)
+    _set(record, "reason", reason)
+    _set(record, "forced", forced)
+    return record
+
+
 @attrs.frozen(slots=True)
 class DepthPoint:
     """A relationship depth observed at a time (see :mod:`stars.depth`).
@@ -214,6 +231,12 @@ def _tags(value: Iterable[str]) -> frozenset[str]:
     for tag in out:
         v.text("tags", tag)
     return out
+
+
+def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidValue("sequence", value, "a sequence of values")
+    return tuple(value)
 
 
 def _check_id(instance: Any, attribute: Any, value: Any) -> None:
@@ -268,13 +291,19 @@ class Account:
     owner: str | None = attrs.field(default=None, validator=_check_optional_text)
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=_tags)
     since: datetime | None = attrs.field(default=None, validator=_check_since)
-    _stage: str = attrs.field(default="prospect", alias="stage")
-    _snapshots: tuple[Snapshot, ...] = attrs.field(default=(), converter=tuple, alias="snapshots")
-    _history: tuple[TransitionRecord, ...] = attrs.field(
-        default=(), converter=tuple, alias="history"
+    # Private state changes only through the lifecycle, which validates before it writes,
+    # so these fields skip attrs' on-setattr hooks (they sit on the hot path of fire()).
+    _stage: str = attrs.field(default="prospect", alias="stage", on_setattr=attrs.setters.NO_OP)
+    _snapshots: tuple[Snapshot, ...] = attrs.field(
+        default=(), converter=_tuple, alias="snapshots", on_setattr=attrs.setters.NO_OP
     )
-    _depths: tuple[DepthPoint, ...] = attrs.field(default=(), converter=tuple, alias="depths")
-    _version: int = attrs.field(default=0, alias="version")
+    _history: tuple[TransitionRecord, ...] = attrs.field(
+        default=(), converter=_tuple, alias="history", on_setattr=attrs.setters.NO_OP
+    )
+    _depths: tuple[DepthPoint, ...] = attrs.field(
+        default=(), converter=_tuple, alias="depths", on_setattr=attrs.setters.NO_OP
+    )
+    _version: int = attrs.field(default=0, alias="version", on_setattr=attrs.setters.NO_OP)
 
     def __attrs_post_init__(self) -> None:
         v.text("stage", self._stage)
@@ -385,9 +414,9 @@ class Account:
         self._version += 1
 
     def _append_record(self, record: TransitionRecord) -> None:
-        self._history = (*self._history, record)
-        self._stage = record.dest
-        self._version += 1
+        _set(self, "_history", (*self._history, record))
+        _set(self, "_stage", record.dest)
+        _set(self, "_version", self._version + 1)
 
     def _append_depth(self, point: DepthPoint) -> None:
         if self._depths and point.at < self._depths[-1].at:

@@ -1,0 +1,1777 @@
+"""The lifecycle engine: stages, guarded transitions, hooks, history, replay and diagnosis.
+
+A :class:`Lifecycle` is built once from a definition (stages, transitions with guards,
+a :class:`Policy` of thresholds), checked when it is built, and then shared: it holds
+no accounts. ``stars.STARS`` is the default STARS lifecycle.
+
+It is built on the `transitions` package: one ``transitions.Machine`` per lifecycle,
+with ``auto_transitions=False``; accounts are never registered with it. Firing a
+trigger runs the machine's conditions and callbacks in their documented order on a
+tiny proxy, and the lifecycle applies the result to the account. Replays use a
+table compiled from the same definition.
+
+Example:
+    >>> from datetime import datetime, timezone
+    >>> from stars import STARS, Account, Snapshot
+    >>> t = datetime(2025, 1, 6, tzinfo=timezone.utc)
+    >>> acme = Account("acme")
+    >>> _ = STARS.observe(acme, Snapshot(at=t, contract_signed=True))
+    >>> STARS.fire(acme, "sign", at=t).dest
+    'seed'
+    >>> STARS.check(acme, "accelerate").reasons
+    ('success metrics are not agreed yet', 'no health reading in the latest snapshot')
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+from transitions import Machine, State
+
+from stars import _validate as v
+from stars._trend import slope_per_30_days
+from stars.account import Account, Snapshot, TransitionRecord, _record_unchecked
+from stars.bands import Band, BandCutoffs
+from stars.cycles import CycleEpisode, episodes
+from stars.errors import (
+    ConcurrentModification,
+    HookFailed,
+    InvalidDefinition,
+    InvalidValue,
+    OutOfOrder,
+    TransitionNotAllowed,
+    TransitionRefused,
+    TransitionVetoed,
+    UnknownName,
+)
+from stars.stages import PROFILES, Cycle, Stage, StageKind, StageProfile
+
+if TYPE_CHECKING:
+    from stars.health import ScorecardSet
+
+__all__ = [
+    "GUARDS",
+    "STARS",
+    "STARS_STAGES",
+    "STARS_TRANSITIONS",
+    "Diagnosis",
+    "Event",
+    "Evidence",
+    "Guard",
+    "GuardContext",
+    "HookEvent",
+    "Lifecycle",
+    "Policy",
+    "StageDef",
+    "TransitionDef",
+    "Verdict",
+    "diagnose_stars",
+    "evidence",
+    "handover_brief",
+]
+
+_DAY = 86400.0
+
+
+# --------------------------------------------------------------------------- policy
+def _positive_int(instance: Any, attribute: Any, value: Any) -> None:
+    v.number(attribute.name, value, 1, None, integer=True)
+
+
+def _non_negative(instance: Any, attribute: Any, value: Any) -> None:
+    v.number(attribute.name, value, 0, None)
+
+
+@attrs.frozen(slots=True)
+class Policy:
+    """The thresholds that guards and diagnosis read.
+
+    Attributes:
+        bands: Cut-offs from health score to band.
+        green_streak: Consecutive green snapshots needed to sustain or realign (hysteresis).
+        min_tenure_days: Days as a customer before an account can be in ASCEND.
+        trend_window: Number of latest health readings used for the trend.
+        trend_flat_within: A slope (points per 30 days) within ± this is flat; below is falling.
+
+    Example:
+        >>> from stars import Policy
+        >>> Policy(green_streak=2).green_streak
+        2
+        >>> Policy(green_streak=0)
+        Traceback (most recent call last):
+        ...
+        stars.errors.InvalidValue: green_streak: got 0, expected a whole number at or above 1
+    """
+
+    bands: BandCutoffs = attrs.field(factory=BandCutoffs)
+    green_streak: int = attrs.field(default=3, validator=_positive_int)
+    min_tenure_days: float = attrs.field(default=180.0, validator=_non_negative)
+    trend_window: int = attrs.field(default=3, validator=_positive_int)
+    trend_flat_within: float = attrs.field(default=2.0, validator=_non_negative)
+
+    def band_of(self, snapshot: Snapshot | None) -> Band | None:
+        """The snapshot's band: as given, else derived from its health, else ``None``.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from stars import Policy, Snapshot
+            >>> Policy().band_of(Snapshot(at=datetime(2025, 1, 1, tzinfo=timezone.utc), health=75))
+            <Band.GREEN: 'green'>
+        """
+        if snapshot is None:
+            return None
+        if snapshot.band is not None:
+            return snapshot.band
+        if snapshot.health is not None:
+            return self.bands.band_for(snapshot.health)
+        return None
+
+
+# --------------------------------------------------------------------------- evidence
+@attrs.frozen(slots=True)
+class Evidence:
+    """The signals diagnosis reads, flattened to one row (the batch form uses the same names).
+
+    Example:
+        >>> from stars import Account, evidence
+        >>> evidence(Account("a")).band is None
+        True
+    """
+
+    health: float | None = None
+    band: Band | None = None
+    slope: float | None = None
+    green_streak: int = 0
+    tenure_days: float | None = None
+    customer: bool = False
+    success_metrics_agreed: bool = False
+    expansion_open: bool = False
+    critical_risk: bool = False
+    churned: bool = False
+
+
+def _green_streak(snapshots: Sequence[Snapshot], policy: Policy) -> int:
+    streak = 0
+    for snap in reversed(snapshots):
+        if policy.band_of(snap) is not Band.GREEN:
+            break
+        streak += 1
+    return streak
+
+
+def _slope(snapshots: Sequence[Snapshot], window: int) -> float | None:
+    points: deque[tuple[datetime, float]] = deque(maxlen=window)
+    for snap in snapshots:
+        if snap.health is not None:
+            points.append((snap.at, snap.health))
+    return slope_per_30_days(list(points))
+
+
+def _customer_since(account: Account, kind_of: Callable[[str], StageKind]) -> datetime | None:
+    if account.since is not None:
+        return account.since
+    for record in account.history:
+        if kind_of(record.source) is StageKind.BEFORE and kind_of(record.dest) is not (
+            StageKind.BEFORE
+        ):
+            return record.at
+    return None
+
+
+def _upto(snapshots: tuple[Snapshot, ...], at: datetime | None) -> tuple[Snapshot, ...]:
+    if at is None or not snapshots or snapshots[-1].at <= at:
+        return snapshots
+    end = len(snapshots)
+    while end and snapshots[end - 1].at > at:
+        end -= 1
+    return snapshots[:end]
+
+
+def evidence(
+    account: Account,
+    at: datetime | None = None,
+    policy: Policy | None = None,
+    kind_of: Callable[[str], StageKind] | None = None,
+) -> Evidence:
+    """Collect the evidence about an account as of ``at`` (default: its latest snapshot).
+
+    Args:
+        account: The account.
+        at: Ignore snapshots after this time; tenure is measured up to it.
+        policy: Thresholds (default :class:`Policy`).
+        kind_of: Stage kinds (default: the STARS stages').
+
+    Returns:
+        The evidence, as one flat row.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars import Account, Snapshot, evidence
+        >>> t = datetime(2025, 6, 1, tzinfo=timezone.utc)
+        >>> a = Account("a", since=datetime(2024, 6, 1, tzinfo=timezone.utc),
+        ...             snapshots=[Snapshot(at=t, health=80)])
+        >>> e = evidence(a)
+        >>> e.band, e.green_streak, round(e.tenure_days)
+        (<Band.GREEN: 'green'>, 1, 365)
+    """
+    policy = policy or Policy()
+    kinds = kind_of or _stars_kind
+    snaps = _upto(account.snapshots, at)
+    latest = snaps[-1] if snaps else None
+    when = at or (latest.at if latest else None)
+    start = _customer_since(account, kinds)
+    tenure = (when - start).total_seconds() / _DAY if (when and start) else None
+    return Evidence(
+        health=latest.health if latest else None,
+        band=policy.band_of(latest),
+        slope=_slope(snaps, policy.trend_window),
+        green_streak=_green_streak(snaps, policy),
+        tenure_days=tenure,
+        customer=bool(start is not None or (latest and latest.contract_signed)),
+        success_metrics_agreed=bool(latest and latest.success_metrics_agreed),
+        expansion_open=bool(latest and latest.expansion_open),
+        critical_risk=bool(latest and latest.critical_risk),
+        churned=kinds(account.stage) is StageKind.LOST,
+    )
+
+
+def diagnose_stars(ev: Evidence, policy: Policy) -> tuple[str | None, tuple[str, ...]]:
+    """The default STARS diagnosis rule: which stage the evidence points to, and why.
+
+    The rule, in order: a churned account stays in CHURN; an account that is not a
+    customer yet is a PROSPECT; red health or a critical risk points to TACT; yellow
+    health or a falling trend points to RESET; without a health reading there is no
+    answer; green health without agreed success metrics points to SEED; green for the
+    policy's streak with enough tenure and no open expansion points to ASCEND;
+    otherwise ACCELERATE. :func:`stars.frames.assign_stages` applies the same rule to
+    a DataFrame.
+
+    Args:
+        ev: The evidence.
+        policy: Thresholds.
+
+    Returns:
+        The stage (``None`` when the evidence is insufficient) and the reasons.
+
+    Example:
+        >>> from stars import Band, Evidence, Policy, diagnose_stars
+        >>> diagnose_stars(Evidence(band=Band.RED, customer=True), Policy())
+        ('tact', ('health is red',))
+    """
+    if ev.churned:
+        return "churn", ("the account has churned; only a win-back leaves churn",)
+    if not ev.customer:
+        return "prospect", ("no contract is recorded yet",)
+    if ev.band is Band.RED or ev.critical_risk:
+        reasons = []
+        if ev.band is Band.RED:
+            reasons.append("health is red")
+        if ev.critical_risk:
+            reasons.append("a critical risk finding is open")
+        return "tact", tuple(reasons)
+    falling = ev.slope is not None and ev.slope < -policy.trend_flat_within
+    if ev.band is Band.YELLOW or falling:
+        reasons = []
+        if ev.band is Band.YELLOW:
+            reasons.append("health is yellow")
+        if falling:
+            reasons.append(f"health is falling ({ev.slope:+.1f} points per 30 days)")
+        return "reset", tuple(reasons)
+    if ev.band is None:
+        return None, ("no health reading to judge by",)
+    if not ev.success_metrics_agreed:
+        return "seed", ("health is green but success metrics are not agreed yet",)
+    settled = (
+        ev.green_streak >= policy.green_streak
+        and ev.tenure_days is not None
+        and ev.tenure_days >= policy.min_tenure_days
+    )
+    if settled and not ev.expansion_open:
+        return "ascend", (
+            f"green for {ev.green_streak} readings in a row",
+            f"a customer for {ev.tenure_days:.0f} days",
+        )
+    if ev.expansion_open:
+        return "accelerate", ("health is green and an expansion opportunity is open",)
+    return "accelerate", ("health is green and success metrics are agreed",)
+
+
+# --------------------------------------------------------------------------- guards
+@attrs.frozen(slots=True, eq=False)
+class GuardContext:
+    """What a guard sees: the account, its latest snapshot (as of ``at``), the policy.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars import Account, GuardContext, Policy
+        >>> ctx = GuardContext(Account("a"), None, Policy(),
+        ...                    datetime(2025, 1, 1, tzinfo=timezone.utc), "sign", "seed", None)
+        >>> ctx.band is None
+        True
+    """
+
+    account: Account
+    snapshot: Snapshot | None
+    policy: Policy
+    at: datetime
+    trigger: str
+    dest: str
+    reason: str | None
+    kind_of: Callable[[str], StageKind] | None = attrs.field(default=None, repr=False)
+
+    @property
+    def band(self) -> Band | None:
+        """The latest snapshot's band (derived from health with the policy when not given).
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from stars import Account, GuardContext, Policy, Snapshot
+            >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> GuardContext(Account("a"), Snapshot(at=t, health=10), Policy(), t,
+            ...              "escalate", "tact", None).band
+            <Band.RED: 'red'>
+        """
+        return self.policy.band_of(self.snapshot)
+
+    @property
+    def snapshots(self) -> tuple[Snapshot, ...]:
+        """The account's snapshots up to ``at``.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from stars import Account, GuardContext, Policy
+            >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> GuardContext(Account("a"), None, Policy(), t, "sign", "seed", None).snapshots
+            ()
+        """
+        return _upto(self.account.snapshots, self.at)
+
+
+GuardFn = Callable[[GuardContext], str | None]
+
+
+@attrs.frozen(slots=True)
+class Guard:
+    """A named, pure predicate on a transition.
+
+    ``check`` returns ``None`` to allow, or the reason it refuses.
+
+    Attributes:
+        name: A stable name (used in exported definitions).
+        label: A short text shown on diagrams.
+        check: The predicate.
+
+    Example:
+        >>> from stars import Guard
+        >>> g = Guard("always", "always", lambda ctx: None)
+        >>> g.name
+        'always'
+    """
+
+    name: str = attrs.field(validator=lambda _i, a, val: v.text(a.name, val))
+    label: str
+    check: GuardFn = attrs.field(eq=False, repr=False)
+
+    @check.validator
+    def _callable(self, attribute: Any, value: Any) -> None:
+        if not callable(value):
+            raise InvalidDefinition(f"guard {self.name!r}: check must be callable, got {value!r}")
+
+
+def _need_band(ctx: GuardContext) -> tuple[Band | None, str | None]:
+    if ctx.snapshot is None:
+        return None, "no snapshot observed yet"
+    band = ctx.band
+    if band is None:
+        return None, "no health reading in the latest snapshot"
+    return band, None
+
+
+def _g_contract(ctx: GuardContext) -> str | None:
+    if ctx.snapshot is None or not ctx.snapshot.contract_signed:
+        return "no contract start is recorded"
+    return None
+
+
+def _g_metrics(ctx: GuardContext) -> str | None:
+    if ctx.snapshot is None or not ctx.snapshot.success_metrics_agreed:
+        return "success metrics are not agreed yet"
+    return None
+
+
+def _g_green(ctx: GuardContext) -> str | None:
+    band, why = _need_band(ctx)
+    if why:
+        return why
+    return None if band is Band.GREEN else f"health is {band}, not green"
+
+
+def _g_green_streak(ctx: GuardContext) -> str | None:
+    need = ctx.policy.green_streak
+    got = _green_streak(ctx.snapshots, ctx.policy)
+    return None if got >= need else f"green for {got} readings in a row, {need} needed"
+
+
+def _g_tenure(ctx: GuardContext) -> str | None:
+    start = _customer_since(ctx.account, ctx.kind_of or _stars_kind)
+    need = ctx.policy.min_tenure_days
+    if start is None:
+        return "customer tenure is unknown (no sign record and no 'since')"
+    days = (ctx.at - start).total_seconds() / _DAY
+    return None if days >= need else f"a customer for {days:.0f} days, {need:.0f} needed"
+
+
+def _g_expansion(ctx: GuardContext) -> str | None:
+    if ctx.snapshot is None or not ctx.snapshot.expansion_open:
+        return "no expansion opportunity is open"
+    return None
+
+
+def _g_new_unit(ctx: GuardContext) -> str | None:
+    if ctx.snapshot is None or not ctx.snapshot.new_business_unit:
+        return "no new product line or business unit is onboarding"
+    return None
+
+
+def _g_yellow_or_falling(ctx: GuardContext) -> str | None:
+    band, why = _need_band(ctx)
+    if why:
+        return why
+    if band is Band.YELLOW:
+        return None
+    slope = _slope(ctx.snapshots, ctx.policy.trend_window)
+    if slope is not None and slope < -ctx.policy.trend_flat_within:
+        return None
+    return f"health is {band} and not falling"
+
+
+def _g_red_or_critical(ctx: GuardContext) -> str | None:
+    if ctx.snapshot is not None and ctx.snapshot.critical_risk:
+        return None
+    band, why = _need_band(ctx)
+    if why:
+        return why
+    return None if band is Band.RED else f"health is {band}, not red, and no critical risk is open"
+
+
+def _g_not_red(ctx: GuardContext) -> str | None:
+    band, why = _need_band(ctx)
+    if why:
+        return why
+    return None if band is not Band.RED else "health is still red"
+
+
+def _g_reonboarding(ctx: GuardContext) -> str | None:
+    if ctx.snapshot is None or not ctx.snapshot.reonboarding_agreed:
+        return "re-onboarding is not agreed"
+    return None
+
+
+def _g_reason(ctx: GuardContext) -> str | None:
+    return None if ctx.reason and ctx.reason.strip() else "a reason must be given"
+
+
+GUARDS: Mapping[str, Guard] = {
+    g.name: g
+    for g in (
+        Guard("contract_signed", "contract signed", _g_contract),
+        Guard("success_metrics_agreed", "success metrics agreed", _g_metrics),
+        Guard("health_green", "green", _g_green),
+        Guard("green_streak", "green streak", _g_green_streak),
+        Guard("min_tenure", "min tenure", _g_tenure),
+        Guard("expansion_open", "expansion open", _g_expansion),
+        Guard("new_business_unit", "new unit onboarding", _g_new_unit),
+        Guard("yellow_or_falling", "yellow or falling", _g_yellow_or_falling),
+        Guard("red_or_critical", "red or critical risk", _g_red_or_critical),
+        Guard("not_red", "not red", _g_not_red),
+        Guard("reonboarding_agreed", "re-onboarding agreed", _g_reonboarding),
+        Guard("reason_given", "reason given", _g_reason),
+    )
+}
+"""The built-in guards, by name. Exported lifecycle definitions refer to guards by these names."""
+
+
+# --------------------------------------------------------------------------- definition
+def _kind(value: object) -> StageKind:
+    try:
+        return StageKind(value)  # type: ignore[arg-type]
+    except ValueError:
+        raise InvalidValue(
+            "kind", value, "one of " + ", ".join(k.value for k in StageKind)
+        ) from None
+
+
+@attrs.frozen(slots=True)
+class StageDef:
+    """A stage in a lifecycle definition.
+
+    Attributes:
+        name: The stage's name.
+        kind: Before, growth, crisis or lost (drives cycle accounting and checks).
+        profile: How the account looks there and how to show up (optional).
+
+    Example:
+        >>> from stars import StageDef
+        >>> StageDef("pilot", "growth").kind
+        <StageKind.GROWTH: 'growth'>
+    """
+
+    name: str = attrs.field(validator=lambda _i, a, val: v.text(a.name, val))
+    kind: StageKind = attrs.field(converter=_kind)
+    profile: StageProfile | None = None
+
+
+def _cycle(value: object) -> Cycle:
+    try:
+        return Cycle(value)  # type: ignore[arg-type]
+    except ValueError:
+        raise InvalidValue("cycle", value, "one of growth, recovery, crisis") from None
+
+
+def _names(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, Iterable):
+        raise InvalidValue("sources", value, "a stage name or a list of stage names")
+    return tuple(value)
+
+
+def _guards(value: Iterable[Guard]) -> tuple[Guard, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(slots=True)
+class TransitionDef:
+    """A transition in a lifecycle definition.
+
+    Attributes:
+        trigger: The trigger's name.
+        sources: The stages it may fire from.
+        dest: The stage it leads to.
+        cycle: The cycle it belongs to.
+        guards: Guards that must all pass (unless forced).
+
+    Example:
+        >>> from stars import GUARDS, TransitionDef
+        >>> t = TransitionDef("sign", "prospect", "seed", "growth", (GUARDS["contract_signed"],))
+        >>> t.sources
+        ('prospect',)
+    """
+
+    trigger: str = attrs.field(validator=lambda _i, a, val: v.text(a.name, val))
+    sources: tuple[str, ...] = attrs.field(converter=_names)
+    dest: str = attrs.field(validator=lambda _i, a, val: v.text(a.name, val))
+    cycle: Cycle = attrs.field(converter=_cycle)
+    guards: tuple[Guard, ...] = attrs.field(default=(), converter=_guards)
+
+
+def _p(stage: Stage) -> StageDef:
+    return StageDef(stage.value, stage.kind, PROFILES[stage.value])
+
+
+STARS_STAGES: tuple[StageDef, ...] = tuple(_p(s) for s in Stage)
+"""The seven stages of the default STARS lifecycle."""
+
+_G = GUARDS
+_GROWTH_STAGES = ("seed", "accelerate", "ascend")
+STARS_TRANSITIONS: tuple[TransitionDef, ...] = (
+    TransitionDef("sign", "prospect", "seed", "growth", (_G["contract_signed"],)),
+    TransitionDef(
+        "accelerate",
+        "seed",
+        "accelerate",
+        "growth",
+        (_G["success_metrics_agreed"], _G["health_green"]),
+    ),
+    TransitionDef(
+        "sustain", "accelerate", "ascend", "growth", (_G["green_streak"], _G["min_tenure"])
+    ),
+    TransitionDef("expand", "ascend", "accelerate", "growth", (_G["expansion_open"],)),
+    TransitionDef("reseed", ("accelerate", "ascend"), "seed", "growth", (_G["new_business_unit"],)),
+    TransitionDef(
+        "stagnate", ("accelerate", "ascend"), "reset", "crisis", (_G["yellow_or_falling"],)
+    ),
+    TransitionDef(
+        "escalate", (*_GROWTH_STAGES, "reset"), "tact", "crisis", (_G["red_or_critical"],)
+    ),
+    TransitionDef("realign", "reset", "ascend", "recovery", (_G["green_streak"], _G["min_tenure"])),
+    TransitionDef("realign", "reset", "accelerate", "recovery", (_G["green_streak"],)),
+    TransitionDef("stabilize", "tact", "reset", "recovery", (_G["not_red"],)),
+    TransitionDef("restart", "tact", "seed", "recovery", (_G["reonboarding_agreed"],)),
+    TransitionDef(
+        "lose", (*_GROWTH_STAGES, "reset", "tact"), "churn", "crisis", (_G["reason_given"],)
+    ),
+    TransitionDef("win_back", "churn", "prospect", "recovery"),
+)
+"""The transitions of the default STARS lifecycle (see the concepts page for the table)."""
+
+
+# --------------------------------------------------------------------------- results
+@attrs.frozen(slots=True)
+class Verdict:
+    """Whether a trigger may fire now, where it would lead, and why not if it may not.
+
+    Example:
+        >>> from stars import STARS, Account
+        >>> v = STARS.check(Account("a"), "sign")
+        >>> v.allowed, v.destination, v.reasons
+        (False, 'seed', ('no contract start is recorded',))
+    """
+
+    trigger: str
+    source: str
+    allowed: bool
+    destination: str | None
+    reasons: tuple[str, ...] = ()
+
+
+@attrs.frozen(slots=True)
+class Event:
+    """A trigger to apply during :meth:`Lifecycle.replay` (when you have events, not records).
+
+    Attributes:
+        trigger: The trigger.
+        at: When it happened.
+        actor: Who did it.
+        reason: Why (required when forced).
+        forced: Whether it overrode a guard.
+        to: The destination, when the trigger has several (default: the first in definition order).
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars import Event
+        >>> Event("sign", datetime(2025, 1, 1, tzinfo=timezone.utc)).forced
+        False
+    """
+
+    trigger: str
+    at: datetime
+    actor: str | None = None
+    reason: str | None = None
+    forced: bool = False
+    to: str | None = None
+
+
+@attrs.frozen(slots=True, eq=False)
+class HookEvent:
+    """What a hook receives.
+
+    ``record`` is ``None`` in before-hooks and exit-hooks (nothing is committed yet) and
+    the new :class:`~stars.TransitionRecord` in enter-, after- and cycle-hooks.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars import STARS, Account, Snapshot
+        >>> seen = []
+        >>> lc = STARS.evolve()
+        >>> @lc.after("sign")
+        ... def note(event):
+        ...     seen.append((event.source, event.dest, event.record.trigger))
+        >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+        >>> a = Account("a")
+        >>> _ = lc.observe(a, Snapshot(at=t, contract_signed=True))
+        >>> _ = lc.fire(a, "sign", at=t)
+        >>> seen
+        [('prospect', 'seed', 'sign')]
+    """
+
+    account: Account
+    trigger: str
+    source: str
+    dest: str
+    cycle: Cycle
+    at: datetime
+    actor: str | None
+    reason: str | None
+    forced: bool
+    record: TransitionRecord | None
+
+
+@attrs.frozen(slots=True)
+class Diagnosis:
+    """Which stage the evidence points to, whether it agrees with the current one, how to show up.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars import STARS, Account, Snapshot
+        >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+        >>> snap = Snapshot(at=t, health=20, contract_signed=True)
+        >>> a = Account("a", stage="prospect", snapshots=[snap])
+        >>> d = STARS.diagnose(a)
+        >>> d.stage, d.agrees
+        ('tact', False)
+    """
+
+    account_id: str
+    current: str
+    stage: str | None
+    agrees: bool
+    reasons: tuple[str, ...]
+    evidence: Evidence
+    playbook: StageProfile | None
+    triggers: tuple[str, ...] = ()
+
+    def _repr_html_(self) -> str:
+        from stars._html import table
+
+        rows: list[tuple[str, object]] = [
+            ("current stage", self.current),
+            ("evidence points to", self.stage),
+            ("agrees", "yes" if self.agrees else "no"),
+            ("reasons", "; ".join(self.reasons)),
+        ]
+        if self.triggers:
+            rows.append(("to move there", ", ".join(self.triggers)))
+        if self.playbook is not None:
+            rows.append(("posture", ", ".join(self.playbook.posture)))
+            rows += [("key action", a) for a in self.playbook.key_actions]
+        return table(("", ""), rows, caption=f"Diagnosis of {self.account_id}")
+
+
+# --------------------------------------------------------------------------- engine
+Hook = Callable[[HookEvent], None]
+H = TypeVar("H", bound=Hook)
+Diagnoser = Callable[[Evidence, Policy], tuple[str | None, tuple[str, ...]]]
+
+
+class _Cursor:
+    """The proxy model handed to `transitions` while one trigger fires."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+class _Firing:
+    """The state of one fire() call, passed to the machine's callbacks."""
+
+    __slots__ = (
+        "account",
+        "actor",
+        "at",
+        "chosen",
+        "committed",
+        "event",
+        "force",
+        "reason",
+        "record",
+        "refusals",
+        "snapshot",
+        "source",
+        "to",
+        "trigger",
+        "version",
+    )
+
+    def __init__(
+        self,
+        account: Account,
+        trigger: str,
+        at: datetime,
+        actor: str | None,
+        reason: str | None,
+        force: bool,
+        to: str | None,
+        snapshot: Snapshot | None,
+    ) -> None:
+        self.account = account
+        self.trigger = trigger
+        self.source = account.stage
+        self.version = account.version
+        self.at = at
+        self.actor = actor
+        self.reason = reason
+        self.force = force
+        self.to = to
+        self.snapshot = snapshot
+        self.refusals: list[str] = []
+        self.committed = False
+        self.record: TransitionRecord | None = None
+        self.chosen: TransitionDef | None = None
+        self.event: HookEvent | None = None
+
+
+def _stars_kind(stage: str) -> StageKind:
+    try:
+        return Stage(stage).kind
+    except ValueError:
+        return StageKind.BEFORE
+
+
+class Lifecycle:
+    """A checked lifecycle definition, and the engine that moves accounts through it.
+
+    Args:
+        stages: The stages.
+        transitions: The transitions (a trigger may appear several times with different
+            sources or destinations; for one source, destinations are tried in order).
+        initial: The stage new accounts start in.
+        policy: Thresholds for guards and diagnosis.
+        name: A name for diagrams and exports.
+        diagnoser: The rule behind :meth:`diagnose` (default: :func:`diagnose_stars`, which
+            needs the STARS stage names).
+        scorecards: A :class:`~stars.health.ScorecardSet`; :meth:`observe` scores raw measures
+            with it.
+
+    Raises:
+        InvalidDefinition: If the definition is inconsistent: unknown or duplicate stages,
+            unreachable stages, stages that can never get back to growth, duplicate transitions.
+
+    Example:
+        >>> from stars import STARS, Lifecycle, StageDef, TransitionDef
+        >>> len(STARS.stages), STARS.initial
+        (7, 'prospect')
+        >>> stages = [StageDef("new", "before"), StageDef("live", "growth"),
+        ...           StageDef("sick", "crisis")]
+        >>> edges = [TransitionDef("go", "new", "live", "growth"),
+        ...          TransitionDef("fall", "live", "sick", "crisis")]
+        >>> Lifecycle(stages, edges, initial="new")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        stars.errors.InvalidDefinition: stage 'sick' can never get back to a growth stage ...
+    """
+
+    def __init__(
+        self,
+        stages: Iterable[StageDef],
+        transitions: Iterable[TransitionDef],
+        *,
+        initial: str,
+        policy: Policy | None = None,
+        name: str = "custom",
+        diagnoser: Diagnoser | None = None,
+        scorecards: ScorecardSet | None = None,
+    ) -> None:
+        self.stages: tuple[StageDef, ...] = tuple(stages)
+        self.transitions: tuple[TransitionDef, ...] = tuple(transitions)
+        self.initial = initial
+        self.policy = policy if policy is not None else Policy()
+        self.name = name
+        self.scorecards = scorecards
+        self._stage_map = self._check_stages()
+        self._table = self._check_transitions()
+        self._check_graph()
+        if diagnoser is None and all(s.value in self._stage_map for s in Stage):
+            diagnoser = diagnose_stars
+        self._diagnoser = diagnoser
+        self._triggers = frozenset(t.trigger for t in self.transitions)
+        self._hooks: dict[tuple[str, str], tuple[Hook, ...]] = {}
+        self._lock = threading.RLock()
+        self._machine = self._build_machine()
+
+    # -- definition checks ---------------------------------------------------------
+    def _check_stages(self) -> dict[str, StageDef]:
+        if not self.stages:
+            raise InvalidDefinition("a lifecycle needs at least one stage")
+        out: dict[str, StageDef] = {}
+        for stage in self.stages:
+            if not isinstance(stage, StageDef):
+                raise InvalidDefinition(f"stages must be StageDef values, got {stage!r}")
+            if stage.name in out:
+                raise InvalidDefinition(f"stage {stage.name!r} is defined twice")
+            out[stage.name] = stage
+        if self.initial not in out:
+            raise InvalidDefinition(f"initial stage {self.initial!r} is not one of the stages")
+        if not any(s.kind is StageKind.GROWTH for s in self.stages):
+            raise InvalidDefinition("a lifecycle needs at least one growth stage")
+        return out
+
+    def _check_transitions(self) -> dict[tuple[str, str], tuple[TransitionDef, ...]]:
+        table: dict[tuple[str, str], list[TransitionDef]] = {}
+        for t in self.transitions:
+            if not isinstance(t, TransitionDef):
+                raise InvalidDefinition(f"transitions must be TransitionDef values, got {t!r}")
+            for stage in (*t.sources, t.dest):
+                if stage not in self._stage_map:
+                    raise InvalidDefinition(
+                        f"transition {t.trigger!r} refers to unknown stage {stage!r}"
+                    )
+            if not t.sources:
+                raise InvalidDefinition(f"transition {t.trigger!r} has no source stage")
+            for g in t.guards:
+                if not isinstance(g, Guard):
+                    raise InvalidDefinition(
+                        f"transition {t.trigger!r}: guards must be Guard values, got {g!r}"
+                    )
+            for source in t.sources:
+                group = table.setdefault((source, t.trigger), [])
+                if any(other.dest == t.dest for other in group):
+                    raise InvalidDefinition(
+                        f"transition {t.trigger!r} from {source!r} to {t.dest!r} is defined twice"
+                    )
+                group.append(t)
+        return {key: tuple(group) for key, group in table.items()}
+
+    def _check_graph(self) -> None:
+        edges: dict[str, set[str]] = {name: set() for name in self._stage_map}
+        for (source, _), group in self._table.items():
+            edges[source].update(t.dest for t in group)
+        seen, todo = {self.initial}, [self.initial]
+        while todo:
+            for nxt in edges[todo.pop()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        for stage in self.stages:
+            if stage.name not in seen:
+                raise InvalidDefinition(
+                    f"stage {stage.name!r} is unreachable from {self.initial!r}"
+                )
+        growth = {s.name for s in self.stages if s.kind is StageKind.GROWTH}
+        reverse: dict[str, set[str]] = {name: set() for name in self._stage_map}
+        for source, dests in edges.items():
+            for dest in dests:
+                reverse[dest].add(source)
+        back, todo = set(growth), list(growth)
+        while todo:
+            for prev in reverse[todo.pop()]:
+                if prev not in back:
+                    back.add(prev)
+                    todo.append(prev)
+        for stage in self.stages:
+            if stage.name not in back:
+                raise InvalidDefinition(
+                    f"stage {stage.name!r} can never get back to a growth stage (a dead end)"
+                )
+
+    def _build_machine(self) -> Machine:
+        # Only the callbacks that have hooks behind them are attached, so an unused hook
+        # kind costs nothing per fire; registering a hook rebuilds the machine.
+        hooks = self._hooks
+        states = []
+        for s in self.stages:
+            on_enter: list[Callable[[Any], None]] = [self._commit]
+            if hooks.get(("enter", s.name)):
+                on_enter.append(self._dispatch_enter)
+            on_exit = [self._dispatch_exit] if hooks.get(("exit", s.name)) else []
+            states.append(State(s.name, on_enter=on_enter, on_exit=on_exit))
+        machine = Machine(
+            model=None,
+            states=states,
+            initial=self.initial,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
+        for t in self.transitions:
+            before = hooks.get(("before", "*")) or hooks.get(("before", t.trigger))
+            after = (
+                hooks.get(("after", "*"))
+                or hooks.get(("after", t.trigger))
+                or hooks.get(("cycle", t.cycle.value))
+            )
+            machine.add_transition(
+                t.trigger,
+                list(t.sources),
+                t.dest,
+                conditions=[self._condition(t)],
+                before=[self._dispatch_before] if before else [],
+                after=[self._dispatch_after] if after else [],
+            )
+        return machine
+
+    # -- small queries -------------------------------------------------------------
+    @property
+    def triggers(self) -> frozenset[str]:
+        """Every trigger name in the definition.
+
+        Example:
+            >>> from stars import STARS
+            >>> "sign" in STARS.triggers
+            True
+        """
+        return self._triggers
+
+    def kind_of(self, stage: str) -> StageKind:
+        """The kind of a stage of this lifecycle.
+
+        Raises:
+            UnknownName: If the stage is not defined here.
+
+        Example:
+            >>> from stars import STARS
+            >>> STARS.kind_of("tact").value
+            'crisis'
+        """
+        try:
+            return self._stage_map[stage].kind
+        except (KeyError, TypeError):
+            raise UnknownName("stage", stage, list(self._stage_map)) from None
+
+    def profile(self, stage: str) -> StageProfile | None:
+        """The profile (posture, key actions) of a stage, if the definition gives one.
+
+        Example:
+            >>> from stars import STARS
+            >>> STARS.profile("seed").posture
+            ('builder', 'consultant')
+        """
+        self.kind_of(stage)
+        return self._stage_map[stage].profile
+
+    def new_account(self, account_id: str, **fields: Any) -> Account:
+        """Create an account in this lifecycle's initial stage.
+
+        Example:
+            >>> from stars import STARS
+            >>> STARS.new_account("acme", owner="dana").stage
+            'prospect'
+        """
+        return Account(account_id, stage=self.initial, **fields)
+
+    def evolve(self, **changes: Any) -> Lifecycle:
+        """A copy of this lifecycle with some definition arguments replaced (hooks are not copied).
+
+        Example:
+            >>> from stars import STARS, Policy
+            >>> STARS.evolve(policy=Policy(green_streak=2)).policy.green_streak
+            2
+        """
+        args: dict[str, Any] = {
+            "stages": self.stages,
+            "transitions": self.transitions,
+            "initial": self.initial,
+            "policy": self.policy,
+            "name": self.name,
+            "diagnoser": self._diagnoser,
+            "scorecards": self.scorecards,
+        }
+        args.update(changes)
+        return Lifecycle(**args)
+
+    # -- hooks -----------------------------------------------------------------------
+    def _register(self, kind: str, key: str, fn: Hook) -> Hook:
+        if not callable(fn):
+            raise InvalidValue("hook", fn, "a callable taking a HookEvent")
+        with self._lock:
+            self._hooks[(kind, key)] = (*self._hooks.get((kind, key), ()), fn)
+            self._machine = self._build_machine()
+        return fn
+
+    def _trigger_key(self, trigger: str | None) -> str:
+        if trigger is None:
+            return "*"
+        if trigger not in self._triggers:
+            raise UnknownName("trigger", trigger, sorted(self._triggers))
+        return trigger
+
+    def before(self, trigger: str | None = None) -> Callable[[H], H]:
+        """Register a hook that runs before ``trigger`` (or any trigger). Raising vetoes it.
+
+        Example:
+            >>> from stars import STARS
+            >>> lc = STARS.evolve()
+            >>> @lc.before("lose")
+            ... def block(event):
+            ...     raise ValueError("never lose")
+        """
+        key = self._trigger_key(trigger)
+
+        def register(fn: H) -> H:
+            self._register("before", key, fn)
+            return fn
+
+        return register
+
+    def after(self, trigger: str | None = None) -> Callable[[H], H]:
+        """Register a hook that runs after ``trigger`` (or any trigger) was applied.
+
+        Example:
+            >>> from stars import STARS
+            >>> lc = STARS.evolve()
+            >>> @lc.after()
+            ... def log(event):
+            ...     pass
+        """
+        key = self._trigger_key(trigger)
+
+        def register(fn: H) -> H:
+            self._register("after", key, fn)
+            return fn
+
+        return register
+
+    def on_enter(self, stage: str) -> Callable[[H], H]:
+        """Register a hook that runs when an account enters ``stage``.
+
+        Example:
+            >>> from stars import STARS
+            >>> lc = STARS.evolve()
+            >>> @lc.on_enter("tact")
+            ... def alert(event):
+            ...     pass
+        """
+        self.kind_of(stage)
+
+        def register(fn: H) -> H:
+            self._register("enter", stage, fn)
+            return fn
+
+        return register
+
+    def on_exit(self, stage: str) -> Callable[[H], H]:
+        """Register a hook that runs when an account is about to leave ``stage``. Raising vetoes.
+
+        Example:
+            >>> from stars import STARS
+            >>> lc = STARS.evolve()
+            >>> @lc.on_exit("ascend")
+            ... def note(event):
+            ...     pass
+        """
+        self.kind_of(stage)
+
+        def register(fn: H) -> H:
+            self._register("exit", stage, fn)
+            return fn
+
+        return register
+
+    def on_cycle(self, cycle: Cycle | str) -> Callable[[H], H]:
+        """Register a hook that runs after any transition of the given cycle.
+
+        Example:
+            >>> from stars import STARS
+            >>> lc = STARS.evolve()
+            >>> @lc.on_cycle("crisis")
+            ... def page(event):
+            ...     pass
+        """
+        key = _cycle(cycle).value
+
+        def register(fn: H) -> H:
+            self._register("cycle", key, fn)
+            return fn
+
+        return register
+
+    def remove_hook(self, fn: Hook) -> int:
+        """Unregister a hook everywhere it was registered; returns how many registrations went.
+
+        Example:
+            >>> from stars import STARS
+            >>> lc = STARS.evolve()
+            >>> hook = lc.after()(lambda event: None)
+            >>> lc.remove_hook(hook)
+            1
+        """
+        removed = 0
+        with self._lock:
+            for key, hooks in list(self._hooks.items()):
+                kept = tuple(h for h in hooks if h is not fn)
+                removed += len(hooks) - len(kept)
+                self._hooks[key] = kept
+            self._machine = self._build_machine()
+        return removed
+
+    def _run(self, kind: str, key: str, event: HookEvent) -> None:
+        for fn in self._hooks.get((kind, key), ()):
+            fn(event)
+
+    @staticmethod
+    def _event(f: _Firing) -> HookEvent:
+        # One event before the commit (record None) and one after, each built once.
+        t = f.chosen
+        assert t is not None
+        return HookEvent(
+            f.account,
+            f.trigger,
+            f.source,
+            t.dest,
+            t.cycle,
+            f.at,
+            f.actor,
+            f.reason,
+            f.force,
+            f.record,
+        )
+
+    # -- transitions callbacks (receive transitions' EventData) -----------------------
+    def _condition(self, t: TransitionDef) -> Callable[[Any], bool]:
+        def condition(event_data: Any) -> bool:
+            f: _Firing = event_data.kwargs["firing"]
+            if f.to is not None and f.to != t.dest:
+                return False
+            if not f.force and t.guards:
+                reasons = self._guard_reasons(t, f.account, f.snapshot, f.at, f.reason)
+                if reasons:
+                    f.refusals.extend(reasons)
+                    return False
+            f.chosen = t
+            return True
+
+        return condition
+
+    def _guard_reasons(
+        self,
+        t: TransitionDef,
+        account: Account,
+        snapshot: Snapshot | None,
+        at: datetime,
+        reason: str | None,
+    ) -> list[str]:
+        if not t.guards:
+            return []
+        ctx = GuardContext(
+            account, snapshot, self.policy, at, t.trigger, t.dest, reason, self.kind_of
+        )
+        out = []
+        for g in t.guards:
+            why = g.check(ctx)
+            if why is not None:
+                out.append(why)
+        return out
+
+    def _dispatch_before(self, event_data: Any) -> None:
+        f: _Firing = event_data.kwargs["firing"]
+        f.event = event = self._event(f)
+        self._run("before", "*", event)
+        self._run("before", f.trigger, event)
+
+    def _dispatch_exit(self, event_data: Any) -> None:
+        f: _Firing = event_data.kwargs["firing"]
+        if f.event is None:
+            f.event = self._event(f)
+        self._run("exit", f.source, f.event)
+
+    def _commit(self, event_data: Any) -> None:
+        f: _Firing = event_data.kwargs["firing"]
+        account = f.account
+        if account._version != f.version or account._stage != f.source:
+            raise ConcurrentModification(account.id, f.version, account.version)
+        t = f.chosen
+        assert t is not None
+        record = _record_unchecked(
+            f.trigger, f.source, t.dest, t.cycle, f.at, f.actor, f.reason, f.force
+        )
+        account._append_record(record)
+        f.record = record
+        f.committed = True
+        f.event = None
+
+    def _dispatch_enter(self, event_data: Any) -> None:
+        f: _Firing = event_data.kwargs["firing"]
+        f.event = event = self._event(f)
+        self._run("enter", event.dest, event)
+
+    def _dispatch_after(self, event_data: Any) -> None:
+        f: _Firing = event_data.kwargs["firing"]
+        event = f.event if f.event is not None else self._event(f)
+        self._run("after", "*", event)
+        self._run("after", f.trigger, event)
+        self._run("cycle", event.cycle.value, event)
+
+    def _cycle_of(self, source: str, trigger: str, dest: str) -> Cycle:
+        for t in self._table[(source, trigger)]:
+            if t.dest == dest:
+                return t.cycle
+        raise AssertionError("unreachable: destination checked before")  # pragma: no cover
+
+    # -- the public engine -----------------------------------------------------------
+    def _candidates(
+        self, account: Account, trigger: str, to: str | None
+    ) -> tuple[TransitionDef, ...]:
+        if not isinstance(trigger, str) or trigger not in self._triggers:
+            raise UnknownName("trigger", trigger, sorted(self._triggers))
+        self.kind_of(account.stage)
+        group = self._table.get((account.stage, trigger))
+        if group is None:
+            raise TransitionNotAllowed(
+                account.id, account.stage, trigger, self._allowed_triggers(account.stage)
+            )
+        if to is not None and all(t.dest != to for t in group):
+            self.kind_of(to)
+            raise TransitionNotAllowed(
+                account.id,
+                account.stage,
+                f"{trigger} -> {to}",
+                [f"{trigger} -> {t.dest}" for t in group],
+            )
+        return group
+
+    def _allowed_triggers(self, stage: str) -> list[str]:
+        return sorted({trig for (src, trig) in self._table if src == stage})
+
+    def fire(
+        self,
+        account: Account,
+        trigger: str,
+        *,
+        at: datetime,
+        actor: str | None = None,
+        reason: str | None = None,
+        force: bool = False,
+        to: str | None = None,
+        expected_version: int | None = None,
+    ) -> TransitionRecord:
+        """Apply a trigger to an account and append the record to its history.
+
+        Args:
+            account: The account to move.
+            trigger: The trigger's name.
+            at: When it happens (timezone-aware, not earlier than the last record).
+            actor: Who makes it happen.
+            reason: Why (required with ``force=True``).
+            force: Override the guards (never the graph); the record says so.
+            to: The destination, for triggers with several (default: the first whose guards pass).
+            expected_version: Refuse with :class:`~stars.errors.ConcurrentModification` unless
+                the account is at this version.
+
+        Returns:
+            The new record.
+
+        Raises:
+            UnknownName: The trigger or the account's stage is not in this lifecycle.
+            TransitionNotAllowed: The graph has no such transition from the current stage.
+            TransitionRefused: A guard refused (the reasons say why); nothing changed.
+            TransitionVetoed: A before- or exit-hook raised; nothing changed.
+            HookFailed: An enter-, after- or cycle-hook raised after the transition was applied.
+            OutOfOrder: ``at`` is earlier than the last record.
+            ConcurrentModification: ``expected_version`` does not match.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from stars import STARS, Account
+            >>> a = Account("a")
+            >>> r = STARS.fire(a, "sign", at=datetime(2025, 1, 1, tzinfo=timezone.utc),
+            ...                force=True, reason="contract signed offline")
+            >>> (a.stage, r.forced, a.version)
+            ('seed', True, 1)
+        """
+        v.aware("at", at)
+        if actor is not None and not isinstance(actor, str):
+            raise InvalidValue("actor", actor, "a string or None")
+        if reason is not None and not isinstance(reason, str):
+            raise InvalidValue("reason", reason, "a string or None")
+        v.flag("force", force)
+        if force and not (reason and reason.strip()):
+            raise InvalidValue("reason", reason, "a reason whenever force=True")
+        with self._lock:
+            if expected_version is not None and expected_version != account.version:
+                raise ConcurrentModification(account.id, expected_version, account.version)
+            self._candidates(account, trigger, to)
+            if account.history and at < account.history[-1].at:
+                raise OutOfOrder("transition", at.isoformat(), account.history[-1].at.isoformat())
+            snaps = _upto(account.snapshots, at)
+            firing = _Firing(
+                account, trigger, at, actor, reason, force, to, snaps[-1] if snaps else None
+            )
+            cursor = _Cursor(account.stage)
+            machine = self._machine
+            try:
+                done = machine.events[trigger].trigger(cursor, firing=firing)
+            except ConcurrentModification:
+                raise
+            except Exception as exc:
+                if firing.committed:
+                    raise HookFailed(account.id, trigger, repr(exc), firing.record) from exc
+                raise TransitionVetoed(account.id, trigger, repr(exc)) from exc
+            if not done:
+                raise TransitionRefused(account.id, account.stage, trigger, firing.refusals)
+            assert firing.record is not None
+            return firing.record
+
+    def check(
+        self,
+        account: Account,
+        trigger: str,
+        *,
+        at: datetime | None = None,
+        to: str | None = None,
+        reason: str | None = None,
+    ) -> Verdict:
+        """Whether ``trigger`` may fire now, without changing anything.
+
+        Args:
+            account: The account.
+            trigger: The trigger's name.
+            at: The time to judge at (default: the latest snapshot's time, or now).
+            to: A specific destination, for triggers with several.
+            reason: The reason that would be given (some guards need one).
+
+        Returns:
+            The verdict: allowed or not, the destination, and the reasons it is refused.
+
+        Raises:
+            UnknownName: The trigger is not in this lifecycle.
+
+        Example:
+            >>> from stars import STARS, Account
+            >>> STARS.check(Account("a"), "sustain").reasons
+            ("'sustain' is not possible from 'prospect'",)
+        """
+        if not isinstance(trigger, str) or trigger not in self._triggers:
+            raise UnknownName("trigger", trigger, sorted(self._triggers))
+        self.kind_of(account.stage)
+        group = self._table.get((account.stage, trigger), ())
+        group = tuple(t for t in group if to is None or t.dest == to)
+        if not group:
+            return Verdict(
+                trigger,
+                account.stage,
+                False,
+                None,
+                (f"{trigger!r} is not possible from {account.stage!r}",),
+            )
+        when = at or (account.latest.at if account.latest else datetime.now().astimezone())
+        snaps = _upto(account.snapshots, when)
+        snapshot = snaps[-1] if snaps else None
+        reasons: list[str] = []
+        for t in group:
+            why = self._guard_reasons(t, account, snapshot, when, reason)
+            if not why:
+                return Verdict(trigger, account.stage, True, t.dest)
+            reasons.extend(why)
+        return Verdict(trigger, account.stage, False, group[0].dest, tuple(reasons))
+
+    def available(self, account: Account, *, at: datetime | None = None) -> tuple[Verdict, ...]:
+        """The triggers that may fire now (their guards pass), with their destinations.
+
+        Example:
+            >>> from stars import STARS, Account
+            >>> [v.trigger for v in STARS.available(Account("a", stage="churn"))]
+            ['win_back']
+        """
+        out = []
+        for trigger in self._allowed_triggers(account.stage):
+            verdict = self.check(account, trigger, at=at, reason="(checking)")
+            if verdict.allowed:
+                out.append(verdict)
+        return tuple(out)
+
+    def observe(
+        self,
+        account: Account,
+        snapshot: Snapshot,
+        *,
+        measures: Mapping[str, float | None] | None = None,
+        expected_version: int | None = None,
+    ) -> Snapshot:
+        """Record a snapshot of signals on the account.
+
+        When the snapshot has a health score but no band, the band is derived with the
+        policy. With ``measures``, the lifecycle's scorecard set (or the default scorecard)
+        scores them for the account's stage and fills in health and band.
+
+        Args:
+            account: The account.
+            snapshot: The signals.
+            measures: Raw measure values to score (the snapshot must not carry a health score then).
+            expected_version: Refuse unless the account is at this version.
+
+        Returns:
+            The snapshot as stored (with health and band filled in).
+
+        Raises:
+            OutOfOrder: The snapshot is older than the latest one.
+            InvalidValue: Both a health score and measures were given, or a measure is invalid.
+            ConcurrentModification: ``expected_version`` does not match.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from stars import STARS, Account, Snapshot
+            >>> a = Account("a")
+            >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> STARS.observe(a, Snapshot(at=t, health=55)).band
+            <Band.YELLOW: 'yellow'>
+        """
+        if not isinstance(snapshot, Snapshot):
+            raise InvalidValue("snapshot", snapshot, "a Snapshot")
+        if measures is not None:
+            if snapshot.health is not None:
+                raise InvalidValue(
+                    "measures", dict(measures), "no measures when the snapshot already has health"
+                )
+            scored = self._score(account.stage, measures)
+            snapshot = attrs.evolve(snapshot, health=scored[0], band=scored[1])
+        elif snapshot.band is None and snapshot.health is not None:
+            snapshot = attrs.evolve(snapshot, band=self.policy.bands.band_for(snapshot.health))
+        with self._lock:
+            if expected_version is not None and expected_version != account.version:
+                raise ConcurrentModification(account.id, expected_version, account.version)
+            account._append_snapshot(snapshot)
+        return snapshot
+
+    def _score(self, stage: str, measures: Mapping[str, float | None]) -> tuple[float, Band]:
+        from stars.health import ScorecardSet, default_scorecard
+
+        cards = self.scorecards or ScorecardSet(default_scorecard())
+        result = cards.score(stage, measures)
+        return result.score, result.band
+
+    def replay(
+        self,
+        account_id: str,
+        items: Iterable[TransitionRecord | Event],
+        *,
+        name: str = "",
+        owner: str | None = None,
+        tags: Iterable[str] = (),
+        since: datetime | None = None,
+        snapshots: Iterable[Snapshot] = (),
+    ) -> Account:
+        """Rebuild an account from its history (records) or from events, without hooks.
+
+        History is taken as fact: guards are not evaluated again, but the graph, the
+        cycles and the time order are checked against this lifecycle. Records are
+        reused as they are.
+
+        Args:
+            account_id: The account's id.
+            items: :class:`~stars.TransitionRecord` or :class:`Event` values, in order.
+            name: The account's name.
+            owner: The account's owner.
+            tags: The account's tags.
+            since: The account's start, if imported mid-life.
+            snapshots: Its snapshots, in time order.
+
+        Returns:
+            A new account whose stage, history and version match the items.
+
+        Raises:
+            TransitionNotAllowed: An item is not a transition from the stage reached.
+            InvalidValue: A record's source or cycle disagrees with the lifecycle.
+            OutOfOrder: An item is earlier than the previous one.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from stars import STARS, Event
+            >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> a = STARS.replay("acme", [Event("sign", t, forced=True, reason="import")])
+            >>> a.stage, a.history[0].forced
+            ('seed', True)
+        """
+        table = self._table
+        stage = self.initial
+        history: list[TransitionRecord] = []
+        last: datetime | None = None
+        for i, item in enumerate(items):
+            if isinstance(item, TransitionRecord):
+                if item.source != stage:
+                    raise InvalidValue(f"items[{i}].source", item.source, f"{stage!r}")
+                group = table.get((stage, item.trigger))
+                if group is None:
+                    raise TransitionNotAllowed(
+                        account_id, stage, item.trigger, self._allowed_triggers(stage)
+                    )
+                for t in group:
+                    if t.dest == item.dest:
+                        if t.cycle is not item.cycle:
+                            raise InvalidValue(f"items[{i}].cycle", item.cycle.value, t.cycle.value)
+                        break
+                else:
+                    raise TransitionNotAllowed(
+                        account_id,
+                        stage,
+                        f"{item.trigger} -> {item.dest}",
+                        [f"{item.trigger} -> {t.dest}" for t in group],
+                    )
+                record = item
+            elif isinstance(item, Event):
+                group = table.get((stage, item.trigger))
+                if group is None:
+                    raise TransitionNotAllowed(
+                        account_id, stage, item.trigger, self._allowed_triggers(stage)
+                    )
+                chosen = group[0] if item.to is None else None
+                for t in group:
+                    if t.dest == item.to:
+                        chosen = t
+                if chosen is None:
+                    raise TransitionNotAllowed(
+                        account_id,
+                        stage,
+                        f"{item.trigger} -> {item.to}",
+                        [f"{item.trigger} -> {t.dest}" for t in group],
+                    )
+                record = TransitionRecord(
+                    item.trigger,
+                    stage,
+                    chosen.dest,
+                    chosen.cycle,
+                    item.at,
+                    item.actor,
+                    item.reason,
+                    item.forced,
+                )
+            else:
+                raise InvalidValue(f"items[{i}]", item, "a TransitionRecord or an Event")
+            if last is not None and record.at < last:
+                raise OutOfOrder("transition", record.at.isoformat(), last.isoformat())
+            last = record.at
+            stage = record.dest
+            history.append(record)
+        account = Account(
+            account_id,
+            name=name,
+            owner=owner,
+            tags=frozenset(tags),
+            since=since,
+            stage=self.initial,
+            snapshots=tuple(snapshots),
+        )
+        account._history = tuple(history)
+        account._stage = stage
+        account._version = len(history) + len(account.snapshots)
+        return account
+
+    def diagnose(self, account: Account, *, at: datetime | None = None) -> Diagnosis:
+        """Which stage the evidence points to, whether it agrees, and that stage's playbook.
+
+        Args:
+            account: The account.
+            at: Judge as of this time (default: its latest snapshot).
+
+        Returns:
+            The diagnosis.
+
+        Raises:
+            InvalidDefinition: A custom lifecycle without STARS stage names and no diagnoser.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from stars import STARS, Account, Snapshot
+            >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> a = Account("a", stage="ascend", since=datetime(2023, 1, 1, tzinfo=timezone.utc),
+            ...             snapshots=[Snapshot(at=t, health=60)])
+            >>> d = STARS.diagnose(a)
+            >>> d.stage, d.triggers, d.playbook.posture
+            ('reset', ('stagnate',), ('strategist', 'revitalizer'))
+        """
+        if self._diagnoser is None:
+            raise InvalidDefinition(
+                f"lifecycle {self.name!r} has no diagnoser; pass diagnoser= when building it"
+            )
+        self.kind_of(account.stage)
+        ev = evidence(account, at, self.policy, self.kind_of)
+        stage, reasons = self._diagnoser(ev, self.policy)
+        agrees = stage is None or stage == account.stage
+        triggers: tuple[str, ...] = ()
+        if stage is not None and not agrees:
+            triggers = tuple(
+                sorted(
+                    trig
+                    for (src, trig), group in self._table.items()
+                    if src == account.stage and any(t.dest == stage for t in group)
+                )
+            )
+        playbook = self.profile(stage) if stage is not None else None
+        return Diagnosis(account.id, account.stage, stage, agrees, reasons, ev, playbook, triggers)
+
+    def to_mermaid(self) -> str:
+        """The lifecycle as a Mermaid state diagram, guards shown on the edges.
+
+        Example:
+            >>> from stars import STARS
+            >>> print(STARS.to_mermaid().splitlines()[2])
+                prospect --> seed : sign [contract signed]
+        """
+        lines = ["stateDiagram-v2", f"    [*] --> {self.initial}"]
+        for t in self.transitions:
+            guard = " & ".join(g.label for g in t.guards)
+            label = t.trigger + (f" [{guard}]" if guard else "")
+            for source in t.sources:
+                lines.append(f"    {source} --> {t.dest} : {label}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"Lifecycle(name={self.name!r}, stages={len(self.stages)},"
+            f" transitions={len(self.transitions)}, initial={self.initial!r})"
+        )
+
+
+STARS = Lifecycle(STARS_STAGES, STARS_TRANSITIONS, initial="prospect", name="STARS")
+"""The default STARS lifecycle (see the concepts page for its stages and transitions)."""
+
+
+def _fmt_days(days: float) -> str:
+    if days >= 60:
+        return f"{days / 30.4:.0f} months"
+    return f"{days:.0f} days"
+
+
+def handover_brief(
+    account: Account,
+    lifecycle: Lifecycle | None = None,
+    *,
+    as_of: datetime | None = None,
+    open_plans: Sequence[str] = (),
+) -> str:
+    """A short markdown brief for a new owner: path, crises, where it stands, how to show up.
+
+    Args:
+        account: The account being handed over.
+        lifecycle: Its lifecycle (default ``STARS``).
+        as_of: The date of the hand-over (default: the latest record or snapshot).
+        open_plans: One-line descriptions of open recovery plans, if any.
+
+    Returns:
+        Markdown text.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars import STARS, Account, handover_brief
+        >>> a = Account("acme", name="Acme")
+        >>> _ = STARS.fire(a, "sign", at=datetime(2025, 1, 1, tzinfo=timezone.utc),
+        ...                force=True, reason="import")
+        >>> print(handover_brief(a).splitlines()[0])
+        # Hand-over brief: Acme (acme)
+    """
+    lc = lifecycle or STARS
+    times = [r.at for r in account.history] + [s.at for s in account.snapshots]
+    now = as_of or (max(times) if times else None)
+    lines = [f"# Hand-over brief: {account.name or account.id} ({account.id})", ""]
+    stage_since = account.stage_since
+    since = f" since {stage_since.date().isoformat()}" if stage_since else ""
+    lines.append(f"**Where it stands:** {account.stage}{since}.")
+    latest = account.latest
+    if latest is not None:
+        band = lc.policy.band_of(latest)
+        health = f"{latest.health:.0f}" if latest.health is not None else "not scored"
+        lines.append(
+            f"**Latest signals ({latest.at.date().isoformat()}):** health {health}"
+            f", band {band.value if band else 'unknown'}."
+        )
+    lines += ["", "## The path so far", ""]
+    if not account.history:
+        lines.append("No transitions recorded yet.")
+    else:
+        lines += ["| stage | entered | time there |", "|---|---|---|"]
+        entered = [(r.dest, r.at) for r in account.history]
+        for i, (stage, at) in enumerate(entered):
+            end = entered[i + 1][1] if i + 1 < len(entered) else now
+            span = _fmt_days((end - at).total_seconds() / _DAY) if end else "–"
+            lines.append(f"| {stage} | {at.date().isoformat()} | {span} |")
+    eps: tuple[CycleEpisode, ...] = episodes(account, lc.kind_of)
+    lines += ["", "## Crisis and recovery episodes", ""]
+    if not eps:
+        lines.append("None: the account has not fallen out of its growth stages.")
+    for e in eps:
+        length = _fmt_days(e.duration_until(now or e.opened_at).total_seconds() / _DAY)
+        path = " → ".join(e.stages)
+        ending = {
+            "recovered": f"recovered to {e.returned_to}",
+            "lost": "lost",
+            "ongoing": "still open",
+        }
+        relapse = " (a relapse)" if e.relapse else ""
+        lines.append(
+            f"- {e.opened_at.date().isoformat()}: left {e.left} for {path}; "
+            f"{ending[e.outcome.value]} after {length}{relapse}."
+        )
+    if open_plans:
+        lines += ["", "## Open recovery plans", ""]
+        lines += [f"- {p}" for p in open_plans]
+    profile = lc.profile(account.stage)
+    if profile is not None:
+        lines += ["", "## How to show up", ""]
+        lines.append(f"Take the role of {' and '.join(profile.posture)}. {profile.characteristics}")
+        lines += [f"- {a}" for a in profile.key_actions]
+    return "\n".join(lines) + "\n"
