@@ -192,6 +192,7 @@ class ContactPattern(enum.StrEnum):
 
 
 _CONTACT_RANK: dict[ContactPattern, int] = {c: i for i, c in enumerate(ContactPattern)}
+_CONTACT_NAMES = frozenset(c.value for c in ContactPattern)
 
 
 class BreakdownCause(enum.StrEnum):
@@ -285,12 +286,12 @@ class CompanyMaturity(enum.StrEnum):
 
 
 # --------------------------------------------------------------------------- validators
-def _whole(value: Any) -> Any:
+def _whole(value: float) -> int:
     # Accept 3.0 for 3 (surveys and CSV exports often give floats); leave the rest
     # to the validator, which names the field.
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    return value
+    return value  # type: ignore[return-value]
 
 
 def _count(lo: int = 0) -> Callable[[Any, Any, Any], None]:
@@ -304,13 +305,11 @@ def _check_flag(instance: Any, attribute: Any, value: Any) -> None:
     v.flag(attribute.name, value)
 
 
-def _to_contact(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return ContactPattern(value)
-        except ValueError:
-            return value
-    return value
+def _to_contact(value: ContactPattern | str) -> ContactPattern:
+    # Unknown names are left for the validator, which names the field.
+    if isinstance(value, str) and value in _CONTACT_NAMES:
+        return ContactPattern(value)
+    return value  # type: ignore[return-value]
 
 
 def _check_contact(instance: Any, attribute: Any, value: Any) -> None:
@@ -710,9 +709,9 @@ def _evaluate(evidence: DepthEvidence, policy: DepthPolicy) -> dict[str, bool]:
 
 
 # --------------------------------------------------------------------------- assessment
-def _as_tuple(value: Any) -> Any:
+def _as_tuple(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, Iterable):
-        return value
+        return value  # type: ignore[return-value]
     return tuple(value)
 
 
@@ -724,11 +723,11 @@ def _check_names(instance: Any, attribute: Any, value: Any) -> None:
             raise UnknownName("depth requirement", item, _RULE_NAMES)
 
 
-def _required_depth(value: Any) -> Depth:
+def _required_depth(value: Depth | str) -> Depth:
     return _to_depth("depth", value)
 
 
-def _optional_depth(value: Any) -> Depth | None:
+def _optional_depth(value: Depth | str | None) -> Depth | None:
     return None if value is None else _to_depth("next_depth", value)
 
 
@@ -861,7 +860,7 @@ class Disagreement:
     customer: Criterion
 
 
-def _to_assessment(value: Any) -> Any:
+def _to_assessment(value: DepthAssessment | DepthEvidence) -> DepthAssessment:
     if isinstance(value, DepthEvidence):
         return assess(value)
     return value
