@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stars.account import Account
+from stars.depth import (
+    ContactPattern,
+    Depth,
+    DepthEvidence,
+    DepthPolicy,
+    DwellAction,
+    TwoSidedDepth,
+    assess,
+    depth_movements,
+    depth_since,
+    dwell_advice,
+    record_depth,
+    requirements,
+    value_concentration,
+)
+
+SETTINGS = settings(max_examples=100, deadline=None)
+COUNTS = ("vendor_stakeholders", "customer_stakeholders", "vendor_functions", "customer_functions")
+FLAGS = (
+    "formal_relationship",
+    "customer_brings_problems",
+    "joint_planning",
+    "shared_roadmap",
+    "joint_marketing",
+    "cost_transparency",
+    "integrated_operations",
+)
+
+count = st.integers(min_value=0, max_value=8)
+evidence = st.builds(
+    DepthEvidence,
+    formal_relationship=st.booleans(),
+    vendor_stakeholders=count,
+    customer_stakeholders=count,
+    vendor_functions=count,
+    customer_functions=count,
+    contact=st.sampled_from(ContactPattern),
+    price_dominates=st.booleans(),
+    ancillary_services=st.integers(min_value=0, max_value=3),
+    customer_brings_problems=st.booleans(),
+    joint_planning=st.booleans(),
+    shared_roadmap=st.booleans(),
+    joint_marketing=st.booleans(),
+    cost_transparency=st.booleans(),
+    integrated_operations=st.booleans(),
+)
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> DepthPolicy:
+    collab = draw(st.integers(min_value=1, max_value=4))
+    return DepthPolicy(
+        dwell_limit_days=draw(st.integers(min_value=1, max_value=800)),
+        collaborative_stakeholders=draw(st.integers(min_value=1, max_value=5)),
+        collaborative_functions=collab,
+        interconnected_functions=draw(st.integers(min_value=collab, max_value=6)),
+        min_ancillary_services=draw(st.integers(min_value=0, max_value=2)),
+    )
+
+
+@st.composite
+def strengthened(draw: st.DrawFn, base: DepthEvidence) -> DepthEvidence:
+    """Evidence that shows at least everything ``base`` shows, and maybe more."""
+    changes: dict[str, Any] = {}
+    for name in (*COUNTS, "ancillary_services"):
+        changes[name] = getattr(base, name) + draw(st.integers(min_value=0, max_value=4))
+    for name in FLAGS:
+        changes[name] = getattr(base, name) or draw(st.booleans())
+    # price dominance counts against depth: more evidence can only clear it
+    changes["price_dominates"] = base.price_dominates and draw(st.booleans())
+    changes["contact"] = max(base.contact, draw(st.sampled_from(ContactPattern)))
+    return attrs.evolve(base, **changes)
+
+
+@SETTINGS
+@given(data=st.data(), base=evidence, policy=policies(), allow=st.booleans())
+def test_adding_evidence_never_lowers_the_depth(
+    data: st.DataObject, base: DepthEvidence, policy: DepthPolicy, allow: bool
+) -> None:
+    more = data.draw(strengthened(base))
+    before = assess(base, allow_integrated=allow, policy=policy)
+    after = assess(more, allow_integrated=allow, policy=policy)
+    assert after.depth >= before.depth
+    # and what was already met stays met
+    assert set(before.met) <= set(after.met) | set(after.also_met)
+
+
+@SETTINGS
+@given(e=evidence, policy=policies(), allow=st.booleans())
+def test_assessment_is_consistent_with_the_requirements(
+    e: DepthEvidence, policy: DepthPolicy, allow: bool
+) -> None:
+    a = assess(e, allow_integrated=allow, policy=policy)
+    top = Depth.INTEGRATED if allow else Depth.INTERCONNECTED
+    assert a.depth <= top
+    below_or_at = [r.name for r in requirements(policy=policy) if r.depth <= a.depth]
+    assert a.met == tuple(below_or_at)
+    if a.next_depth is None:
+        assert a.depth is top
+        assert a.missing == ()
+    else:
+        assert a.next_depth.rank == a.depth.rank + 1
+        names = {r.name for r in requirements(a.next_depth, policy)}
+        # at least one requirement of the next depth fails, or we would be there
+        assert a.missing
+        assert set(a.missing) <= names
+        assert set(a.missing).isdisjoint(a.also_met)
+        assert names == set(a.missing) | (names & set(a.also_met))
+    for name in a.also_met:
+        assert name not in a.met
+
+
+@SETTINGS
+@given(vendor=evidence, customer=evidence)
+def test_agreed_is_the_minimum_and_the_gap_is_the_rank_difference(
+    vendor: DepthEvidence, customer: DepthEvidence
+) -> None:
+    two = TwoSidedDepth(vendor=vendor, customer=customer)
+    v, c = assess(vendor).depth, assess(customer).depth
+    assert two.agreed is min(v, c)
+    assert two.gap == v.rank - c.rank
+    assert TwoSidedDepth(vendor=customer, customer=vendor).gap == -two.gap
+    criteria = {d.criterion for d in two.disagreements}
+    assert criteria == {
+        k for k, val in vendor.as_mapping().items() if customer.as_mapping()[k] != val
+    }
+    # a disputed requirement always rests on at least one disagreeing criterion
+    by_name = {r.name: r for r in requirements()}
+    for name in two.disputed:
+        assert criteria & set(by_name[name].criteria)
+    if two.gap != 0:
+        assert two.disputed
+
+
+@SETTINGS
+@given(e=evidence)
+def test_from_mapping_round_trips(e: DepthEvidence) -> None:
+    assert DepthEvidence.from_mapping(e.as_mapping()) == e
+
+
+@SETTINGS
+@given(e=evidence, days=st.floats(min_value=0, max_value=1500), policy=policies())
+def test_dwell_advice_follows_its_rules(e: DepthEvidence, days: float, policy: DepthPolicy) -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    advice = dwell_advice(start, start + timedelta(days=days), e, policy)
+    depth = assess(e, policy=policy).depth
+    if depth is Depth.INTERCONNECTED:
+        assert advice.action is DwellAction.ADVANCE
+    elif depth < Depth.COLLABORATIVE:
+        assert advice.action is DwellAction.STEP_BACK
+        assert advice.short_of_collaborative
+    else:
+        expected = DwellAction.STEP_BACK if advice.over_limit else DwellAction.STAY
+        assert advice.action is expected
+    assert advice.over_limit == (advice.days_collaborative >= policy.dwell_limit_days)
+    inter = {r.name for r in requirements(Depth.INTERCONNECTED, policy)}
+    assert set(advice.toward_interconnected) | set(advice.short_of_interconnected) == inter
+
+
+@SETTINGS
+@given(
+    values=st.dictionaries(
+        st.text(alphabet="abcdefgh", min_size=1, max_size=4),
+        st.floats(min_value=0, max_value=1e6, allow_nan=False),
+        min_size=1,
+        max_size=40,
+    ).filter(lambda d: sum(d.values()) > 0),
+    data=st.data(),
+    fraction=st.floats(min_value=0.01, max_value=1.0),
+)
+def test_value_concentration_shares(
+    values: dict[str, float], data: st.DataObject, fraction: float
+) -> None:
+    depths = {a: data.draw(st.sampled_from(Depth)) for a in values}
+    c = value_concentration(values, depths, top_fraction=fraction)
+    assert 0.0 <= c.interconnected_share <= 1.0
+    assert 1 <= c.top_accounts <= len(values)
+    # the biggest accounts hold at least their head-count share of the value
+    assert c.top_share >= c.top_accounts / len(values) - 1e-9
+    tier = [a for a in values if depths[a] >= Depth.INTERCONNECTED]
+    assert c.interconnected_accounts == len(tier)
+    assert set(c.top_not_interconnected).isdisjoint(tier)
+
+
+@SETTINGS
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(Depth),
+            st.sampled_from(["agreed", "vendor", "customer"]),
+            st.integers(min_value=0, max_value=60),
+        ),
+        max_size=25,
+    )
+)
+def test_depth_movements_add_up(steps: list[tuple[Depth, str, int]]) -> None:
+    acct = Account("acme")
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    for depth, side, gap in steps:
+        at += timedelta(days=gap)
+        record_depth(acct, depth, at, side=side)
+    assert acct.version == len(steps)
+    for side in ("agreed", "vendor", "customer"):
+        seen = [d for d, s, _ in steps if s == side]
+        moves = depth_movements(acct, side=side)
+        assert all(m.levels != 0 for m in moves)
+        assert sum(1 for a, b in itertools.pairwise(seen) if a is not b) == len(moves)
+        if seen:
+            assert sum(m.levels for m in moves) == seen[-1].rank - seen[0].rank
+            current = depth_since(acct, side=side)
+            assert current is not None
+            assert current[0] is seen[-1]
+        else:
+            assert depth_since(acct, side=side) is None
