@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,7 +39,7 @@ FLAGS = (
 )
 
 count = st.integers(min_value=0, max_value=8)
-evidence = st.builds(
+random_evidence = st.builds(
     DepthEvidence,
     formal_relationship=st.booleans(),
     vendor_stakeholders=count,
@@ -55,6 +56,54 @@ evidence = st.builds(
     cost_transparency=st.booleans(),
     integrated_operations=st.booleans(),
 )
+BASIC = DepthEvidence(formal_relationship=True, price_dominates=True, contact="regular")
+COLLABORATIVE = DepthEvidence(
+    formal_relationship=True,
+    vendor_stakeholders=5,
+    customer_stakeholders=5,
+    vendor_functions=4,
+    customer_functions=4,
+    contact=ContactPattern.AD_HOC,
+    ancillary_services=2,
+    customer_brings_problems=True,
+)
+INTERCONNECTED = attrs.evolve(
+    COLLABORATIVE,
+    vendor_functions=6,
+    customer_functions=6,
+    contact=ContactPattern.COORDINATED,
+    joint_planning=True,
+    shared_roadmap=True,
+    cost_transparency=True,
+)
+INTEGRATED = attrs.evolve(INTERCONNECTED, joint_marketing=True, integrated_operations=True)
+# Evidence built for each depth (under any policy drawn below).
+TEMPLATES = (DepthEvidence(), BASIC, COLLABORATIVE, INTERCONNECTED, INTEGRATED)
+
+
+@st.composite
+def around_a_depth(draw: st.DrawFn) -> DepthEvidence:
+    """Evidence built for one depth, then weakened on up to three criteria.
+
+    Weakening lands near the boundaries between depths, where a rule that is not
+    monotone would show.
+    """
+    template = draw(st.sampled_from(TEMPLATES))
+    changes: dict[str, Any] = {}
+    for name in draw(st.sets(st.sampled_from(DepthEvidence.criteria()), max_size=3)):
+        value = getattr(template, name)
+        if name == "price_dominates":
+            changes[name] = True
+        elif name == "contact":
+            changes[name] = draw(st.sampled_from([c for c in ContactPattern if c <= value]))
+        elif isinstance(value, bool):
+            changes[name] = False
+        else:
+            changes[name] = draw(st.integers(min_value=0, max_value=value))
+    return attrs.evolve(template, **changes)
+
+
+evidence = st.one_of(random_evidence, around_a_depth())
 
 
 @st.composite
@@ -94,6 +143,37 @@ def test_adding_evidence_never_lowers_the_depth(
     assert after.depth >= before.depth
     # and what was already met stays met
     assert set(before.met) <= set(after.met) | set(after.also_met)
+
+
+def _step_range(name: str, value: Any) -> list[Any]:
+    """The values of one criterion from weakest to strongest, up to a bound."""
+    if name == "price_dominates":
+        return [True, False]
+    if name == "contact":
+        return list(ContactPattern)
+    if isinstance(value, bool):
+        return [False, True]
+    return list(range(9))
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=[d.value for d in Depth])
+@pytest.mark.parametrize("name", DepthEvidence.criteria())
+@settings(max_examples=12, deadline=None)
+@given(data=st.data(), policy=policies(), allow=st.booleans())
+def test_improving_one_criterion_near_a_boundary_never_lowers_the_depth(
+    template: DepthEvidence,
+    name: str,
+    data: st.DataObject,
+    policy: DepthPolicy,
+    allow: bool,
+) -> None:
+    steps = _step_range(name, getattr(template, name))
+    low = data.draw(st.integers(min_value=0, max_value=len(steps) - 1))
+    high = data.draw(st.integers(min_value=low, max_value=len(steps) - 1))
+    base = attrs.evolve(template, **{name: steps[low]})
+    more = attrs.evolve(template, **{name: steps[high]})
+    before = assess(base, allow_integrated=allow, policy=policy).depth
+    assert assess(more, allow_integrated=allow, policy=policy).depth >= before
 
 
 @SETTINGS
