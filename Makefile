@@ -37,7 +37,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy --strict src tests/typing
 
 docs: $(VENV)/.installed-dev
-	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
 pytest: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest --cov=stars --cov-report=term -q
