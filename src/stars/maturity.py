@@ -160,7 +160,7 @@ class Level(enum.StrEnum):
         if isinstance(other, Level):
             return self.rank - other.rank
         if isinstance(other, str):
-            return self.rank - _level(other, "level").rank
+            return self.rank - _to_level(other).rank
         return None
 
     def __lt__(self, other: object) -> bool:
@@ -207,10 +207,6 @@ _LEVEL_SUMMARY: Final = {
 
 
 def _to_level(value: object) -> Level:
-    return _level(value, "level")
-
-
-def _level(value: object, field: str) -> Level:
     if isinstance(value, Level):
         return value
     if isinstance(value, str):
@@ -221,7 +217,7 @@ def _level(value: object, field: str) -> Level:
     raise UnknownName("level", value, [lv.value for lv in Level])
 
 
-def _area(value: object, field: str = "area") -> Area:
+def _area(value: object) -> Area:
     if isinstance(value, Area):
         return value
     if isinstance(value, str):
@@ -550,7 +546,7 @@ class Questionnaire:
             >>> len(default_questionnaire().cell("skill", "optimized"))
             3
         """
-        a, lv = _area(area), _level(level, "level")
+        a, lv = _area(area), _to_level(level)
         return tuple(i for i in self.indicators if i.area is a and i.level is lv)
 
     def assess(
@@ -667,6 +663,10 @@ class Questionnaire:
                 number = raw.cast(nw.Float64)
                 invalid[col] = ~number.is_in([0.0, 0.5, 1.0]) & ~raw.is_null()
                 scored[col] = number
+            elif int(df.select(raw.null_count()).item(0, 0)) == df.shape[0]:
+                # an all-null column has no type of its own: nobody answered
+                invalid[col] = raw.is_null() & ~raw.is_null()
+                scored[col] = raw.cast(nw.Float64)
             else:
                 raise InvalidValue(col, str(dtype), "a column of 'yes'/'partly'/'no' or 1/0.5/0")
         rows = int(df.shape[0])
@@ -1070,7 +1070,8 @@ def load_answers(path: str | PathLike[str]) -> dict[str, float] | list[dict[str,
     """Read answers from a JSON or YAML file.
 
     The file holds one mapping of indicator id to answer, or a list of such mappings
-    (one per respondent). YAML needs the ``yaml`` extra (PyyAML).
+    (one per respondent). YAML needs the ``yaml`` extra (PyYAML); since YAML reads a
+    bare ``yes`` or ``no`` as a boolean, booleans in a YAML file count as yes and no.
 
     Args:
         path: A ``.json``, ``.yaml`` or ``.yml`` file.
@@ -1113,17 +1114,20 @@ def load_answers(path: str | PathLike[str]) -> dict[str, float] | list[dict[str,
     else:
         raise InvalidValue("path", str(where), "a .json, .yaml or .yml file")
     if isinstance(content, Mapping):
-        return _parse_row(content)
+        return _parse_row(content, yaml_bools=suffix != ".json")
     if isinstance(content, list) and all(isinstance(x, Mapping) for x in content):
-        return [_parse_row(x) for x in content]
+        return [_parse_row(x, yaml_bools=suffix != ".json") for x in content]
     raise InvalidValue(str(where), type(content).__name__, "a mapping of ids to answers, or a list")
 
 
-def _parse_row(row: Mapping[Any, Any]) -> dict[str, float]:
+def _parse_row(row: Mapping[Any, Any], *, yaml_bools: bool) -> dict[str, float]:
     out: dict[str, float] = {}
     for key, value in row.items():
         if not isinstance(key, str):
             raise InvalidValue("answers key", key, "an indicator id (a string)")
+        if yaml_bools and isinstance(value, bool):
+            # YAML 1.1 reads a bare yes / no as true / false; take them as meant.
+            value = Answer.YES if value else Answer.NO
         out[key] = Answer.parse(value, key).value
     return out
 
