@@ -65,9 +65,10 @@ def score(frame: IntoDataFrameT, scorecard: Scorecard) -> IntoDataFrameT:
         scorecard: The scorecard to apply.
 
     Returns:
-        A new frame of the same kind with ``health`` (0-100), ``band`` (``"red"``,
-        ``"yellow"`` or ``"green"``) and one ``contribution_<measure>`` column per
-        measure (points of the total) added, replacing columns of those names.
+        A new frame of the same kind: the input's columns, then ``health`` (0-100),
+        ``band`` (``"red"``, ``"yellow"`` or ``"green"``) and one
+        ``contribution_<measure>`` column per measure (its points of the total).
+        Input columns with those names are replaced.
 
     Raises:
         InvalidValue: If a measure's column is absent or not numeric, or if values
@@ -111,11 +112,13 @@ def score(frame: IntoDataFrameT, scorecard: Scorecard) -> IntoDataFrameT:
             )
     xs = _numeric_columns(df, names)
     _check_values(df, scorecard, xs)
-    steps, temps = _score_stages(scorecard, xs, df.columns)
+    steps = _score_stages(scorecard, xs, df.columns)
     plan = df.lazy()
     for step in steps:
         plan = plan.with_columns(**step)
-    out = plan.drop(*temps).collect()
+    added = [HEALTH, BAND, *(CONTRIBUTION_PREFIX + n for n in names)]
+    kept = [c for c in df.columns if c not in added]
+    out = plan.select(*kept, *added).collect()
     return out if wrapped else out.to_native()  # type: ignore[return-value]
 
 
@@ -144,8 +147,8 @@ def _rule_expr(measure: Measure, x: nw.Expr) -> nw.Expr:
 
 def _score_stages(
     scorecard: Scorecard, xs: Sequence[nw.Expr], columns: Sequence[str]
-) -> tuple[list[dict[str, nw.Expr]], list[str]]:
-    """The scoring plan: a few ``with_columns`` steps, and the temporary columns to drop.
+) -> list[dict[str, nw.Expr]]:
+    """The scoring plan: a few ``with_columns`` steps (temporary columns are left out later).
 
     Each step only reads columns that an earlier step wrote, so no expression is
     evaluated twice (pandas and pyarrow do not share subexpressions, and polars only
@@ -188,7 +191,7 @@ def _score_stages(
         steps.append({out: s * w for out, s, w in zip(outputs, rule_scores, weights, strict=True)})
     steps.append({HEALTH: _fold([nw.col(out) for out in outputs]).clip(0.0, 100.0)})
     steps.append({BAND: _band_expr(scorecard, nw.col(HEALTH))})
-    return steps, temps
+    return steps
 
 
 def _band_expr(scorecard: Scorecard, health: nw.Expr) -> nw.Expr:
