@@ -16,11 +16,14 @@ from stars.depth import (
     Depth,
     DepthAssessment,
     DepthEvidence,
+    DepthGuidance,
     DepthMovement,
     DepthPolicy,
     Disagreement,
     DwellAction,
+    KeyAccountCheck,
     MovementDirection,
+    Requirement,
     TwoSidedDepth,
     assess,
     depth_movements,
@@ -89,10 +92,18 @@ def test_depth_order_is_the_relationship_order_not_alphabetical() -> None:
     assert Depth.INTEGRATED > Depth.INTERCONNECTED
     assert Depth.BASIC <= Depth.BASIC
     assert Depth.BASIC >= Depth.BASIC
-    assert Depth.BASIC.__lt__("zzz") is NotImplemented
+    # names compare by rank too, never alphabetically
+    assert Depth.EXPLORATORY < "basic"
+    assert "basic" > Depth.EXPLORATORY  # noqa: SIM300 - the reflected comparison is the point
+    assert Depth.INTEGRATED >= "interconnected"
+    assert not Depth.COLLABORATIVE <= "basic"
+    with pytest.raises(TypeError, match="cannot order Depth against 'zzz'"):
+        _ = Depth.BASIC < "zzz"
+    with pytest.raises(TypeError):
+        _ = Depth.BASIC < 1
     assert Depth.BASIC.__le__(1) is NotImplemented
-    assert Depth.BASIC.__gt__(1) is NotImplemented
-    assert Depth.BASIC.__ge__(1) is NotImplemented
+    assert Depth.BASIC.__gt__(1.5) is NotImplemented
+    assert Depth.BASIC.__ge__(None) is NotImplemented
 
 
 def test_contact_pattern_order() -> None:
@@ -100,10 +111,11 @@ def test_contact_pattern_order() -> None:
     assert ContactPattern.NONE < ContactPattern.AD_HOC <= ContactPattern.REGULAR
     assert ContactPattern.COORDINATED > ContactPattern.REGULAR
     assert ContactPattern.REGULAR >= ContactPattern.REGULAR
-    assert ContactPattern.NONE.__lt__("a") is NotImplemented
-    assert ContactPattern.NONE.__le__("a") is NotImplemented
-    assert ContactPattern.NONE.__gt__("a") is NotImplemented
-    assert ContactPattern.NONE.__ge__("a") is NotImplemented
+    assert ContactPattern.COORDINATED > "ad_hoc"  # alphabetically it would be smaller
+    with pytest.raises(TypeError):
+        _ = ContactPattern.NONE < "often"
+    with pytest.raises(TypeError):
+        _ = ContactPattern.NONE < Depth.BASIC
 
 
 # ---------------------------------------------------------------- assess: each depth
@@ -286,6 +298,51 @@ def test_from_mapping_with_aliases_and_ignored_columns() -> None:
         DepthEvidence.from_mapping(
             {"joint_planning": True, "plans": False}, aliases={"plans": "joint_planning"}
         )
+
+
+def test_from_mapping_refuses_bad_aliases_and_ignore() -> None:
+    with pytest.raises(InvalidValue, match="aliases"):
+        DepthEvidence.from_mapping({}, aliases=[("a", "joint_planning")])  # type: ignore[arg-type]
+    # a single string would silently ignore its letters: refused
+    with pytest.raises(InvalidValue, match="ignore"):
+        DepthEvidence.from_mapping({"id": "x"}, ignore="id")
+    with pytest.raises(InvalidValue, match="ignore"):
+        DepthEvidence.from_mapping({"id": "x"}, ignore=None)  # type: ignore[arg-type]
+
+
+def test_result_objects_validate_direct_construction() -> None:
+    # the io module rebuilds these from JSON, so bad fields must be refused by name
+    with pytest.raises(UnknownName, match="friendship"):
+        Disagreement("friendship", True, False)
+    with pytest.raises(UnknownName, match="closeness"):
+        Requirement("closeness", "basic", "x", ())
+    with pytest.raises(UnknownName, match="trust"):
+        Requirement("joint_planning", "interconnected", "x", ("trust",))
+    with pytest.raises(InvalidValue, match="criteria"):
+        Requirement("joint_planning", "interconnected", "x", "joint_planning")
+    with pytest.raises(InvalidValue, match="depth"):
+        Requirement("joint_planning", "deepest", "x", ())
+    with pytest.raises(InvalidValue, match="source"):
+        DepthMovement(T0, T0, "gold", "basic")
+    with pytest.raises(InvalidValue, match="previous_at"):
+        DepthMovement(T0, datetime(2025, 1, 1), "basic", "collaborative")
+    with pytest.raises(InvalidValue, match="side"):
+        DepthMovement(T0, T0, "basic", "collaborative", "both")
+    with pytest.raises(InvalidValue, match="maturity"):
+        KeyAccountCheck(3, "ancient", 5, (0, 5))
+    with pytest.raises(InvalidValue, match="risks"):
+        DepthGuidance("basic", "x", ("fine", 3))  # type: ignore[arg-type]
+    advice = dwell_advice(T0, T0, COLLABORATIVE)
+    with pytest.raises(InvalidValue, match="action"):
+        attrs.evolve(advice, action="wait")
+    with pytest.raises(InvalidValue, match="days_collaborative"):
+        attrs.evolve(advice, days_collaborative=-1.0)
+    with pytest.raises(InvalidValue, match="reasons"):
+        attrs.evolve(advice, reasons="because")
+    assert attrs.evolve(advice, action="advance").action is DwellAction.ADVANCE
+    c = value_concentration({"a": 1.0}, {"a": "basic"})
+    with pytest.raises(InvalidValue, match="top_share"):
+        attrs.evolve(c, top_share=1.5)
 
 
 def test_from_mapping_refuses_bad_values_and_non_mappings() -> None:

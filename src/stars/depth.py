@@ -72,7 +72,45 @@ Criterion: TypeAlias = bool | int | str
 
 
 # --------------------------------------------------------------------------- enums
-class Depth(enum.StrEnum):
+class _Ranked:
+    """Mixin for string enums ordered by rank (declaration order), not alphabetically.
+
+    A member also compares with a member's name; any other string is an error rather
+    than a silent alphabetical comparison.
+    """
+
+    __slots__ = ()
+
+    @property
+    def rank(self) -> int:
+        raise NotImplementedError
+
+    def _rank_of(self, other: object) -> int | None:
+        kind: Any = type(self)
+        if isinstance(other, str) and not isinstance(other, kind):
+            if other not in kind._value2member_map_:
+                raise TypeError(f"cannot order {kind.__name__} against {other!r}")
+            other = kind(other)
+        return other.rank if isinstance(other, kind) else None
+
+    def __lt__(self, other: object) -> bool:
+        rank = self._rank_of(other)
+        return NotImplemented if rank is None else self.rank < rank
+
+    def __le__(self, other: object) -> bool:
+        rank = self._rank_of(other)
+        return NotImplemented if rank is None else self.rank <= rank
+
+    def __gt__(self, other: object) -> bool:
+        rank = self._rank_of(other)
+        return NotImplemented if rank is None else self.rank > rank
+
+    def __ge__(self, other: object) -> bool:
+        rank = self._rank_of(other)
+        return NotImplemented if rank is None else self.rank >= rank
+
+
+class Depth(_Ranked, enum.StrEnum):
     """How deep a relationship is. Depths are ordered from EXPLORATORY to INTEGRATED.
 
     INTEGRATED is opt-in: :func:`assess` returns it only with ``allow_integrated=True``.
@@ -85,6 +123,8 @@ class Depth(enum.StrEnum):
         <Depth.BASIC: 'basic'>
         >>> Depth("collaborative").rank
         2
+        >>> Depth.BASIC < "collaborative"  # names compare by rank too
+        True
     """
 
     EXPLORATORY = "exploratory"
@@ -115,32 +155,12 @@ class Depth(enum.StrEnum):
         """
         return GUIDANCE[self]
 
-    def __lt__(self, other: object) -> bool:
-        if isinstance(other, Depth):
-            return self.rank < other.rank
-        return NotImplemented
-
-    def __le__(self, other: object) -> bool:
-        if isinstance(other, Depth):
-            return self.rank <= other.rank
-        return NotImplemented
-
-    def __gt__(self, other: object) -> bool:
-        if isinstance(other, Depth):
-            return self.rank > other.rank
-        return NotImplemented
-
-    def __ge__(self, other: object) -> bool:
-        if isinstance(other, Depth):
-            return self.rank >= other.rank
-        return NotImplemented
-
 
 _ORDER: tuple[Depth, ...] = tuple(Depth)
 _DEPTH_RANK: dict[Depth, int] = {d: i for i, d in enumerate(_ORDER)}
 
 
-class ContactPattern(enum.StrEnum):
+class ContactPattern(_Ranked, enum.StrEnum):
     """How the people on both sides are in touch, from none to fully coordinated.
 
     ``AD_HOC``: several people talk directly, but not on a schedule and without a plan.
@@ -170,29 +190,8 @@ class ContactPattern(enum.StrEnum):
         """
         return _CONTACT_RANK[self]
 
-    def __lt__(self, other: object) -> bool:
-        if isinstance(other, ContactPattern):
-            return self.rank < other.rank
-        return NotImplemented
-
-    def __le__(self, other: object) -> bool:
-        if isinstance(other, ContactPattern):
-            return self.rank <= other.rank
-        return NotImplemented
-
-    def __gt__(self, other: object) -> bool:
-        if isinstance(other, ContactPattern):
-            return self.rank > other.rank
-        return NotImplemented
-
-    def __ge__(self, other: object) -> bool:
-        if isinstance(other, ContactPattern):
-            return self.rank >= other.rank
-        return NotImplemented
-
 
 _CONTACT_RANK: dict[ContactPattern, int] = {c: i for i, c in enumerate(ContactPattern)}
-_CONTACT_NAMES = frozenset(c.value for c in ContactPattern)
 
 
 class BreakdownCause(enum.StrEnum):
@@ -306,19 +305,86 @@ def _check_flag(instance: Any, attribute: Any, value: Any) -> None:
 
 
 def _to_contact(value: ContactPattern | str) -> ContactPattern:
-    # Unknown names are left for the validator, which names the field.
-    if isinstance(value, str) and value in _CONTACT_NAMES:
-        return ContactPattern(value)
-    return value  # type: ignore[return-value]
-
-
-def _check_contact(instance: Any, attribute: Any, value: Any) -> None:
-    if not isinstance(value, ContactPattern):
-        raise InvalidValue(attribute.name, value, _one_of(ContactPattern))
+    return _member_or_keep(ContactPattern, value)  # type: ignore[no-any-return]
 
 
 def _one_of(kind: Iterable[enum.Enum]) -> str:
     return "one of " + ", ".join(repr(m.value) for m in kind)
+
+
+def _member_or_keep(kind: type[enum.Enum], value: Any) -> Any:
+    # Convert a member's name to the member; leave anything else to the validator.
+    if isinstance(value, str) and not isinstance(value, kind) and value in kind._value2member_map_:
+        return kind(value)
+    return value
+
+
+def _as_depth(value: Depth | str) -> Depth:
+    return _member_or_keep(Depth, value)  # type: ignore[no-any-return]
+
+
+def _as_action(value: DwellAction | str) -> DwellAction:
+    return _member_or_keep(DwellAction, value)  # type: ignore[no-any-return]
+
+
+def _as_maturity(value: CompanyMaturity | str) -> CompanyMaturity:
+    return _member_or_keep(CompanyMaturity, value)  # type: ignore[no-any-return]
+
+
+def _member(kind: type[enum.Enum]) -> Callable[[Any, Any, Any], None]:
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if not isinstance(value, kind):
+            raise InvalidValue(attribute.name, value, _one_of(kind))
+
+    return check
+
+
+def _fraction(instance: Any, attribute: Any, value: Any) -> None:
+    v.number(attribute.name, value, 0, 1)
+
+
+def _non_negative(instance: Any, attribute: Any, value: Any) -> None:
+    v.number(attribute.name, value, 0)
+
+
+def _check_aware(instance: Any, attribute: Any, value: Any) -> None:
+    v.aware(attribute.name, value)
+
+
+def _check_reasons(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(x, str) for x in value):
+        raise InvalidValue(attribute.name, value, "a tuple of strings")
+
+
+def _as_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        return value  # type: ignore[return-value]
+    return tuple(value)
+
+
+def _check_names(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, tuple):
+        raise InvalidValue(attribute.name, value, "a sequence of requirement names")
+    for item in value:
+        if item not in _RULE_NAMES:
+            raise UnknownName("depth requirement", item, _RULE_NAMES)
+
+
+def _check_requirement_name(instance: Any, attribute: Any, value: Any) -> None:
+    if value not in _RULE_NAMES:
+        raise UnknownName("depth requirement", value, _RULE_NAMES)
+
+
+def _check_criterion(instance: Any, attribute: Any, value: Any) -> None:
+    if value not in _CRITERIA:
+        raise UnknownName("depth criterion", value, _CRITERIA)
+
+
+def _check_criteria(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, tuple):
+        raise InvalidValue(attribute.name, value, "a sequence of criterion names")
+    for item in value:
+        _check_criterion(instance, attribute, item)
 
 
 def _to_depth(field: str, value: object) -> Depth:
@@ -416,7 +482,7 @@ class DepthEvidence:
     vendor_functions: int = attrs.field(default=0, converter=_whole, validator=_count())
     customer_functions: int = attrs.field(default=0, converter=_whole, validator=_count())
     contact: ContactPattern = attrs.field(
-        default=ContactPattern.NONE, converter=_to_contact, validator=_check_contact
+        default=ContactPattern.NONE, converter=_to_contact, validator=_member(ContactPattern)
     )
     price_dominates: bool = attrs.field(default=False, validator=_check_flag)
     ancillary_services: int = attrs.field(default=0, converter=_whole, validator=_count())
@@ -480,6 +546,10 @@ class DepthEvidence:
         """
         if not isinstance(data, Mapping):
             raise InvalidValue("evidence", data, "a mapping of criterion names to values")
+        if aliases is not None and not isinstance(aliases, Mapping):
+            raise InvalidValue("aliases", aliases, "a mapping of source keys to criterion names")
+        if isinstance(ignore, str) or not isinstance(ignore, Iterable):
+            raise InvalidValue("ignore", ignore, "a collection of keys (not a single string)")
         alias_map: dict[str, str] = {}
         for source, target in (aliases or {}).items():
             if target not in _CRITERIA:
@@ -535,10 +605,10 @@ class Requirement:
         ['formal_relationship']
     """
 
-    name: str
-    depth: Depth = attrs.field(converter=Depth)
+    name: str = attrs.field(validator=_check_requirement_name)
+    depth: Depth = attrs.field(converter=_as_depth, validator=_member(Depth))
     description: str
-    criteria: tuple[str, ...]
+    criteria: tuple[str, ...] = attrs.field(converter=_as_tuple, validator=_check_criteria)
 
 
 _Check = Callable[[DepthEvidence, DepthPolicy], bool]
@@ -709,20 +779,6 @@ def _evaluate(evidence: DepthEvidence, policy: DepthPolicy) -> dict[str, bool]:
 
 
 # --------------------------------------------------------------------------- assessment
-def _as_tuple(value: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        return value  # type: ignore[return-value]
-    return tuple(value)
-
-
-def _check_names(instance: Any, attribute: Any, value: Any) -> None:
-    if not isinstance(value, tuple):
-        raise InvalidValue(attribute.name, value, "a sequence of requirement names")
-    for item in value:
-        if item not in _RULE_NAMES:
-            raise UnknownName("depth requirement", item, _RULE_NAMES)
-
-
 def _required_depth(value: Depth | str) -> Depth:
     return _to_depth("depth", value)
 
@@ -855,7 +911,7 @@ class Disagreement:
         True
     """
 
-    criterion: str
+    criterion: str = attrs.field(validator=_check_criterion)
     vendor: Criterion
     customer: Criterion
 
@@ -986,14 +1042,20 @@ class DwellAdvice:
         ('step_back', True)
     """
 
-    action: DwellAction = attrs.field(converter=DwellAction)
-    days_collaborative: float
-    dwell_limit_days: int
-    assessment: DepthAssessment
-    toward_interconnected: tuple[str, ...]
-    short_of_interconnected: tuple[str, ...]
-    short_of_collaborative: tuple[str, ...]
-    reasons: tuple[str, ...]
+    action: DwellAction = attrs.field(converter=_as_action, validator=_member(DwellAction))
+    days_collaborative: float = attrs.field(validator=_non_negative)
+    dwell_limit_days: int = attrs.field(converter=_whole, validator=_count(1))
+    assessment: DepthAssessment = attrs.field(validator=_check_assessment)
+    toward_interconnected: tuple[str, ...] = attrs.field(
+        converter=_as_tuple, validator=_check_names
+    )
+    short_of_interconnected: tuple[str, ...] = attrs.field(
+        converter=_as_tuple, validator=_check_names
+    )
+    short_of_collaborative: tuple[str, ...] = attrs.field(
+        converter=_as_tuple, validator=_check_names
+    )
+    reasons: tuple[str, ...] = attrs.field(converter=_as_tuple, validator=_check_reasons)
 
     @property
     def over_limit(self) -> bool:
@@ -1122,10 +1184,10 @@ class DepthGuidance:
         'Deliver dependable quality at low cost so renewals and repeat orders keep coming.'
     """
 
-    depth: Depth = attrs.field(converter=Depth)
+    depth: Depth = attrs.field(converter=_as_depth, validator=_member(Depth))
     objective: str
-    risks: tuple[str, ...]
-    rare: bool = False
+    risks: tuple[str, ...] = attrs.field(converter=_as_tuple, validator=_check_reasons)
+    rare: bool = attrs.field(default=False, validator=_check_flag)
 
 
 GUIDANCE: Mapping[Depth, DepthGuidance] = types.MappingProxyType(
@@ -1236,9 +1298,11 @@ class KeyAccountCheck:
         (False, 3)
     """
 
-    n_key_accounts: int
-    maturity: CompanyMaturity = attrs.field(converter=CompanyMaturity)
-    capacity: int
+    n_key_accounts: int = attrs.field(converter=_whole, validator=_count(0))
+    maturity: CompanyMaturity = attrs.field(
+        converter=_as_maturity, validator=_member(CompanyMaturity)
+    )
+    capacity: int = attrs.field(converter=_whole, validator=_count(1))
     usual_range: tuple[int, int]
 
     @property
@@ -1370,15 +1434,15 @@ class ValueConcentration:
         (1, 0.8, True, 0.8)
     """
 
-    n_accounts: int
-    total_value: float
-    interconnected_accounts: int
-    interconnected_share: float
-    top_accounts: int
-    top_share: float
-    target_share: float
-    pareto_like: bool
-    top_not_interconnected: tuple[str, ...]
+    n_accounts: int = attrs.field(converter=_whole, validator=_count(1))
+    total_value: float = attrs.field(validator=_non_negative)
+    interconnected_accounts: int = attrs.field(converter=_whole, validator=_count(0))
+    interconnected_share: float = attrs.field(validator=_fraction)
+    top_accounts: int = attrs.field(converter=_whole, validator=_count(1))
+    top_share: float = attrs.field(validator=_fraction)
+    target_share: float = attrs.field(validator=_fraction)
+    pareto_like: bool = attrs.field(validator=_check_flag)
+    top_not_interconnected: tuple[str, ...] = attrs.field(converter=_as_tuple)
 
     def _repr_html_(self) -> str:
         rows: list[tuple[str, object]] = [
@@ -1494,11 +1558,11 @@ class DepthMovement:
         ('backward', -2)
     """
 
-    at: datetime
-    previous_at: datetime
-    source: Depth = attrs.field(converter=Depth)
-    dest: Depth = attrs.field(converter=Depth)
-    side: str = "agreed"
+    at: datetime = attrs.field(validator=_check_aware)
+    previous_at: datetime = attrs.field(validator=_check_aware)
+    source: Depth = attrs.field(converter=_as_depth, validator=_member(Depth))
+    dest: Depth = attrs.field(converter=_as_depth, validator=_member(Depth))
+    side: str = attrs.field(default="agreed", validator=lambda _i, _a, val: _check_side(val))
 
     @property
     def levels(self) -> int:
