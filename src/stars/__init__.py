@@ -13,6 +13,43 @@ from importlib.metadata import PackageNotFoundError, version
 from stars.account import Account, DepthPoint, Snapshot, TransitionRecord
 from stars.bands import Band, BandCutoffs
 from stars.cycles import CycleEpisode, EpisodeOutcome, episodes
+from stars.depth import (
+    GUIDANCE as DEPTH_GUIDANCE,
+)
+from stars.depth import (
+    BreakdownCause,
+    CompanyMaturity,
+    ContactPattern,
+    Depth,
+    DepthAssessment,
+    DepthEvidence,
+    DepthGuidance,
+    DepthMovement,
+    DepthPolicy,
+    Disagreement,
+    DwellAction,
+    DwellAdvice,
+    KeyAccountCheck,
+    MovementDirection,
+    Requirement,
+    TwoSidedDepth,
+    ValueConcentration,
+    depth_movements,
+    depth_since,
+    dwell_advice,
+    key_account_check,
+    record_depth,
+    value_concentration,
+)
+from stars.depth import (
+    assess as assess_depth,
+)
+from stars.depth import (
+    guidance as depth_guidance,
+)
+from stars.depth import (
+    requirements as depth_requirements,
+)
 from stars.errors import (
     ConcurrentModification,
     HookFailed,
@@ -56,6 +93,7 @@ except PackageNotFoundError:  # pragma: no cover - only when run from a source t
     __version__ = "0+unknown"
 
 __all__ = [
+    "DEPTH_GUIDANCE",
     "GUARDS",
     "STARS",
     "STARS_STAGES",
@@ -63,11 +101,23 @@ __all__ = [
     "Account",
     "Band",
     "BandCutoffs",
+    "BreakdownCause",
+    "CompanyMaturity",
     "ConcurrentModification",
+    "ContactPattern",
     "Cycle",
     "CycleEpisode",
+    "Depth",
+    "DepthAssessment",
+    "DepthEvidence",
+    "DepthGuidance",
+    "DepthMovement",
     "DepthPoint",
+    "DepthPolicy",
     "Diagnosis",
+    "Disagreement",
+    "DwellAction",
+    "DwellAdvice",
     "EpisodeOutcome",
     "Event",
     "Evidence",
@@ -78,10 +128,13 @@ __all__ = [
     "InvalidDefinition",
     "InvalidSignal",
     "InvalidValue",
+    "KeyAccountCheck",
     "Lifecycle",
     "MissingDependency",
+    "MovementDirection",
     "OutOfOrder",
     "Policy",
+    "Requirement",
     "SchemaError",
     "Snapshot",
     "Stage",
@@ -94,10 +147,21 @@ __all__ = [
     "TransitionRecord",
     "TransitionRefused",
     "TransitionVetoed",
+    "TwoSidedDepth",
     "UnknownName",
+    "ValueConcentration",
     "Verdict",
+    "assess_depth",
+    "depth_guidance",
+    "depth_movements",
+    "depth_requirements",
+    "depth_since",
     "diagnose_stars",
+    "dwell_advice",
     "episodes",
     "evidence",
     "handover_brief",
+    "key_account_check",
+    "record_depth",
+    "value_concentration",
 ]

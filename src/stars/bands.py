@@ -29,6 +29,8 @@ class Band(enum.StrEnum):
         >>> from stars import Band
         >>> Band.RED < Band.GREEN
         True
+        >>> Band.GREEN > "red"
+        True
         >>> sorted([Band.GREEN, Band.RED, Band.YELLOW])
         [<Band.RED: 'red'>, <Band.YELLOW: 'yellow'>, <Band.GREEN: 'green'>]
     """
@@ -49,27 +51,30 @@ class Band(enum.StrEnum):
         return _RANK[self]
 
     def __lt__(self, other: object) -> bool:
-        if isinstance(other, Band):
-            return self.rank < other.rank
-        return NotImplemented
+        return self.rank < _rank_of(other)
 
     def __le__(self, other: object) -> bool:
-        if isinstance(other, Band):
-            return self.rank <= other.rank
-        return NotImplemented
+        return self.rank <= _rank_of(other)
 
     def __gt__(self, other: object) -> bool:
-        if isinstance(other, Band):
-            return self.rank > other.rank
-        return NotImplemented
+        return self.rank > _rank_of(other)
 
     def __ge__(self, other: object) -> bool:
-        if isinstance(other, Band):
-            return self.rank >= other.rank
-        return NotImplemented
+        return self.rank >= _rank_of(other)
 
 
 _RANK = {Band.RED: 0, Band.YELLOW: 1, Band.GREEN: 2}
+
+
+def _rank_of(other: object) -> int:
+    # Bands are strings; compare them by rank even against their plain names, never
+    # alphabetically ("green" < "red" would be wrong).
+    if isinstance(other, str):
+        try:
+            return _RANK[Band(other)]
+        except ValueError:
+            pass
+    raise TypeError(f"cannot order a Band against {other!r}")
 
 
 def _check_cutoff(instance: object, attribute: attrs.Attribute[float], value: float) -> None:

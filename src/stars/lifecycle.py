@@ -946,10 +946,10 @@ class Lifecycle:
         hooks = self._hooks
         states = []
         for s in self.stages:
-            on_enter: list[Callable[[Any], None]] = [self._commit]
+            on_enter: list[Any] = [self._commit]
             if hooks.get(("enter", s.name)):
                 on_enter.append(self._dispatch_enter)
-            on_exit = [self._dispatch_exit] if hooks.get(("exit", s.name)) else []
+            on_exit: list[Any] = [self._dispatch_exit] if hooks.get(("exit", s.name)) else []
             states.append(State(s.name, on_enter=on_enter, on_exit=on_exit))
         machine = Machine(
             model=None,
