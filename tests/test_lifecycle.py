@@ -606,3 +606,33 @@ def test_account_html_and_repr() -> None:
     assert repr(a) == "Account(id='acme', stage='seed', snapshots=1, history=1, version=1)"
     html = a._repr_html_()
     assert "Account acme" in html and "prospect → seed" in html
+
+
+# --------------------------------------------------------------------------- observe with measures
+def test_observe_scores_raw_measures_so_guards_see_a_band() -> None:
+    from stars.health import ScorecardSet, default_scorecard, default_scorecard_set
+
+    a = account_in("seed")
+    raw = {
+        "adoption": 0.9,
+        "open_tickets": 0,
+        "days_since_contact": 3,
+        "nps": 60,
+        "csat": 95,
+        "sentiment": 1,
+    }
+    stored = STARS.observe(a, snap(1, success_metrics_agreed=True), measures=raw)
+    expected = default_scorecard().score(raw)
+    assert stored.health == expected.score
+    assert stored.band is expected.band is Band.GREEN
+    assert STARS.check(a, "accelerate", at=at(2)).allowed
+
+    with pytest.raises(InvalidValue, match="measures"):
+        STARS.observe(a, snap(3, health=50), measures=raw)
+    with pytest.raises(UnknownName):
+        STARS.observe(a, snap(3), measures={"adoptoin": 0.5})
+    assert len(a.snapshots) == 1  # nothing half-applied
+
+    lc = STARS.evolve(scorecards=default_scorecard_set())
+    assert isinstance(lc.scorecards, ScorecardSet)
+    assert lc.observe(Account("b", stage="ascend"), snap(1), measures=raw).band is Band.GREEN
