@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 
@@ -41,7 +42,7 @@ def test_public_names_are_sorted_documented_and_exist() -> None:
     assert stars.__all__ == sorted(stars.__all__, key=key)
     for name in stars.__all__:
         obj = getattr(stars, name)
-        if callable(obj) or isinstance(obj, type):
+        if inspect.isfunction(obj) or inspect.isclass(obj):
             assert obj.__doc__, f"{name} has no docstring"
 
 

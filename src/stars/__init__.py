@@ -65,6 +65,21 @@ from stars.errors import (
     TransitionVetoed,
     UnknownName,
 )
+from stars.journey import (
+    PHASE_PROFILES,
+    Alignment,
+    CustomerJourney,
+    Journey,
+    JourneyHook,
+    JourneyPolicy,
+    Phase,
+    PhaseProfile,
+    PhaseRecord,
+    Team,
+    ValueCase,
+    check_alignment,
+    phases_for,
+)
 from stars.lifecycle import (
     GUARDS,
     STARS,
@@ -85,6 +100,31 @@ from stars.lifecycle import (
     evidence,
     handover_brief,
 )
+from stars.maturity import (
+    Answer,
+    Area,
+    AreaChange,
+    AreaResult,
+    Indicator,
+    Level,
+    MaturityComparison,
+    MaturityReport,
+    MissingAnswers,
+    Questionnaire,
+    default_questionnaire,
+)
+from stars.maturity import (
+    assess as assess_maturity,
+)
+from stars.maturity import (
+    compare as compare_maturity,
+)
+from stars.maturity import (
+    load_answers as load_maturity_answers,
+)
+from stars.maturity import (
+    plot_radar as plot_maturity_radar,
+)
 from stars.stages import Cycle, Stage, StageKind, StageProfile
 
 try:
@@ -95,16 +135,23 @@ except PackageNotFoundError:  # pragma: no cover - only when run from a source t
 __all__ = [
     "DEPTH_GUIDANCE",
     "GUARDS",
+    "PHASE_PROFILES",
     "STARS",
     "STARS_STAGES",
     "STARS_TRANSITIONS",
     "Account",
+    "Alignment",
+    "Answer",
+    "Area",
+    "AreaChange",
+    "AreaResult",
     "Band",
     "BandCutoffs",
     "BreakdownCause",
     "CompanyMaturity",
     "ConcurrentModification",
     "ContactPattern",
+    "CustomerJourney",
     "Cycle",
     "CycleEpisode",
     "Depth",
@@ -125,15 +172,27 @@ __all__ = [
     "GuardContext",
     "HookEvent",
     "HookFailed",
+    "Indicator",
     "InvalidDefinition",
     "InvalidSignal",
     "InvalidValue",
+    "Journey",
+    "JourneyHook",
+    "JourneyPolicy",
     "KeyAccountCheck",
+    "Level",
     "Lifecycle",
+    "MaturityComparison",
+    "MaturityReport",
+    "MissingAnswers",
     "MissingDependency",
     "MovementDirection",
     "OutOfOrder",
+    "Phase",
+    "PhaseProfile",
+    "PhaseRecord",
     "Policy",
+    "Questionnaire",
     "Requirement",
     "SchemaError",
     "Snapshot",
@@ -142,6 +201,7 @@ __all__ = [
     "StageKind",
     "StageProfile",
     "StarsError",
+    "Team",
     "TransitionDef",
     "TransitionNotAllowed",
     "TransitionRecord",
@@ -149,9 +209,14 @@ __all__ = [
     "TransitionVetoed",
     "TwoSidedDepth",
     "UnknownName",
+    "ValueCase",
     "ValueConcentration",
     "Verdict",
     "assess_depth",
+    "assess_maturity",
+    "check_alignment",
+    "compare_maturity",
+    "default_questionnaire",
     "depth_guidance",
     "depth_movements",
     "depth_requirements",
@@ -162,6 +227,9 @@ __all__ = [
     "evidence",
     "handover_brief",
     "key_account_check",
+    "load_maturity_answers",
+    "phases_for",
+    "plot_maturity_radar",
     "record_depth",
     "value_concentration",
 ]
