@@ -43,7 +43,7 @@ class Mode:
 
 MODES = {
     "full": Mode("full", 1.0, repeats=5, heavy_repeats=3, budget=60.0),
-    "quick": Mode("quick", 0.1, repeats=5, heavy_repeats=3, budget=2.0),
+    "quick": Mode("quick", 0.1, repeats=3, heavy_repeats=3, budget=0.5),
     "smoke": Mode("smoke", 0.01, repeats=3, heavy_repeats=3, budget=1.0),
 }
 
