@@ -1086,6 +1086,7 @@ class _Registry:
     def _load_modules(self) -> None:
         for module_name in _OPTIONAL_MODULES:
             _register_module(module_name)
+        _register_portfolio()
 
 
 _REGISTRY: Final = _Registry()
@@ -1121,6 +1122,59 @@ def _register_module(module_name: str) -> None:
                 _REGISTRY.ensure(obj)
             except StarsError:
                 continue
+
+
+def _register_portfolio() -> None:
+    """A portfolio holds accounts and refers to its lifecycle by name."""
+    try:
+        from stars.portfolio import Portfolio
+    except Exception:  # pragma: no cover - only while stars.portfolio is missing
+        return
+
+    def encode(p: Portfolio) -> Mapping[str, Any]:
+        return {"lifecycle": p.lifecycle.name, "accounts": p.accounts()}
+
+    def decode(data: Mapping[str, Any], ctx: LoadContext, path: str) -> Portfolio:
+        ctx.keys(data, path, ("lifecycle", "accounts"), ("accounts",))
+        name = ctx.value(data.get("lifecycle", STARS.name), str, f"{path}.lifecycle")
+        lc = ctx.lifecycle if ctx.lifecycle is not None else STARS
+        if name != lc.name:
+            raise SchemaError(
+                f"{path}.lifecycle", name, f"{lc.name!r} (load it with the lifecycle it names)"
+            )
+        accounts = ctx.value(data["accounts"], tuple[Account, ...], f"{path}.accounts")
+        seen: set[str] = set()
+        for i, account in enumerate(accounts):
+            if account.id in seen:
+                raise SchemaError(
+                    f"{path}.accounts[{i}].id", account.id, "an id no earlier account has"
+                )
+            seen.add(account.id)
+        return Portfolio(accounts, lc)
+
+    def schema(defs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "title": "Portfolio",
+            "description": "Accounts keyed by id, and the name of the lifecycle they follow.",
+            "type": "object",
+            "properties": {
+                "type": {"const": "Portfolio"},
+                "lifecycle": {"type": "string"},
+                "accounts": {"type": "array", "items": _spec(Account).schema(defs)},
+            },
+            "required": ["accounts"],
+            "additionalProperties": False,
+        }
+
+    if Portfolio not in _REGISTRY.by_class and not attrs.has(Portfolio):
+        _REGISTRY.add(
+            Portfolio,
+            "Portfolio",
+            typing.cast(Encoder, encode),
+            typing.cast(Decoder, decode),
+            None,
+            schema,
+        )
 
 
 def register(
