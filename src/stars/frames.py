@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -98,6 +99,8 @@ def score(frame: IntoDataFrameT, scorecard: Scorecard) -> IntoDataFrameT:
         stars.errors.InvalidValue: adoption: got [1.7, 2.0], expected a number from 0 to 1 (2 ...
     """
     _require_narwhals()
+    import narwhals as nw
+
     if not isinstance(scorecard, Scorecard):
         raise InvalidValue("scorecard", scorecard, "a Scorecard")
     df, wrapped = _eager(frame)
@@ -112,7 +115,8 @@ def score(frame: IntoDataFrameT, scorecard: Scorecard) -> IntoDataFrameT:
             )
     xs = _numeric_columns(df, names)
     _check_values(df, scorecard, xs)
-    steps = _score_stages(scorecard, xs, df.columns)
+    shared = df.implementation is nw.Implementation.POLARS
+    steps = _score_stages(scorecard, xs, df.columns, shared=shared)
     plan = df.lazy()
     for step in steps:
         plan = plan.with_columns(**step)
@@ -146,13 +150,16 @@ def _rule_expr(measure: Measure, x: nw.Expr) -> nw.Expr:
 
 
 def _score_stages(
-    scorecard: Scorecard, xs: Sequence[nw.Expr], columns: Sequence[str]
+    scorecard: Scorecard, xs: Sequence[nw.Expr], columns: Sequence[str], *, shared: bool
 ) -> list[dict[str, nw.Expr]]:
     """The scoring plan: a few ``with_columns`` steps (temporary columns are left out later).
 
-    Each step only reads columns that an earlier step wrote, so no expression is
-    evaluated twice (pandas and pyarrow do not share subexpressions, and polars only
-    does in lazy mode). Mirrors ``Scorecard._combine`` in stars.health, term for term.
+    pandas and pyarrow evaluate every expression on its own, so there the shared
+    denominator and the weighted scores go to temporary columns first and later steps
+    read them. polars in lazy mode computes a repeated subexpression once
+    (``shared=True``), so there they stay inline, which saves writing the temporaries.
+    Either way the arithmetic mirrors ``Scorecard._combine`` in stars.health, term
+    for term.
     """
     import narwhals as nw
 
@@ -162,7 +169,17 @@ def _score_stages(
     outputs = [CONTRIBUTION_PREFIX + n for n in names]
     temps: list[str] = []
     steps: list[dict[str, nw.Expr]] = []
-    if scorecard.missing is MissingPolicy.REDISTRIBUTE:
+    if scorecard.missing is MissingPolicy.REDISTRIBUTE and shared:
+        den_expr = _fold(
+            [(~x.is_null()).cast(nw.Float64) * w for x, w in zip(xs, weights, strict=True)]
+        )
+        steps.append(
+            {
+                out: (s * w).fill_null(0.0) / den_expr
+                for out, s, w in zip(outputs, rule_scores, weights, strict=True)
+            }
+        )
+    elif scorecard.missing is MissingPolicy.REDISTRIBUTE:
         taken = [*columns, *outputs, HEALTH, BAND]
         for i in range(len(names) + 1):
             temps.append(_free_name([*taken, *temps], f"__stars_{i}__"))
@@ -218,38 +235,72 @@ def _fold(items: Sequence[nw.Expr]) -> nw.Expr:
 
 
 def _check_values(df: nw.DataFrame[Any], scorecard: Scorecard, xs: Sequence[nw.Expr]) -> None:
-    # One pass of cheap aggregates; only when something is wrong do we look for rows.
-    checks: list[tuple[str, nw.Expr, str, str | None]] = []
-    for m, x in zip(scorecard.measures, xs, strict=True):
-        lo, hi = m.domain if m.domain is not None else (None, None)
-        bad = ~x.is_finite()
-        if lo is not None:
-            bad = bad | (x < lo)
-        if hi is not None:
-            bad = bad | (x > hi)
-        checks.append((m.name, ~x.is_null() & bad, _expected(lo, hi), None))
-    if scorecard.missing is MissingPolicy.REFUSE:
-        for m, x in zip(scorecard.measures, xs, strict=True):
-            checks.append(
-                (
-                    m.name,
-                    x.is_null(),
-                    "a number (this scorecard refuses missing measures)",
-                    "missing",
-                )
-            )
-    elif scorecard.missing is MissingPolicy.REDISTRIBUTE:
-        live = [x for x, w in zip(xs, scorecard.weights.values(), strict=True) if w > 0]
-        none_present = live[0].is_null()
-        for x in live[1:]:
-            none_present = none_present & x.is_null()
-        checks.append(("values", none_present, "at least one measure with weight", "empty"))
-    counts = df.select(
-        *(mask.fill_null(False).sum().alias(f"c{i}") for i, (_, mask, _, _) in enumerate(checks))
+    """Refuse bad values in one pass of cheap aggregates.
+
+    The pass reads each measure's min, max, sum and null count. Values outside the
+    domain show in the min or max; NaN or infinity make the sum NaN or infinite. Only
+    when this screen trips are the offending rows counted exactly (a huge but finite
+    sum can trip it without any bad row, and then nothing is raised).
+    """
+    import narwhals as nw
+
+    # The raw columns, not their Float64 casts: the screen needs no copy of the data.
+    raw = [nw.col(name) for name in scorecard.names]
+    stats = df.select(
+        *(
+            agg.alias(f"s{i}_{j}")
+            for i, x in enumerate(raw)
+            for j, agg in enumerate((x.min(), x.max(), x.sum(), x.null_count()))
+        )
     ).row(0)
-    for (field, mask, expected, kind), count in zip(checks, counts, strict=True):
-        if count:
-            _raise_bad_rows(df, field, mask, expected, kind, int(count))
+    nulls: list[int] = []
+    for i, (m, x) in enumerate(zip(scorecard.measures, xs, strict=True)):
+        low, high, total, missing = stats[4 * i : 4 * i + 4]
+        nulls.append(int(missing))
+        lo, hi = m.domain if m.domain is not None else (None, None)
+        if _suspicious(low, high, total, lo, hi):
+            bad = ~x.is_finite()
+            if lo is not None:
+                bad = bad | (x < lo)
+            if hi is not None:
+                bad = bad | (x > hi)
+            _refuse_rows(df, m.name, ~x.is_null() & bad, _expected(lo, hi), None)
+    if scorecard.missing is MissingPolicy.REFUSE:
+        for m, x, count in zip(scorecard.measures, xs, nulls, strict=True):
+            if count:
+                expected = "a number (this scorecard refuses missing)"
+                _refuse_rows(df, m.name, x.is_null(), expected, "missing")
+    elif scorecard.missing is MissingPolicy.REDISTRIBUTE:
+        live = [
+            (x, count)
+            for x, count, w in zip(xs, nulls, scorecard.weights.values(), strict=True)
+            if w > 0
+        ]
+        # A row can only be empty if every weighted measure has some nulls.
+        if all(count for _, count in live):
+            none_present = live[0][0].is_null()
+            for x, _ in live[1:]:
+                none_present = none_present & x.is_null()
+            _refuse_rows(df, "values", none_present, "at least one measure with weight", "empty")
+
+
+def _suspicious(low: Any, high: Any, total: Any, lo: float | None, hi: float | None) -> bool:
+    # ``None`` is what an all-null column gives; pandas gives NaN for its min and max.
+    for stat in (low, high, total):
+        if stat is not None and not math.isfinite(stat):
+            return True
+    if lo is not None and low is not None and low < lo:
+        return True
+    return hi is not None and high is not None and high > hi
+
+
+def _refuse_rows(
+    df: nw.DataFrame[Any], field: str, mask: nw.Expr, expected: str, kind: str | None
+) -> None:
+    """Count the rows where ``mask`` holds and raise, naming the first few, if any do."""
+    count = int(df.select(mask.fill_null(False).sum().alias("n")).item())
+    if count:
+        _raise_bad_rows(df, field, mask, expected, kind, count)
 
 
 def _raise_bad_rows(
