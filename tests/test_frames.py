@@ -324,3 +324,17 @@ def test_dask_runs_the_same_function_per_partition() -> None:
     out = ddf.map_partitions(frames.score, card, meta=meta).compute(scheduler="synchronous")
     expected = frames.score(pdf, card)
     pd.testing.assert_frame_equal(out, expected)
+
+
+def test_huge_finite_values_trip_the_screen_but_are_not_refused() -> None:
+    # the sum of two 1e308 overflows to inf, so the quick screen looks closer; the
+    # exact count finds no bad row, and the frame is scored
+    card = Scorecard([Measure("x", 1, UP, Linear(0, 1))])
+    out = frames.score(pl.DataFrame({"x": [1e308, 1e308]}), card)
+    assert out["health"].to_list() == [100.0, 100.0]
+
+
+def test_all_nan_pandas_column_is_all_missing() -> None:
+    native = pd.DataFrame({"adoption": [0.4, 0.8], "open_tickets": [math.nan, math.nan]})
+    out = frames.score(native, card_two())
+    assert list(out["health"]) == pytest.approx([40.0, 80.0])
