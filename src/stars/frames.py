@@ -400,3 +400,543 @@ def _numeric_columns(df: nw.DataFrame[Any], names: Sequence[str]) -> list[nw.Exp
             raise InvalidValue(name, str(dtype), "a numeric column")
         out.append(nw.col(name).cast(nw.Float64))
     return out
+
+
+# ======================================================================================
+# Stage assignment and portfolio frames (portfolio analytics, see stars.portfolio)
+# ======================================================================================
+
+from collections.abc import Mapping  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from types import MappingProxyType  # noqa: E402
+from typing import Literal  # noqa: E402
+
+from stars import _validate as _v  # noqa: E402
+from stars.errors import InvalidDefinition  # noqa: E402
+from stars.lifecycle import STARS, Lifecycle, diagnose_stars, evidence  # noqa: E402
+
+if TYPE_CHECKING:
+    from stars.portfolio import Portfolio
+
+#: The per-account evidence columns :func:`assign_stages` reads, and the value a row
+#: takes when the column is absent (the defaults of :class:`~stars.lifecycle.Evidence`).
+EVIDENCE_COLUMNS: Final[Mapping[str, object]] = MappingProxyType(
+    {
+        "health": None,
+        "band": None,
+        "slope": None,
+        "green_streak": 0,
+        "tenure_days": None,
+        "customer": False,
+        "success_metrics_agreed": False,
+        "expansion_open": False,
+        "critical_risk": False,
+        "churned": False,
+    }
+)
+#: Names of the columns that :func:`assign_stages` adds.
+STAGE: Final = "stage"
+STAGE_REASON: Final = "stage_reason"
+
+_EVIDENCE_NUMBERS: Final = ("health", "slope", "green_streak", "tenure_days")
+_EVIDENCE_FLAGS: Final = (
+    "customer",
+    "success_metrics_agreed",
+    "expansion_open",
+    "critical_risk",
+    "churned",
+)
+_BANDS: Final = ("red", "yellow", "green")
+# The reasons diagnose_stars gives, word for word (figures left out where it quotes them).
+_WHY_CHURN: Final = "the account has churned; only a win-back leaves churn"
+_WHY_PROSPECT: Final = "no contract is recorded yet"
+_WHY_RED: Final = "health is red"
+_WHY_CRITICAL: Final = "a critical risk finding is open"
+_WHY_YELLOW: Final = "health is yellow"
+_WHY_FALLING: Final = "health is falling"
+_WHY_UNKNOWN: Final = "no health reading to judge by"
+_WHY_SEED: Final = "health is green but success metrics are not agreed yet"
+_WHY_ASCEND: Final = "green for enough readings in a row; a customer for long enough"
+_WHY_EXPANSION: Final = "health is green and an expansion opportunity is open"
+_WHY_ACCELERATE: Final = "health is green and success metrics are agreed"
+
+
+def assign_stages(frame: IntoDataFrameT, lifecycle: Lifecycle = STARS) -> IntoDataFrameT:
+    """Add the stage the evidence points to, for every row (the batch form of ``diagnose``).
+
+    The rule is :func:`~stars.lifecycle.diagnose_stars`, written as DataFrame expressions
+    and tested to agree with it row for row, with the lifecycle's policy. Columns carry
+    the :class:`~stars.lifecycle.Evidence` fields (see :data:`EVIDENCE_COLUMNS`):
+
+    - ``band`` (``"red"``, ``"yellow"``, ``"green"`` or null) or, when there is no
+      ``band`` column, ``health`` (0-100), turned into a band with the policy's cut-offs.
+      One of the two is required; a given ``band`` is used as it is.
+    - optional numbers: ``slope`` (points per 30 days; null means no trend),
+      ``green_streak`` (0 when absent), ``tenure_days`` (null means unknown);
+    - optional flags, False when absent or null: ``customer``, ``success_metrics_agreed``,
+      ``expansion_open``, ``critical_risk``, ``churned``. Without a ``customer`` column
+      every row is a prospect, as with a default ``Evidence``.
+
+    :meth:`stars.portfolio.Portfolio.evidence_frame` builds such a frame from accounts.
+
+    Args:
+        frame: A polars, pandas or pyarrow DataFrame (or a narwhals DataFrame).
+        lifecycle: Whose policy to use; its diagnosis rule must be the default STARS one.
+
+    Returns:
+        A new frame of the same kind with ``stage`` (null when there is no band to judge
+        by) and ``stage_reason`` added, replacing columns of those names.
+
+    Raises:
+        InvalidValue: Neither ``band`` nor ``health``; a column of the wrong type; a band
+            other than red, yellow or green; a number that is NaN, infinite or (for
+            ``green_streak``) negative.
+        InvalidDefinition: The lifecycle diagnoses with a rule of its own.
+        MissingDependency: If narwhals is not installed.
+
+    Example:
+        >>> import polars as pl
+        >>> from stars.frames import assign_stages
+        >>> frame = pl.DataFrame({
+        ...     "account": ["a", "b", "c"],
+        ...     "health": [82.0, 55.0, None],
+        ...     "customer": [True, True, True],
+        ...     "success_metrics_agreed": [True, True, False],
+        ... })
+        >>> for row in assign_stages(frame).select("account", "stage", "stage_reason").rows():
+        ...     print(row)
+        ('a', 'accelerate', 'health is green and success metrics are agreed')
+        ('b', 'reset', 'health is yellow')
+        ('c', None, 'no health reading to judge by')
+    """
+    _require_narwhals()
+    import narwhals as nw
+
+    if not isinstance(lifecycle, Lifecycle):
+        raise InvalidValue("lifecycle", lifecycle, "a Lifecycle")
+    if getattr(lifecycle, "_diagnoser", None) is not diagnose_stars:
+        raise InvalidDefinition(
+            f"lifecycle {lifecycle.name!r} diagnoses with its own rule; assign_stages"
+            " applies the default STARS rule only"
+        )
+    df, wrapped = _eager(frame)
+    policy = lifecycle.policy
+    schema = df.schema
+    if "band" not in schema and "health" not in schema:
+        raise InvalidValue(
+            "frame", list(df.columns), "a 'band' or a 'health' column", hint="see EVIDENCE_COLUMNS"
+        )
+    present = [n for n in _EVIDENCE_NUMBERS if n in schema]
+    numbers = dict(zip(present, _numeric_columns(df, present), strict=True))
+    for name in _EVIDENCE_FLAGS:
+        if name in schema and not _is_type_or_all_null(df, name, nw.Boolean):
+            raise InvalidValue(name, str(schema[name]), "a boolean column")
+    if "band" in schema and not (
+        _is_type_or_all_null(df, "band", nw.String) or schema["band"] in (nw.Categorical, nw.Enum)
+    ):
+        raise InvalidValue("band", str(schema["band"]), "a string column")
+    _check_evidence(df, numbers)
+    if "band" in schema:
+        band = nw.col("band").cast(nw.String)
+    else:
+        health = numbers["health"]
+        cut = policy.bands
+        band = (
+            nw.when(health < cut.red_below)
+            .then(nw.lit("red"))
+            .when(health >= cut.green_from)
+            .then(nw.lit("green"))
+            .when(~health.is_null())
+            .then(nw.lit("yellow"))
+        )
+
+    def flag(name: str) -> nw.Expr:
+        return nw.col(name).fill_null(False) if name in schema else nw.lit(False)
+
+    churned, customer = flag("churned"), flag("customer")
+    metrics, expansion, critical = (
+        flag("success_metrics_agreed"),
+        flag("expansion_open"),
+        flag("critical_risk"),
+    )
+    red, yellow, known = band == "red", band == "yellow", ~band.is_null()
+    slope = numbers.get("slope")
+    falling = (
+        (~slope.is_null()) & (slope < -policy.trend_flat_within)
+        if slope is not None
+        else nw.lit(False)
+    )
+    streak = numbers.get("green_streak", nw.lit(0))
+    tenure = numbers.get("tenure_days")
+    long_enough = (
+        (~tenure.is_null()) & (tenure >= policy.min_tenure_days)
+        if tenure is not None
+        else nw.lit(False)
+    )
+    settled = (streak >= policy.green_streak) & long_enough
+    # The same rules in the same order as diagnose_stars.
+    stage = (
+        nw.when(churned)
+        .then(nw.lit("churn"))
+        .when(~customer)
+        .then(nw.lit("prospect"))
+        .when(red | critical)
+        .then(nw.lit("tact"))
+        .when(yellow | falling)
+        .then(nw.lit("reset"))
+        .when(known & ~metrics)
+        .then(nw.lit("seed"))
+        .when(known & settled & ~expansion)
+        .then(nw.lit("ascend"))
+        .when(known)
+        .then(nw.lit("accelerate"))
+    )
+    reason = (
+        nw.when(churned)
+        .then(nw.lit(_WHY_CHURN))
+        .when(~customer)
+        .then(nw.lit(_WHY_PROSPECT))
+        .when(red & critical)
+        .then(nw.lit(f"{_WHY_RED}; {_WHY_CRITICAL}"))
+        .when(red)
+        .then(nw.lit(_WHY_RED))
+        .when(critical)
+        .then(nw.lit(_WHY_CRITICAL))
+        .when(yellow & falling)
+        .then(nw.lit(f"{_WHY_YELLOW}; {_WHY_FALLING}"))
+        .when(yellow)
+        .then(nw.lit(_WHY_YELLOW))
+        .when(falling)
+        .then(nw.lit(_WHY_FALLING))
+        .when(~known)
+        .then(nw.lit(_WHY_UNKNOWN))
+        .when(~metrics)
+        .then(nw.lit(_WHY_SEED))
+        .when(settled & ~expansion)
+        .then(nw.lit(_WHY_ASCEND))
+        .when(expansion)
+        .then(nw.lit(_WHY_EXPANSION))
+        .otherwise(nw.lit(_WHY_ACCELERATE))
+    )
+    out = df.with_columns(stage.alias(STAGE), reason.alias(STAGE_REASON))
+    return out if wrapped else out.to_native()  # type: ignore[return-value]
+
+
+def _is_type_or_all_null(df: nw.DataFrame[Any], name: str, dtype: Any) -> bool:
+    import narwhals as nw
+
+    got = df.schema[name]
+    if got == dtype:
+        return True
+    return bool(got == nw.Unknown and df.get_column(name).null_count() == len(df))
+
+
+def _check_evidence(df: nw.DataFrame[Any], numbers: Mapping[str, nw.Expr]) -> None:
+    import narwhals as nw
+
+    checks: list[tuple[str, nw.Expr, str]] = []
+    for name, x in numbers.items():
+        bad = ~x.is_finite()
+        if name == "green_streak":
+            checks.append((name, ~x.is_null() & (bad | (x < 0)), "a finite number at or above 0"))
+        else:
+            checks.append((name, ~x.is_null() & bad, "a finite number"))
+    if "band" in df.schema:
+        band = nw.col("band").cast(nw.String)
+        checks.append(("band", ~band.is_null() & ~band.is_in(_BANDS), "'red', 'yellow' or 'green'"))
+    counts = df.select(
+        *(mask.fill_null(False).sum().alias(f"c{i}") for i, (_, mask, _) in enumerate(checks))
+    ).row(0)
+    for (name, mask, expected), count in zip(checks, counts, strict=True):
+        if count:
+            _raise_bad_rows(df, name, mask, expected, None, int(count))
+
+
+# -- portfolio <-> frames (behind Portfolio.to_frame, from_frames and evidence_frame) ---
+
+_FRAME_KINDS: Final = ("accounts", "history", "snapshots", "episodes")
+_SNAPSHOT_NUMBERS: Final = (
+    "health",
+    "adoption",
+    "nps",
+    "csat",
+    "open_tickets",
+    "days_since_contact",
+    "sentiment",
+)
+_SNAPSHOT_FLAGS: Final = (
+    "contract_signed",
+    "success_metrics_agreed",
+    "expansion_open",
+    "champion_engaged",
+    "reonboarding_agreed",
+    "new_business_unit",
+    "critical_risk",
+)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _backend(backend: object) -> Literal["polars", "pandas"]:
+    from importlib.util import find_spec
+
+    if backend == "polars":
+        if find_spec("polars") is None:  # pragma: no cover - polars is installed in the tests
+            raise MissingDependency("polars", "frames")
+        return "polars"
+    if backend == "pandas":
+        if find_spec("pandas") is None:  # pragma: no cover - pandas is installed in the tests
+            raise MissingDependency("pandas", "pandas")
+        return "pandas"
+    raise InvalidValue("backend", backend, "'polars' or 'pandas'")
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    return None if at is None else at.astimezone(UTC)
+
+
+def _build(
+    columns: Mapping[str, list[Any]], types: Mapping[str, str], backend: Literal["polars", "pandas"]
+) -> Any:
+    import narwhals as nw
+
+    dtypes = {
+        "str": nw.String(),
+        "float": nw.Float64(),
+        "int": nw.Int64(),
+        "bool": nw.Boolean(),
+        "time": nw.Datetime("us", "UTC"),
+        "strs": nw.List(nw.String()),
+    }
+    schema = {name: dtypes[types[name]] for name in columns}
+    return nw.from_dict(dict(columns), schema=schema, backend=backend).to_native()
+
+
+def _portfolio_frame(portfolio: Portfolio, kind: str, backend: str) -> Any:
+    """One table from a portfolio, built column by column."""
+    _require_narwhals()
+    if kind not in _FRAME_KINDS:
+        raise InvalidValue("kind", kind, "one of " + ", ".join(map(repr, _FRAME_KINDS)))
+    native = _backend(backend)
+    accounts = portfolio.accounts()
+    cols: dict[str, list[Any]]
+    types: dict[str, str]
+    if kind == "accounts":
+        policy = portfolio.lifecycle.policy
+        latest = [a.latest for a in accounts]
+        bands = [policy.band_of(s) for s in latest]
+        cols = {
+            "id": [a.id for a in accounts],
+            "name": [a.name for a in accounts],
+            "owner": [a.owner for a in accounts],
+            "tags": [sorted(a.tags) for a in accounts],
+            "since": [_utc(a.since) for a in accounts],
+            "stage": [a.stage for a in accounts],
+            "stage_since": [_utc(a.stage_since) for a in accounts],
+            "health": [s.health if s is not None else None for s in latest],
+            "band": [b.value if b is not None else None for b in bands],
+            "snapshots": [len(a.snapshots) for a in accounts],
+            "transitions": [len(a.history) for a in accounts],
+            "version": [a.version for a in accounts],
+        }
+        types = dict.fromkeys(cols, "str")
+        types.update(
+            tags="strs",
+            since="time",
+            stage_since="time",
+            health="float",
+            snapshots="int",
+            transitions="int",
+            version="int",
+        )
+    elif kind == "history":
+        pairs = [(a.id, r) for a in accounts for r in a.history]
+        cols = {
+            "account_id": [i for i, _ in pairs],
+            "trigger": [r.trigger for _, r in pairs],
+            "source": [r.source for _, r in pairs],
+            "dest": [r.dest for _, r in pairs],
+            "cycle": [r.cycle.value for _, r in pairs],
+            "at": [_utc(r.at) for _, r in pairs],
+            "actor": [r.actor for _, r in pairs],
+            "reason": [r.reason for _, r in pairs],
+            "forced": [r.forced for _, r in pairs],
+        }
+        types = dict.fromkeys(cols, "str")
+        types.update(at="time", forced="bool")
+    elif kind == "snapshots":
+        snaps = [(a.id, s) for a in accounts for s in a.snapshots]
+        metrics = sorted({m for _, s in snaps for m in s.metrics})
+        cols = {
+            "account_id": [i for i, _ in snaps],
+            "at": [_utc(s.at) for _, s in snaps],
+            "band": [s.band.value if s.band is not None else None for _, s in snaps],
+        }
+        types = {"account_id": "str", "at": "time", "band": "str"}
+        for name in _SNAPSHOT_NUMBERS:
+            cols[name] = [getattr(s, name) for _, s in snaps]
+            types[name] = "float"
+        for name in _SNAPSHOT_FLAGS:
+            cols[name] = [getattr(s, name) for _, s in snaps]
+            types[name] = "bool"
+        for name in metrics:
+            cols["metric_" + name] = [s.metrics.get(name) for _, s in snaps]
+            types["metric_" + name] = "float"
+    else:
+        eps = portfolio.episodes()
+        cols = {
+            "account_id": [e.account_id for e in eps],
+            "opened_at": [_utc(e.opened_at) for e in eps],
+            "closed_at": [_utc(e.closed_at) for e in eps],
+            "outcome": [e.outcome.value for e in eps],
+            "left": [e.left for e in eps],
+            "stages": [list(e.stages) for e in eps],
+            "returned_to": [e.returned_to for e in eps],
+            "relapse": [e.relapse for e in eps],
+            "days": [
+                e.duration.total_seconds() / 86400.0 if e.duration is not None else None
+                for e in eps
+            ],
+        }
+        types = dict.fromkeys(cols, "str")
+        types.update(
+            opened_at="time", closed_at="time", stages="strs", relapse="bool", days="float"
+        )
+    return _build(cols, types, native)
+
+
+def _evidence_frame(portfolio: Portfolio, at: datetime | None, backend: str) -> Any:
+    """The evidence of every account, one row each, in :func:`assign_stages`' column names."""
+    _require_narwhals()
+    native = _backend(backend)
+    if at is not None:
+        at = _v.aware("at", at)
+    lc = portfolio.lifecycle
+    accounts = portfolio.accounts()
+    rows = [evidence(a, at, lc.policy, lc.kind_of) for a in accounts]
+    cols: dict[str, list[Any]] = {"account_id": [a.id for a in accounts]}
+    types: dict[str, str] = {"account_id": "str"}
+    for name in EVIDENCE_COLUMNS:
+        if name == "band":
+            cols[name] = [e.band.value if e.band is not None else None for e in rows]
+            types[name] = "str"
+        elif name == "green_streak":
+            cols[name] = [e.green_streak for e in rows]
+            types[name] = "int"
+        elif name in _EVIDENCE_FLAGS:
+            cols[name] = [getattr(e, name) for e in rows]
+            types[name] = "bool"
+        else:
+            cols[name] = [getattr(e, name) for e in rows]
+            types[name] = "float"
+    return _build(cols, types, native)
+
+
+def _text_list(series: Any) -> list[Any]:
+    # pandas writes a missing string as NaN; every missing value becomes None.
+    return [None if x is None or x != x else x for x in series.to_list()]
+
+
+def _utc_list(df: nw.DataFrame[Any], name: str, table: str) -> list[datetime | None]:
+    """A timezone-aware datetime column as Python datetimes in UTC (None for nulls)."""
+    import narwhals as nw
+
+    dtype = df.schema[name]
+    if not isinstance(dtype, nw.Datetime) or dtype.time_zone is None:
+        if _is_type_or_all_null(df, name, nw.Unknown):
+            return [None] * len(df)
+        raise InvalidValue(
+            f"{table}.{name}",
+            str(dtype),
+            "a timezone-aware datetime column",
+            hint="convert it, e.g. with .dt.replace_time_zone('UTC') in polars",
+        )
+    micros = df.get_column(name).dt.timestamp("us").to_list()
+    delta = timedelta
+    return [None if m is None or m != m else _EPOCH + delta(microseconds=m) for m in micros]
+
+
+def _need(df: nw.DataFrame[Any], table: str, names: Sequence[str]) -> None:
+    absent = [n for n in names if n not in df.schema]
+    if absent:
+        raise InvalidValue(f"{table}", absent, "columns " + ", ".join(map(repr, names)))
+
+
+def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycle) -> Portfolio:
+    """Build accounts from an accounts table and an events table (one sort, one replay each)."""
+    _require_narwhals()
+    import narwhals as nw
+
+    from stars.lifecycle import Event
+    from stars.portfolio import Portfolio
+
+    if not isinstance(lifecycle, Lifecycle):
+        raise InvalidValue("lifecycle", lifecycle, "a Lifecycle")
+    acc, _ = _eager(accounts)
+    ev, _ = _eager(events)
+    _need(acc, "accounts", ["id"])
+    _need(ev, "events", ["account_id", "trigger", "at"])
+    n_acc = len(acc)
+    ids = _text_list(acc.get_column("id"))
+    names = _text_list(acc.get_column("name")) if "name" in acc.schema else [""] * n_acc
+    owners = _text_list(acc.get_column("owner")) if "owner" in acc.schema else [None] * n_acc
+    since = _utc_list(acc, "since", "accounts") if "since" in acc.schema else [None] * n_acc
+    tags: list[Any]
+    if "tags" in acc.schema:
+        if isinstance(acc.schema["tags"], nw.List):
+            tags = [t if t is not None else () for t in acc.get_column("tags").to_list()]
+        else:
+            tags = [
+                [p.strip() for p in t.split(",") if p.strip()] if t else ()
+                for t in _text_list(acc.get_column("tags"))
+            ]
+    else:
+        tags = [()] * n_acc
+    order = _free_name(ev.columns, "__stars_row__")
+    ev = ev.with_row_index(order).sort("account_id", "at", order)
+    n_ev = len(ev)
+    ev_ids = _text_list(ev.get_column("account_id"))
+    triggers = _text_list(ev.get_column("trigger"))
+    times = _utc_list(ev, "at", "events")
+    none = [None] * n_ev
+    actors = _text_list(ev.get_column("actor")) if "actor" in ev.schema else none
+    reasons = _text_list(ev.get_column("reason")) if "reason" in ev.schema else none
+    tos = _text_list(ev.get_column("to")) if "to" in ev.schema else none
+    forced = (
+        [bool(f) if f is not None else False for f in ev.get_column("forced").to_list()]
+        if "forced" in ev.schema
+        else [False] * n_ev
+    )
+    spans: dict[str, tuple[int, int]] = {}
+    start = 0
+    for i in range(1, n_ev + 1):
+        if i == n_ev or ev_ids[i] != ev_ids[start]:
+            spans[ev_ids[start]] = (start, i)
+            start = i
+    known = set()
+    for account_id in ids:
+        if account_id in known:
+            raise InvalidValue(
+                "accounts.id", account_id, "unique account ids", hint="the id appears twice"
+            )
+        known.add(account_id)
+    stray = [k for k in spans if k not in known]
+    if stray:
+        raise InvalidValue("events.account_id", stray[:5], "ids from the accounts table")
+    built = []
+    for k, account_id in enumerate(ids):
+        lo, hi = spans.get(account_id, (0, 0))
+        items = [
+            Event(triggers[j], times[j], actors[j], reasons[j], forced[j], tos[j])  # type: ignore[arg-type]
+            for j in range(lo, hi)
+        ]
+        built.append(
+            lifecycle.replay(
+                account_id,
+                items,
+                name=names[k] if names[k] is not None else "",
+                owner=owners[k],
+                tags=tags[k],
+                since=since[k],
+            )
+        )
+    return Portfolio(built, lifecycle)

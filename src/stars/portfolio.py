@@ -1194,6 +1194,118 @@ class Portfolio:
             out.append(Cohort(f"{year}-Q{quarter + 1}", len(paths), observed, shares))
         return tuple(out)
 
+    # -- DataFrames ---------------------------------------------------------------------
+    def to_frame(
+        self,
+        kind: Literal["accounts", "history", "snapshots", "episodes"] = "accounts",
+        backend: Literal["polars", "pandas"] = "polars",
+    ) -> Any:
+        """One table of the portfolio, as a polars or pandas DataFrame (built column by column).
+
+        Kinds and their columns (times are in UTC):
+
+        - ``accounts``: id, name, owner, tags (list), since, stage, stage_since, health and
+          band of the latest snapshot, snapshots, transitions, version;
+        - ``history``: one row per transition: account_id, trigger, source, dest, cycle,
+          at, actor, reason, forced;
+        - ``snapshots``: account_id, at, band, the numeric signals, the flags, and one
+          ``metric_<name>`` column per extra metric seen;
+        - ``episodes``: account_id, opened_at, closed_at, outcome, left, stages (list),
+          returned_to, relapse, days (null while ongoing).
+
+        Args:
+            kind: Which table.
+            backend: ``"polars"`` (the ``frames`` extra) or ``"pandas"`` (the ``pandas`` extra).
+
+        Raises:
+            InvalidValue: An unknown kind or backend.
+            MissingDependency: narwhals or the backend is not installed.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from stars.lifecycle import STARS, Event
+            >>> from stars.portfolio import Portfolio
+            >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> a = STARS.replay("acme", [Event("sign", t, forced=True, reason="import")])
+            >>> Portfolio([a]).to_frame("history").select("account_id", "trigger", "dest").rows()
+            [('acme', 'sign', 'seed')]
+        """
+        from stars.frames import _portfolio_frame
+
+        return _portfolio_frame(self, kind, backend)
+
+    @classmethod
+    def from_frames(cls, accounts: Any, events: Any, lifecycle: Lifecycle = STARS) -> Portfolio:
+        """Build a portfolio from an accounts table and an events table.
+
+        The events are sorted once by account and time (ties keep their order in the
+        table) and each account is rebuilt with :meth:`~stars.Lifecycle.replay`, so
+        guards are not run again but the graph and time order are checked.
+
+        Args:
+            accounts: A polars, pandas or pyarrow table with ``id`` and optionally
+                ``name``, ``owner``, ``tags`` (a list column, or comma-separated text) and
+                ``since`` (timezone-aware).
+            events: A table with ``account_id``, ``trigger``, ``at`` (timezone-aware) and
+                optionally ``actor``, ``reason``, ``forced`` and ``to`` (the destination,
+                for triggers with several).
+            lifecycle: The lifecycle to replay with.
+
+        Returns:
+            A new portfolio, accounts in the order of the accounts table; times are in UTC.
+
+        Raises:
+            InvalidValue: A required column is absent, an id appears twice, an event names
+                an account that is not in the accounts table, or times are not timezone-aware.
+            TransitionNotAllowed: An event is not possible from the stage reached.
+            MissingDependency: narwhals is not installed.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> import polars as pl
+            >>> from stars.portfolio import Portfolio
+            >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> accounts = pl.DataFrame({"id": ["acme", "globex"], "owner": ["dana", "lee"]})
+            >>> events = pl.DataFrame({"account_id": ["acme", "acme"],
+            ...                        "trigger": ["escalate", "sign"],
+            ...                        "at": [t.replace(month=3), t], "forced": [True, True],
+            ...                        "reason": ["import", "import"]})
+            >>> book = Portfolio.from_frames(accounts, events)
+            >>> book["acme"].stage, book["globex"].stage, book["acme"].owner
+            ('tact', 'prospect', 'dana')
+        """
+        from stars.frames import _portfolio_from_frames
+
+        return _portfolio_from_frames(accounts, events, lifecycle)
+
+    def evidence_frame(
+        self, at: datetime | None = None, backend: Literal["polars", "pandas"] = "polars"
+    ) -> Any:
+        """The diagnosis evidence of every account, one row each, ready for ``assign_stages``.
+
+        Columns: ``account_id`` and the :class:`~stars.lifecycle.Evidence` fields
+        (``band`` as text), computed with :func:`~stars.lifecycle.evidence` and the
+        lifecycle's policy.
+
+        Args:
+            at: Judge as of this time (default: each account's latest snapshot).
+            backend: ``"polars"`` or ``"pandas"``.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from stars.account import Account, Snapshot
+            >>> from stars.frames import assign_stages
+            >>> from stars.portfolio import Portfolio
+            >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> a = Account("a", stage="seed", snapshots=[Snapshot(at=t, health=20,
+            ...                                                     contract_signed=True)])
+            >>> assign_stages(Portfolio([a]).evidence_frame()).select("account_id", "stage").rows()
+            [('a', 'tact')]
+        """
+        from stars.frames import _evidence_frame
+
+        return _evidence_frame(self, at, backend)
+
     # -- notebooks ----------------------------------------------------------------------
     def _repr_html_(self) -> str:
         from stars._html import table
