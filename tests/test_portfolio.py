@@ -413,6 +413,8 @@ def test_episode_stats_groups() -> None:
     assert by_owner["lee"].median_days_to_recover == pytest.approx(20)
     by_segment = [s.group for s in p.episode_stats(by="segment", as_of=d(100))]
     assert by_segment == ["(none)", "ent", "smb"]
+    (empty,) = Portfolio().episode_stats()
+    assert (empty.group, empty.accounts, empty.episodes) == ("all", 0, 0)
     no_owner = Portfolio([Account("x")]).episode_stats(by="owner")
     assert no_owner[0].group == "(none)" and no_owner[0].per_account_year is None
     for bad in ("", "seg:ment", 3):

@@ -1044,7 +1044,7 @@ class Portfolio:
                 transition or snapshot in the portfolio).
 
         Returns:
-            One entry per group, sorted by group.
+            One entry per group, sorted by group (exactly one, ``"all"``, when ``by`` is None).
 
         Raises:
             InvalidValue: An unknown ``by``, a non-positive window, a naive ``as_of``.
@@ -1070,6 +1070,8 @@ class Portfolio:
         lc = self._lifecycle
         kind_of = lc.kind_of
         groups: dict[str, dict[str, Any]] = {}
+        if by is None:  # one group, even for an empty portfolio
+            groups["all"] = {"accounts": 0, "years": 0.0, "eps": [], "days": []}
         for account in self._accounts.values():
             g = groups.setdefault(
                 group_of(account),
