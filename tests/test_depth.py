@@ -97,7 +97,7 @@ def test_depth_order_is_the_relationship_order_not_alphabetical() -> None:
     assert "basic" > Depth.EXPLORATORY  # noqa: SIM300 - the reflected comparison is the point
     assert Depth.INTEGRATED >= "interconnected"
     assert not Depth.COLLABORATIVE <= "basic"
-    with pytest.raises(TypeError, match="cannot order Depth against 'zzz'"):
+    with pytest.raises(UnknownName, match="unknown depth .zzz."):
         _ = Depth.BASIC < "zzz"
     with pytest.raises(TypeError):
         _ = Depth.BASIC < 1
@@ -112,10 +112,12 @@ def test_contact_pattern_order() -> None:
     assert ContactPattern.COORDINATED > ContactPattern.REGULAR
     assert ContactPattern.REGULAR >= ContactPattern.REGULAR
     assert ContactPattern.COORDINATED > "ad_hoc"  # alphabetically it would be smaller
-    with pytest.raises(TypeError):
+    with pytest.raises(UnknownName):
         _ = ContactPattern.NONE < "often"
-    with pytest.raises(TypeError):
+    with pytest.raises(UnknownName):  # a Depth is a string, but not a contact pattern
         _ = ContactPattern.NONE < Depth.BASIC
+    with pytest.raises(TypeError):
+        _ = ContactPattern.NONE < 3  # type: ignore[operator]
 
 
 # ---------------------------------------------------------------- assess: each depth

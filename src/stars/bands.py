@@ -12,17 +12,17 @@ Example:
 
 from __future__ import annotations
 
-import enum
 import math
 
 import attrs
 
+from stars._ordered import OrderedStrEnum
 from stars.errors import InvalidValue
 
 __all__ = ["Band", "BandCutoffs"]
 
 
-class Band(enum.StrEnum):
+class Band(OrderedStrEnum):
     """A health band. Bands are ordered: red < yellow < green.
 
     Example:
@@ -50,31 +50,8 @@ class Band(enum.StrEnum):
         """
         return _RANK[self]
 
-    def __lt__(self, other: object) -> bool:
-        return self.rank < _rank_of(other)
-
-    def __le__(self, other: object) -> bool:
-        return self.rank <= _rank_of(other)
-
-    def __gt__(self, other: object) -> bool:
-        return self.rank > _rank_of(other)
-
-    def __ge__(self, other: object) -> bool:
-        return self.rank >= _rank_of(other)
-
 
 _RANK = {Band.RED: 0, Band.YELLOW: 1, Band.GREEN: 2}
-
-
-def _rank_of(other: object) -> int:
-    # Bands are strings; compare them by rank even against their plain names, never
-    # alphabetically ("green" < "red" would be wrong).
-    if isinstance(other, str):
-        try:
-            return _RANK[Band(other)]
-        except ValueError:
-            pass
-    raise TypeError(f"cannot order a Band against {other!r}")
 
 
 def _check_cutoff(instance: object, attribute: attrs.Attribute[float], value: float) -> None:

@@ -34,6 +34,7 @@ import attrs
 
 from stars import _validate as v
 from stars._html import table
+from stars._ordered import OrderedStrEnum
 from stars.account import Account, DepthPoint
 from stars.errors import InvalidValue, UnknownName
 
@@ -72,45 +73,7 @@ Criterion: TypeAlias = bool | int | str
 
 
 # --------------------------------------------------------------------------- enums
-class _Ranked:
-    """Mixin for string enums ordered by rank (declaration order), not alphabetically.
-
-    A member also compares with a member's name; any other string is an error rather
-    than a silent alphabetical comparison.
-    """
-
-    __slots__ = ()
-
-    @property
-    def rank(self) -> int:
-        raise NotImplementedError
-
-    def _rank_of(self, other: object) -> int | None:
-        kind: Any = type(self)
-        if isinstance(other, str) and not isinstance(other, kind):
-            if other not in kind._value2member_map_:
-                raise TypeError(f"cannot order {kind.__name__} against {other!r}")
-            other = kind(other)
-        return other.rank if isinstance(other, kind) else None
-
-    def __lt__(self, other: object) -> bool:
-        rank = self._rank_of(other)
-        return NotImplemented if rank is None else self.rank < rank
-
-    def __le__(self, other: object) -> bool:
-        rank = self._rank_of(other)
-        return NotImplemented if rank is None else self.rank <= rank
-
-    def __gt__(self, other: object) -> bool:
-        rank = self._rank_of(other)
-        return NotImplemented if rank is None else self.rank > rank
-
-    def __ge__(self, other: object) -> bool:
-        rank = self._rank_of(other)
-        return NotImplemented if rank is None else self.rank >= rank
-
-
-class Depth(_Ranked, enum.StrEnum):
+class Depth(OrderedStrEnum):
     """How deep a relationship is. Depths are ordered from EXPLORATORY to INTEGRATED.
 
     INTEGRATED is opt-in: :func:`assess` returns it only with ``allow_integrated=True``.
@@ -160,7 +123,7 @@ _ORDER: tuple[Depth, ...] = tuple(Depth)
 _DEPTH_RANK: dict[Depth, int] = {d: i for i, d in enumerate(_ORDER)}
 
 
-class ContactPattern(_Ranked, enum.StrEnum):
+class ContactPattern(OrderedStrEnum):
     """How the people on both sides are in touch, from none to fully coordinated.
 
     ``AD_HOC``: several people talk directly, but not on a schedule and without a plan.

@@ -49,6 +49,7 @@ import attrs
 from transitions import Machine
 
 from stars import _validate as v
+from stars._ordered import OrderedStrEnum
 from stars.errors import (
     ConcurrentModification,
     HookFailed,
@@ -111,7 +112,7 @@ class PhaseProfile:
     leads: tuple[Team, ...]
 
 
-class Phase(enum.StrEnum):
+class Phase(OrderedStrEnum):
     """The six phases of the customer success cycle, in order.
 
     Phases compare by position in the cycle, not alphabetically (a plain string is
@@ -211,29 +212,6 @@ class Phase(enum.StrEnum):
             (<Stage.PROSPECT: 'prospect'>, <Stage.ASCEND: 'ascend'>)
         """
         return _STAGE_OF[self]
-
-    def _cmp(self, other: object) -> int | None:
-        if isinstance(other, Phase):
-            return self.rank - other.rank
-        if isinstance(other, str):
-            return self.rank - _to_phase(other).rank
-        return None
-
-    def __lt__(self, other: object) -> bool:
-        c = self._cmp(other)
-        return NotImplemented if c is None else c < 0
-
-    def __le__(self, other: object) -> bool:
-        c = self._cmp(other)
-        return NotImplemented if c is None else c <= 0
-
-    def __gt__(self, other: object) -> bool:
-        c = self._cmp(other)
-        return NotImplemented if c is None else c > 0
-
-    def __ge__(self, other: object) -> bool:
-        c = self._cmp(other)
-        return NotImplemented if c is None else c >= 0
 
 
 _PHASE_ORDER: Final = tuple(Phase)

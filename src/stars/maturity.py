@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from stars import _validate as v
+from stars._ordered import OrderedStrEnum
 from stars.errors import InvalidDefinition, InvalidValue, MissingDependency, UnknownName
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ _AREA_SCOPE: Final = {
 }
 
 
-class Level(enum.StrEnum):
+class Level(OrderedStrEnum):
     """The five maturity levels, ordered from ``HEROIC`` (lowest) to ``OPTIMIZED``.
 
     Levels compare by rank, not alphabetically (a plain string is read as a level).
@@ -155,29 +156,6 @@ class Level(enum.StrEnum):
             'Individual effort'
         """
         return _LEVEL_SUMMARY[self]
-
-    def _cmp(self, other: object) -> int | None:
-        if isinstance(other, Level):
-            return self.rank - other.rank
-        if isinstance(other, str):
-            return self.rank - _to_level(other).rank
-        return None
-
-    def __lt__(self, other: object) -> bool:
-        c = self._cmp(other)
-        return NotImplemented if c is None else c < 0
-
-    def __le__(self, other: object) -> bool:
-        c = self._cmp(other)
-        return NotImplemented if c is None else c <= 0
-
-    def __gt__(self, other: object) -> bool:
-        c = self._cmp(other)
-        return NotImplemented if c is None else c > 0
-
-    def __ge__(self, other: object) -> bool:
-        c = self._cmp(other)
-        return NotImplemented if c is None else c >= 0
 
 
 _LEVEL_ORDER: Final = tuple(Level)
