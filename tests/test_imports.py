@@ -50,3 +50,10 @@ def test_version_comes_from_metadata() -> None:
     from importlib.metadata import version
 
     assert stars.__version__ == version("stars")
+
+
+def test_typing_example_runs() -> None:
+    import runpy
+    from pathlib import Path
+
+    runpy.run_path(str(Path(__file__).parent / "typing" / "api.py"))

@@ -36,3 +36,32 @@ def on_sign(event: HookEvent) -> None:
 
 stage: str = acct.stage
 n_episodes: int = len(episodes(acct))
+
+# health scoring
+from stars import (  # noqa: E402
+    DepthEvidence,
+    Direction,
+    HealthScore,
+    Linear,
+    Measure,
+    Scorecard,
+    TwoSidedDepth,
+    assess_depth,
+    assess_maturity,
+    default_questionnaire,
+    default_scorecard,
+    trend,
+)
+
+card: Scorecard = Scorecard(
+    [Measure("adoption", 1.0, Direction.HIGHER_IS_BETTER, Linear(0.0, 1.0))]
+)
+score: HealthScore = card.score({"adoption": 0.5})
+explained: str = default_scorecard().score({"adoption": 0.7}).explain()
+slope: float | None = trend(acct.snapshots).slope
+
+# depth and maturity
+depth_name: str = assess_depth(DepthEvidence()).depth.value
+two: type[TwoSidedDepth] = TwoSidedDepth
+n_indicators: int = len(default_questionnaire().indicators)
+_ = assess_maturity
