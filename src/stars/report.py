@@ -1,0 +1,871 @@
+"""The portfolio report: what a book of accounts looks like today, and what to do this week.
+
+:func:`build_report` reads a set of accounts once and returns a frozen :class:`Report`
+of plain data: the stage distribution, the health bands of active customers, the
+accounts whose evidence disagrees with their stage, the open crisis episodes with a
+first recovery plan drafted, the depth gaps between vendor and customer, the
+key-account count against capacity, crisis-episode statistics, and a ranked list of
+this week's actions. The report renders as terminal text, Markdown, or JSON
+(:meth:`Report.to_text`, :meth:`Report.to_markdown`, :meth:`Report.to_json`); the
+``stars demo`` and ``stars assess`` commands print it.
+
+Example:
+    >>> from datetime import datetime, timezone
+    >>> from stars.account import Account, Snapshot
+    >>> from stars.lifecycle import STARS
+    >>> from stars.report import build_report
+    >>> t = datetime(2025, 3, 3, tzinfo=timezone.utc)
+    >>> acme = Account("acme", owner="dana")
+    >>> _ = STARS.observe(acme, Snapshot(at=t, health=30, contract_signed=True))
+    >>> _ = STARS.fire(acme, "sign", at=t)
+    >>> report = build_report([acme, Account("globex")])
+    >>> report.accounts, [a.kind for a in report.actions]
+    (2, ['red'])
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+import attrs
+
+from stars import _validate as v
+from stars.account import Account
+from stars.bands import Band
+from stars.cycles import EpisodeOutcome
+from stars.depth import Depth, key_account_check
+from stars.errors import InvalidDefinition, InvalidValue
+from stars.health import default_scorecard, measures_from
+from stars.lifecycle import STARS, Lifecycle
+from stars.portfolio import Portfolio
+from stars.recovery import detect, plan_for
+from stars.stages import StageKind
+
+__all__ = [
+    "FORMATS",
+    "KEY_ACCOUNT_TAG",
+    "Action",
+    "BandRow",
+    "CrisisRow",
+    "DepthGap",
+    "EpisodeSummary",
+    "KeyAccounts",
+    "Mismatch",
+    "Report",
+    "StageRow",
+    "build_report",
+    "render",
+]
+
+KEY_ACCOUNT_TAG: Final = "key-account"
+"""The tag that marks an account as one of the company's key accounts."""
+
+FORMATS: Final = ("text", "json", "markdown")
+"""The formats :func:`render` accepts."""
+
+_DAY: Final = 86400.0
+_SHOWN: Final = 15
+_ACTIVE: Final = (StageKind.GROWTH, StageKind.CRISIS)
+
+
+# --------------------------------------------------------------------------- rows
+@attrs.frozen(slots=True)
+class StageRow:
+    """How many accounts are in one stage.
+
+    Example:
+        >>> from stars.report import StageRow
+        >>> StageRow("seed", 3, 0.25).share
+        0.25
+    """
+
+    stage: str
+    accounts: int
+    share: float
+
+
+@attrs.frozen(slots=True)
+class BandRow:
+    """How many active customers are in one health band (``unknown``: no reading).
+
+    Example:
+        >>> from stars.report import BandRow
+        >>> BandRow("red", 2, 0.1).band
+        'red'
+    """
+
+    band: str
+    accounts: int
+    share: float
+
+
+@attrs.frozen(slots=True)
+class Mismatch:
+    """An account whose evidence points to another stage than the one it is in.
+
+    Attributes:
+        account_id: The account.
+        name: Its display name.
+        owner: Its owner, if known.
+        stage: The stage it is in.
+        evidence_stage: The stage the evidence points to.
+        reasons: Why the evidence points there.
+        triggers: The triggers that lead there directly (empty when none does).
+        ready: Those of ``triggers`` whose guards pass now.
+
+    Example:
+        >>> from stars.report import Mismatch
+        >>> m = Mismatch("a", "A", None, "ascend", "reset", ("health is yellow",), ("stagnate",))
+        >>> m.triggers
+        ('stagnate',)
+    """
+
+    account_id: str
+    name: str
+    owner: str | None
+    stage: str
+    evidence_stage: str
+    reasons: tuple[str, ...]
+    triggers: tuple[str, ...]
+    ready: tuple[str, ...] = ()
+
+
+@attrs.frozen(slots=True)
+class CrisisRow:
+    """An open crisis episode and the first draft of a plan to get back to green.
+
+    Attributes:
+        account_id: The account.
+        name: Its display name.
+        owner: Its owner, if known.
+        stage: The crisis stage it is in now.
+        opened_at: When it left its growth stage (``None`` for an account imported in a
+            crisis stage without history).
+        days_open: Days from then to the report's date (``None`` when unknown).
+        left: The growth stage it left (``None`` when unknown).
+        health: Its latest health score, if known.
+        plan: Drafted plan items, most urgent first.
+        plan_source: Where the draft comes from.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from stars.report import CrisisRow
+        >>> at = datetime(2025, 1, 1, tzinfo=timezone.utc)
+        >>> CrisisRow("a", "A", None, "tact", at, 30, "ascend", 31.0, ("call them",),
+        ...           "stage playbook").days_open
+        30
+    """
+
+    account_id: str
+    name: str
+    owner: str | None
+    stage: str
+    opened_at: datetime | None
+    days_open: int | None
+    left: str | None
+    health: float | None
+    plan: tuple[str, ...]
+    plan_source: str
+
+
+@attrs.frozen(slots=True)
+class DepthGap:
+    """An account the vendor sees as deeper than the customer does (or the other way).
+
+    Attributes:
+        account_id: The account.
+        name: Its display name.
+        owner: Its owner, if known.
+        vendor: The vendor's latest depth.
+        customer: The customer's latest depth.
+        gap: Vendor minus customer, in levels.
+
+    Example:
+        >>> from stars.report import DepthGap
+        >>> DepthGap("a", "A", None, "collaborative", "basic", 1).gap
+        1
+    """
+
+    account_id: str
+    name: str
+    owner: str | None
+    vendor: str
+    customer: str
+    gap: int
+
+
+@attrs.frozen(slots=True)
+class KeyAccounts:
+    """The key accounts (tagged ``key-account``) against what the company can serve.
+
+    Attributes:
+        count: Active key accounts.
+        maturity: The company's maturity (``young`` or ``mature``).
+        capacity: How many key accounts it can serve.
+        within: Whether the count is within capacity.
+        message: A one-line verdict.
+        below_interconnected: Key accounts whose agreed depth is below interconnected.
+
+    Example:
+        >>> from stars.report import KeyAccounts
+        >>> KeyAccounts(3, "young", 5, True, "fine", ()).within
+        True
+    """
+
+    count: int
+    maturity: str
+    capacity: int
+    within: bool
+    message: str
+    below_interconnected: tuple[str, ...]
+
+
+@attrs.frozen(slots=True)
+class EpisodeSummary:
+    """Crisis episodes across the portfolio: how many, how they ended, how long recovery took.
+
+    Example:
+        >>> from stars.report import EpisodeSummary
+        >>> EpisodeSummary(4, 2, 1, 1, 2 / 3, 45.0).recovered
+        2
+    """
+
+    opened: int
+    recovered: int
+    lost: int
+    ongoing: int
+    recovery_rate: float | None
+    median_days_to_recover: float | None
+
+
+@attrs.frozen(slots=True)
+class Action:
+    """One thing to do this week, for one account.
+
+    Attributes:
+        rank: 1 for the most urgent.
+        account_id: The account.
+        name: Its display name.
+        owner: Who should act.
+        kind: ``red`` (health is red), ``disagreement`` (the stage does not match the
+            evidence) or ``stale contact`` (nobody has talked to the customer lately).
+        detail: What to do, in one line.
+
+    Example:
+        >>> from stars.report import Action
+        >>> Action(1, "a", "A", "dana", "red", "call the sponsor").kind
+        'red'
+    """
+
+    rank: int
+    account_id: str
+    name: str
+    owner: str | None
+    kind: str
+    detail: str
+
+
+def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(value)
+
+
+# --------------------------------------------------------------------------- the report
+@attrs.frozen(slots=True)
+class Report:
+    """A portfolio report, as plain data.
+
+    Attributes:
+        title: A heading for the rendered report.
+        as_of: The date the report describes (the latest signal or transition).
+        accounts: Accounts read.
+        customers: Active customers among them (in a growth or crisis stage).
+        stages: Accounts per stage, in the lifecycle's order.
+        bands: Active customers per health band (red, yellow, green, unknown).
+        disagreements: Accounts whose evidence points to another stage.
+        crises: Open crisis episodes, longest open first, with a drafted plan.
+        depth_gaps: Active customers whose two sides see different depths, widest first.
+        key_accounts: The key-account check.
+        episodes: Crisis-episode statistics.
+        actions: This week's actions, most urgent first.
+        notes: Anything the reader should know about how the report was made.
+
+    Example:
+        >>> from stars.report import build_report
+        >>> r = build_report([])
+        >>> r.accounts, r.as_of, r.actions
+        (0, None, ())
+    """
+
+    title: str
+    as_of: datetime | None
+    accounts: int
+    customers: int
+    stages: tuple[StageRow, ...] = attrs.field(converter=_tuple)
+    bands: tuple[BandRow, ...] = attrs.field(converter=_tuple)
+    disagreements: tuple[Mismatch, ...] = attrs.field(converter=_tuple)
+    crises: tuple[CrisisRow, ...] = attrs.field(converter=_tuple)
+    depth_gaps: tuple[DepthGap, ...] = attrs.field(converter=_tuple)
+    key_accounts: KeyAccounts
+    episodes: EpisodeSummary
+    actions: tuple[Action, ...] = attrs.field(converter=_tuple)
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (stable keys; times as ISO 8601 strings).
+
+        Example:
+            >>> from stars.report import build_report
+            >>> sorted(build_report([]).to_dict())[:4]
+            ['accounts', 'actions', 'as_of', 'bands']
+        """
+        return _plain(attrs.asdict(self, recurse=True))  # type: ignore[no-any-return]
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The report as a JSON document (keys sorted, so output is stable).
+
+        Example:
+            >>> import json
+            >>> from stars.report import build_report
+            >>> json.loads(build_report([]).to_json())["customers"]
+            0
+        """
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=True, ensure_ascii=False)
+
+    def to_markdown(self) -> str:
+        """The report as a Markdown document, one section per part.
+
+        Example:
+            >>> from stars.report import build_report
+            >>> build_report([]).to_markdown().splitlines()[0]
+            '# Portfolio report'
+        """
+        return _render(self, _Markdown())
+
+    def to_text(self) -> str:
+        """The report as plain-text tables for a terminal.
+
+        Example:
+            >>> from stars.report import build_report
+            >>> build_report([]).to_text().splitlines()[0]
+            'PORTFOLIO REPORT'
+        """
+        return _render(self, _Text())
+
+    def _repr_html_(self) -> str:
+        from stars._html import table
+
+        rows = [(a.rank, a.account_id, a.owner, a.kind, a.detail) for a in self.actions]
+        return table(("#", "account", "owner", "kind", "what to do"), rows, caption=self.title)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(x) for k, x in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(x) for x in value]
+    return value
+
+
+def render(report: Report, fmt: str = "text") -> str:
+    """Render a report as ``text``, ``json`` or ``markdown``.
+
+    Raises:
+        InvalidValue: ``fmt`` is not one of :data:`FORMATS`, or ``report`` is not a Report.
+
+    Example:
+        >>> from stars.report import build_report, render
+        >>> render(build_report([]), "markdown").startswith("# Portfolio report")
+        True
+        >>> render(build_report([]), "html")
+        Traceback (most recent call last):
+        ...
+        stars.errors.InvalidValue: fmt: got 'html', expected one of 'text', 'json', 'markdown'
+    """
+    if not isinstance(report, Report):
+        raise InvalidValue("report", report, "a Report")
+    if fmt == "text":
+        return report.to_text()
+    if fmt == "json":
+        return report.to_json() + "\n"
+    if fmt == "markdown":
+        return report.to_markdown()
+    raise InvalidValue("fmt", fmt, "one of " + ", ".join(repr(f) for f in FORMATS))
+
+
+# --------------------------------------------------------------------------- building
+def _as_of(accounts: Sequence[Account]) -> datetime | None:
+    latest: datetime | None = None
+    for a in accounts:
+        for t in (a.latest.at if a.latest else None, a.history[-1].at if a.history else None):
+            if t is not None and (latest is None or t > latest):
+                latest = t
+    return latest
+
+
+def _share(n: int, total: int) -> float:
+    return n / total if total else 0.0
+
+
+def _draft_plan(
+    account: Account, lc: Lifecycle, at: datetime | None
+) -> tuple[tuple[str, ...], str]:
+    """A first plan: :func:`stars.recovery.plan_for` on what detection finds, else the playbook.
+
+    When detection attributes no risk source, the draft names the signal costing the
+    most health points and adds the current stage's key actions.
+    """
+    if at is not None:
+        findings = detect(account, at=at)
+        if any(f.source is not None for f in findings):
+            plan = plan_for(findings, account, at, owner=account.owner or "unassigned")
+            causes = ", ".join(c.replace("_", " ") for c in plan.root_causes)
+            drafted = [f"Root cause to confirm: {causes}.", *(x.objective for x in plan.actions)]
+            template = plan.template.value.replace("_", " ") if plan.template else "no template"
+            return tuple(drafted), f"recovery plan, {template}"
+    items: list[str] = []
+    latest = account.latest
+    if latest is not None:
+        values = measures_from(latest, default_scorecard())
+        if any(x is not None for x in values.values()):
+            score = default_scorecard().score(values)
+            if score.weakest is not None:
+                lost = score.lost()[score.weakest]
+                items.append(
+                    f"Find the root cause behind {score.weakest.replace('_', ' ')}, "
+                    f"the signal costing the most health ({lost:.0f} points)."
+                )
+    profile = lc.profile(account.stage)
+    if profile is not None:
+        items.extend(profile.key_actions[:3])
+    return tuple(items), "stage playbook"
+
+
+def _depth_of(account: Account, side: str) -> Depth | None:
+    for point in reversed(account.depths):
+        if point.side == side:
+            try:
+                return Depth(point.depth)
+            except ValueError:
+                return None
+    return None
+
+
+def build_report(
+    accounts: Iterable[Account] | Portfolio,
+    lifecycle: Lifecycle = STARS,
+    as_of: datetime | None = None,
+    *,
+    company_maturity: str = "mature",
+    key_account_capacity: int | None = None,
+    stale_after_days: float = 30.0,
+    top: int = 10,
+    title: str = "Portfolio report",
+) -> Report:
+    """Read a set of accounts and build the portfolio report.
+
+    Args:
+        accounts: The accounts, or a :class:`~stars.portfolio.Portfolio` (whose lifecycle
+            is then used).
+        lifecycle: The lifecycle the accounts live in (default ``STARS``).
+        as_of: The report's date (default: the latest snapshot or transition). Signals
+            after it are ignored by the diagnosis.
+        company_maturity: ``"young"`` or ``"mature"``: sets the usual key-account capacity.
+        key_account_capacity: Override the capacity.
+        stale_after_days: Days without a real conversation that count as stale contact.
+        top: How many actions to list.
+        title: The report's heading.
+
+    Returns:
+        The report.
+
+    Raises:
+        InvalidValue: An item is not an Account, an id repeats, or an option is out of range.
+        UnknownName: An account's stage is not in the lifecycle, or the maturity is unknown.
+
+    Example:
+        >>> from stars.demo import generate
+        >>> from stars.report import build_report
+        >>> r = build_report(generate(n_accounts=30, months=12))
+        >>> sum(row.accounts for row in r.stages)
+        30
+        >>> [a.rank for a in r.actions][:3]
+        [1, 2, 3]
+    """
+    if isinstance(accounts, Portfolio):
+        book = accounts
+        lifecycle = accounts.lifecycle
+    else:
+        if not isinstance(lifecycle, Lifecycle):
+            raise InvalidValue("lifecycle", lifecycle, "a Lifecycle")
+        book = Portfolio(accounts, lifecycle)
+    items = book.accounts()
+    if as_of is not None:
+        v.aware("as_of", as_of)
+    stale = v.number("stale_after_days", stale_after_days, 0)
+    limit = int(v.number("top", top, 0, integer=True))
+    v.text("title", title)
+    when = as_of or _as_of(items)
+    lc = lifecycle
+    policy = lc.policy
+    kind = {a.id: lc.kind_of(a.stage) for a in items}
+    active = [a for a in items if kind[a.id] in _ACTIVE]
+    notes: list[str] = []
+
+    dist = book.stage_distribution()
+    stages = [StageRow(s, n, dist.shares[s]) for s, n in dist.counts.items()]
+
+    band_counts = {"red": 0, "yellow": 0, "green": 0, "unknown": 0}
+    band_of: dict[str, Band | None] = {}
+    for a in active:
+        band = policy.band_of(a.latest)
+        band_of[a.id] = band
+        band_counts[band.value if band else "unknown"] += 1
+    bands = [BandRow(b, n, _share(n, len(active))) for b, n in band_counts.items()]
+
+    mismatches: list[Mismatch] = []
+    try:
+        for a in items:
+            d = lc.diagnose(a, at=when)
+            if not d.agrees and d.stage is not None:
+                mismatches.append(
+                    Mismatch(
+                        a.id,
+                        a.name,
+                        a.owner,
+                        a.stage,
+                        d.stage,
+                        d.reasons,
+                        d.triggers,
+                        tuple(
+                            t
+                            for t in d.triggers
+                            if lc.check(a, t, at=when, to=d.stage, reason="(checking)").allowed
+                        ),
+                    )
+                )
+    except InvalidDefinition:
+        notes.append(f"lifecycle {lc.name!r} has no diagnoser, so no stage was checked")
+        mismatches = []
+
+    crises: list[CrisisRow] = []
+    opened = {e.account_id: e for e in book.episodes() if e.outcome is EpisodeOutcome.ONGOING}
+    for a in active:
+        if kind[a.id] is not StageKind.CRISIS:
+            continue
+        # accounts imported in a crisis stage have no episode: their start is unknown
+        e = opened.get(a.id)
+        start = e.opened_at if e else None
+        days = int((when - start).total_seconds() // _DAY) if when and start else None
+        plan, source = _draft_plan(a, lc, when)
+        health = a.latest.health if a.latest else None
+        left = e.left if e else None
+        crises.append(
+            CrisisRow(a.id, a.name, a.owner, a.stage, start, days, left, health, plan, source)
+        )
+    crises.sort(key=lambda c: (-(c.days_open if c.days_open is not None else -1), c.account_id))
+
+    gaps: list[DepthGap] = []
+    for a in active:
+        ven, cus = _depth_of(a, "vendor"), _depth_of(a, "customer")
+        if ven is not None and cus is not None and ven is not cus:
+            gaps.append(DepthGap(a.id, a.name, a.owner, ven.value, cus.value, ven.rank - cus.rank))
+    gaps.sort(key=lambda g: (-abs(g.gap), g.account_id))
+
+    keys = [a for a in active if KEY_ACCOUNT_TAG in a.tags]
+    check = key_account_check(len(keys), company_maturity, key_account_capacity)
+    shallow = []
+    for a in keys:
+        ven, cus = _depth_of(a, "vendor"), _depth_of(a, "customer")
+        agreed = min(ven, cus) if ven is not None and cus is not None else None
+        if agreed is None or agreed < Depth.INTERCONNECTED:
+            shallow.append(a.id)
+    key_accounts = KeyAccounts(
+        check.n_key_accounts,
+        check.maturity.value,
+        check.capacity,
+        check.within,
+        check.message,
+        tuple(shallow),
+    )
+
+    stats = book.episode_stats(as_of=when) if items else ()
+    episodes = EpisodeSummary(0, 0, 0, 0, None, None)
+    for st in stats:
+        episodes = EpisodeSummary(
+            st.episodes,
+            st.recovered,
+            st.lost,
+            st.ongoing,
+            st.recovery_rate,
+            st.median_days_to_recover,
+        )
+
+    actions = _actions(active, band_of, mismatches, lc, stale, limit)
+    return Report(
+        title=title,
+        as_of=when,
+        accounts=len(items),
+        customers=len(active),
+        stages=stages,
+        bands=bands,
+        disagreements=mismatches,
+        crises=crises,
+        depth_gaps=gaps,
+        key_accounts=key_accounts,
+        episodes=episodes,
+        actions=actions,
+        notes=notes,
+    )
+
+
+def _actions(
+    active: Sequence[Account],
+    band_of: Mapping[str, Band | None],
+    mismatches: Sequence[Mismatch],
+    lc: Lifecycle,
+    stale: float,
+    limit: int,
+) -> list[Action]:
+    """Red accounts first (lowest health first), then disagreements, then stale contact."""
+    found: list[tuple[Account, str, str]] = []
+    listed: set[str] = set()
+    reds = [a for a in active if band_of.get(a.id) is Band.RED]
+    reds.sort(
+        key=lambda a: (a.latest.health if a.latest and a.latest.health is not None else 0, a.id)
+    )
+    for a in reds:
+        health = a.latest.health if a.latest else None
+        shown = f"health {health:.0f}" if health is not None else "health"
+        profile = lc.profile(a.stage)
+        if lc.kind_of(a.stage) is StageKind.CRISIS and profile and profile.key_actions:
+            step = profile.key_actions[0]
+        else:
+            step = "move it into turnaround and draft a recovery plan."
+        found.append((a, "red", f"{shown} and red in {a.stage}: {step}"))
+        listed.add(a.id)
+    by_id = {a.id: a for a in active}
+    for m in mismatches:
+        if m.account_id in listed or m.account_id not in by_id:
+            continue
+        if m.ready:
+            how = f"fire {' or '.join(m.ready)} if the team agrees"
+        elif m.triggers:
+            how = (
+                f"{' or '.join(m.triggers)} would lead there, but its guards refuse it now;"
+                " check the evidence with the customer"
+            )
+        else:
+            how = f"no single transition leads from {m.stage} there; review the account"
+        found.append(
+            (
+                by_id[m.account_id],
+                "disagreement",
+                f"evidence points to {m.evidence_stage} ({'; '.join(m.reasons)}): {how}.",
+            )
+        )
+        listed.add(m.account_id)
+    quiet = [
+        a
+        for a in active
+        if a.id not in listed
+        and a.latest is not None
+        and a.latest.days_since_contact is not None
+        and a.latest.days_since_contact >= stale
+    ]
+    quiet.sort(key=lambda a: (-(a.latest.days_since_contact or 0) if a.latest else 0, a.id))
+    for a in quiet:
+        days = a.latest.days_since_contact if a.latest else 0
+        found.append(
+            (
+                a,
+                "stale contact",
+                f"no real conversation for {days:.0f} days: book one with the champion.",
+            )
+        )
+    return [
+        Action(i, a.id, a.name, a.owner, kind, detail)
+        for i, (a, kind, detail) in enumerate(found[:limit], start=1)
+    ]
+
+
+# --------------------------------------------------------------------------- rendering
+class _Text:
+    def heading(self, text: str) -> list[str]:
+        return [text.upper(), "=" * len(text)]
+
+    def section(self, text: str) -> list[str]:
+        return ["", text, "-" * len(text)]
+
+    def para(self, text: str) -> list[str]:
+        return [text]
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+        cells = [[_cell(c) for c in row] for row in rows]
+        widths = [len(h) for h in headers]
+        for row in cells:
+            widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+        numeric = [
+            all(isinstance(row[i], int | float) and not isinstance(row[i], bool) for row in rows)
+            and bool(rows)
+            for i in range(len(headers))
+        ]
+
+        def line(values: Sequence[str]) -> str:
+            parts = [
+                val.rjust(w) if num else val.ljust(w)
+                for val, w, num in zip(values, widths, numeric, strict=True)
+            ]
+            return "  ".join(parts).rstrip()
+
+        return [line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in cells)]
+
+    def bullets(self, items: Sequence[str]) -> list[str]:
+        return [f"  - {x}" for x in items]
+
+
+class _Markdown(_Text):
+    def heading(self, text: str) -> list[str]:
+        return [f"# {text}"]
+
+    def section(self, text: str) -> list[str]:
+        return ["", f"## {text}", ""]
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+        def esc(value: object) -> str:
+            return _cell(value).replace("|", "\\|")
+
+        out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        out += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+        return out
+
+    def bullets(self, items: Sequence[str]) -> list[str]:
+        return [f"- {x}" for x in items]
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, tuple | list):
+        return ", ".join(str(x) for x in value) or "-"
+    return str(value)
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.0%}"
+
+
+def _more(out: _Text, total: int, shown: int, what: str) -> list[str]:
+    if total <= shown:
+        return []
+    return ["", *out.para(f"... and {total - shown} more {what} (the JSON output lists all).")]
+
+
+def _render(r: Report, out: _Text) -> str:
+    lines = out.heading(r.title)
+    date = r.as_of.date().isoformat() if r.as_of else "no data"
+    lines += [
+        "",
+        *out.para(f"As of {date}: {r.accounts} accounts, {r.customers} active customers."),
+    ]
+    for note in r.notes:
+        lines += out.para(f"Note: {note}.")
+
+    lines += out.section("This week's actions")
+    if r.actions:
+        lines += out.table(
+            ("#", "account", "owner", "why", "what to do"),
+            [
+                (
+                    a.rank,
+                    f"{a.name} ({a.account_id})" if a.name else a.account_id,
+                    a.owner,
+                    a.kind,
+                    a.detail,
+                )
+                for a in r.actions
+            ],
+        )
+    else:
+        lines += out.para("Nothing urgent: no red accounts, disagreements or stale contacts.")
+
+    lines += out.section("Stages")
+    lines += out.table(
+        ("stage", "accounts", "share"), [(s.stage, s.accounts, _pct(s.share)) for s in r.stages]
+    )
+    lines += out.section("Health bands of active customers")
+    lines += out.table(
+        ("band", "accounts", "share"), [(b.band, b.accounts, _pct(b.share)) for b in r.bands]
+    )
+
+    lines += out.section("Stage and evidence disagree")
+    if r.disagreements:
+        lines += out.table(
+            ("account", "owner", "stage", "evidence says", "because", "move with"),
+            [
+                (
+                    m.account_id,
+                    m.owner,
+                    m.stage,
+                    m.evidence_stage,
+                    "; ".join(m.reasons),
+                    m.triggers or "-",
+                )
+                for m in r.disagreements[:_SHOWN]
+            ],
+        )
+        lines += _more(out, len(r.disagreements), _SHOWN, "accounts")
+    else:
+        lines += out.para("Every account's stage matches its evidence.")
+
+    lines += out.section("Open crisis episodes")
+    e = r.episodes
+    lines += out.para(
+        f"{e.opened} episodes so far: {e.recovered} recovered, {e.lost} lost, {e.ongoing} open;"
+        f" recovery rate {_pct(e.recovery_rate)}, median "
+        + ("-" if e.median_days_to_recover is None else f"{e.median_days_to_recover:.0f} days")
+        + " to recover."
+    )
+    if r.crises:
+        lines += [
+            "",
+            *out.table(
+                ("account", "owner", "stage", "open since", "days", "left", "health"),
+                [
+                    (c.account_id, c.owner, c.stage, c.opened_at, c.days_open, c.left, c.health)
+                    for c in r.crises[:_SHOWN]
+                ],
+            ),
+        ]
+        lines += _more(out, len(r.crises), _SHOWN, "open episodes")
+        for c in r.crises[:3]:
+            lines += ["", *out.para(f"Draft plan for {c.account_id} ({c.plan_source}):")]
+            lines += out.bullets(c.plan)
+        lines += _more(out, len(r.crises), 3, "draft plans")
+    lines += out.section("Depth gaps (vendor's view against the customer's)")
+    if r.depth_gaps:
+        lines += out.table(
+            ("account", "owner", "vendor sees", "customer sees", "gap"),
+            [(g.account_id, g.owner, g.vendor, g.customer, g.gap) for g in r.depth_gaps[:_SHOWN]],
+        )
+        lines += _more(out, len(r.depth_gaps), _SHOWN, "accounts with a gap")
+    else:
+        lines += out.para("Both sides see the same depth everywhere it was assessed.")
+    k = r.key_accounts
+    lines += out.section("Key-account capacity")
+    lines += out.para(k.message + ".")
+    if k.below_interconnected:
+        lines += out.para(
+            f"{len(k.below_interconnected)} key accounts are not interconnected yet: "
+            + ", ".join(k.below_interconnected)
+            + "."
+        )
+    return "\n".join(lines) + "\n"
