@@ -375,7 +375,7 @@ def _mutate(doc: Any, data: Any) -> Any:
     return doc
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(accounts(max_events=8), st.data())
 def test_mutated_account_documents_never_crash(account: Account, data: Any) -> None:
     doc = _mutate(to_dict(account), data)
@@ -388,7 +388,7 @@ def test_mutated_account_documents_never_crash(account: Account, data: Any) -> N
     assert loads(dumps(value)) == value
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(json_values, st.sampled_from(sorted(registered_types())))
 def test_random_json_never_crashes(value: Any, kind: str) -> None:
     docs = (
