@@ -64,7 +64,7 @@ policies = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(rows=st.lists(evidence_rows, min_size=1, max_size=25), policy=policies)
 def test_assign_stages_equals_diagnose_stars(rows: list[Evidence], policy: Policy) -> None:
     lifecycle = STARS.evolve(policy=policy)
@@ -87,7 +87,7 @@ def test_assign_stages_equals_diagnose_stars(rows: list[Evidence], policy: Polic
                 assert why == joined
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(rows=st.lists(evidence_rows, min_size=1, max_size=25))
 def test_band_is_derived_from_health_without_a_band_column(rows: list[Evidence]) -> None:
     policy = Policy()
@@ -135,6 +135,15 @@ def test_assign_stages_keeps_input_and_replaces_output_columns() -> None:
     assert cat.get_column("stage").to_list() == ["tact"]
     nulls = assign_stages(pl.DataFrame({"band": [None, None], "customer": [None, True]}))
     assert nulls.get_column("stage").to_list() == ["prospect", None]
+
+
+def test_reasons_can_be_left_out() -> None:
+    frame = pl.DataFrame({"band": ["red", "green"], "customer": [True, True]})
+    out = assign_stages(frame, reasons=False)
+    assert out.columns == ["band", "customer", "stage"]
+    assert out.get_column("stage").to_list() == ["tact", "seed"]
+    with pytest.raises(InvalidValue):
+        assign_stages(frame, reasons="no")  # type: ignore[arg-type]
 
 
 def test_assign_stages_errors() -> None:

@@ -461,7 +461,9 @@ _WHY_EXPANSION: Final = "health is green and an expansion opportunity is open"
 _WHY_ACCELERATE: Final = "health is green and success metrics are agreed"
 
 
-def assign_stages(frame: IntoDataFrameT, lifecycle: Lifecycle = STARS) -> IntoDataFrameT:
+def assign_stages(
+    frame: IntoDataFrameT, lifecycle: Lifecycle = STARS, *, reasons: bool = True
+) -> IntoDataFrameT:
     """Add the stage the evidence points to, for every row (the batch form of ``diagnose``).
 
     The rule is :func:`~stars.lifecycle.diagnose_stars`, written as DataFrame expressions
@@ -482,10 +484,12 @@ def assign_stages(frame: IntoDataFrameT, lifecycle: Lifecycle = STARS) -> IntoDa
     Args:
         frame: A polars, pandas or pyarrow DataFrame (or a narwhals DataFrame).
         lifecycle: Whose policy to use; its diagnosis rule must be the default STARS one.
+        reasons: Also add ``stage_reason`` (the words of the rule that decided, without the
+            figures ``diagnose`` quotes). Leave it out for speed on very large frames.
 
     Returns:
         A new frame of the same kind with ``stage`` (null when there is no band to judge
-        by) and ``stage_reason`` added, replacing columns of those names.
+        by) and, with ``reasons``, ``stage_reason`` added, replacing columns of those names.
 
     Raises:
         InvalidValue: Neither ``band`` nor ``health``; a column of the wrong type; a band
@@ -519,6 +523,7 @@ def assign_stages(frame: IntoDataFrameT, lifecycle: Lifecycle = STARS) -> IntoDa
             f"lifecycle {lifecycle.name!r} diagnoses with its own rule; assign_stages"
             " applies the default STARS rule only"
         )
+    _v.flag("reasons", reasons)
     df, wrapped = _eager(frame)
     policy = lifecycle.policy
     schema = df.schema
@@ -575,49 +580,72 @@ def assign_stages(frame: IntoDataFrameT, lifecycle: Lifecycle = STARS) -> IntoDa
     )
     settled = (streak >= policy.green_streak) & long_enough
     # The same rules in the same order as diagnose_stars.
+    stage_names = ("churn", "prospect", "tact", "reset", "seed", "ascend", "accelerate", None)
     stage = (
         nw.when(churned)
-        .then(nw.lit("churn"))
+        .then(nw.lit(0))
         .when(~customer)
-        .then(nw.lit("prospect"))
+        .then(nw.lit(1))
         .when(red | critical)
-        .then(nw.lit("tact"))
+        .then(nw.lit(2))
         .when(yellow | falling)
-        .then(nw.lit("reset"))
+        .then(nw.lit(3))
         .when(known & ~metrics)
-        .then(nw.lit("seed"))
+        .then(nw.lit(4))
         .when(known & settled & ~expansion)
-        .then(nw.lit("ascend"))
+        .then(nw.lit(5))
         .when(known)
-        .then(nw.lit("accelerate"))
+        .then(nw.lit(6))
+        .otherwise(nw.lit(7))
+    ).replace_strict(list(range(len(stage_names))), list(stage_names), return_dtype=nw.String)
+    if not reasons:
+        out = df.with_columns(stage.alias(STAGE))
+        return out if wrapped else out.to_native()  # type: ignore[return-value]
+    # Pick a reason by number, then turn numbers into text once: far cheaper than a
+    # chain of text literals on large frames.
+    texts = (
+        _WHY_CHURN,
+        _WHY_PROSPECT,
+        f"{_WHY_RED}; {_WHY_CRITICAL}",
+        _WHY_RED,
+        _WHY_CRITICAL,
+        f"{_WHY_YELLOW}; {_WHY_FALLING}",
+        _WHY_YELLOW,
+        _WHY_FALLING,
+        _WHY_UNKNOWN,
+        _WHY_SEED,
+        _WHY_ASCEND,
+        _WHY_EXPANSION,
+        _WHY_ACCELERATE,
     )
-    reason = (
+    code = (
         nw.when(churned)
-        .then(nw.lit(_WHY_CHURN))
+        .then(nw.lit(0))
         .when(~customer)
-        .then(nw.lit(_WHY_PROSPECT))
+        .then(nw.lit(1))
         .when(red & critical)
-        .then(nw.lit(f"{_WHY_RED}; {_WHY_CRITICAL}"))
+        .then(nw.lit(2))
         .when(red)
-        .then(nw.lit(_WHY_RED))
+        .then(nw.lit(3))
         .when(critical)
-        .then(nw.lit(_WHY_CRITICAL))
+        .then(nw.lit(4))
         .when(yellow & falling)
-        .then(nw.lit(f"{_WHY_YELLOW}; {_WHY_FALLING}"))
+        .then(nw.lit(5))
         .when(yellow)
-        .then(nw.lit(_WHY_YELLOW))
+        .then(nw.lit(6))
         .when(falling)
-        .then(nw.lit(_WHY_FALLING))
+        .then(nw.lit(7))
         .when(~known)
-        .then(nw.lit(_WHY_UNKNOWN))
+        .then(nw.lit(8))
         .when(~metrics)
-        .then(nw.lit(_WHY_SEED))
+        .then(nw.lit(9))
         .when(settled & ~expansion)
-        .then(nw.lit(_WHY_ASCEND))
+        .then(nw.lit(10))
         .when(expansion)
-        .then(nw.lit(_WHY_EXPANSION))
-        .otherwise(nw.lit(_WHY_ACCELERATE))
+        .then(nw.lit(11))
+        .otherwise(nw.lit(12))
     )
+    reason = code.replace_strict(list(range(len(texts))), list(texts), return_dtype=nw.String)
     out = df.with_columns(stage.alias(STAGE), reason.alias(STAGE_REASON))
     return out if wrapped else out.to_native()  # type: ignore[return-value]
 
