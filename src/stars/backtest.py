@@ -84,7 +84,9 @@ _ROC_POINTS: Final = 201
 _GREEN_BINS: Final = 20
 
 #: Text periods are accepted only in a form that sorts in time order.
-_ISO_PERIOD: Final = re.compile(r"^\d{4}(-(\d{2}|Q[1-4]|W\d{2}|H[12]))?(-\d{2})?([T ][\d:.]+)?$")
+_ISO_PERIOD: Final = re.compile(
+    r"^\d{4}(-(\d{2}|Q[1-4]|W\d{2}|H[12]))?(-\d{2})?([T ][\d:.]+([+-]\d{2}:\d{2}|Z)?)?$"
+)
 
 
 # -- small validators ------------------------------------------------------------------
@@ -1600,8 +1602,6 @@ def _plain(value: Any) -> Any:
         return value.value
     if attrs.has(type(value)):
         return {f.name: _plain(getattr(value, f.name)) for f in attrs.fields(type(value))}
-    if isinstance(value, Mapping):
-        return {str(k): _plain(x) for k, x in value.items()}
     if isinstance(value, tuple | list):
         return [_plain(x) for x in value]
     return value
