@@ -1004,6 +1004,7 @@ class _Registry:
         self.by_class: dict[type[Any], _Codec] = {}
         self.lock = threading.RLock()
         self.optional_done = False
+        self.loading = False
 
     def add(
         self,
@@ -1078,10 +1079,15 @@ class _Registry:
     def load_optional(self) -> None:
         if self.optional_done:
             return
-        with self.lock:
-            if not self.optional_done:
-                self.optional_done = True
+        with self.lock:  # other threads wait here until the modules are registered
+            if self.optional_done or self.loading:
+                return
+            self.loading = True
+            try:
                 self._load_modules()
+            finally:
+                self.optional_done = True
+                self.loading = False
 
     def _load_modules(self) -> None:
         for module_name in _OPTIONAL_MODULES:
