@@ -1818,16 +1818,14 @@ def _g_action_done(plan: RecoveryPlan, policy: RecoveryPolicy, reason: str | Non
     return None if any(a.done for a in plan.actions) else "no action item is done yet"
 
 
-def _monitoring_since(plan: RecoveryPlan) -> datetime | None:
-    for record in reversed(plan.history):
-        if record.dest is RecoveryStep.MONITORING:
-            return record.at
-    return None
+def _monitoring_since(plan: RecoveryPlan) -> datetime:
+    # Only called for plans in MONITORING, whose history always has a record entering it.
+    return next(r.at for r in reversed(plan.history) if r.dest is RecoveryStep.MONITORING)
 
 
 def _g_stalled(plan: RecoveryPlan, policy: RecoveryPolicy, reason: str | None) -> str | None:
     since = _monitoring_since(plan)
-    recent = [c for c in plan.check_ins if since is None or c.at >= since]
+    recent = [c for c in plan.check_ins if c.at >= since]
     need = policy.stall_window
     if len(recent) < need:
         return f"{len(recent)} check-in(s) since monitoring began, {need} needed to judge progress"
