@@ -838,10 +838,11 @@ def fit_percentile(
 ) -> Percentile | dict[str, Percentile]:
     """Fit a :class:`Percentile` rule from the values of one column.
 
-    The reference distribution is kept as ``quantiles`` evenly spaced quantiles (the
-    observed value at or below each level, never an interpolation), so a value scores
-    the share of the reference at or below it, to within ``100 / (quantiles - 1)``
-    points. Missing values are left out of the reference.
+    The reference distribution is kept as ``quantiles`` evenly spaced quantiles (for
+    each level, the smallest observed value with at least that share of the reference
+    at or below it; never an interpolation). A value then scores the share of the
+    reference at or below it, rounded down to a whole quantile step of
+    ``100 / (quantiles - 1)`` points. Missing values are left out of the reference.
 
     Args:
         frame: A polars, pandas or pyarrow DataFrame.
@@ -898,7 +899,9 @@ def _percentile(np: Any, values: NDArray[Any], count: int, way: Direction, what:
     if values.size == 0:
         raise InvalidValue(what, [], "at least one value to fit a percentile rule on")
     ordered = np.sort(values)
-    picks = (np.arange(count) * (ordered.size - 1)) // (count - 1)
+    # The inverse of the empirical distribution: for each level, the smallest value
+    # with at least that share of the reference at or below it.
+    picks = np.maximum((np.arange(count) * ordered.size + count - 2) // (count - 1) - 1, 0)
     q = ordered[picks]
     thresholds = np.unique(q)
     reached = 100.0 * (np.searchsorted(q, thresholds, side="right") - 1) / (count - 1)
