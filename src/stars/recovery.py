@@ -2830,17 +2830,19 @@ def weekly_update(
     lines += [summary, ""]
     done = [a for a in plan.actions if a.done_at is not None and week <= a.done_at < end]
     lines += ["## Done this week", ""]
-    lines += [f"- {a.objective} ({a.owner})" for a in done] or ["- Nothing completed this week."]
+    lines += [f"- {a.objective.rstrip('.')} ({a.owner})" for a in done] or [
+        "- Nothing completed this week."
+    ]
     lines.append("")
     pending = [a for a in plan.actions if a.done_at is None or a.done_at >= end]
     pending.sort(key=lambda a: a.due)
     lines += ["## Next steps", ""]
-    lines += [f"- {a.objective} ({a.owner}, due {_when(a.due)})" for a in pending] or [
+    lines += [f"- {a.objective.rstrip('.')} ({a.owner}, due {_when(a.due)})" for a in pending] or [
         "- No open actions."
     ]
     lines.append("")
     blockers = [
-        f"Overdue: {a.objective} ({a.owner}, was due {_when(a.due)})"
+        f"Overdue: {a.objective.rstrip('.')} ({a.owner}, was due {_when(a.due)})"
         for a in pending
         if a.due < end
     ]
