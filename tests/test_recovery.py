@@ -333,8 +333,8 @@ def test_relationship_phase_rules() -> None:
         (lambda: detect(account(), at=datetime(2025, 1, 1)), InvalidValue),
         (lambda: DetectionPolicy(tickets_alarm=3), InvalidValue),
         (lambda: DetectionPolicy(adoption_low=2), InvalidValue),
-        (lambda: DetectionPolicy(trend_window=timedelta(0)), InvalidValue),
-        (lambda: DetectionPolicy(trend_window=30), InvalidValue),  # type: ignore[arg-type]
+        (lambda: DetectionPolicy(trend_days=0), InvalidValue),
+        (lambda: DetectionPolicy(trend_days="90"), InvalidValue),  # type: ignore[arg-type]
         (lambda: RiskEvidence("x", 1, 0, "sideways"), InvalidValue),
         (
             lambda: RiskFinding("nope", "mid", "data", "low", RiskEvidence("x", 1, 0, "above"), T0),
@@ -1220,3 +1220,11 @@ def test_link_bad_inputs() -> None:
 def test_leading_indicators_are_described() -> None:
     assert "adoption" in LEADING_INDICATORS
     assert all(text.endswith(".") for text in LEADING_INDICATORS.values())
+
+
+def test_trend_window_limits_the_readings_used() -> None:
+    # an old fall followed by a flat recent stretch: only the window decides
+    snaps = [snap(T0, health=99), *(snap(T0 + (60 + 10 * i) * DAY, health=80) for i in range(3))]
+    a = account("ascend", *snaps)
+    assert [f.evidence.signal for f in detect(a)] == ["health_slope"]
+    assert detect(a, policy=DetectionPolicy(trend_days=30)) == []

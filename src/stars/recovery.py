@@ -685,7 +685,7 @@ class DetectionPolicy:
         nps_drop_alarm: A fall larger than this alarms.
         sentiment_low: Sentiment (-1 to 1) below this warns.
         sentiment_alarm: Sentiment below this alarms.
-        trend_window: How far back the health trend looks.
+        trend_days: How far back (in days before the latest reading) the health trend looks.
         trend_flat_within: A slope within ± this (points per 30 days) is flat.
         early_days: Accounts younger than this (in days) are in the early phase.
         renewal_days: Accounts this close to renewal (``metrics["days_to_renewal"]``) are late.
@@ -720,15 +720,16 @@ class DetectionPolicy:
     nps_drop_alarm: float = attrs.field(default=40.0, validator=_number(0, 200))
     sentiment_low: float = attrs.field(default=-0.2, validator=_number(-1, 1))
     sentiment_alarm: float = attrs.field(default=-0.6, validator=_number(-1, 1))
-    trend_window: timedelta = attrs.field(default=timedelta(days=90))
+    trend_days: float = attrs.field(default=90.0)
     trend_flat_within: float = attrs.field(default=2.0, validator=_number(0))
     early_days: float = attrs.field(default=120.0, validator=_number(0))
     renewal_days: float = attrs.field(default=90.0, validator=_number(0))
 
-    @trend_window.validator
+    @trend_days.validator
     def _check_window(self, attribute: Any, value: Any) -> None:
-        if not isinstance(value, timedelta) or value <= timedelta(0):
-            raise InvalidValue("trend_window", value, "a positive timedelta")
+        v.number("trend_days", value, 0)
+        if value == 0:
+            raise InvalidValue("trend_days", value, "a number above 0")
 
     def __attrs_post_init__(self) -> None:
         below = (
@@ -1143,7 +1144,9 @@ def detect(
             add(source, _MON, Severity.HIGH, RiskEvidence("champion_engaged", 0, 1, "below"))
     from stars.health import TrendDirection, trend
 
-    drift = trend(snaps, window=policy.trend_window, flat_within=policy.trend_flat_within)
+    drift = trend(
+        snaps, window=timedelta(days=policy.trend_days), flat_within=policy.trend_flat_within
+    )
     if drift.direction is TrendDirection.FALLING and drift.slope is not None:
         sev = Severity.LOW if band is Band.GREEN else Severity.MEDIUM
         add(
