@@ -1,54 +1,35 @@
 """stars: the STARS lifecycle of B2B customer relationships.
 
+The core (stages, accounts, the lifecycle engine, errors) is imported with the package;
+the other modules load on first use, so ``import stars`` stays quick and light.
+
 Example:
     >>> import stars
     >>> stars.Stage.SEED.profile.posture
     ('builder', 'consultant')
+    >>> stars.default_scorecard().names[0]
+    'adoption'
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from stars.account import Account, DepthPoint, Snapshot, TransitionRecord
-from stars.bands import Band, BandCutoffs
-from stars.cycles import CycleEpisode, EpisodeOutcome, episodes
-from stars.depth import (
-    GUIDANCE as DEPTH_GUIDANCE,
+from stars.account import (
+    Account,
+    DepthPoint,
+    Snapshot,
+    TransitionRecord,
 )
-from stars.depth import (
-    BreakdownCause,
-    CompanyMaturity,
-    ContactPattern,
-    Depth,
-    DepthAssessment,
-    DepthEvidence,
-    DepthGuidance,
-    DepthMovement,
-    DepthPolicy,
-    Disagreement,
-    DwellAction,
-    DwellAdvice,
-    KeyAccountCheck,
-    MovementDirection,
-    Requirement,
-    TwoSidedDepth,
-    ValueConcentration,
-    depth_movements,
-    depth_since,
-    dwell_advice,
-    key_account_check,
-    record_depth,
-    value_concentration,
+from stars.bands import (
+    Band,
+    BandCutoffs,
 )
-from stars.depth import (
-    assess as assess_depth,
-)
-from stars.depth import (
-    guidance as depth_guidance,
-)
-from stars.depth import (
-    requirements as depth_requirements,
+from stars.cycles import (
+    CycleEpisode,
+    EpisodeOutcome,
+    episodes,
 )
 from stars.errors import (
     ConcurrentModification,
@@ -64,37 +45,6 @@ from stars.errors import (
     TransitionRefused,
     TransitionVetoed,
     UnknownName,
-)
-from stars.health import (
-    Direction,
-    HealthScore,
-    Linear,
-    Measure,
-    MissingPolicy,
-    Scorecard,
-    ScorecardSet,
-    Steps,
-    Trend,
-    TrendDirection,
-    default_scorecard,
-    default_scorecard_set,
-    measures_from,
-    trend,
-)
-from stars.journey import (
-    PHASE_PROFILES,
-    Alignment,
-    CustomerJourney,
-    Journey,
-    JourneyHook,
-    JourneyPolicy,
-    Phase,
-    PhaseProfile,
-    PhaseRecord,
-    Team,
-    ValueCase,
-    check_alignment,
-    phases_for,
 )
 from stars.lifecycle import (
     GUARDS,
@@ -116,46 +66,345 @@ from stars.lifecycle import (
     evidence,
     handover_brief,
 )
-from stars.maturity import (
-    Answer,
-    Area,
-    AreaChange,
-    AreaResult,
-    Indicator,
-    Level,
-    MaturityComparison,
-    MaturityReport,
-    MissingAnswers,
-    Questionnaire,
-    default_questionnaire,
+from stars.stages import (
+    Cycle,
+    Stage,
+    StageKind,
+    StageProfile,
 )
-from stars.maturity import (
-    assess as assess_maturity,
-)
-from stars.maturity import (
-    compare as compare_maturity,
-)
-from stars.maturity import (
-    load_answers as load_maturity_answers,
-)
-from stars.maturity import (
-    plot_radar as plot_maturity_radar,
-)
-from stars.stages import Cycle, Stage, StageKind, StageProfile
 
-try:
-    __version__ = version("stars")
-except PackageNotFoundError:  # pragma: no cover - only when run from a source tree
-    __version__ = "0+unknown"
+if TYPE_CHECKING:
+    from stars.depth import (
+        GUIDANCE as DEPTH_GUIDANCE,
+    )
+    from stars.depth import (
+        BreakdownCause,
+        CompanyMaturity,
+        ContactPattern,
+        Depth,
+        DepthAssessment,
+        DepthEvidence,
+        DepthGuidance,
+        DepthMovement,
+        DepthPolicy,
+        Disagreement,
+        DwellAction,
+        DwellAdvice,
+        KeyAccountCheck,
+        MovementDirection,
+        Requirement,
+        TwoSidedDepth,
+        ValueConcentration,
+        depth_movements,
+        depth_since,
+        dwell_advice,
+        key_account_check,
+        record_depth,
+        value_concentration,
+    )
+    from stars.depth import (
+        assess as assess_depth,
+    )
+    from stars.depth import (
+        guidance as depth_guidance,
+    )
+    from stars.depth import (
+        requirements as depth_requirements,
+    )
+    from stars.health import (
+        Direction,
+        HealthScore,
+        Linear,
+        Measure,
+        MissingPolicy,
+        Scorecard,
+        ScorecardSet,
+        Steps,
+        Trend,
+        TrendDirection,
+        default_scorecard,
+        default_scorecard_set,
+        measures_from,
+        trend,
+    )
+    from stars.journey import (
+        PHASE_PROFILES,
+        Alignment,
+        CustomerJourney,
+        Journey,
+        JourneyHook,
+        JourneyPolicy,
+        Phase,
+        PhaseProfile,
+        PhaseRecord,
+        Team,
+        ValueCase,
+        check_alignment,
+        phases_for,
+    )
+    from stars.maturity import (
+        Answer,
+        Area,
+        AreaChange,
+        AreaResult,
+        Indicator,
+        Level,
+        MaturityComparison,
+        MaturityReport,
+        MissingAnswers,
+        Questionnaire,
+        default_questionnaire,
+    )
+    from stars.maturity import (
+        assess as assess_maturity,
+    )
+    from stars.maturity import (
+        compare as compare_maturity,
+    )
+    from stars.maturity import (
+        load_answers as load_maturity_answers,
+    )
+    from stars.maturity import (
+        plot_radar as plot_maturity_radar,
+    )
+    from stars.portfolio import (
+        Cohort,
+        EpisodeStats,
+        ForecastBacktest,
+        Portfolio,
+        RecoveryCurve,
+        RiskEntry,
+        StageDistribution,
+        TransitionMatrix,
+    )
+    from stars.recovery import (
+        LEADING_INDICATORS,
+        RISK_SOURCES,
+        ActionItem,
+        CheckIn,
+        DetectionPolicy,
+        Effort,
+        HandoffAudit,
+        HandoffChecklist,
+        LifecycleLink,
+        PlanTemplate,
+        PlaybookEntry,
+        PlaybookLibrary,
+        RecoveryEvent,
+        RecoveryPlan,
+        RecoveryPolicy,
+        RecoveryProcess,
+        RecoveryStep,
+        RelationshipPhase,
+        RiskEvidence,
+        RiskFinding,
+        RiskSource,
+        Severity,
+        SignalKind,
+        Stakeholder,
+        StakeholderLevel,
+        StepRecord,
+        TemplateKind,
+        Triage,
+        TriageDecision,
+        TriagePolicy,
+        audit_handoff,
+        link_lifecycle,
+        plan_for,
+        relationship_phase,
+        template_for,
+        weekly_update,
+    )
+    from stars.recovery import (
+        TEMPLATES as RECOVERY_TEMPLATES,
+    )
+    from stars.recovery import (
+        detect as detect_risks,
+    )
+    from stars.recovery import (
+        triage as triage_account,
+    )
+    from stars.report import (
+        Report,
+        build_report,
+    )
+
+_LAZY: dict[str, tuple[str, str]] = {
+    "DEPTH_GUIDANCE": ("stars.depth", "GUIDANCE"),
+    "BreakdownCause": ("stars.depth", "BreakdownCause"),
+    "CompanyMaturity": ("stars.depth", "CompanyMaturity"),
+    "ContactPattern": ("stars.depth", "ContactPattern"),
+    "Depth": ("stars.depth", "Depth"),
+    "DepthAssessment": ("stars.depth", "DepthAssessment"),
+    "DepthEvidence": ("stars.depth", "DepthEvidence"),
+    "DepthGuidance": ("stars.depth", "DepthGuidance"),
+    "DepthMovement": ("stars.depth", "DepthMovement"),
+    "DepthPolicy": ("stars.depth", "DepthPolicy"),
+    "Disagreement": ("stars.depth", "Disagreement"),
+    "DwellAction": ("stars.depth", "DwellAction"),
+    "DwellAdvice": ("stars.depth", "DwellAdvice"),
+    "KeyAccountCheck": ("stars.depth", "KeyAccountCheck"),
+    "MovementDirection": ("stars.depth", "MovementDirection"),
+    "Requirement": ("stars.depth", "Requirement"),
+    "TwoSidedDepth": ("stars.depth", "TwoSidedDepth"),
+    "ValueConcentration": ("stars.depth", "ValueConcentration"),
+    "assess_depth": ("stars.depth", "assess"),
+    "depth_guidance": ("stars.depth", "guidance"),
+    "depth_movements": ("stars.depth", "depth_movements"),
+    "depth_requirements": ("stars.depth", "requirements"),
+    "depth_since": ("stars.depth", "depth_since"),
+    "dwell_advice": ("stars.depth", "dwell_advice"),
+    "key_account_check": ("stars.depth", "key_account_check"),
+    "record_depth": ("stars.depth", "record_depth"),
+    "value_concentration": ("stars.depth", "value_concentration"),
+    "Direction": ("stars.health", "Direction"),
+    "HealthScore": ("stars.health", "HealthScore"),
+    "Linear": ("stars.health", "Linear"),
+    "Measure": ("stars.health", "Measure"),
+    "MissingPolicy": ("stars.health", "MissingPolicy"),
+    "Scorecard": ("stars.health", "Scorecard"),
+    "ScorecardSet": ("stars.health", "ScorecardSet"),
+    "Steps": ("stars.health", "Steps"),
+    "Trend": ("stars.health", "Trend"),
+    "TrendDirection": ("stars.health", "TrendDirection"),
+    "default_scorecard": ("stars.health", "default_scorecard"),
+    "default_scorecard_set": ("stars.health", "default_scorecard_set"),
+    "measures_from": ("stars.health", "measures_from"),
+    "trend": ("stars.health", "trend"),
+    "PHASE_PROFILES": ("stars.journey", "PHASE_PROFILES"),
+    "Alignment": ("stars.journey", "Alignment"),
+    "CustomerJourney": ("stars.journey", "CustomerJourney"),
+    "Journey": ("stars.journey", "Journey"),
+    "JourneyHook": ("stars.journey", "JourneyHook"),
+    "JourneyPolicy": ("stars.journey", "JourneyPolicy"),
+    "Phase": ("stars.journey", "Phase"),
+    "PhaseProfile": ("stars.journey", "PhaseProfile"),
+    "PhaseRecord": ("stars.journey", "PhaseRecord"),
+    "Team": ("stars.journey", "Team"),
+    "ValueCase": ("stars.journey", "ValueCase"),
+    "check_alignment": ("stars.journey", "check_alignment"),
+    "phases_for": ("stars.journey", "phases_for"),
+    "Answer": ("stars.maturity", "Answer"),
+    "Area": ("stars.maturity", "Area"),
+    "AreaChange": ("stars.maturity", "AreaChange"),
+    "AreaResult": ("stars.maturity", "AreaResult"),
+    "Indicator": ("stars.maturity", "Indicator"),
+    "Level": ("stars.maturity", "Level"),
+    "MaturityComparison": ("stars.maturity", "MaturityComparison"),
+    "MaturityReport": ("stars.maturity", "MaturityReport"),
+    "MissingAnswers": ("stars.maturity", "MissingAnswers"),
+    "Questionnaire": ("stars.maturity", "Questionnaire"),
+    "assess_maturity": ("stars.maturity", "assess"),
+    "compare_maturity": ("stars.maturity", "compare"),
+    "default_questionnaire": ("stars.maturity", "default_questionnaire"),
+    "load_maturity_answers": ("stars.maturity", "load_answers"),
+    "plot_maturity_radar": ("stars.maturity", "plot_radar"),
+    "Cohort": ("stars.portfolio", "Cohort"),
+    "EpisodeStats": ("stars.portfolio", "EpisodeStats"),
+    "ForecastBacktest": ("stars.portfolio", "ForecastBacktest"),
+    "Portfolio": ("stars.portfolio", "Portfolio"),
+    "RecoveryCurve": ("stars.portfolio", "RecoveryCurve"),
+    "RiskEntry": ("stars.portfolio", "RiskEntry"),
+    "StageDistribution": ("stars.portfolio", "StageDistribution"),
+    "TransitionMatrix": ("stars.portfolio", "TransitionMatrix"),
+    "LEADING_INDICATORS": ("stars.recovery", "LEADING_INDICATORS"),
+    "RECOVERY_TEMPLATES": ("stars.recovery", "TEMPLATES"),
+    "RISK_SOURCES": ("stars.recovery", "RISK_SOURCES"),
+    "ActionItem": ("stars.recovery", "ActionItem"),
+    "CheckIn": ("stars.recovery", "CheckIn"),
+    "DetectionPolicy": ("stars.recovery", "DetectionPolicy"),
+    "Effort": ("stars.recovery", "Effort"),
+    "HandoffAudit": ("stars.recovery", "HandoffAudit"),
+    "HandoffChecklist": ("stars.recovery", "HandoffChecklist"),
+    "LifecycleLink": ("stars.recovery", "LifecycleLink"),
+    "PlanTemplate": ("stars.recovery", "PlanTemplate"),
+    "PlaybookEntry": ("stars.recovery", "PlaybookEntry"),
+    "PlaybookLibrary": ("stars.recovery", "PlaybookLibrary"),
+    "RecoveryEvent": ("stars.recovery", "RecoveryEvent"),
+    "RecoveryPlan": ("stars.recovery", "RecoveryPlan"),
+    "RecoveryPolicy": ("stars.recovery", "RecoveryPolicy"),
+    "RecoveryProcess": ("stars.recovery", "RecoveryProcess"),
+    "RecoveryStep": ("stars.recovery", "RecoveryStep"),
+    "RelationshipPhase": ("stars.recovery", "RelationshipPhase"),
+    "RiskEvidence": ("stars.recovery", "RiskEvidence"),
+    "RiskFinding": ("stars.recovery", "RiskFinding"),
+    "RiskSource": ("stars.recovery", "RiskSource"),
+    "Severity": ("stars.recovery", "Severity"),
+    "SignalKind": ("stars.recovery", "SignalKind"),
+    "Stakeholder": ("stars.recovery", "Stakeholder"),
+    "StakeholderLevel": ("stars.recovery", "StakeholderLevel"),
+    "StepRecord": ("stars.recovery", "StepRecord"),
+    "TemplateKind": ("stars.recovery", "TemplateKind"),
+    "Triage": ("stars.recovery", "Triage"),
+    "TriageDecision": ("stars.recovery", "TriageDecision"),
+    "TriagePolicy": ("stars.recovery", "TriagePolicy"),
+    "audit_handoff": ("stars.recovery", "audit_handoff"),
+    "detect_risks": ("stars.recovery", "detect"),
+    "link_lifecycle": ("stars.recovery", "link_lifecycle"),
+    "plan_for": ("stars.recovery", "plan_for"),
+    "relationship_phase": ("stars.recovery", "relationship_phase"),
+    "template_for": ("stars.recovery", "template_for"),
+    "triage_account": ("stars.recovery", "triage"),
+    "weekly_update": ("stars.recovery", "weekly_update"),
+    "Report": ("stars.report", "Report"),
+    "build_report": ("stars.report", "build_report"),
+}
+_SUBMODULES = frozenset(
+    {
+        "backtest",
+        "cli",
+        "demo",
+        "depth",
+        "frames",
+        "health",
+        "io",
+        "journey",
+        "maturity",
+        "plots",
+        "portfolio",
+        "recovery",
+        "report",
+        "testing",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"stars.{name}")
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("stars")
+        except PackageNotFoundError:  # pragma: no cover - only when run from a source tree
+            found = "0+unknown"
+        globals()["__version__"] = found
+        return found
+    raise AttributeError(f"module 'stars' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, *_SUBMODULES, "__version__"})
+
 
 __all__ = [
     "DEPTH_GUIDANCE",
     "GUARDS",
+    "LEADING_INDICATORS",
     "PHASE_PROFILES",
+    "RECOVERY_TEMPLATES",
+    "RISK_SOURCES",
     "STARS",
     "STARS_STAGES",
     "STARS_TRANSITIONS",
     "Account",
+    "ActionItem",
     "Alignment",
     "Answer",
     "Area",
@@ -164,6 +413,8 @@ __all__ = [
     "Band",
     "BandCutoffs",
     "BreakdownCause",
+    "CheckIn",
+    "Cohort",
     "CompanyMaturity",
     "ConcurrentModification",
     "ContactPattern",
@@ -177,16 +428,22 @@ __all__ = [
     "DepthMovement",
     "DepthPoint",
     "DepthPolicy",
+    "DetectionPolicy",
     "Diagnosis",
     "Direction",
     "Disagreement",
     "DwellAction",
     "DwellAdvice",
+    "Effort",
     "EpisodeOutcome",
+    "EpisodeStats",
     "Event",
     "Evidence",
+    "ForecastBacktest",
     "Guard",
     "GuardContext",
+    "HandoffAudit",
+    "HandoffChecklist",
     "HealthScore",
     "HookEvent",
     "HookFailed",
@@ -200,6 +457,7 @@ __all__ = [
     "KeyAccountCheck",
     "Level",
     "Lifecycle",
+    "LifecycleLink",
     "Linear",
     "MaturityComparison",
     "MaturityReport",
@@ -212,27 +470,54 @@ __all__ = [
     "Phase",
     "PhaseProfile",
     "PhaseRecord",
+    "PlanTemplate",
+    "PlaybookEntry",
+    "PlaybookLibrary",
     "Policy",
+    "Portfolio",
     "Questionnaire",
+    "RecoveryCurve",
+    "RecoveryEvent",
+    "RecoveryPlan",
+    "RecoveryPolicy",
+    "RecoveryProcess",
+    "RecoveryStep",
+    "RelationshipPhase",
+    "Report",
     "Requirement",
+    "RiskEntry",
+    "RiskEvidence",
+    "RiskFinding",
+    "RiskSource",
     "SchemaError",
     "Scorecard",
     "ScorecardSet",
+    "Severity",
+    "SignalKind",
     "Snapshot",
     "Stage",
     "StageDef",
+    "StageDistribution",
     "StageKind",
     "StageProfile",
+    "Stakeholder",
+    "StakeholderLevel",
     "StarsError",
+    "StepRecord",
     "Steps",
     "Team",
+    "TemplateKind",
     "TransitionDef",
+    "TransitionMatrix",
     "TransitionNotAllowed",
     "TransitionRecord",
     "TransitionRefused",
     "TransitionVetoed",
     "Trend",
     "TrendDirection",
+    "Triage",
+    "TriageDecision",
+    "TriagePolicy",
     "TwoSidedDepth",
     "UnknownName",
     "ValueCase",
@@ -240,6 +525,8 @@ __all__ = [
     "Verdict",
     "assess_depth",
     "assess_maturity",
+    "audit_handoff",
+    "build_report",
     "check_alignment",
     "compare_maturity",
     "default_questionnaire",
@@ -249,17 +536,24 @@ __all__ = [
     "depth_movements",
     "depth_requirements",
     "depth_since",
+    "detect_risks",
     "diagnose_stars",
     "dwell_advice",
     "episodes",
     "evidence",
     "handover_brief",
     "key_account_check",
+    "link_lifecycle",
     "load_maturity_answers",
     "measures_from",
     "phases_for",
+    "plan_for",
     "plot_maturity_radar",
     "record_depth",
+    "relationship_phase",
+    "template_for",
     "trend",
+    "triage_account",
     "value_concentration",
+    "weekly_update",
 ]
