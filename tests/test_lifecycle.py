@@ -534,10 +534,14 @@ def test_mermaid_shows_every_edge_with_guards() -> None:
         ("prospect", [snap(**GREEN)], None, "prospect"),
         ("ascend", [snap(**RED)], at(-900), "tact"),
         ("ascend", [snap(critical_risk=True, **GREEN)], at(-900), "tact"),
-        ("ascend", [snap(**YELLOW)], at(-900), "reset"),
+        ("ascend", [snap(success_metrics_agreed=True, **YELLOW)], at(-900), "reset"),
+        ("seed", [snap(**YELLOW)], at(-30), "seed"),
         (
             "ascend",
-            [snap(0, health=98), snap(30, health=88), snap(60, health=75)],
+            [
+                snap(d, health=h, success_metrics_agreed=True)
+                for d, h in ((0, 98), (30, 88), (60, 75))
+            ],
             at(-900),
             "reset",
         ),

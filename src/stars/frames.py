@@ -413,7 +413,13 @@ from typing import Literal  # noqa: E402
 
 from stars import _validate as _v  # noqa: E402
 from stars.errors import InvalidDefinition  # noqa: E402
-from stars.lifecycle import STARS, Lifecycle, diagnose_stars, evidence  # noqa: E402
+from stars.lifecycle import (  # noqa: E402
+    _STILL_ONBOARDING,
+    STARS,
+    Lifecycle,
+    diagnose_stars,
+    evidence,
+)
 
 if TYPE_CHECKING:
     from stars.portfolio import Portfolio
@@ -459,6 +465,7 @@ _WHY_SEED: Final = "health is green but success metrics are not agreed yet"
 _WHY_ASCEND: Final = "green for enough readings in a row; a customer for long enough"
 _WHY_EXPANSION: Final = "health is green and an expansion opportunity is open"
 _WHY_ACCELERATE: Final = "health is green and success metrics are agreed"
+_WHY_ONBOARDING: Final = _STILL_ONBOARDING
 
 
 def assign_stages(
@@ -588,8 +595,10 @@ def assign_stages(
         .then(nw.lit(1))
         .when(red | critical)
         .then(nw.lit(2))
-        .when(yellow | falling)
+        .when((yellow | falling) & metrics)
         .then(nw.lit(3))
+        .when(yellow | falling)
+        .then(nw.lit(4))
         .when(known & ~metrics)
         .then(nw.lit(4))
         .when(known & settled & ~expansion)
@@ -617,6 +626,9 @@ def assign_stages(
         _WHY_ASCEND,
         _WHY_EXPANSION,
         _WHY_ACCELERATE,
+        f"{_WHY_ONBOARDING}; {_WHY_YELLOW}; {_WHY_FALLING}",
+        f"{_WHY_ONBOARDING}; {_WHY_YELLOW}",
+        f"{_WHY_ONBOARDING}; {_WHY_FALLING}",
     )
     code = (
         nw.when(churned)
@@ -629,12 +641,18 @@ def assign_stages(
         .then(nw.lit(3))
         .when(critical)
         .then(nw.lit(4))
-        .when(yellow & falling)
+        .when(yellow & falling & metrics)
         .then(nw.lit(5))
-        .when(yellow)
+        .when(yellow & metrics)
         .then(nw.lit(6))
-        .when(falling)
+        .when(falling & metrics)
         .then(nw.lit(7))
+        .when(yellow & falling)
+        .then(nw.lit(13))
+        .when(yellow)
+        .then(nw.lit(14))
+        .when(falling)
+        .then(nw.lit(15))
         .when(~known)
         .then(nw.lit(8))
         .when(~metrics)

@@ -173,14 +173,14 @@ def _slope(snapshots: Sequence[Snapshot], window: int) -> float | None:
 
 
 def _customer_since(account: Account, kind_of: Callable[[str], StageKind]) -> datetime | None:
-    if account.since is not None:
-        return account.since
-    for record in account.history:
+    # The latest move from a pre-customer stage into the relationship (a won-back
+    # customer's tenure starts again), else the imported start date.
+    for record in reversed(account.history):
         if kind_of(record.source) is StageKind.BEFORE and kind_of(record.dest) is not (
             StageKind.BEFORE
         ):
             return record.at
-    return None
+    return account.since
 
 
 def _upto(snapshots: tuple[Snapshot, ...], at: datetime | None) -> tuple[Snapshot, ...]:
@@ -232,7 +232,10 @@ def evidence(
         slope=_slope(snaps, policy.trend_window),
         green_streak=_green_streak(snaps, policy),
         tenure_days=tenure,
-        customer=bool(start is not None or (latest and latest.contract_signed)),
+        customer=bool(
+            (latest is not None and latest.contract_signed)
+            or kinds(account.stage) not in (StageKind.BEFORE, StageKind.LOST)
+        ),
         success_metrics_agreed=bool(latest and latest.success_metrics_agreed),
         expansion_open=bool(latest and latest.expansion_open),
         critical_risk=bool(latest and latest.critical_risk),
@@ -240,12 +243,16 @@ def evidence(
     )
 
 
+_STILL_ONBOARDING = "onboarding is not finished: success metrics are not agreed"
+
+
 def diagnose_stars(ev: Evidence, policy: Policy) -> tuple[str | None, tuple[str, ...]]:
     """The default STARS diagnosis rule: which stage the evidence points to, and why.
 
     The rule, in order: a churned account stays in CHURN; an account that is not a
     customer yet is a PROSPECT; red health or a critical risk points to TACT; yellow
-    health or a falling trend points to RESET; without a health reading there is no
+    health or a falling trend points to RESET once onboarding is done (success metrics
+    agreed), and to SEED before that; without a health reading there is no
     answer; green health without agreed success metrics points to SEED; green for the
     policy's streak with enough tenure and no open expansion points to ASCEND;
     otherwise ACCELERATE. :func:`stars.frames.assign_stages` applies the same rule to
@@ -281,6 +288,9 @@ def diagnose_stars(ev: Evidence, policy: Policy) -> tuple[str | None, tuple[str,
             reasons.append("health is yellow")
         if falling:
             reasons.append(f"health is falling ({ev.slope:+.1f} points per 30 days)")
+        if not ev.success_metrics_agreed:
+            # Still onboarding: a shaky start is SEED's problem to solve, not stagnation.
+            return "seed", (_STILL_ONBOARDING, *reasons)
         return "reset", tuple(reasons)
     if ev.band is None:
         return None, ("no health reading to judge by",)
@@ -1639,7 +1649,7 @@ class Lifecycle:
             >>> from stars import STARS, Account, Snapshot
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
             >>> a = Account("a", stage="ascend", since=datetime(2023, 1, 1, tzinfo=timezone.utc),
-            ...             snapshots=[Snapshot(at=t, health=60)])
+            ...             snapshots=[Snapshot(at=t, health=60, success_metrics_agreed=True)])
             >>> d = STARS.diagnose(a)
             >>> d.stage, d.triggers, d.playbook.posture
             ('reset', ('stagnate',), ('strategist', 'revitalizer'))
