@@ -32,6 +32,7 @@ from __future__ import annotations
 import enum
 import json
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -1098,18 +1099,29 @@ class _Ranked:
 
     def __init__(self, values: NDArray[Any], y: NDArray[Any], group: NDArray[Any] | None) -> None:
         np = _numpy()
-        order = np.argsort(values) if group is None else np.lexsort((values, group))
-        s = values[order]
-        change = s[1:] != s[:-1]
-        if group is not None:
+        if group is None:
+            # Sorting the values is cheaper than an argsort followed by gathers; the
+            # positives are then counted per distinct value by locating each positive
+            # row's value among the distinct values.
+            s = np.sort(values)
+            change = s[1:] != s[:-1]
+            self.group = None
+        else:
+            order = np.lexsort((values, group))
+            s = values[order]
             g = group[order]
-            change |= g[1:] != g[:-1]
+            change = (s[1:] != s[:-1]) | (g[1:] != g[:-1])
         starts = np.flatnonzero(np.concatenate(([True], change)))
         self.starts = starts
         self.values = s[starts]
-        self.group = None if group is None else g[starts]
-        self.pos = np.add.reduceat(y[order], starts)
         self.cnt = np.diff(np.append(starts, values.size))
+        if group is None:
+            # (sorted needles let searchsorted narrow each search from the previous one)
+            where = np.searchsorted(self.values, np.sort(values[y.astype(bool)]))
+            self.pos = np.bincount(where, minlength=starts.size).astype(np.int64)
+        else:
+            self.group = g[starts]
+            self.pos = np.add.reduceat(y[order], starts)
         self.neg = self.cnt - self.pos
 
 
@@ -1143,6 +1155,18 @@ def _auc_by_group(
     return out
 
 
+def _measure_auc(scores: NDArray[Any], y: NDArray[Any]) -> tuple[float | None, int, int, int]:
+    """A measure's own AUC over the rows where it has a score, and how many those are."""
+    np = _numpy()
+    present = ~np.isnan(scores)
+    n_present = int(present.sum())
+    if n_present == 0:
+        return None, 0, 0, 0
+    if n_present < scores.size:
+        scores, y = scores[present], y[present]
+    return (*_auc(_Ranked(scores, y, None)), n_present)
+
+
 def _wilson(k: int, n: int) -> tuple[float, float]:
     p = k / n
     z2 = _Z95 * _Z95
@@ -1170,7 +1194,14 @@ def _report(
         health, y = health[mask], y[mask]
         scores = [s[mask] for s in scores]
     rows = int(y.size)
-    ranked = _Ranked(health, y, None)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # The sorts behind each measure's AUC release the GIL, so they run side by side.
+    with ThreadPoolExecutor(max_workers=min(len(scores) + 1, os.cpu_count() or 1)) as pool:
+        pending = pool.submit(_Ranked, health, y, None)
+        per_measure = [pool.submit(_measure_auc, s, y) for s in scores]
+        ranked = pending.result()
+        measure_aucs = [f.result() for f in per_measure]
     auc, big_p, big_n = _auc(ranked)
     if auc is None:
         raise InvalidValue(
@@ -1194,17 +1225,25 @@ def _report(
     roc = list(zip(fpr.tolist(), tpr.tolist(), strict=True))
 
     cut = scorecard.cutoffs
-    red = health < cut.red_below
-    green = health >= cut.green_from
+    # The tie groups are in ascending score order, so each band is a run of them.
+    red_end = int(np.searchsorted(ranked.values, cut.red_below, side="left"))
+    green_start = int(np.searchsorted(ranked.values, cut.green_from, side="left"))
+    cum_rows = np.concatenate(([0], np.cumsum(ranked.cnt)))
+    cum_pos = np.concatenate(([0], tp))
     bands = []
-    for band, chosen in ((Band.RED, red), (Band.YELLOW, ~red & ~green), (Band.GREEN, green)):
-        n, k = int(chosen.sum()), int(y[chosen].sum())
+    spans = (
+        (Band.RED, 0, red_end),
+        (Band.YELLOW, red_end, max(green_start, red_end)),
+        (Band.GREEN, max(green_start, red_end), ranked.values.size),
+    )
+    for band, lo, hi in spans:
+        n, k = int(cum_rows[hi] - cum_rows[lo]), int(cum_pos[hi] - cum_pos[lo])
         if n:
             low, high = _wilson(k, n)
             bands.append(BandOutcome(band, n, k, k / n, low, high, (k / n) / base))
         else:
             bands.append(BandOutcome(band, 0, 0, None, None, None, None))
-    green_but_churned = int(y[green].sum()) / big_p
+    green_but_churned = bands[2].positives / big_p
 
     decile = np.minimum((10 * ranked.starts) // rows, 9)
     d_rows = np.bincount(decile, weights=ranked.cnt, minlength=10)
@@ -1227,10 +1266,7 @@ def _report(
 
     weights = scorecard.weights
     checks = []
-    for m, s in zip(scorecard.measures, scores, strict=True):
-        present = ~np.isnan(s)
-        n_present = int(present.sum())
-        m_auc, p, n = _auc(_Ranked(s[present], y[present], None)) if n_present else (None, 0, 0)
+    for m, (m_auc, p, n, n_present) in zip(scorecard.measures, measure_aucs, strict=True):
         note = None
         if m_auc is None:
             note = "no values" if n_present == 0 else f"undefined where present: {_undefined(p, n)}"
