@@ -173,6 +173,21 @@ class TransitionRecord:
 
 
 _set = object.__setattr__
+_new = object.__new__
+# The slots' own descriptors: writing through them skips the frozen __setattr__.
+(
+    _r_trigger,
+    _r_source,
+    _r_dest,
+    _r_cycle,
+    _r_at,
+    _r_actor,
+    _r_reason,
+    _r_forced,
+) = (
+    TransitionRecord.__dict__[name].__set__
+    for name in ("trigger", "source", "dest", "cycle", "at", "actor", "reason", "forced")
+)
 
 
 def _record_unchecked(
@@ -186,15 +201,15 @@ def _record_unchecked(
     forced: bool,
 ) -> TransitionRecord:
     """Build a record from values the caller has already validated (the lifecycle's hot path)."""
-    record = object.__new__(TransitionRecord)
-    _set(record, "trigger", trigger)
-    _set(record, "source", source)
-    _set(record, "dest", dest)
-    _set(record, "cycle", cycle)
-    _set(record, "at", at)
-    _set(record, "actor", actor)
-    _set(record, "reason", reason)
-    _set(record, "forced", forced)
+    record = _new(TransitionRecord)
+    _r_trigger(record, trigger)
+    _r_source(record, source)
+    _r_dest(record, dest)
+    _r_cycle(record, cycle)
+    _r_at(record, at)
+    _r_actor(record, actor)
+    _r_reason(record, reason)
+    _r_forced(record, forced)
     return record
 
 

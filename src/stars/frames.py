@@ -912,7 +912,6 @@ def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycl
     _require_narwhals()
     import narwhals as nw
 
-    from stars.lifecycle import Event
     from stars.portfolio import Portfolio
 
     if not isinstance(lifecycle, Lifecycle):
@@ -969,16 +968,20 @@ def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycl
     if stray:
         raise InvalidValue("events.account_id", stray[:5], "ids from the accounts table")
     built = []
+    replay = lifecycle._replay_columns
     for k, account_id in enumerate(ids):
         lo, hi = spans.get(account_id, (0, 0))
-        items = [
-            Event(triggers[j], times[j], actors[j], reasons[j], forced[j], tos[j])  # type: ignore[arg-type]
-            for j in range(lo, hi)
-        ]
         built.append(
-            lifecycle.replay(
+            replay(
                 account_id,
-                items,
+                triggers,
+                times,
+                actors,
+                reasons,
+                forced,
+                tos,
+                lo,
+                hi,
                 name=names[k] if names[k] is not None else "",
                 owner=owners[k],
                 tags=tags[k],

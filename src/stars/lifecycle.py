@@ -1584,31 +1584,16 @@ class Lifecycle:
                     )
                 record = item
             elif isinstance(item, Event):
-                group = table.get((stage, item.trigger))
-                if group is None:
-                    raise TransitionNotAllowed(
-                        account_id, stage, item.trigger, self._allowed_triggers(stage)
-                    )
-                chosen = group[0] if item.to is None else None
-                for t in group:
-                    if t.dest == item.to:
-                        chosen = t
-                if chosen is None:
-                    raise TransitionNotAllowed(
-                        account_id,
-                        stage,
-                        f"{item.trigger} -> {item.to}",
-                        [f"{item.trigger} -> {t.dest}" for t in group],
-                    )
-                record = TransitionRecord(
-                    item.trigger,
+                record = self._record_from(
+                    account_id,
                     stage,
-                    chosen.dest,
-                    chosen.cycle,
+                    i,
+                    item.trigger,
                     item.at,
                     item.actor,
                     item.reason,
                     item.forced,
+                    item.to,
                 )
             else:
                 raise InvalidValue(f"items[{i}]", item, "a TransitionRecord or an Event")
@@ -1617,6 +1602,19 @@ class Lifecycle:
             last = record.at
             stage = record.dest
             history.append(record)
+        return self._assemble(account_id, stage, history, name, owner, tags, since, snapshots)
+
+    def _assemble(
+        self,
+        account_id: str,
+        stage: str,
+        history: list[TransitionRecord],
+        name: str,
+        owner: str | None,
+        tags: Iterable[str],
+        since: datetime | None,
+        snapshots: Iterable[Snapshot],
+    ) -> Account:
         account = Account(
             account_id,
             name=name,
@@ -1626,10 +1624,94 @@ class Lifecycle:
             stage=self.initial,
             snapshots=tuple(snapshots),
         )
-        account._history = tuple(history)
-        account._stage = stage
-        account._version = len(history) + len(account.snapshots)
+        _set = object.__setattr__
+        _set(account, "_history", tuple(history))
+        _set(account, "_stage", stage)
+        _set(account, "_version", len(history) + len(account.snapshots))
         return account
+
+    def _record_from(
+        self,
+        account_id: str,
+        stage: str,
+        i: int,
+        trigger: str | None,
+        at: datetime | None,
+        actor: str | None,
+        reason: str | None,
+        forced: bool,
+        to: str | None,
+    ) -> TransitionRecord:
+        """Check one event against the graph and its fields, and build its record."""
+        if type(trigger) is not str:
+            raise InvalidValue(f"items[{i}].trigger", trigger, "a trigger name")
+        group = self._table.get((stage, trigger))
+        if group is None:
+            raise TransitionNotAllowed(account_id, stage, trigger, self._allowed_triggers(stage))
+        chosen = group[0] if to is None else None
+        if to is not None:
+            for t in group:
+                if t.dest == to:
+                    chosen = t
+        if chosen is None:
+            raise TransitionNotAllowed(
+                account_id, stage, f"{trigger} -> {to}", [f"{trigger} -> {t.dest}" for t in group]
+            )
+        if type(at) is not datetime or at.tzinfo is None:
+            at = v.aware(f"items[{i}].at", at)
+        if actor is not None and type(actor) is not str:
+            raise InvalidValue(f"items[{i}].actor", actor, "a string or None")
+        if reason is not None and type(reason) is not str:
+            raise InvalidValue(f"items[{i}].reason", reason, "a string or None")
+        if forced is not True and forced is not False:
+            raise InvalidValue(f"items[{i}].forced", forced, "True or False")
+        if forced and not reason:
+            raise InvalidValue(f"items[{i}].reason", reason, "a reason whenever forced=True")
+        return _record_unchecked(
+            trigger, stage, chosen.dest, chosen.cycle, at, actor, reason, forced
+        )
+
+    def _replay_columns(
+        self,
+        account_id: str,
+        triggers: Sequence[str | None],
+        times: Sequence[datetime | None],
+        actors: Sequence[str | None],
+        reasons: Sequence[str | None],
+        forced: Sequence[bool],
+        tos: Sequence[str | None],
+        lo: int,
+        hi: int,
+        *,
+        name: str = "",
+        owner: str | None = None,
+        tags: Iterable[str] = (),
+        since: datetime | None = None,
+    ) -> Account:
+        """Replay rows ``lo:hi`` of parallel event columns (the batch path of ``replay``)."""
+        stage = self.initial
+        history: list[TransitionRecord] = []
+        last: datetime | None = None
+        record_from = self._record_from
+        for j in range(lo, hi):
+            record = record_from(
+                account_id,
+                stage,
+                j,
+                triggers[j],
+                times[j],
+                actors[j],
+                reasons[j],
+                forced[j],
+                tos[j],
+            )
+            at = record.at
+            if last is not None and at < last:
+                raise OutOfOrder("transition", at.isoformat(), last.isoformat())
+            last = at
+            stage = record.dest
+            history.append(record)
+        return self._assemble(account_id, stage, history, name, owner, tags, since, ())
 
     def diagnose(self, account: Account, *, at: datetime | None = None) -> Diagnosis:
         """Which stage the evidence points to, whether it agrees, and that stage's playbook.
