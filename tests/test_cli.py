@@ -424,3 +424,14 @@ def test_demo_needs_no_optional_dependency() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_backtest_command_is_wired(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from stars.cli import main
+
+    # A bad input goes through the backtest command's own error path: exit 2, one line.
+    assert (
+        main(["backtest", str(tmp_path / "missing.csv"), "--scorecard", "x.json", "--outcome", "y"])
+        == 2
+    )
+    assert "stars" in capsys.readouterr().err

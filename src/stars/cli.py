@@ -316,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     with_format(maturity)
     maturity.set_defaults(run=_cmd_maturity)
+
+    from stars.backtest import add_backtest_parser
+
+    add_backtest_parser(sub)
     return parser
 
 
@@ -339,6 +343,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
+    if getattr(args, "command", None) == "backtest":
+        from stars.backtest import cli_backtest
+
+        return cli_backtest(args)
     try:
         output = args.run(args)
     except _BadInput as err:
