@@ -571,6 +571,11 @@ def assign_stages(
         flag("expansion_open"),
         flag("critical_risk"),
     )
+    # The band once as a column of a lazy plan, so every test below reads it instead of
+    # recomputing the when-chain (polars then also shares the repeated conditions).
+    band_col = _free_name(df.columns, "__stars_band__")
+    plan = df.lazy().with_columns(band.alias(band_col))
+    band = nw.col(band_col)
     red, yellow, known = band == "red", band == "yellow", ~band.is_null()
     slope = numbers.get("slope")
     falling = (
@@ -608,7 +613,7 @@ def assign_stages(
         .otherwise(nw.lit(7))
     ).replace_strict(list(range(len(stage_names))), list(stage_names), return_dtype=nw.String)
     if not reasons:
-        out = df.with_columns(stage.alias(STAGE))
+        out = plan.with_columns(stage.alias(STAGE)).drop(band_col).collect()
         return out if wrapped else out.to_native()  # type: ignore[return-value]
     # Pick a reason by number, then turn numbers into text once: far cheaper than a
     # chain of text literals on large frames.
@@ -664,7 +669,7 @@ def assign_stages(
         .otherwise(nw.lit(12))
     )
     reason = code.replace_strict(list(range(len(texts))), list(texts), return_dtype=nw.String)
-    out = df.with_columns(stage.alias(STAGE), reason.alias(STAGE_REASON))
+    out = plan.with_columns(stage.alias(STAGE), reason.alias(STAGE_REASON)).drop(band_col).collect()
     return out if wrapped else out.to_native()  # type: ignore[return-value]
 
 
