@@ -743,14 +743,20 @@ def test_scorecard_dict_round_trip() -> None:
     assert isinstance(back.measures[2].rule, Percentile)
 
 
+def _doc(**changes: Any) -> dict[str, Any]:
+    doc = _scorecard_to_dict(naive_card())
+    doc.update(changes)
+    return doc
+
+
 @pytest.mark.parametrize(
     ("doc", "path"),
     [
-        ({}, "$.measures"),
-        ({"measures": {}}, "$.measures"),
-        ({"measures": [{"name": "a"}]}, "$.measures[0].rule"),
-        ({"measures": [{"rule": {"type": "cubic"}}]}, "$.measures[0].rule.type"),
-        ({"measures": [{"rule": {"type": "linear", "lo": 0}}]}, "$.measures[0].rule.hi"),
+        ({}, "$.schema"),
+        (_doc(schema="stars/9"), "$.schema"),
+        (_doc(type="Account"), "$.type"),
+        (_doc(measures={}), "$.measures"),
+        (_doc(measures=[{"name": "a"}]), "$.measures[0].weight"),
     ],
 )
 def test_scorecard_dict_refusals(doc: dict[str, Any], path: str) -> None:

@@ -34,7 +34,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, overload
@@ -46,7 +46,7 @@ from stars import frames as _frames
 from stars._html import table
 from stars.bands import Band, BandCutoffs
 from stars.errors import InvalidDefinition, InvalidValue, MissingDependency, SchemaError, StarsError
-from stars.health import Direction, Linear, Measure, MissingPolicy, Scorecard, Steps
+from stars.health import Direction, MissingPolicy, Scorecard, Steps
 
 if TYPE_CHECKING:
     import argparse
@@ -1646,81 +1646,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _rule_to_dict(rule: Linear | Steps) -> dict[str, Any]:
-    if isinstance(rule, Linear):
-        return {"type": "linear", "lo": rule.lo, "hi": rule.hi}
-    kind = "percentile" if isinstance(rule, Percentile) else "steps"
-    return {"type": kind, "thresholds": list(rule.thresholds), "scores": list(rule.scores)}
-
-
 def _scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
-    return {
-        "type": "scorecard",
-        "measures": [
-            {
-                "name": m.name,
-                "weight": m.weight,
-                "direction": m.direction.value,
-                "rule": _rule_to_dict(m.rule),
-                "domain": None if m.domain is None else list(m.domain),
-                "group": m.group,
-            }
-            for m in card.measures
-        ],
-        "groups": dict(card.groups),
-        "missing": card.missing.value,
-        "cutoffs": {"red_below": card.cutoffs.red_below, "green_from": card.cutoffs.green_from},
-    }
+    """The scorecard as a stars.io document (one format for every scorecard file)."""
+    from stars import io
+
+    return io.to_dict(card)
 
 
 def _scorecard_from_dict(data: object) -> Scorecard:
-    def need(node: object, key: str, path: str) -> Any:
-        if not isinstance(node, Mapping) or key not in node:
-            raise SchemaError(f"{path}.{key}", None, "a value (the field is required)")
-        return node[key]
+    """Load a scorecard document written by :mod:`stars.io` (or by this command)."""
+    from stars import io
 
-    rules: dict[str, type[Linear] | type[Steps]] = {
-        "linear": Linear,
-        "steps": Steps,
-        "percentile": Percentile,
-    }
-    measures = need(data, "measures", "$")
-    if not isinstance(measures, list):
-        raise SchemaError("$.measures", measures, "a list of measures")
-    built = []
-    for i, item in enumerate(measures):
-        path = f"$.measures[{i}]"
-        rule_data = need(item, "rule", path)
-        kind = need(rule_data, "type", f"{path}.rule")
-        if kind not in rules:
-            raise SchemaError(f"{path}.rule.type", kind, "'linear', 'steps' or 'percentile'")
-        if kind == "linear":
-            rule: Linear | Steps = Linear(
-                need(rule_data, "lo", f"{path}.rule"), need(rule_data, "hi", f"{path}.rule")
-            )
-        else:
-            rule = rules[kind](
-                need(rule_data, "thresholds", f"{path}.rule"),
-                need(rule_data, "scores", f"{path}.rule"),
-            )
-        built.append(
-            Measure(
-                need(item, "name", path),
-                need(item, "weight", path),
-                need(item, "direction", path),
-                rule,
-                domain=item.get("domain"),
-                group=item.get("group"),
-            )
-        )
-    assert isinstance(data, Mapping)
-    cut = data.get("cutoffs") or {}
-    return Scorecard(
-        built,
-        data.get("groups") or {},
-        missing=data.get("missing", "redistribute"),
-        cutoffs=BandCutoffs(**cut) if isinstance(cut, Mapping) else cut,
-    )
+    return io.from_dict(data, Scorecard)
 
 
 # -- plots -----------------------------------------------------------------------------

@@ -740,9 +740,16 @@ class _ClassSpec(_Spec):
     def encode(self, value: Any, path: str) -> Any:
         if not isinstance(value, self.cls):
             raise InvalidValue(path, value, self.expected)
-        return self.codec().encode(value, path)
+        # A registered subclass (e.g. backtest's Percentile, a kind of Steps) keeps its
+        # own type name, so it loads back as itself rather than as the declared class.
+        exact = _REGISTRY.find(type(value)) if type(value) is not self.cls else None
+        return (exact or self.codec()).encode(value, path)
 
     def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
+        if isinstance(raw, Mapping) and isinstance(raw.get("type"), str):
+            named = _REGISTRY.named(raw["type"])
+            if named is not None and named.cls is not self.cls and issubclass(named.cls, self.cls):
+                return named.decode(raw, path, ctx)
         return self.codec().decode(raw, path, ctx)
 
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
