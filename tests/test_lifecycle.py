@@ -640,3 +640,21 @@ def test_observe_scores_raw_measures_so_guards_see_a_band() -> None:
     lc = STARS.evolve(scorecards=default_scorecard_set())
     assert isinstance(lc.scorecards, ScorecardSet)
     assert lc.observe(Account("b", stage="ascend"), snap(1), measures=raw).band is Band.GREEN
+
+
+def test_observe_keeps_the_raw_measures() -> None:
+    a = account_in("seed")
+    raw = {"adoption": 0.4, "open_tickets": 7, "nps": None, "sentiment": 0.2}
+    stored = STARS.observe(a, snap(1, csat=80), measures=raw)
+    assert (stored.adoption, stored.open_tickets, stored.nps, stored.csat) == (0.4, 7, None, 80)
+    assert stored.metrics == {}
+
+
+def test_observe_keeps_unknown_measures_in_metrics() -> None:
+    from stars.health import Direction, Linear, Measure, Scorecard, ScorecardSet
+
+    card = Scorecard([Measure("logins", 1.0, Direction.HIGHER_IS_BETTER, Linear(0, 100))])
+    lc = STARS.evolve(scorecards=ScorecardSet(card))
+    stored = lc.observe(account_in("seed"), snap(1, metrics={"seats": 5}), measures={"logins": 50})
+    assert stored.metrics == {"seats": 5, "logins": 50}
+    assert stored.health == 50

@@ -743,6 +743,31 @@ class Diagnosis:
         return table(("", ""), rows, caption=f"Diagnosis of {self.account_id}")
 
 
+def _raw_fields(snapshot: Snapshot, measures: Mapping[str, float | None]) -> dict[str, Any]:
+    """Keep the raw measures on the snapshot: its own fields where names match, else metrics.
+
+    Values the snapshot already carries win; missing (``None``) measures are not stored.
+    """
+    fields: dict[str, Any] = {}
+    metrics = dict(snapshot.metrics)
+    for name, value in measures.items():
+        if value is None:
+            continue
+        if name in _SNAPSHOT_NUMBERS:
+            if getattr(snapshot, name) is None:
+                fields[name] = value
+        else:
+            metrics.setdefault(name, value)
+    if len(metrics) != len(snapshot.metrics):
+        fields["metrics"] = metrics
+    return fields
+
+
+_SNAPSHOT_NUMBERS = frozenset(
+    ("adoption", "nps", "csat", "open_tickets", "days_since_contact", "sentiment")
+)
+
+
 # --------------------------------------------------------------------------- engine
 Hook = Callable[[HookEvent], None]
 H = TypeVar("H", bound=Hook)
@@ -1467,7 +1492,9 @@ class Lifecycle:
 
         When the snapshot has a health score but no band, the band is derived with the
         policy. With ``measures``, the lifecycle's scorecard set (or the default scorecard)
-        scores them for the account's stage and fills in health and band.
+        scores them for the account's stage and fills in health and band; the raw values
+        are kept too, in the snapshot's own fields where the names match (adoption, nps,
+        csat, open_tickets, days_since_contact, sentiment) and in ``metrics`` otherwise.
 
         Args:
             account: The account.
@@ -1499,7 +1526,9 @@ class Lifecycle:
                     "measures", dict(measures), "no measures when the snapshot already has health"
                 )
             scored = self._score(account.stage, measures)
-            snapshot = attrs.evolve(snapshot, health=scored[0], band=scored[1])
+            snapshot = attrs.evolve(
+                snapshot, health=scored[0], band=scored[1], **_raw_fields(snapshot, measures)
+            )
         elif snapshot.band is None and snapshot.health is not None:
             snapshot = attrs.evolve(snapshot, band=self.policy.bands.band_for(snapshot.health))
         with self._lock:
