@@ -24,7 +24,6 @@ Example:
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -34,6 +33,7 @@ import attrs
 from transitions import Machine, State
 
 from stars import _validate as v
+from stars._hooks import Cursor, HookStore
 from stars._trend import slope_per_30_days
 from stars.account import Account, Snapshot, TransitionRecord, _record_unchecked
 from stars.bands import Band, BandCutoffs
@@ -774,15 +774,6 @@ H = TypeVar("H", bound=Hook)
 Diagnoser = Callable[[Evidence, Policy], tuple[str | None, tuple[str, ...]]]
 
 
-class _Cursor:
-    """The proxy model handed to `transitions` while one trigger fires."""
-
-    __slots__ = ("state",)
-
-    def __init__(self, state: str) -> None:
-        self.state = state
-
-
 class _Firing:
     """The state of one fire() call, passed to the machine's callbacks."""
 
@@ -839,7 +830,7 @@ def _stars_kind(stage: str) -> StageKind:
         return StageKind.BEFORE
 
 
-class Lifecycle:
+class Lifecycle(HookStore):
     """A checked lifecycle definition, and the engine that moves accounts through it.
 
     Args:
@@ -896,8 +887,7 @@ class Lifecycle:
             diagnoser = diagnose_stars
         self._diagnoser = diagnoser
         self._triggers = frozenset(t.trigger for t in self.transitions)
-        self._hooks: dict[tuple[str, str], tuple[Hook, ...]] = {}
-        self._lock = threading.RLock()
+        HookStore.__init__(self)
         self._machine = self._build_machine()
 
     # -- definition checks ---------------------------------------------------------
@@ -1081,13 +1071,10 @@ class Lifecycle:
         return Lifecycle(**args)
 
     # -- hooks -----------------------------------------------------------------------
-    def _register(self, kind: str, key: str, fn: Hook) -> Hook:
-        if not callable(fn):
-            raise InvalidValue("hook", fn, "a callable taking a HookEvent")
-        with self._lock:
-            self._hooks[(kind, key)] = (*self._hooks.get((kind, key), ()), fn)
-            self._machine = self._build_machine()
-        return fn
+    _hook_event_name = "a HookEvent"
+
+    def _hooks_changed(self) -> None:
+        self._machine = self._build_machine()
 
     def _trigger_key(self, trigger: str | None) -> str:
         if trigger is None:
@@ -1196,18 +1183,7 @@ class Lifecycle:
             >>> lc.remove_hook(hook)
             1
         """
-        removed = 0
-        with self._lock:
-            for key, hooks in list(self._hooks.items()):
-                kept = tuple(h for h in hooks if h is not fn)
-                removed += len(hooks) - len(kept)
-                self._hooks[key] = kept
-            self._machine = self._build_machine()
-        return removed
-
-    def _run(self, kind: str, key: str, event: HookEvent) -> None:
-        for fn in self._hooks.get((kind, key), ()):
-            fn(event)
+        return self._remove(fn)
 
     @staticmethod
     def _event(f: _Firing) -> HookEvent:
@@ -1397,7 +1373,7 @@ class Lifecycle:
             firing = _Firing(
                 account, trigger, at, actor, reason, force, to, snaps[-1] if snaps else None
             )
-            cursor = _Cursor(account.stage)
+            cursor = Cursor(account.stage)
             machine = self._machine
             try:
                 done = machine.events[trigger].trigger(cursor, firing=firing)

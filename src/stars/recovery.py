@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import enum
 import statistics
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -54,6 +53,7 @@ import attrs
 from transitions import Machine, State
 
 from stars import _validate as v
+from stars._hooks import Cursor, HookStore
 from stars._html import table
 from stars.account import Account, Snapshot
 from stars.bands import Band, BandCutoffs
@@ -1913,15 +1913,6 @@ H = TypeVar("H", bound=RecoveryHook)
 _NEW = "_new"
 
 
-class _Cursor:
-    """The proxy model handed to `transitions` while one trigger fires."""
-
-    __slots__ = ("state",)
-
-    def __init__(self, state: str) -> None:
-        self.state = state
-
-
 class _Firing:
     """The state of one fire() call, passed to the machine's callbacks."""
 
@@ -1962,7 +1953,7 @@ class _Firing:
         self.result: RecoveryPlan | None = None
 
 
-class RecoveryProcess:
+class RecoveryProcess(HookStore):
     """The engine that moves recovery plans through the five steps.
 
     One ``transitions.Machine`` is built per process, with ``auto_transitions=False``;
@@ -1998,8 +1989,7 @@ class RecoveryProcess:
         if not isinstance(policy, RecoveryPolicy):
             raise InvalidValue("policy", policy, "a RecoveryPolicy")
         self.policy = policy
-        self._hooks: dict[tuple[str, str], tuple[RecoveryHook, ...]] = {}
-        self._lock = threading.RLock()
+        HookStore.__init__(self)
         self._machine = self._build_machine()
 
     def _build_machine(self) -> Machine:
@@ -2129,11 +2119,7 @@ class RecoveryProcess:
         return "\n".join(lines)
 
     # -- hooks -----------------------------------------------------------------------
-    def _register(self, kind: str, key: str, fn: RecoveryHook) -> None:
-        if not callable(fn):
-            raise InvalidValue("hook", fn, "a callable taking a RecoveryEvent")
-        with self._lock:
-            self._hooks[(kind, key)] = (*self._hooks.get((kind, key), ()), fn)
+    _hook_event_name = "a RecoveryEvent"
 
     def _key(self, trigger: str | None) -> str:
         return "*" if trigger is None else self._check_trigger(trigger)
@@ -2220,17 +2206,7 @@ class RecoveryProcess:
             >>> process.remove_hook(hook)
             1
         """
-        removed = 0
-        with self._lock:
-            for key, hooks in list(self._hooks.items()):
-                kept = tuple(h for h in hooks if h is not fn)
-                removed += len(hooks) - len(kept)
-                self._hooks[key] = kept
-        return removed
-
-    def _run(self, kind: str, key: str, event: RecoveryEvent) -> None:
-        for fn in self._hooks.get((kind, key), ()):
-            fn(event)
+        return self._remove(fn)
 
     # -- machine callbacks (receive transitions' EventData) ----------------------------
     @staticmethod
@@ -2297,7 +2273,7 @@ class RecoveryProcess:
 
     # -- the public engine -----------------------------------------------------------
     def _run_machine(self, firing: _Firing, state: str) -> RecoveryPlan:
-        cursor = _Cursor(state)
+        cursor = Cursor(state)
         account_id = firing.plan.account_id
         with self._lock:
             try:
