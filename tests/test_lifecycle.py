@@ -658,3 +658,26 @@ def test_observe_keeps_unknown_measures_in_metrics() -> None:
     stored = lc.observe(account_in("seed"), snap(1, metrics={"seats": 5}), measures={"logins": 50})
     assert stored.metrics == {"seats": 5, "logins": 50}
     assert stored.health == 50
+
+
+def test_a_guard_that_raises_vetoes_cleanly() -> None:
+    def broken(ctx: object) -> str | None:
+        raise ZeroDivisionError("bad guard")
+
+    lc = Lifecycle(
+        STARS_STAGES,
+        [
+            TransitionDef(
+                t.trigger, t.sources, t.dest, t.cycle, (Guard("broken", "broken", broken),)
+            )
+            if t.trigger == "sign"
+            else t
+            for t in STARS_TRANSITIONS
+        ],
+        initial="prospect",
+    )
+    a = Account("a")
+    with pytest.raises(TransitionVetoed, match="guard raised"):
+        lc.fire(a, "sign", at=at(1))
+    assert (a.stage, a.history, a.version) == ("prospect", (), 0)
+    assert lc.fire(a, "sign", at=at(1), force=True, reason="override").dest == "seed"

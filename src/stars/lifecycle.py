@@ -44,6 +44,7 @@ from stars.errors import (
     InvalidDefinition,
     InvalidValue,
     OutOfOrder,
+    StarsError,
     TransitionNotAllowed,
     TransitionRefused,
     TransitionVetoed,
@@ -787,10 +788,7 @@ class _Firing:
         "force",
         "reason",
         "record",
-        "refusals",
-        "snapshot",
         "source",
-        "to",
         "trigger",
         "version",
     )
@@ -803,24 +801,24 @@ class _Firing:
         actor: str | None,
         reason: str | None,
         force: bool,
-        to: str | None,
-        snapshot: Snapshot | None,
+        chosen: TransitionDef,
     ) -> None:
         self.account = account
         self.trigger = trigger
-        self.source = account.stage
-        self.version = account.version
+        self.source = account._stage
+        self.version = account._version
         self.at = at
         self.actor = actor
         self.reason = reason
         self.force = force
-        self.to = to
-        self.snapshot = snapshot
-        self.refusals: list[str] = []
+        self.chosen = chosen
         self.committed = False
         self.record: TransitionRecord | None = None
-        self.chosen: TransitionDef | None = None
         self.event: HookEvent | None = None
+
+
+def _event_name(t: TransitionDef) -> str:
+    return f"{t.trigger}>{t.dest}"
 
 
 def _stars_kind(stage: str) -> StageKind:
@@ -991,11 +989,12 @@ class Lifecycle(HookStore):
                 or hooks.get(("after", t.trigger))
                 or hooks.get(("cycle", t.cycle.value))
             )
+            # One machine event per (trigger, destination): the lifecycle has already picked
+            # the destination by its guards, so the machine runs no conditions of its own.
             machine.add_transition(
-                t.trigger,
+                _event_name(t),
                 list(t.sources),
                 t.dest,
-                conditions=[self._condition(t)],
                 before=[self._dispatch_before] if before else [],
                 after=[self._dispatch_after] if after else [],
             )
@@ -1189,7 +1188,6 @@ class Lifecycle(HookStore):
     def _event(f: _Firing) -> HookEvent:
         # One event before the commit (record None) and one after, each built once.
         t = f.chosen
-        assert t is not None
         return HookEvent(
             f.account,
             f.trigger,
@@ -1202,22 +1200,6 @@ class Lifecycle(HookStore):
             f.force,
             f.record,
         )
-
-    # -- transitions callbacks (receive transitions' EventData) -----------------------
-    def _condition(self, t: TransitionDef) -> Callable[[Any], bool]:
-        def condition(event_data: Any) -> bool:
-            f: _Firing = event_data.kwargs["firing"]
-            if f.to is not None and f.to != t.dest:
-                return False
-            if not f.force and t.guards:
-                reasons = self._guard_reasons(t, f.account, f.snapshot, f.at, f.reason)
-                if reasons:
-                    f.refusals.extend(reasons)
-                    return False
-            f.chosen = t
-            return True
-
-        return condition
 
     def _guard_reasons(
         self,
@@ -1239,6 +1221,7 @@ class Lifecycle(HookStore):
                 out.append(why)
         return out
 
+    # -- transitions callbacks (receive transitions' EventData) -----------------------
     def _dispatch_before(self, event_data: Any) -> None:
         f: _Firing = event_data.kwargs["firing"]
         f.event = event = self._event(f)
@@ -1257,7 +1240,6 @@ class Lifecycle(HookStore):
         if account._version != f.version or account._stage != f.source:
             raise ConcurrentModification(account.id, f.version, account.version)
         t = f.chosen
-        assert t is not None
         record = _record_unchecked(
             f.trigger, f.source, t.dest, t.cycle, f.at, f.actor, f.reason, f.force
         )
@@ -1308,6 +1290,49 @@ class Lifecycle(HookStore):
 
     def _allowed_triggers(self, stage: str) -> list[str]:
         return sorted({trig for (src, trig) in self._table if src == stage})
+
+    def _pick(
+        self,
+        group: tuple[TransitionDef, ...],
+        account: Account,
+        snapshot: Snapshot | None,
+        at: datetime,
+        reason: str | None,
+    ) -> tuple[TransitionDef | None, list[str]]:
+        """The first candidate whose guards all pass, and the reasons the others refused."""
+        refusals: list[str] = []
+        for t in group:
+            reasons = self._guard_reasons(t, account, snapshot, at, reason)
+            if not reasons:
+                return t, refusals
+            refusals.extend(reasons)
+        return None, refusals
+
+    def _choose(
+        self,
+        account: Account,
+        trigger: str,
+        group: tuple[TransitionDef, ...],
+        to: str | None,
+        snapshot: Snapshot | None,
+        at: datetime,
+        reason: str | None,
+        force: bool,
+    ) -> TransitionDef:
+        """The first candidate (in definition order) whose guards pass, or raise with why not."""
+        if to is not None:
+            group = tuple(t for t in group if t.dest == to)
+        if force:
+            return group[0]
+        try:
+            chosen, refusals = self._pick(group, account, snapshot, at, reason)
+        except StarsError:
+            raise
+        except Exception as exc:
+            raise TransitionVetoed(account.id, trigger, f"guard raised {exc!r}") from exc
+        if chosen is not None:
+            return chosen
+        raise TransitionRefused(account.id, account.stage, trigger, refusals)
 
     def fire(
         self,
@@ -1366,25 +1391,23 @@ class Lifecycle(HookStore):
         with self._lock:
             if expected_version is not None and expected_version != account.version:
                 raise ConcurrentModification(account.id, expected_version, account.version)
-            self._candidates(account, trigger, to)
+            group = self._candidates(account, trigger, to)
             if account.history and at < account.history[-1].at:
                 raise OutOfOrder("transition", at.isoformat(), account.history[-1].at.isoformat())
             snaps = _upto(account.snapshots, at)
-            firing = _Firing(
-                account, trigger, at, actor, reason, force, to, snaps[-1] if snaps else None
-            )
-            cursor = Cursor(account.stage)
-            machine = self._machine
+            snapshot = snaps[-1] if snaps else None
+            chosen = self._choose(account, trigger, group, to, snapshot, at, reason, force)
+            firing = _Firing(account, trigger, at, actor, reason, force, chosen)
             try:
-                done = machine.events[trigger].trigger(cursor, firing=firing)
+                self._machine.events[_event_name(chosen)].trigger(
+                    Cursor(account.stage), firing=firing
+                )
             except ConcurrentModification:
                 raise
             except Exception as exc:
                 if firing.committed:
                     raise HookFailed(account.id, trigger, repr(exc), firing.record) from exc
                 raise TransitionVetoed(account.id, trigger, repr(exc)) from exc
-            if not done:
-                raise TransitionRefused(account.id, account.stage, trigger, firing.refusals)
             assert firing.record is not None
             return firing.record
 
@@ -1433,12 +1456,9 @@ class Lifecycle(HookStore):
         when = at or (account.latest.at if account.latest else datetime.now().astimezone())
         snaps = _upto(account.snapshots, when)
         snapshot = snaps[-1] if snaps else None
-        reasons: list[str] = []
-        for t in group:
-            why = self._guard_reasons(t, account, snapshot, when, reason)
-            if not why:
-                return Verdict(trigger, account.stage, True, t.dest)
-            reasons.extend(why)
+        chosen, reasons = self._pick(group, account, snapshot, when, reason)
+        if chosen is not None:
+            return Verdict(trigger, account.stage, True, chosen.dest)
         return Verdict(trigger, account.stage, False, group[0].dest, tuple(reasons))
 
     def available(self, account: Account, *, at: datetime | None = None) -> tuple[Verdict, ...]:
