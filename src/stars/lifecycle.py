@@ -821,6 +821,18 @@ def _event_name(t: TransitionDef) -> str:
     return f"{t.trigger}>{t.dest}"
 
 
+class _ByIdentity:
+    """A read-only map keyed by object identity (TransitionDefs hash their guard tuples)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[TransitionDef, Any]) -> None:
+        self._items = {id(k): v for k, v in items.items()}
+
+    def __getitem__(self, key: TransitionDef) -> Any:
+        return self._items[id(key)]
+
+
 def _stars_kind(stage: str) -> StageKind:
     try:
         return Stage(stage).kind
@@ -998,6 +1010,8 @@ class Lifecycle(HookStore):
                 before=[self._dispatch_before] if before else [],
                 after=[self._dispatch_after] if after else [],
             )
+        # Each transition's machine event, looked up by identity on the hot path.
+        self._events = _ByIdentity({t: machine.events[_event_name(t)] for t in self.transitions})
         return machine
 
     # -- small queries -------------------------------------------------------------
@@ -1380,28 +1394,34 @@ class Lifecycle(HookStore):
             >>> (a.stage, r.forced, a.version)
             ('seed', True, 1)
         """
-        v.aware("at", at)
-        if actor is not None and not isinstance(actor, str):
+        # The checks are written out (not helper calls): this is the hot path.
+        if type(at) is not datetime or at.tzinfo is None:
+            v.aware("at", at)
+        if actor is not None and type(actor) is not str:
             raise InvalidValue("actor", actor, "a string or None")
-        if reason is not None and not isinstance(reason, str):
+        if reason is not None and type(reason) is not str:
             raise InvalidValue("reason", reason, "a string or None")
-        v.flag("force", force)
-        if force and not (reason and reason.strip()):
-            raise InvalidValue("reason", reason, "a reason whenever force=True")
+        if force is not False:
+            v.flag("force", force)
+            if not (reason and reason.strip()):
+                raise InvalidValue("reason", reason, "a reason whenever force=True")
         with self._lock:
-            if expected_version is not None and expected_version != account.version:
-                raise ConcurrentModification(account.id, expected_version, account.version)
-            group = self._candidates(account, trigger, to)
-            if account.history and at < account.history[-1].at:
-                raise OutOfOrder("transition", at.isoformat(), account.history[-1].at.isoformat())
-            snaps = _upto(account.snapshots, at)
+            if expected_version is not None and expected_version != account._version:
+                raise ConcurrentModification(account.id, expected_version, account._version)
+            group = self._table.get((account._stage, trigger))
+            if group is None or to is not None:
+                group = self._candidates(account, trigger, to)
+            history = account._history
+            if history and at < history[-1].at:
+                raise OutOfOrder("transition", at.isoformat(), history[-1].at.isoformat())
+            snaps = account._snapshots
+            if snaps and snaps[-1].at > at:
+                snaps = _upto(snaps, at)
             snapshot = snaps[-1] if snaps else None
             chosen = self._choose(account, trigger, group, to, snapshot, at, reason, force)
             firing = _Firing(account, trigger, at, actor, reason, force, chosen)
             try:
-                self._machine.events[_event_name(chosen)].trigger(
-                    Cursor(account.stage), firing=firing
-                )
+                self._events[chosen].trigger(Cursor(account._stage), firing=firing)
             except ConcurrentModification:
                 raise
             except Exception as exc:
