@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -99,3 +99,18 @@ def number_mapping(
             raise error(f"{field} key", key, "a non-empty string")
         out[key] = number(f"{field}[{key!r}]", item, error=error)
     return out
+
+
+def tuple_of(field: str, kind: type[T]) -> Callable[[object], tuple[T, ...]]:
+    """An attrs converter: any non-string iterable of ``kind`` values, as a tuple."""
+
+    def convert(value: object) -> tuple[T, ...]:
+        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+            raise InvalidValue(field, value, f"a sequence of {kind.__name__} values")
+        out = tuple(value)
+        for i, item in enumerate(out):
+            if not isinstance(item, kind):
+                raise InvalidValue(f"{field}[{i}]", item, f"a {kind.__name__}")
+        return out
+
+    return convert

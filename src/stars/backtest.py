@@ -34,7 +34,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, overload
@@ -124,41 +124,28 @@ def _optional_name(instance: Any, attribute: Any, value: Any) -> None:
         v.text(attribute.name, value)
 
 
-def _items(kind: type[Any], field: str) -> Callable[[object], tuple[Any, ...]]:
-    def convert(value: object) -> tuple[Any, ...]:
-        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-            raise InvalidValue(field, value, f"a sequence of {kind.__name__}")
-        out = tuple(value)
-        for i, item in enumerate(out):
-            if not isinstance(item, kind):
-                raise InvalidValue(f"{field}[{i}]", item, f"a {kind.__name__}")
-        return out
-
-    return convert
-
-
 def _to_notes(value: object) -> tuple[str, ...]:
-    return _items(str, "notes")(value)
+    return v.tuple_of("notes", str)(value)
 
 
 def _to_bands(value: object) -> tuple[BandOutcome, ...]:
-    return _items(BandOutcome, "bands")(value)
+    return v.tuple_of("bands", BandOutcome)(value)
 
 
 def _to_checks(value: object) -> tuple[MeasureCheck, ...]:
-    return _items(MeasureCheck, "measures")(value)
+    return v.tuple_of("measures", MeasureCheck)(value)
 
 
 def _to_deciles(value: object) -> tuple[DecileOutcome, ...]:
-    return _items(DecileOutcome, "deciles")(value)
+    return v.tuple_of("deciles", DecileOutcome)(value)
 
 
 def _to_periods(value: object) -> tuple[GroupAUC, ...]:
-    return _items(GroupAUC, "periods")(value)
+    return v.tuple_of("periods", GroupAUC)(value)
 
 
 def _to_segments(value: object) -> tuple[GroupAUC, ...]:
-    return _items(GroupAUC, "segments")(value)
+    return v.tuple_of("segments", GroupAUC)(value)
 
 
 def _to_roc(value: object) -> tuple[tuple[float, float], ...]:

@@ -941,6 +941,7 @@ def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycl
             ]
     else:
         tags = [()] * n_acc
+    _check_event_columns(ev)  # before sorting, so bad rows are named by their place in the table
     order = _free_name(ev.columns, "__stars_row__")
     ev = ev.with_row_index(order).sort("account_id", "at", order)
     n_ev = len(ev)
@@ -952,7 +953,7 @@ def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycl
     reasons = _text_list(ev.get_column("reason")) if "reason" in ev.schema else none
     tos = _text_list(ev.get_column("to")) if "to" in ev.schema else none
     forced = (
-        [bool(f) if f is not None else False for f in ev.get_column("forced").to_list()]
+        ev.get_column("forced").fill_null(False).to_list()
         if "forced" in ev.schema
         else [False] * n_ev
     )
@@ -991,6 +992,37 @@ def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycl
                 owner=owners[k],
                 tags=tags[k],
                 since=since[k],
+                checked=True,
             )
         )
     return Portfolio(built, lifecycle)
+
+
+def _check_event_columns(ev: nw.DataFrame[Any]) -> None:
+    """Check every event column's type and the row rules once, before the replay loop."""
+    import narwhals as nw
+
+    schema = ev.schema
+    for name in ("trigger", "actor", "reason", "to"):
+        if name in schema and not _is_type_or_all_null(ev, name, nw.String):
+            raise InvalidValue(f"events.{name}", str(schema[name]), "a text column")
+    if "forced" in schema and not _is_type_or_all_null(ev, "forced", nw.Boolean):
+        raise InvalidValue("events.forced", str(schema["forced"]), "a boolean column")
+    checks: list[tuple[str, nw.Expr, str]] = [
+        ("events.trigger", nw.col("trigger").is_null(), "a trigger name on every row"),
+        ("events.at", nw.col("at").is_null(), "a time on every row"),
+    ]
+    if "forced" in schema and schema["forced"] == nw.Boolean:
+        reason = (
+            nw.col("reason").cast(nw.String).str.strip_chars()
+            if "reason" in schema and schema["reason"] == nw.String
+            else nw.lit(None, dtype=nw.String)
+        )
+        blank = reason.is_null() | (reason == "")
+        checks.append(
+            ("events.reason", nw.col("forced").fill_null(False) & blank, "a reason on forced rows")
+        )
+    counts = ev.select(*(m.sum().alias(f"c{i}") for i, (_, m, _) in enumerate(checks))).row(0)
+    for (field, mask, expected), count in zip(checks, counts, strict=True):
+        if count:
+            _raise_bad_rows(ev, field, mask, expected, None, int(count))

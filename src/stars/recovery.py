@@ -211,19 +211,6 @@ def _texts(field: str) -> Callable[[Any], tuple[str, ...]]:
     return convert
 
 
-def _items(field: str, kind: type[Any]) -> Callable[[Any], tuple[Any, ...]]:
-    def convert(value: Any) -> tuple[Any, ...]:
-        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-            raise InvalidValue(field, value, f"a sequence of {kind.__name__} values")
-        out = tuple(value)
-        for i, item in enumerate(out):
-            if not isinstance(item, kind):
-                raise InvalidValue(f"{field}[{i}]", item, f"a {kind.__name__}")
-        return out
-
-    return convert
-
-
 def _number(lo: float | None = None, hi: float | None = None, integer: bool = False) -> Any:
     def check(instance: Any, attribute: Any, value: Any) -> None:
         v.number(attribute.name, value, lo, hi, integer=integer)
@@ -2575,7 +2562,7 @@ def plan_for(
         ('onboarding_education', ('onboarding_misaligned',), 5)
     """
     account = _check_account(account)
-    items = _items("findings", RiskFinding)(findings)
+    items = v.tuple_of("findings", RiskFinding)(findings)
     v.aware("at", at)
     if not isinstance(due_in, timedelta) or due_in < timedelta(0):
         raise InvalidValue("due_in", due_in, "a timedelta of zero or more")
@@ -2701,7 +2688,7 @@ def triage(
     found = (
         detect(account, policy=detection)
         if findings is None
-        else list(_items("findings", RiskFinding)(findings))
+        else list(v.tuple_of("findings", RiskFinding)(findings))
     )
     latest = account.latest
     band = None
@@ -3046,7 +3033,7 @@ class PlaybookLibrary:
             >>> PlaybookLibrary.from_plans([]).skipped
             0
         """
-        items = _items("plans", RecoveryPlan)(plans)
+        items = v.tuple_of("plans", RecoveryPlan)(plans)
         groups: dict[tuple[str, TemplateKind | None], list[RecoveryPlan]] = {}
         skipped = 0
         for plan in items:
