@@ -29,15 +29,27 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-from stars.errors import InvalidValue, MissingDependency
+from stars import _validate as _v
+from stars.errors import InvalidDefinition, InvalidValue, MissingDependency
 from stars.health import Direction, Linear, Measure, MissingPolicy, Scorecard
+from stars.lifecycle import (
+    _STILL_ONBOARDING,
+    STARS,
+    Lifecycle,
+    diagnose_stars,
+    evidence,
+)
 
 if TYPE_CHECKING:
     import narwhals as nw
     from narwhals.typing import IntoDataFrameT
+
+    from stars.portfolio import Portfolio
 
 __all__ = ["score"]
 
@@ -406,23 +418,6 @@ def _numeric_columns(df: nw.DataFrame[Any], names: Sequence[str]) -> list[nw.Exp
 # Stage assignment and portfolio frames (portfolio analytics, see stars.portfolio)
 # ======================================================================================
 
-from collections.abc import Mapping  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-from types import MappingProxyType  # noqa: E402
-from typing import Literal  # noqa: E402
-
-from stars import _validate as _v  # noqa: E402
-from stars.errors import InvalidDefinition  # noqa: E402
-from stars.lifecycle import (  # noqa: E402
-    _STILL_ONBOARDING,
-    STARS,
-    Lifecycle,
-    diagnose_stars,
-    evidence,
-)
-
-if TYPE_CHECKING:
-    from stars.portfolio import Portfolio
 
 #: The per-account evidence columns :func:`assign_stages` reads, and the value a row
 #: takes when the column is absent (the defaults of :class:`~stars.lifecycle.Evidence`).
