@@ -51,7 +51,16 @@ if TYPE_CHECKING:
 
     from stars.portfolio import Portfolio
 
-__all__ = ["score"]
+__all__ = [
+    "BAND",
+    "CONTRIBUTION_PREFIX",
+    "EVIDENCE_COLUMNS",
+    "HEALTH",
+    "STAGE",
+    "STAGE_REASON",
+    "assign_stages",
+    "score",
+]
 
 #: Names of the columns that :func:`score` adds (plus one ``contribution_<measure>`` each).
 HEALTH: Final = "health"
