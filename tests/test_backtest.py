@@ -880,3 +880,16 @@ def test_cli_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     missing = tmp_path / "none.json"
     assert cli_backtest(parse(str(csv), "--scorecard", str(missing), "--outcome", "b")) == 2
     assert "none.json" in capsys.readouterr().err
+
+
+def test_wilson_interval_holds_the_rate_at_the_edges() -> None:
+    from stars.backtest import _wilson
+
+    for n in (1, 2, 7, 50, 1000):
+        low, high = _wilson(0, n)
+        assert low == 0.0 < high
+        low, high = _wilson(n, n)
+        assert low < high == 1.0
+        for k in range(0, n + 1, max(1, n // 7)):
+            low, high = _wilson(k, n)
+            assert low <= k / n <= high

@@ -1159,7 +1159,9 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
     z2 = _Z95 * _Z95
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = _Z95 / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return max(centre - half, 0.0), min(centre + half, 1.0)
+    # In exact arithmetic the interval always holds p (and is exactly 0 at k=0, 1 at k=n);
+    # clamp so rounding never puts the observed rate outside its own interval.
+    return min(max(centre - half, 0.0), p), max(min(centre + half, 1.0), p)
 
 
 def _undefined(p: int, n: int) -> str:
