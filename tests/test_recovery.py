@@ -541,6 +541,31 @@ def test_check_in_band_from_health_with_custom_cutoffs() -> None:
     assert plan.check_in(T0, band="red", note="bad week").check_ins[0].note == "bad week"
 
 
+@pytest.mark.parametrize("bands", [{"a": 1}, 40, "default"])
+def test_check_in_refuses_bands_that_are_not_cutoffs(bands: Any) -> None:
+    # A mapping used to fail deep inside with AttributeError ('band_for').
+    with pytest.raises(InvalidValue) as err:
+        RecoveryPlan("p", "acme", T0).check_in(T0, health=50, bands=bands)
+    assert err.value.field == "bands"
+    assert "BandCutoffs" in err.value.expected
+
+
+@pytest.mark.parametrize("kwargs", [{"health": 50}, {"band": "red"}])
+def test_check_in_refuses_a_time_before_the_start(kwargs: dict[str, Any]) -> None:
+    # Actions and complete_action refuse times before the start; check-ins must too.
+    plan = RecoveryPlan("p", "acme", T0)
+    with pytest.raises(InvalidValue) as err:
+        plan.check_in(T0 - 10 * DAY, **kwargs)
+    assert err.value.field == "at"
+    assert plan.check_in(T0, **kwargs).check_ins[0].at == T0
+
+
+def test_check_in_refuses_a_naive_time() -> None:
+    with pytest.raises(InvalidValue) as err:
+        RecoveryPlan("p", "acme", T0).check_in(datetime(2025, 1, 1), health=50)
+    assert err.value.field == "at"
+
+
 # --------------------------------------------------------------------------- process
 def ready_for_execution(plan: RecoveryPlan) -> RecoveryPlan:
     return (

@@ -1653,7 +1653,8 @@ class RecoveryPlan:
         """Record a health reading; the band is derived from ``health`` when not given.
 
         Raises:
-            InvalidValue: Neither health nor band is given.
+            InvalidValue: Neither health nor band is given, ``bands`` is not a
+                :class:`~stars.bands.BandCutoffs`, or ``at`` is before the plan's start.
             OutOfOrder: ``at`` is earlier than the latest check-in.
 
         Example:
@@ -1663,6 +1664,11 @@ class RecoveryPlan:
             >>> RecoveryPlan("p", "a", t).check_in(t, health=72).check_ins[0].band.value
             'green'
         """
+        v.aware("at", at)
+        if bands is not None and not isinstance(bands, BandCutoffs):
+            raise InvalidValue("bands", bands, "a BandCutoffs")
+        if at < self.started_at:
+            raise InvalidValue("at", at, "a time at or after the plan's start")
         if band is None:
             if health is None:
                 raise InvalidValue("health", None, "a health score or a band for the check-in")
