@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import numbers
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -21,16 +23,54 @@ def number(
     integer: bool = False,
     error: type[InvalidValue] = InvalidValue,
 ) -> float:
-    """Return ``value`` as a float after checking it is a finite number within [lo, hi]."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """Return ``value`` as a float after checking it is a finite number within [lo, hi].
+
+    Any real number type counts (NumPy scalars too); booleans do not, and neither do
+    integers too large to be a float.
+    """
+    kind = type(value)
+    if (
+        kind is not float
+        and kind is not int
+        and (isinstance(value, (bool, *numpy_bool_types())) or not isinstance(value, numbers.Real))
+    ):
         raise error(field, value, _expected(lo, hi, integer))
-    if integer and isinstance(value, float) and not value.is_integer():
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (OverflowError, TypeError, ValueError):
+        raise error(field, value, _expected(lo, hi, integer)) from None
+    if not math.isfinite(x) or (integer and not x.is_integer()):
         raise error(field, value, _expected(lo, hi, integer))
-    if not math.isfinite(value):
+    if (lo is not None and x < lo) or (hi is not None and x > hi):
         raise error(field, value, _expected(lo, hi, integer))
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise error(field, value, _expected(lo, hi, integer))
-    return float(value)
+    return x
+
+
+def numpy_bool_types() -> tuple[type, ...]:
+    """NumPy's bool scalar type when NumPy is already loaded (never imports it)."""
+    numpy = sys.modules.get("numpy")
+    return (numpy.bool_,) if numpy is not None else ()
+
+
+def plain_number(value: Any) -> Any:
+    """An attrs converter: NumPy and other real scalars become ``int`` or ``float``.
+
+    Anything else is returned as it is, for the validator to refuse with the field's name.
+    """
+    kind = type(value)
+    if (
+        kind is int
+        or kind is float
+        or isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+    ):
+        return value
+    if isinstance(value, numpy_bool_types()):
+        return value
+    try:
+        return int(value) if isinstance(value, numbers.Integral) else float(value)
+    except (OverflowError, TypeError, ValueError):
+        return value
 
 
 def _fmt(x: float) -> str:

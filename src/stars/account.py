@@ -31,6 +31,14 @@ from stars.stages import Cycle
 __all__ = ["Account", "DepthPoint", "Snapshot", "TransitionRecord"]
 
 
+def _to_cycle(value: object) -> Cycle:
+    if isinstance(value, Cycle):
+        return value
+    if isinstance(value, str) and value in Cycle._value2member_map_:
+        return Cycle(value)
+    raise InvalidValue("cycle", value, "'growth', 'recovery' or 'crisis'")
+
+
 def _to_band(value: object) -> Band | None:
     if value is None or isinstance(value, Band):
         return value
@@ -57,11 +65,13 @@ def _to_metrics(value: object) -> dict[str, float]:
 def _opt(lo: float | None = None, hi: float | None = None, integer: bool = False) -> Any:
     return attrs.field(
         default=None,
+        converter=v.plain_number,
         validator=v.optional_number(lo, hi, integer=integer, error=InvalidSignal),
     )
 
 
 def _as_int_or_keep(value: Any) -> Any:
+    value = v.plain_number(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -154,7 +164,7 @@ class TransitionRecord:
     trigger: str
     source: str
     dest: str
-    cycle: Cycle = attrs.field(converter=Cycle)
+    cycle: Cycle = attrs.field(converter=_to_cycle)
     at: datetime = attrs.field(validator=lambda _i, a, val: v.aware(a.name, val))
     actor: str | None = None
     reason: str | None = None
@@ -242,10 +252,10 @@ class DepthPoint:
 def _tags(value: Iterable[str]) -> frozenset[str]:
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise InvalidValue("tags", value, "an iterable of strings")
-    out = frozenset(value)
-    for tag in out:
+    items = list(value)
+    for tag in items:
         v.text("tags", tag)
-    return out
+    return frozenset(items)
 
 
 def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:

@@ -12,11 +12,10 @@ Example:
 
 from __future__ import annotations
 
-import math
-
 import attrs
 
 from stars._ordered import OrderedStrEnum
+from stars._validate import number
 from stars.errors import InvalidValue
 
 __all__ = ["Band", "BandCutoffs"]
@@ -55,13 +54,7 @@ _RANK = {Band.RED: 0, Band.YELLOW: 1, Band.GREEN: 2}
 
 
 def _check_cutoff(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not 0 <= value <= 100
-    ):
-        raise InvalidValue(attribute.name, value, "a number from 0 to 100")
+    number(attribute.name, value, 0, 100)
 
 
 @attrs.frozen(slots=True)
@@ -111,13 +104,7 @@ class BandCutoffs:
             >>> BandCutoffs().band_for(12.5).value
             'red'
         """
-        if (
-            isinstance(score, bool)
-            or not isinstance(score, int | float)
-            or not math.isfinite(score)
-            or not 0 <= score <= 100
-        ):
-            raise InvalidValue("score", score, "a number from 0 to 100")
+        score = number("score", score, 0, 100)
         if score < self.red_below:
             return Band.RED
         if score >= self.green_from:

@@ -22,10 +22,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
 
 import attrs
 
 from stars.account import Account, TransitionRecord
+from stars.errors import InvalidValue
 from stars.stages import Stage, StageKind
 
 __all__ = ["CycleEpisode", "EpisodeOutcome", "episodes"]
@@ -108,6 +110,11 @@ class CycleEpisode:
         return end - self.opened_at
 
 
+@runtime_checkable
+class _HasKinds(Protocol):
+    def kind_of(self, stage: str) -> StageKind: ...
+
+
 def _stars_kind(stage: str) -> StageKind:
     try:
         return Stage(stage).kind
@@ -117,7 +124,7 @@ def _stars_kind(stage: str) -> StageKind:
 
 def episodes(
     account: Account,
-    kind_of: Callable[[str], StageKind] | None = None,
+    kind_of: Callable[[str], StageKind] | _HasKinds | None = None,
     *,
     relapse_window: timedelta = timedelta(days=90),
 ) -> tuple[CycleEpisode, ...]:
@@ -125,8 +132,8 @@ def episodes(
 
     Args:
         account: The account whose history to read.
-        kind_of: Maps a stage name to its kind; defaults to the STARS stages' kinds.
-            Pass ``lifecycle.kind_of`` for a custom lifecycle.
+        kind_of: The lifecycle whose stage kinds to use (or a function from stage name to
+            kind); defaults to the STARS stages' kinds. Pass the lifecycle for a custom one.
         relapse_window: An episode that opens within this time after the previous episode
             recovered is marked as a relapse.
 
@@ -144,7 +151,19 @@ def episodes(
         >>> [(e.outcome.value, e.relapse) for e in episodes(a)]
         [('recovered', False), ('lost', True)]
     """
-    return _episodes(account.id, account.history, kind_of or _stars_kind, relapse_window)
+    if not isinstance(account, Account):
+        raise InvalidValue("account", account, "an Account")
+    if not isinstance(relapse_window, timedelta) or relapse_window < timedelta(0):
+        raise InvalidValue("relapse_window", relapse_window, "a timedelta of zero or more")
+    if kind_of is None:
+        kinds: Callable[[str], StageKind] = _stars_kind
+    elif isinstance(kind_of, _HasKinds):
+        kinds = kind_of.kind_of
+    elif callable(kind_of):
+        kinds = kind_of
+    else:
+        raise InvalidValue("kind_of", kind_of, "a Lifecycle or a function from stage to kind")
+    return _episodes(account.id, account.history, kinds, relapse_window)
 
 
 def _episodes(

@@ -1477,7 +1477,12 @@ def value_concentration(
         raise InvalidValue("top_fraction", top_fraction, "a number above 0 and at most 1")
     v.number("target_share", target_share, 0, 1)
     v.number("tolerance", tolerance, 0, 1)
-    total = math.fsum(values.values())
+    try:
+        total = math.fsum(values.values())
+    except OverflowError:
+        raise InvalidValue(
+            "values_by_account", values_by_account, "values whose total is a finite number"
+        ) from None
     if total <= 0:
         raise InvalidValue("values_by_account", values_by_account, "values with a positive total")
     n = len(values)

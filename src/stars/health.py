@@ -72,10 +72,22 @@ _SNAPSHOT_SIGNALS: Final = (
 
 
 def _float_or_keep(value: Any) -> Any:
-    # Plain ints become floats; anything else is left for the validator to name.
+    # Real numbers (ints, NumPy scalars) become floats; anything else, and an int too large
+    # for a float, is left for the validator to name.
+    value = v.plain_number(value)
     if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            return value
     return value
+
+
+def _total(field: str, weights: list[float]) -> float:
+    try:
+        return math.fsum(weights)
+    except OverflowError:
+        raise InvalidValue(field, weights, "weights whose total is a finite number") from None
 
 
 def _finite(instance: Any, attribute: Any, value: Any) -> None:
@@ -528,7 +540,7 @@ class Scorecard:
             for m in self.measures:
                 if m.group is not None:
                     raise UnknownName("group", m.group, ())
-            total = math.fsum(m.weight for m in self.measures)
+            total = _total("weights", [m.weight for m in self.measures])
             if total == 0:
                 raise InvalidDefinition("every measure weighs 0; give at least one a weight")
             return tuple(m.weight / total for m in self.measures)
@@ -547,7 +559,7 @@ class Scorecard:
                 raise InvalidDefinition(
                     f"group {group!r} has weight but no measure with weight in it"
                 )
-        total = math.fsum(self.groups.values())
+        total = _total("groups", list(self.groups.values()))
         if total == 0:
             raise InvalidDefinition("every group weighs 0; give at least one a weight")
         return tuple(

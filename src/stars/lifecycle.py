@@ -88,6 +88,11 @@ def _non_negative(instance: Any, attribute: Any, value: Any) -> None:
     v.number(attribute.name, value, 0, None)
 
 
+def _cutoffs(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, BandCutoffs):
+        raise InvalidValue(attribute.name, value, "a BandCutoffs")
+
+
 @attrs.frozen(slots=True)
 class Policy:
     """The thresholds that guards and diagnosis read.
@@ -109,7 +114,7 @@ class Policy:
         stars.errors.InvalidValue: green_streak: got 0, expected a whole number at or above 1
     """
 
-    bands: BandCutoffs = attrs.field(factory=BandCutoffs)
+    bands: BandCutoffs = attrs.field(factory=BandCutoffs, validator=_cutoffs)
     green_streak: int = attrs.field(default=3, validator=_positive_int)
     min_tenure_days: float = attrs.field(default=180.0, validator=_non_negative)
     trend_window: int = attrs.field(default=3, validator=_positive_int)
@@ -220,6 +225,8 @@ def evidence(
         >>> e.band, e.green_streak, round(e.tenure_days)
         (<Band.GREEN: 'green'>, 1, 365)
     """
+    _need_account(account)
+    _need_time("at", at)
     policy = policy or Policy()
     kinds = kind_of or _stars_kind
     snaps = _upto(account.snapshots, at)
@@ -581,6 +588,12 @@ class TransitionDef:
     guards: tuple[Guard, ...] = attrs.field(default=(), converter=_guards)
 
 
+def _definition_items(field: str, value: object) -> tuple[Any, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidDefinition(f"{field} must be a list, got {value!r}")
+    return tuple(value)
+
+
 def _p(stage: Stage) -> StageDef:
     return StageDef(stage.value, stage.kind, PROFILES[stage.value])
 
@@ -840,6 +853,20 @@ def _stars_kind(stage: str) -> StageKind:
         return StageKind.BEFORE
 
 
+def _need_account(value: object) -> Account:
+    if not isinstance(value, Account):
+        raise InvalidValue("account", value, "an Account")
+    return value
+
+
+def _is_sequence_like(value: object) -> bool:
+    return isinstance(value, Iterable) and not isinstance(value, str | bytes)
+
+
+def _need_time(field: str, value: object) -> datetime | None:
+    return None if value is None else v.aware(field, value)
+
+
 class Lifecycle(HookStore):
     """A checked lifecycle definition, and the engine that moves accounts through it.
 
@@ -884,11 +911,28 @@ class Lifecycle(HookStore):
         diagnoser: Diagnoser | None = None,
         scorecards: ScorecardSet | None = None,
     ) -> None:
-        self.stages: tuple[StageDef, ...] = tuple(stages)
-        self.transitions: tuple[TransitionDef, ...] = tuple(transitions)
+        self.stages: tuple[StageDef, ...] = _definition_items("stages", stages)
+        self.transitions: tuple[TransitionDef, ...] = _definition_items("transitions", transitions)
+        if not isinstance(initial, str):
+            raise InvalidDefinition(f"initial must be a stage name, got {initial!r}")
         self.initial = initial
-        self.policy = policy if policy is not None else Policy()
+        policy = policy if policy is not None else Policy()
+        if not isinstance(policy, Policy):
+            raise InvalidDefinition(f"policy must be a Policy, got {policy!r}")
+        self.policy = policy
+        if not isinstance(name, str):
+            raise InvalidDefinition(f"name must be a string, got {name!r}")
         self.name = name
+        if scorecards is not None:
+            from stars.health import ScorecardSet
+
+            if not isinstance(scorecards, ScorecardSet):
+                raise InvalidDefinition(
+                    f"scorecards must be a ScorecardSet (wrap a Scorecard as ScorecardSet(card)),"
+                    f" got {type(scorecards).__name__}"
+                )
+        if diagnoser is not None and not callable(diagnoser):
+            raise InvalidDefinition(f"diagnoser must be callable, got {diagnoser!r}")
         self.scorecards = scorecards
         self._stage_map = self._check_stages()
         self._table = self._check_transitions()
@@ -1092,7 +1136,7 @@ class Lifecycle(HookStore):
     def _trigger_key(self, trigger: str | None) -> str:
         if trigger is None:
             return "*"
-        if trigger not in self._triggers:
+        if not isinstance(trigger, str) or trigger not in self._triggers:
             raise UnknownName("trigger", trigger, sorted(self._triggers))
         return trigger
 
@@ -1395,6 +1439,12 @@ class Lifecycle(HookStore):
             ('seed', True, 1)
         """
         # The checks are written out (not helper calls): this is the hot path.
+        if type(account) is not Account:
+            _need_account(account)
+        if type(trigger) is not str:
+            raise UnknownName("trigger", trigger, sorted(self._triggers))
+        if expected_version is not None and type(expected_version) is not int:
+            raise InvalidValue("expected_version", expected_version, "a whole number or None")
         if type(at) is not datetime or at.tzinfo is None:
             v.aware("at", at)
         if actor is not None and type(actor) is not str:
@@ -1460,9 +1510,13 @@ class Lifecycle(HookStore):
             >>> STARS.check(Account("a"), "sustain").reasons
             ("'sustain' is not possible from 'prospect'",)
         """
+        _need_account(account)
         if not isinstance(trigger, str) or trigger not in self._triggers:
             raise UnknownName("trigger", trigger, sorted(self._triggers))
         self.kind_of(account.stage)
+        _need_time("at", at)
+        if to is not None:
+            self.kind_of(to)
         group = self._table.get((account.stage, trigger), ())
         group = tuple(t for t in group if to is None or t.dest == to)
         if not group:
@@ -1489,6 +1543,8 @@ class Lifecycle(HookStore):
             >>> [v.trigger for v in STARS.available(Account("a", stage="churn"))]
             ['win_back']
         """
+        _need_account(account)
+        _need_time("at", at)
         out = []
         for trigger in self._allowed_triggers(account.stage):
             verdict = self.check(account, trigger, at=at, reason="(checking)")
@@ -1534,6 +1590,7 @@ class Lifecycle(HookStore):
             >>> STARS.observe(a, Snapshot(at=t, health=55)).band
             <Band.YELLOW: 'yellow'>
         """
+        _need_account(account)
         if not isinstance(snapshot, Snapshot):
             raise InvalidValue("snapshot", snapshot, "a Snapshot")
         if measures is not None:
@@ -1602,6 +1659,9 @@ class Lifecycle(HookStore):
             >>> a.stage, a.history[0].forced
             ('seed', True)
         """
+        for field, given in (("items", items), ("snapshots", snapshots)):
+            if not _is_sequence_like(given):
+                raise InvalidValue(field, given, "an iterable of values (not a string)")
         table = self._table
         stage = self.initial
         history: list[TransitionRecord] = []
@@ -1664,7 +1724,7 @@ class Lifecycle(HookStore):
             account_id,
             name=name,
             owner=owner,
-            tags=frozenset(tags),
+            tags=tags,  # Account's converter checks and freezes it (a plain string is refused)
             since=since,
             stage=self.initial,
             snapshots=tuple(snapshots),
@@ -1822,9 +1882,23 @@ class Lifecycle(HookStore):
             raise InvalidDefinition(
                 f"lifecycle {self.name!r} has no diagnoser; pass diagnoser= when building it"
             )
+        _need_account(account)
         self.kind_of(account.stage)
         ev = evidence(account, at, self.policy, self.kind_of)
-        stage, reasons = self._diagnoser(ev, self.policy)
+        answer = self._diagnoser(ev, self.policy)
+        if (
+            not isinstance(answer, tuple)
+            or len(answer) != 2
+            or not (answer[0] is None or isinstance(answer[0], str))
+            or not isinstance(answer[1], tuple)
+        ):
+            raise InvalidDefinition(
+                f"lifecycle {self.name!r}: the diagnoser must return (stage or None, reasons),"
+                f" got {answer!r}"
+            )
+        stage, reasons = answer
+        if stage is not None:
+            self.kind_of(stage)
         agrees = stage is None or stage == account.stage
         triggers: tuple[str, ...] = ()
         if stage is not None and not agrees:
@@ -1898,8 +1972,18 @@ def handover_brief(
         >>> print(handover_brief(a).splitlines()[0])
         # Hand-over brief: Acme (acme)
     """
+    _need_account(account)
     lc = lifecycle or STARS
+    if not isinstance(lc, Lifecycle):
+        raise InvalidValue("lifecycle", lifecycle, "a Lifecycle")
+    if isinstance(open_plans, str) or not isinstance(open_plans, Sequence):
+        raise InvalidValue("open_plans", open_plans, "a list of one-line descriptions")
     times = [r.at for r in account.history] + [s.at for s in account.snapshots]
+    _need_time("as_of", as_of)
+    if as_of is not None and times and as_of < max(times):
+        raise InvalidValue(
+            "as_of", as_of, f"a time at or after the account's latest ({max(times)})"
+        )
     now = as_of or (max(times) if times else None)
     lines = [f"# Hand-over brief: {account.name or account.id} ({account.id})", ""]
     stage_since = account.stage_since
