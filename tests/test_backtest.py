@@ -844,6 +844,35 @@ def test_cli_calibrate(files: tuple[Path, Path], capsys: pytest.CaptureFixture[s
     assert _scorecard_from_dict(json.loads(target.read_text(encoding="utf-8"))) == fitted
 
 
+def test_cli_on_a_csv_with_empty_measure_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An empty CSV column reads back as a String column of nulls. It means "not
+    # measured", so the measure counts as missing instead of stopping the backtest.
+    from stars import io
+    from stars.health import default_scorecard
+
+    card = default_scorecard()
+    history = synthetic_history(50, 4, seed=1).with_columns(
+        nps=pl.lit(None, pl.Float64), csat=pl.lit(None, pl.Float64)
+    )
+    csv = tmp_path / "history.csv"
+    history.write_csv(csv)
+    assert pl.read_csv(csv).schema["nps"] == pl.String
+    path = tmp_path / "card.json"
+    path.write_text(io.dumps(card), encoding="utf-8")
+    args = parse(str(csv), "--scorecard", str(path), "--outcome", "churned", "--format", "json")
+    assert cli_backtest(args) == 0, capsys.readouterr().err
+    report = json.loads(capsys.readouterr().out)
+    expected = backtest(history, card, outcome="churned").to_dict()
+    assert report["rows"] == expected["rows"] > 0
+    assert report["auc"] == pytest.approx(expected["auc"])
+    measures = {m["name"]: m for m in report["measures"]}
+    assert measures["nps"]["missing_share"] == measures["csat"]["missing_share"] == 1.0
+    assert measures["nps"]["auc"] is None
+    assert measures["adoption"]["missing_share"] == 0.0
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

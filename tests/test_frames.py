@@ -223,6 +223,52 @@ def test_a_polars_column_of_only_nulls_counts_as_missing() -> None:
     assert out["health"].to_list() == [50.0, 100.0]
 
 
+NULL_TEXT_COLUMNS: dict[str, Callable[[list[float]], Any]] = {
+    "pandas object": lambda a: pd.DataFrame(
+        {"adoption": a, "open_tickets": pd.Series([None] * len(a), dtype=object)}
+    ),
+    "pandas string": lambda a: pd.DataFrame(
+        {"adoption": a, "open_tickets": pd.Series([None] * len(a), dtype="string")}
+    ),
+    "polars String": lambda a: pl.DataFrame(
+        {"adoption": a, "open_tickets": pl.Series([None] * len(a), dtype=pl.String)}
+    ),
+    "pyarrow string": lambda a: pa.table(
+        {"adoption": a, "open_tickets": pa.array([None] * len(a), pa.string())}
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NULL_TEXT_COLUMNS))
+def test_a_text_column_of_only_nulls_counts_as_missing(kind: str) -> None:
+    # An empty CSV column reads as text (or object) full of nulls: it carries no values,
+    # so it scores like an absent measure, exactly as a polars Null column does.
+    out = frames.score(NULL_TEXT_COLUMNS[kind]([0.5, 1.0]), card_two())
+    assert [row["health"] for row in to_rows(out)] == pytest.approx([50.0, 100.0])
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series([None, "3"], dtype=object),
+        pl.Series([None, "3"], dtype=pl.String),
+        pa.array([None, "3"], pa.string()),
+    ],
+    ids=["pandas", "polars", "pyarrow"],
+)
+def test_a_text_column_with_a_value_is_still_refused(column: Any) -> None:
+    adoption = [0.5, 1.0]
+    if isinstance(column, pd.Series):
+        native: Any = pd.DataFrame({"adoption": adoption, "open_tickets": column})
+    elif isinstance(column, pl.Series):
+        native = pl.DataFrame({"adoption": adoption, "open_tickets": column})
+    else:
+        native = pa.table({"adoption": adoption, "open_tickets": column})
+    with pytest.raises(InvalidValue, match="expected a numeric column") as info:
+        frames.score(native, card_two())
+    assert info.value.field == "open_tickets"
+
+
 def test_pandas_nan_is_how_missing_is_written() -> None:
     native = pd.DataFrame({"adoption": [math.nan, 0.2], "open_tickets": [1.0, math.nan]})
     out = frames.score(native, card_two())

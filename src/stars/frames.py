@@ -266,7 +266,13 @@ def _check_values(df: nw.DataFrame[Any], scorecard: Scorecard, xs: Sequence[nw.E
     import narwhals as nw
 
     # The raw columns, not their Float64 casts: the screen needs no copy of the data.
-    raw = [nw.col(name) for name in scorecard.names]
+    # A non-numeric column got past _numeric_columns only because it is all null; its
+    # cast is read instead, since min and sum are not defined on strings.
+    schema = df.schema
+    raw = [
+        nw.col(name) if schema[name].is_numeric() else x
+        for name, x in zip(scorecard.names, xs, strict=True)
+    ]
     stats = df.select(
         *(
             agg.alias(f"s{i}_{j}")
@@ -399,8 +405,9 @@ def _free_name(columns: Sequence[str], base: str) -> str:
 def _numeric_columns(df: nw.DataFrame[Any], names: Sequence[str]) -> list[nw.Expr]:
     """Float64 expressions for the named columns, after checking they exist and are numeric.
 
-    A column of nothing but nulls (which polars types as ``Null``) is accepted as an
-    all-missing numeric column.
+    A column of nothing but nulls is accepted as an all-missing numeric column whatever
+    its type (polars ``Null``, a pandas ``object`` column of None, or a String column
+    of nulls, as an empty CSV column reads); a non-numeric column with values is refused.
     """
     import narwhals as nw
 
@@ -416,7 +423,7 @@ def _numeric_columns(df: nw.DataFrame[Any], names: Sequence[str]) -> list[nw.Exp
     out = []
     for name in names:
         dtype = schema[name]
-        all_null = dtype == nw.Unknown and df.get_column(name).null_count() == len(df)
+        all_null = not dtype.is_numeric() and df.get_column(name).null_count() == len(df)
         if not dtype.is_numeric() and not all_null:
             raise InvalidValue(name, str(dtype), "a numeric column")
         out.append(nw.col(name).cast(nw.Float64))
