@@ -197,6 +197,24 @@ def test_red_account_outside_a_crisis_stage_is_told_to_escalate() -> None:
     assert "turnaround" in act.detail
 
 
+def test_red_action_without_a_health_score_says_so() -> None:
+    # A snapshot can carry a band with no score; the action used to read
+    # "health and red in accelerate: ...".
+    at = month(1)
+    unscored = Account(
+        "unscored",
+        stage="accelerate",
+        snapshots=[Snapshot(at=at, band="red", days_since_contact=5)],
+    )
+    scored = Account(
+        "scored", stage="accelerate", snapshots=[Snapshot(at=at, health=25, days_since_contact=5)]
+    )
+    details = {x.account_id: x.detail for x in build_report([unscored, scored]).actions}
+    assert details["unscored"].startswith("red in accelerate (no health score): ")
+    assert "health and" not in details["unscored"]
+    assert details["scored"].startswith("health 25 and red in accelerate: ")
+
+
 def test_as_of_limits_what_diagnosis_reads() -> None:
     a = customer("drift", [80, 58], stage_path=("accelerate",))
     assert build_report([a], as_of=month(1)).disagreements == ()

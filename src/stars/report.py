@@ -640,13 +640,16 @@ def _actions(
     )
     for a in reds:
         health = a.latest.health if a.latest else None
-        shown = f"health {health:.0f}" if health is not None else "health"
         profile = lc.profile(a.stage)
         if lc.kind_of(a.stage) is StageKind.CRISIS and profile and profile.key_actions:
             step = profile.key_actions[0]
         else:
             step = "move it into turnaround and draft a recovery plan."
-        found.append((a, "red", f"{shown} and red in {a.stage}: {step}"))
+        if health is not None:
+            what = f"health {health:.0f} and red in {a.stage}"
+        else:
+            what = f"red in {a.stage} (no health score)"
+        found.append((a, "red", f"{what}: {step}"))
         listed.add(a.id)
     by_id = {a.id: a for a in active}
     for m in mismatches:
