@@ -262,6 +262,22 @@ def test_transition_matrix_quarterly_and_window() -> None:
         Portfolio([a]).transition_matrix(start=datetime(2025, 1, 1))
 
 
+@pytest.mark.parametrize("quarterly", [False, True])
+def test_transition_matrix_refuses_start_after_end(quarterly: bool) -> None:
+    # A reversed window used to give an all-zero matrix, which reads as "nothing moved".
+    a = replay("a", ("sign", at(1)), ("escalate", at(5)), ("stabilize", at(11)))
+    book = Portfolio([a])
+    freq = "quarterly" if quarterly else "monthly"
+    with pytest.raises(InvalidValue) as err:
+        book.transition_matrix(freq, start=at(6), end=at(4))
+    assert err.value.field == "start"
+    assert err.value.value == at(6)
+    # Same period, start a few days later: still a reversed window.
+    with pytest.raises(InvalidValue):
+        book.transition_matrix(freq, start=at(6, 20), end=at(6, 10))
+    assert book.transition_matrix(freq, start=at(4), end=at(4)).total == 0
+
+
 def test_empty_portfolio_matrix_is_identity() -> None:
     m = Portfolio([Account("a")]).transition_matrix()
     assert m.total == 0 and m.start is None and m.end is None

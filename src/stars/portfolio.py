@@ -858,7 +858,8 @@ class Portfolio:
             The counts and row-normalised probabilities.
 
         Raises:
-            InvalidValue: ``freq`` is unknown, or ``start``/``end`` are not aware datetimes.
+            InvalidValue: ``freq`` is unknown, ``start``/``end`` are not aware datetimes,
+                or ``start`` is after ``end``.
 
         Example:
             >>> from datetime import datetime, timezone
@@ -877,6 +878,8 @@ class Portfolio:
         months = _check_freq(freq)
         _optional_time("start", start)
         _optional_time("end", end)
+        if start is not None and end is not None and start > end:
+            raise InvalidValue("start", start, f"a time at or before end ({end.isoformat()})")
         lc = self._lifecycle
         stages = self._stage_names
         size = len(stages)
