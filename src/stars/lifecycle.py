@@ -1928,6 +1928,32 @@ class Lifecycle(HookStore):
                 lines.append(f"    {source} --> {t.dest} : {label}")
         return "\n".join(lines)
 
+    def _definition(self) -> tuple[Any, ...]:
+        return (
+            self.name,
+            self.stages,
+            self.transitions,
+            self.initial,
+            self.policy,
+            self._diagnoser,
+            self.scorecards,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """Two lifecycles are equal when their definitions are (hooks are not compared).
+
+        Example:
+            >>> from stars import STARS
+            >>> STARS.evolve() == STARS, STARS.evolve(name="other") == STARS
+            (True, False)
+        """
+        if not isinstance(other, Lifecycle):
+            return NotImplemented
+        return self is other or self._definition() == other._definition()
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.initial, len(self.stages), len(self.transitions)))
+
     def __repr__(self) -> str:
         return (
             f"Lifecycle(name={self.name!r}, stages={len(self.stages)},"
