@@ -52,6 +52,30 @@ def test_mapping_access_and_order() -> None:
     assert repr(p) == "Portfolio(accounts=2, lifecycle='STARS')"
 
 
+def test_equality_compares_accounts_in_order_and_the_lifecycle() -> None:
+    def book() -> list[Account]:
+        return [Account("a", snapshots=[snap(50)]), Account("b")]
+
+    p = Portfolio(book())
+    assert p == Portfolio(book())  # equal values, distinct objects
+    assert p != Portfolio(book()[::-1])  # same accounts, other order
+    assert p != Portfolio([Account("a", snapshots=[snap(51)]), Account("b")])
+    assert p != Portfolio(book()[:1])
+    other = STARS.evolve(name="other")
+    assert Portfolio(book(), other) != p
+    assert Portfolio(book(), other) == Portfolio(book(), other)
+    assert p != book() and p != "a"
+    grown = Portfolio(book())
+    grown.add(Account("c"))
+    assert grown != p
+
+
+def test_a_portfolio_is_not_hashable() -> None:
+    # It is mutable (add), so a hash could change under a dict or set holding it.
+    with pytest.raises(TypeError):
+        hash(Portfolio())
+
+
 def test_duplicate_id_is_refused_and_names_the_id() -> None:
     with pytest.raises(InvalidValue) as err:
         Portfolio([Account("acme"), Account("globex"), Account("acme")])

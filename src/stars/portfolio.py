@@ -631,6 +631,24 @@ class Portfolio:
     def __repr__(self) -> str:
         return f"Portfolio(accounts={len(self)}, lifecycle={self._lifecycle.name!r})"
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when the lifecycles are equal and the accounts are equal, in the same order.
+
+        Example:
+            >>> from stars.account import Account
+            >>> from stars.portfolio import Portfolio
+            >>> Portfolio([Account("a"), Account("b")]) == Portfolio([Account("a"), Account("b")])
+            True
+            >>> Portfolio([Account("a"), Account("b")]) == Portfolio([Account("b"), Account("a")])
+            False
+        """
+        if not isinstance(other, Portfolio):
+            return NotImplemented
+        return self._lifecycle == other._lifecycle and self.accounts() == other.accounts()
+
+    # A portfolio is mutable (accounts can be added), so it must not be hashable.
+    __hash__ = None  # type: ignore[assignment]
+
     def accounts(self) -> tuple[Account, ...]:
         """The accounts, in the order they were added.
 

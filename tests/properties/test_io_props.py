@@ -227,6 +227,7 @@ def test_portfolio_round_trip(members: list[Account]) -> None:
     p = portfolio.Portfolio(members)
     back = loads(dumps(p))
     assert isinstance(back, portfolio.Portfolio)
+    assert back == p
     assert back.accounts() == p.accounts()
     assert back.lifecycle is STARS
     matrix = p.transition_matrix() if hasattr(p, "transition_matrix") else None
