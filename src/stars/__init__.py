@@ -3,7 +3,7 @@
 The core (stages, accounts, the lifecycle engine, errors) is imported with the package;
 the other modules load on first use, so ``import stars`` stays quick and light.
 
-Example:
+Examples:
     >>> import stars
     >>> stars.Stage.SEED.profile.posture
     ('builder', 'consultant')

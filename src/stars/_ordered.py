@@ -18,7 +18,7 @@ class OrderedStrEnum(enum.StrEnum):
     """A ``StrEnum`` whose members order by declaration.
 
     Members also compare with their plain values (``Band.GREEN > "red"``); an unknown
-    value raises :class:`~stars.errors.UnknownName` instead of falling back to an
+    value raises `UnknownName` instead of falling back to an
     alphabetical comparison, and a non-string raises ``TypeError``.
     """
 

@@ -1,4 +1,4 @@
-"""Least-squares slope of a time series, per 30 days (private; see :mod:`stars.health`)."""
+"""Least-squares slope of a time series, per 30 days (private; see `stars.health`)."""
 
 from __future__ import annotations
 

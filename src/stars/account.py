@@ -1,10 +1,10 @@
 """Accounts, the signals observed on them, and their append-only transition history.
 
-An :class:`Account` is the one mutable object in `stars`: its stage, snapshots and
-history change, but only through a :class:`~stars.Lifecycle` (or, for depth, through
-:mod:`stars.depth`). Everything it holds is frozen.
+An `Account` is the one mutable object in `stars`: its stage, snapshots and
+history change, but only through a `Lifecycle` (or, for depth, through
+`stars.depth`). Everything it holds is frozen.
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> from stars import Account, Snapshot
     >>> acme = Account("acme", name="Acme Corp", owner="dana")
@@ -82,7 +82,7 @@ class Snapshot:
     """What was known about an account at one moment.
 
     Every numeric signal is optional (``None`` means not measured). Out-of-range, NaN
-    or infinite values are refused with :class:`~stars.errors.InvalidSignal`.
+    or infinite values are refused with `InvalidSignal`.
 
     Attributes:
         at: When the signals were read (timezone-aware).
@@ -103,7 +103,7 @@ class Snapshot:
         critical_risk: A critical risk finding is open.
         metrics: Any other named numeric signals.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import Snapshot
         >>> s = Snapshot(at=datetime(2025, 1, 6, tzinfo=timezone.utc), adoption=0.4, open_tickets=3)
@@ -152,7 +152,7 @@ class TransitionRecord:
         reason: Why, if given (always given when forced).
         forced: Whether a guard was overridden.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import Cycle, TransitionRecord
         >>> r = TransitionRecord("sign", "prospect", "seed", Cycle.GROWTH,
@@ -225,14 +225,14 @@ def _record_unchecked(
 
 @attrs.frozen(slots=True)
 class DepthPoint:
-    """A relationship depth observed at a time (see :mod:`stars.depth`).
+    """A relationship depth observed at a time (see `stars.depth`).
 
     Attributes:
         at: When the depth was assessed (timezone-aware).
         depth: The depth's name, e.g. ``"basic"``.
         side: Whose view it is: ``"agreed"``, ``"vendor"`` or ``"customer"``.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import DepthPoint
         >>> DepthPoint(datetime(2025, 1, 1, tzinfo=timezone.utc), "basic").side
@@ -283,7 +283,7 @@ class Account:
     """One customer relationship: its stage, its signals and its history.
 
     Create accounts freely; change their stage only through a
-    :class:`~stars.Lifecycle` (``fire``, ``observe``, ``replay``), which keeps stage,
+    `Lifecycle` (``fire``, ``observe``, ``replay``), which keeps stage,
     history and version consistent.
 
     Args:
@@ -298,7 +298,7 @@ class Account:
         depths: Relationship depth observations, in time order.
         version: Increases by one with every change.
 
-    Example:
+    Examples:
         >>> from stars import Account
         >>> a = Account("acme", tags={"emea", "enterprise"})
         >>> sorted(a.tags)
@@ -342,9 +342,9 @@ class Account:
 
     @property
     def stage(self) -> str:
-        """The current stage's name (compares equal to a :class:`~stars.Stage`).
+        """The current stage's name (compares equal to a `Stage`).
 
-        Example:
+        Examples:
             >>> from stars import Account, Stage
             >>> Account("a").stage == Stage.PROSPECT
             True
@@ -355,7 +355,7 @@ class Account:
     def snapshots(self) -> tuple[Snapshot, ...]:
         """Observed signals, oldest first.
 
-        Example:
+        Examples:
             >>> from stars import Account
             >>> Account("a").snapshots
             ()
@@ -366,7 +366,7 @@ class Account:
     def history(self) -> tuple[TransitionRecord, ...]:
         """Applied transitions, oldest first.
 
-        Example:
+        Examples:
             >>> from stars import Account
             >>> Account("a").history
             ()
@@ -377,7 +377,7 @@ class Account:
     def depths(self) -> tuple[DepthPoint, ...]:
         """Relationship depth observations, oldest first.
 
-        Example:
+        Examples:
             >>> from stars import Account
             >>> Account("a").depths
             ()
@@ -388,7 +388,7 @@ class Account:
     def version(self) -> int:
         """A counter that increases by one with every change (for optimistic concurrency).
 
-        Example:
+        Examples:
             >>> from stars import Account
             >>> Account("a").version
             0
@@ -399,7 +399,7 @@ class Account:
     def latest(self) -> Snapshot | None:
         """The most recent snapshot, or ``None``.
 
-        Example:
+        Examples:
             >>> from stars import Account
             >>> print(Account("a").latest)
             None
@@ -412,7 +412,7 @@ class Account:
 
         It is the time of the last transition, or ``since`` when there is no history.
 
-        Example:
+        Examples:
             >>> from stars import Account
             >>> print(Account("a").stage_since)
             None

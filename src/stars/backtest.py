@@ -1,19 +1,19 @@
 """Does a health score predict churn? Backtest a scorecard on outcomes, and calibrate it.
 
-:func:`backtest` scores every row of a history (one row per account and period, with
+`backtest` scores every row of a history (one row per account and period, with
 a 0/1 outcome such as "churned in the next period") and measures how well the score
 ranks the rows that went on to churn: ROC AUC of the risk, average precision, the
 outcome rate of each band with a Wilson interval, the churners that were green, each
 measure's own AUC, a calibration table by score decile, and the AUC per period and per
-segment. :func:`calibrate` refits a scorecard's weights and band cut-offs on the early
-periods and judges the result on the later ones. :class:`Percentile` is a scoring rule
+segment. `calibrate` refits a scorecard's weights and band cut-offs on the early
+periods and judges the result on the later ones. `Percentile` is a scoring rule
 that places a value within a fitted reference distribution.
 
-Scoring goes through the same expressions as :func:`stars.frames.score`; the metrics
+Scoring goes through the same expressions as `stars.frames.score`; the metrics
 are computed with NumPy on whole columns, never row by row. Polars, pandas and pyarrow
 frames all work; narwhals and NumPy are imported only when a function runs.
 
-Example:
+Examples:
     >>> import polars as pl
     >>> from stars.backtest import backtest
     >>> from stars.health import Direction, Linear, Measure, Scorecard
@@ -81,7 +81,7 @@ _Z95: Final = 1.959963984540054
 #: At most this many points of the ROC curve are kept for plotting.
 _ROC_POINTS: Final = 201
 
-#: :func:`calibrate` finds the green cut-off on this many equal-count bins of score.
+#: `calibrate` finds the green cut-off on this many equal-count bins of score.
 _GREEN_BINS: Final = 20
 
 #: Text periods are accepted only in a form that sorts in time order.
@@ -211,7 +211,7 @@ class BandOutcome:
         high: Upper end of the 95% Wilson interval of the rate.
         lift: The rate divided by the overall base rate.
 
-    Example:
+    Examples:
         >>> from stars.backtest import BandOutcome
         >>> red = BandOutcome("red", 50, 10, 0.2, 0.11, 0.33, 4.0)
         >>> red.band.value, red.rate
@@ -241,7 +241,7 @@ class MeasureCheck:
             says the measure points the other way.
         note: Why the AUC is undefined, when it is.
 
-    Example:
+    Examples:
         >>> from stars.backtest import MeasureCheck
         >>> m = MeasureCheck("open_tickets", "lower_is_better", 0.25, 0.41, 0.0, True)
         >>> m.direction_warning
@@ -272,7 +272,7 @@ class DecileOutcome:
         score_high: Highest health score in the decile.
         mean_score: Mean health score in the decile.
 
-    Example:
+    Examples:
         >>> from stars.backtest import DecileOutcome
         >>> DecileOutcome(1, 100, 30, 0.3, 0.0, 21.5, 12.0).rate
         0.3
@@ -298,7 +298,7 @@ class GroupAUC:
         auc: The AUC within the group, or ``None`` when it is undefined there.
         note: Why it is undefined, when it is.
 
-    Example:
+    Examples:
         >>> from stars.backtest import GroupAUC
         >>> GroupAUC("2025-03-01", 120, 0, None, "no rows with outcome 1").auc is None
         True
@@ -315,7 +315,7 @@ class GroupAUC:
 class Backtest:
     """How well a scorecard ranked the rows that went on to the outcome.
 
-    Made by :func:`backtest`. The AUC is that of the risk: a lower health score should
+    Made by `backtest`. The AUC is that of the risk: a lower health score should
     mean a likelier outcome. 0.5 is a coin toss, 1.0 ranks every positive row first.
 
     Attributes:
@@ -338,7 +338,7 @@ class Backtest:
         segments: The AUC per segment.
         notes: Anything the reader should know (undefined AUCs, reversed measures).
 
-    Example:
+    Examples:
         >>> import pandas as pd
         >>> from stars.backtest import backtest
         >>> from stars.health import Direction, Linear, Measure, Scorecard
@@ -370,7 +370,7 @@ class Backtest:
     def base_rate(self) -> float:
         """The share of rows with outcome 1.
 
-        Example:
+        Examples:
             >>> import polars as pl
             >>> from stars.backtest import backtest
             >>> from stars.health import Direction, Linear, Measure, Scorecard
@@ -388,9 +388,9 @@ class Backtest:
             band: A band or its name.
 
         Returns:
-            That band's row of :attr:`bands`.
+            That band's row of `bands`.
 
-        Example:
+        Examples:
             >>> import polars as pl
             >>> from stars.backtest import backtest
             >>> from stars.health import Direction, Linear, Measure, Scorecard
@@ -405,7 +405,7 @@ class Backtest:
     def explain(self) -> str:
         """A plain-text report: overall ranking, bands, measures, periods, notes.
 
-        Example:
+        Examples:
             >>> import polars as pl
             >>> from stars.backtest import backtest
             >>> from stars.health import Direction, Linear, Measure, Scorecard
@@ -456,7 +456,7 @@ class Backtest:
     def to_dict(self) -> dict[str, Any]:
         """The result as plain JSON-ready data (enums as their values, tuples as lists).
 
-        Example:
+        Examples:
             >>> import json, polars as pl
             >>> from stars.backtest import backtest
             >>> from stars.health import Direction, Linear, Measure, Scorecard
@@ -535,7 +535,7 @@ class Backtest:
         Returns:
             A matplotlib Figure.
 
-        Example:
+        Examples:
             >>> import polars as pl
             >>> from stars.backtest import backtest
             >>> from stars.health import Direction, Linear, Measure, Scorecard
@@ -563,7 +563,7 @@ class Backtest:
         Returns:
             A matplotlib Figure.
 
-        Example:
+        Examples:
             >>> import polars as pl
             >>> from stars.backtest import backtest
             >>> from stars.health import Direction, Linear, Measure, Scorecard
@@ -592,7 +592,7 @@ class Backtest:
         Returns:
             A matplotlib Figure.
 
-        Example:
+        Examples:
             >>> import polars as pl
             >>> from stars.backtest import backtest
             >>> from stars.health import Direction, Linear, Measure, Scorecard
@@ -626,7 +626,7 @@ def _instance(field: str, value: object, kind: type[Any]) -> None:
 class Calibration:
     """A scorecard refitted on early periods and judged on the later ones.
 
-    Made by :func:`calibrate`.
+    Made by `calibrate`.
 
     Attributes:
         scorecard: The fitted scorecard: the same measures, rules, groups and missing
@@ -640,7 +640,7 @@ class Calibration:
         after: The backtest of ``scorecard`` on the held-out rows.
         notes: How the cut-offs were chosen, and anything unusual in the fit.
 
-    Example:
+    Examples:
         >>> from stars.backtest import calibrate
         >>> from stars.health import Direction, Linear, Measure, Scorecard
         >>> from stars.testing import synthetic_history
@@ -672,7 +672,7 @@ class Calibration:
     def weights(self) -> dict[str, float]:
         """The fitted weights (non-negative, adding up to 1).
 
-        Example:
+        Examples:
             >>> from stars.backtest import Calibration
             >>> Calibration.weights.__doc__.split(".")[0]
             'The fitted weights (non-negative, adding up to 1)'
@@ -682,7 +682,7 @@ class Calibration:
     def explain(self) -> str:
         """A plain-text account of the new weights and cut-offs, and the held-out results.
 
-        Example:
+        Examples:
             >>> from stars.backtest import Calibration
             >>> callable(Calibration.explain)
             True
@@ -712,7 +712,7 @@ class Calibration:
     def to_dict(self) -> dict[str, Any]:
         """The result as plain JSON-ready data; the scorecards as plain dicts too.
 
-        Example:
+        Examples:
             >>> from stars.backtest import Calibration
             >>> "to_dict" in dir(Calibration)
             True
@@ -766,14 +766,14 @@ class Percentile(Steps):
     the reference values and ``scores`` the percentile each one reaches (0-100, rising
     for a higher-is-better measure, falling for a lower-is-better one). So an account
     scores the same alone as in any batch, and the rule saves like any other. It is a
-    kind of :class:`~stars.health.Steps`, so every scorecard and DataFrame function
-    accepts it. Make one with :func:`fit_percentile`.
+    kind of `Steps`, so every scorecard and DataFrame function
+    accepts it. Make one with `fit_percentile`.
 
     Attributes:
         thresholds: The distinct reference quantiles, increasing.
         scores: The percentile below the first quantile, then at each quantile.
 
-    Example:
+    Examples:
         >>> from stars.backtest import Percentile
         >>> from stars.health import Direction
         >>> rule = Percentile((10, 20, 30), (0, 50, 75, 100))
@@ -824,7 +824,7 @@ def fit_percentile(
     quantiles: int = 101,
     segment: str | None = None,
 ) -> Percentile | dict[str, Percentile]:
-    """Fit a :class:`Percentile` rule from the values of one column.
+    """Fit a `Percentile` rule from the values of one column.
 
     The reference distribution is kept as ``quantiles`` evenly spaced quantiles (for
     each level, the smallest observed value with at least that share of the reference
@@ -848,7 +848,7 @@ def fit_percentile(
         InvalidValue: If the column is absent, not numeric, holds NaN or infinity, or has
             no values (in some segment), or if ``quantiles`` is out of range.
 
-    Example:
+    Examples:
         >>> import polars as pl
         >>> from stars.backtest import fit_percentile
         >>> from stars.health import Direction, Measure, Scorecard
@@ -1343,13 +1343,13 @@ def backtest(
 
     Raises:
         InvalidValue: If a column is absent, a measure's values are bad (as in
-            :func:`stars.frames.score`), the outcome is not 0/1 in every row (the
+            `stars.frames.score`), the outcome is not 0/1 in every row (the
             message names the column and the first bad row positions), every row has
             the same outcome (the AUC is undefined), or periods cannot be put in time
             order.
         MissingDependency: If narwhals or NumPy is not installed.
 
-    Example:
+    Examples:
         >>> from stars.backtest import backtest
         >>> from stars.health import Direction, Linear, Measure, Scorecard
         >>> from stars.testing import synthetic_history
@@ -1396,7 +1396,7 @@ def calibrate(
     from which on the outcome rate is at most half the base rate.
 
     Args:
-        frame: A polars, pandas or pyarrow DataFrame, as for :func:`backtest`.
+        frame: A polars, pandas or pyarrow DataFrame, as for `backtest`.
         scorecard: The scorecard to start from.
         outcome: The 0/1 outcome column.
         period: The period column.
@@ -1409,13 +1409,13 @@ def calibrate(
         The calibration, with the new scorecard and held-out results before and after.
 
     Raises:
-        InvalidValue: For the bad inputs :func:`backtest` refuses, a ``train_until``
+        InvalidValue: For the bad inputs `backtest` refuses, a ``train_until``
             that leaves no training or no held-out periods or cannot be compared with
             the periods, both ``red_share`` and ``red_below``, or training or held-out
             rows with only one outcome.
         MissingDependency: If SciPy is not installed (the ``calibrate`` extra).
 
-    Example:
+    Examples:
         >>> from stars.backtest import calibrate
         >>> from stars.health import Direction, Linear, Measure, Scorecard
         >>> from stars.testing import synthetic_history
@@ -1643,7 +1643,7 @@ def _scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
 
 
 def _scorecard_from_dict(data: object) -> Scorecard:
-    """Load a scorecard document written by :mod:`stars.io` (or by this command)."""
+    """Load a scorecard document written by `stars.io` (or by this command)."""
     from stars import io
 
     return io.from_dict(data, Scorecard)
@@ -1671,9 +1671,9 @@ def add_backtest_parser(subparsers: Any) -> argparse.ArgumentParser:
         subparsers: What ``ArgumentParser.add_subparsers()`` returned.
 
     Returns:
-        The new sub-parser (its default ``func`` is :func:`cli_backtest`).
+        The new sub-parser (its default ``func`` is `cli_backtest`).
 
-    Example:
+    Examples:
         >>> import argparse
         >>> from stars.backtest import add_backtest_parser
         >>> parser = argparse.ArgumentParser(prog="stars")
@@ -1713,12 +1713,12 @@ def cli_backtest(args: argparse.Namespace) -> int:
     """Run ``stars backtest``: print the report, and with ``--calibrate`` write a scorecard.
 
     Args:
-        args: Parsed arguments from the parser :func:`add_backtest_parser` adds.
+        args: Parsed arguments from the parser `add_backtest_parser` adds.
 
     Returns:
         The exit code: 0 when it worked, 2 for bad input (the message goes to stderr).
 
-    Example:
+    Examples:
         >>> import argparse
         >>> from stars.backtest import cli_backtest
         >>> args = argparse.Namespace(file="missing.csv", scorecard="c.json", outcome="y",

@@ -1,8 +1,8 @@
 """Health bands (red, yellow, green) and the cut-offs that map a 0-100 score to one.
 
-This is the lowest layer of health scoring; :mod:`stars.health` builds scorecards on it.
+This is the lowest layer of health scoring; `stars.health` builds scorecards on it.
 
-Example:
+Examples:
     >>> from stars import Band, BandCutoffs
     >>> BandCutoffs().band_for(55.0)
     <Band.YELLOW: 'yellow'>
@@ -24,7 +24,7 @@ __all__ = ["Band", "BandCutoffs"]
 class Band(OrderedStrEnum):
     """A health band. Bands are ordered: red < yellow < green.
 
-    Example:
+    Examples:
         >>> from stars import Band
         >>> Band.RED < Band.GREEN
         True
@@ -42,7 +42,7 @@ class Band(OrderedStrEnum):
     def rank(self) -> int:
         """0 for red, 1 for yellow, 2 for green.
 
-        Example:
+        Examples:
             >>> from stars import Band
             >>> Band.YELLOW.rank
             1
@@ -68,7 +68,7 @@ class BandCutoffs:
         red_below: Scores below this are red (default 40).
         green_from: Scores at or above this are green (default 70).
 
-    Example:
+    Examples:
         >>> from stars import BandCutoffs
         >>> BandCutoffs().band_for(70)
         <Band.GREEN: 'green'>
@@ -99,7 +99,7 @@ class BandCutoffs:
         Raises:
             InvalidValue: If the score is not a finite number from 0 to 100.
 
-        Example:
+        Examples:
             >>> from stars import BandCutoffs
             >>> BandCutoffs().band_for(12.5).value
             'red'

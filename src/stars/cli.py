@@ -12,7 +12,7 @@ Reports print as terminal tables by default; ``--format json`` and ``--format ma
 suit machines and documents. The exit code is 0 on success and 2 for bad input, with a
 one-line message on stderr and never a traceback.
 
-Example:
+Examples:
     >>> from stars.cli import main
     >>> main(["diagram"])  # doctest: +ELLIPSIS
     stateDiagram-v2
@@ -262,7 +262,7 @@ def _maturity_text(report: Any) -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``stars`` command.
 
-    Example:
+    Examples:
         >>> from stars.cli import build_parser
         >>> build_parser().parse_args(["demo", "--format", "json"]).format
         'json'
@@ -332,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         0 on success, 2 when the input is wrong (a message goes to stderr).
 
-    Example:
+    Examples:
         >>> from stars.cli import main
         >>> main(["--version"])
         stars 0.1.0

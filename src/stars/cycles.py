@@ -5,7 +5,7 @@ the default lifecycle) for a crisis stage (RESET, TACT). It closes *recovered* w
 the account returns to a growth stage, or *lost* when it reaches a lost stage (CHURN).
 Otherwise it is still *ongoing*.
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> from stars import STARS, Account, episodes
     >>> def day(n):
@@ -36,7 +36,7 @@ __all__ = ["CycleEpisode", "EpisodeOutcome", "episodes"]
 class EpisodeOutcome(enum.StrEnum):
     """How a crisis episode ended.
 
-    Example:
+    Examples:
         >>> from stars import EpisodeOutcome
         >>> EpisodeOutcome.RECOVERED.value
         'recovered'
@@ -62,7 +62,7 @@ class CycleEpisode:
         relapse: Whether it opened within the relapse window after a previous recovery.
         records: The transitions of the episode, from the opening one to the closing one.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import CycleEpisode, EpisodeOutcome
         >>> e = CycleEpisode("acme", datetime(2025, 1, 1, tzinfo=timezone.utc),
@@ -86,7 +86,7 @@ class CycleEpisode:
     def duration(self) -> timedelta | None:
         """Time from opening to closing, or ``None`` while ongoing.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars import CycleEpisode
             >>> at = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -98,7 +98,7 @@ class CycleEpisode:
     def duration_until(self, as_of: datetime) -> timedelta:
         """Time from opening to closing, or to ``as_of`` while the episode is ongoing.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars import CycleEpisode
             >>> at = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -140,7 +140,7 @@ def episodes(
     Returns:
         The episodes, oldest first.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timedelta, timezone
         >>> from stars import STARS, Account, episodes
         >>> t0 = datetime(2025, 1, 1, tzinfo=timezone.utc)

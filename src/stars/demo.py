@@ -1,6 +1,6 @@
 """A deterministic demo portfolio, simulated month by month through the real lifecycle engine.
 
-:func:`generate` invents a book of B2B accounts and lives through their first months
+`generate` invents a book of B2B accounts and lives through their first months
 as customers. Every account follows a hidden *trajectory* (a steady grower, a
 stagnator that drifts into realignment, a short dip that recovers, a turnaround from
 red, or a decline that ends in churn). Each month the simulator records a snapshot of
@@ -11,9 +11,9 @@ twice a year.
 
 Nothing but ``random.Random(seed)`` drives the simulation, so the same arguments give
 the same accounts on every machine. The bundled file ``stars/data/demo.jsonl`` is
-``generate()``'s output; :func:`load_bundled` reads it back.
+``generate()``'s output; `load_bundled` reads it back.
 
-Example:
+Examples:
     >>> from stars.demo import generate
     >>> book = generate(n_accounts=20, months=12, seed=1)
     >>> len(book), book[0].id
@@ -63,7 +63,7 @@ _BUNDLED: Final = "demo.jsonl"
 class Trajectory(enum.StrEnum):
     """The hidden course an account's health follows in the simulation.
 
-    Example:
+    Examples:
         >>> from stars.demo import Trajectory
         >>> [t.value for t in Trajectory]
         ['grower', 'stagnator', 'recovery', 'turnaround', 'churner']
@@ -489,9 +489,9 @@ def generate(
     same as those of a smaller one. About a tenth never sign and stay prospects.
     Every month after signing, the simulator records a snapshot (usage, tickets, NPS
     every quarter, CSAT, contact recency, sentiment and flags), scores it with the
-    default scorecard through :meth:`~stars.Lifecycle.observe`, and fires the
+    default scorecard through `observe`, and fires the
     transitions the lifecycle allows towards the stage
-    :meth:`~stars.Lifecycle.diagnose` points to. Some months an owner skips the
+    `diagnose` points to. Some months an owner skips the
     review, so a stage can lag its evidence. Churn is a human decision: ``lose`` is
     fired with a reason after an account has stayed red in TACT; some lost accounts
     are won back and sign again later.
@@ -508,7 +508,7 @@ def generate(
     Raises:
         InvalidValue: A count is negative or not whole, or ``start`` is naive.
 
-    Example:
+    Examples:
         >>> from stars.demo import generate
         >>> book = generate(n_accounts=50, months=18)
         >>> sorted({a.stage for a in book}) <= ["accelerate", "ascend", "churn",
@@ -529,19 +529,19 @@ def generate(
 
 
 def trajectory_of(account_id: str, seed: int = 0, months: int = 24) -> Trajectory:
-    """The hidden trajectory :func:`generate` drew for an account (the simulation's truth).
+    """The hidden trajectory `generate` drew for an account (the simulation's truth).
 
     Useful to check what a report or a backtest found against what really happened.
 
     Args:
         account_id: An id of the form ``acct-NNN``.
-        seed: The seed given to :func:`generate`.
-        months: The window given to :func:`generate`.
+        seed: The seed given to `generate`.
+        months: The window given to `generate`.
 
     Raises:
-        InvalidValue: The id is not one :func:`generate` makes.
+        InvalidValue: The id is not one `generate` makes.
 
-    Example:
+    Examples:
         >>> from stars.demo import trajectory_of
         >>> trajectory_of("acct-000") in set(trajectory_of(f"acct-{i:03d}") for i in range(50))
         True
@@ -559,7 +559,7 @@ def maturity_answers(seed: int = 0) -> dict[str, str]:
     The imagined team is solid on the first levels and patchy higher up, with data as
     its weakest area.
 
-    Example:
+    Examples:
         >>> from stars.demo import maturity_answers
         >>> from stars.maturity import assess
         >>> assess(maturity_answers()).overall.value in ("heroic", "managed", "repeatable")
@@ -586,9 +586,9 @@ def maturity_answers(seed: int = 0) -> dict[str, str]:
 def bundled_path() -> Any:
     """The bundled demo file, as an importlib resource (a ``Traversable``).
 
-    It holds one :mod:`stars.io` Account document per line (JSON Lines).
+    It holds one `stars.io` Account document per line (JSON Lines).
 
-    Example:
+    Examples:
         >>> from stars.demo import bundled_path
         >>> bundled_path().name
         'demo.jsonl'
@@ -597,9 +597,9 @@ def bundled_path() -> Any:
 
 
 def dumps_jsonl(accounts: Iterable[Account]) -> str:
-    """Accounts as JSON Lines: one :func:`stars.io.dumps` Account document per line.
+    """Accounts as JSON Lines: one `stars.io.dumps` Account document per line.
 
-    Example:
+    Examples:
         >>> from stars.demo import dumps_jsonl, generate, loads_jsonl
         >>> book = generate(n_accounts=3, months=6)
         >>> loads_jsonl(dumps_jsonl(book)) == book
@@ -611,12 +611,12 @@ def dumps_jsonl(accounts: Iterable[Account]) -> str:
 
 
 def loads_jsonl(text: str) -> list[Account]:
-    """Read accounts written by :func:`dumps_jsonl` (blank lines are skipped).
+    """Read accounts written by `dumps_jsonl` (blank lines are skipped).
 
     Raises:
         SchemaError: A line is not a valid Account document (the message names the line).
 
-    Example:
+    Examples:
         >>> from stars.demo import loads_jsonl
         >>> loads_jsonl('{"schema":"stars/1","type":"Snapshot"}')  # doctest: +ELLIPSIS
         Traceback (most recent call last):
@@ -639,7 +639,7 @@ def loads_jsonl(text: str) -> list[Account]:
 def load_bundled() -> list[Account]:
     """Read the bundled demo portfolio (``generate()`` with its defaults).
 
-    Example:
+    Examples:
         >>> from stars.demo import load_bundled
         >>> book = load_bundled()
         >>> len(book), book[0].id

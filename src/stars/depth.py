@@ -4,14 +4,14 @@ A relationship moves through four depths: EXPLORATORY (no formal relationship ye
 BASIC (transactional), COLLABORATIVE (more people, more value, costly and short-lived)
 and INTERCONNECTED (a real partnership with joint planning). A fifth depth,
 INTEGRATED, exists in the literature but is rare and usually a poor bet for the
-vendor, so :func:`assess` only returns it when asked to.
+vendor, so `assess` only returns it when asked to.
 
-Depth is assessed from typed evidence (:class:`DepthEvidence`) against named
-requirements (:func:`requirements`). Each side (vendor and customer) is assessed on
+Depth is assessed from typed evidence (`DepthEvidence`) against named
+requirements (`requirements`). Each side (vendor and customer) is assessed on
 its own evidence; the depth both can stand behind is the lower of the two
-(:class:`TwoSidedDepth`).
+(`TwoSidedDepth`).
 
-Example:
+Examples:
     >>> from stars.depth import Depth, DepthEvidence, assess
     >>> a = assess(DepthEvidence(formal_relationship=True, price_dominates=True))
     >>> a.depth
@@ -76,9 +76,9 @@ Criterion: TypeAlias = bool | int | str
 class Depth(OrderedStrEnum):
     """How deep a relationship is. Depths are ordered from EXPLORATORY to INTEGRATED.
 
-    INTEGRATED is opt-in: :func:`assess` returns it only with ``allow_integrated=True``.
+    INTEGRATED is opt-in: `assess` returns it only with ``allow_integrated=True``.
 
-    Example:
+    Examples:
         >>> from stars.depth import Depth
         >>> Depth.BASIC < Depth.COLLABORATIVE < Depth.INTERCONNECTED
         True
@@ -100,7 +100,7 @@ class Depth(OrderedStrEnum):
     def rank(self) -> int:
         """Position in the order: 0 for EXPLORATORY up to 4 for INTEGRATED.
 
-        Example:
+        Examples:
             >>> from stars.depth import Depth
             >>> Depth.INTERCONNECTED.rank
             3
@@ -109,9 +109,9 @@ class Depth(OrderedStrEnum):
 
     @property
     def guidance(self) -> DepthGuidance:
-        """The objective and main risks at this depth (see :func:`guidance`).
+        """The objective and main risks at this depth (see `guidance`).
 
-        Example:
+        Examples:
             >>> from stars.depth import Depth
             >>> Depth.INTEGRATED.guidance.rare
             True
@@ -131,7 +131,7 @@ class ContactPattern(OrderedStrEnum):
     ``COORDINATED``: many functions talk directly and often, steered by one
     relationship manager on each side.
 
-    Example:
+    Examples:
         >>> from stars.depth import ContactPattern
         >>> ContactPattern.AD_HOC < ContactPattern.COORDINATED
         True
@@ -146,7 +146,7 @@ class ContactPattern(OrderedStrEnum):
     def rank(self) -> int:
         """Position in the order: 0 for NONE up to 3 for COORDINATED.
 
-        Example:
+        Examples:
             >>> from stars.depth import ContactPattern
             >>> ContactPattern.REGULAR.rank
             2
@@ -162,7 +162,7 @@ class BreakdownCause(enum.StrEnum):
 
     The recovery module reuses these as root causes.
 
-    Example:
+    Examples:
         >>> from stars.depth import BreakdownCause
         >>> BreakdownCause("strategy_change") is BreakdownCause.STRATEGY_CHANGE
         True
@@ -180,7 +180,7 @@ class BreakdownCause(enum.StrEnum):
     def description(self) -> str:
         """A one-line explanation of the cause.
 
-        Example:
+        Examples:
             >>> from stars.depth import BreakdownCause
             >>> BreakdownCause.KEY_PERSONNEL_CHANGE.description
             'A champion, sponsor or account lead on either side leaves or changes role.'
@@ -210,7 +210,7 @@ _CAUSES: dict[BreakdownCause, str] = {
 class DwellAction(enum.StrEnum):
     """What to do with an account that sits at COLLABORATIVE.
 
-    Example:
+    Examples:
         >>> from stars.depth import DwellAction
         >>> [a.value for a in DwellAction]
         ['advance', 'step_back', 'stay']
@@ -224,7 +224,7 @@ class DwellAction(enum.StrEnum):
 class MovementDirection(enum.StrEnum):
     """Whether a depth change went deeper (forward) or shallower (backward).
 
-    Example:
+    Examples:
         >>> from stars.depth import MovementDirection
         >>> MovementDirection.FORWARD.value
         'forward'
@@ -237,7 +237,7 @@ class MovementDirection(enum.StrEnum):
 class CompanyMaturity(enum.StrEnum):
     """How established the vendor is; it bounds how many key accounts it can serve.
 
-    Example:
+    Examples:
         >>> from stars.depth import CompanyMaturity
         >>> CompanyMaturity("young")
         <CompanyMaturity.YOUNG: 'young'>
@@ -375,7 +375,7 @@ class DepthPolicy:
             at least ``collaborative_functions``.
         min_ancillary_services: Services beyond the core purchase needed for COLLABORATIVE.
 
-    Example:
+    Examples:
         >>> from stars.depth import DepthPolicy
         >>> DepthPolicy().dwell_limit_days
         365
@@ -429,7 +429,7 @@ class DepthEvidence:
         cost_transparency: Each side sees enough of the other to find savings for both.
         integrated_operations: Processes and systems run as one (INTEGRATED only).
 
-    Example:
+    Examples:
         >>> from stars.depth import DepthEvidence
         >>> DepthEvidence(vendor_stakeholders=4.0).vendor_stakeholders
         4
@@ -460,7 +460,7 @@ class DepthEvidence:
     def criteria(cls) -> tuple[str, ...]:
         """The names of all criteria, in declaration order.
 
-        Example:
+        Examples:
             >>> from stars.depth import DepthEvidence
             >>> DepthEvidence.criteria()[:2]
             ('formal_relationship', 'vendor_stakeholders')
@@ -495,7 +495,7 @@ class DepthEvidence:
             InvalidValue: A value is of the wrong type or out of range, or two keys give
                 the same criterion.
 
-        Example:
+        Examples:
             >>> from stars.depth import DepthEvidence
             >>> row = {"id": "acme", "has_contract": True, "joint_planning": False}
             >>> e = DepthEvidence.from_mapping(
@@ -536,7 +536,7 @@ class DepthEvidence:
 
         ``DepthEvidence.from_mapping(e.as_mapping()) == e`` always holds.
 
-        Example:
+        Examples:
             >>> from stars.depth import DepthEvidence
             >>> DepthEvidence(contact="regular").as_mapping()["contact"]
             'regular'
@@ -562,7 +562,7 @@ class Requirement:
         description: What it asks for, with the policy's thresholds.
         criteria: The evidence criteria it reads.
 
-    Example:
+    Examples:
         >>> from stars.depth import Depth, requirements
         >>> [r.name for r in requirements(Depth.BASIC)]
         ['formal_relationship']
@@ -709,7 +709,7 @@ def requirements(
     Raises:
         UnknownName: ``depth`` is not a depth's name.
 
-    Example:
+    Examples:
         >>> from stars.depth import DepthPolicy, requirements
         >>> r = requirements("collaborative", DepthPolicy(collaborative_stakeholders=5))
         >>> r[0].description
@@ -768,7 +768,7 @@ class DepthAssessment:
         also_met: Requirements of deeper levels that are already met.
         evidence: The evidence assessed.
 
-    Example:
+    Examples:
         >>> from stars.depth import DepthEvidence, assess
         >>> a = assess(DepthEvidence())
         >>> a.depth, a.met, a.missing, a.next_depth
@@ -786,7 +786,7 @@ class DepthAssessment:
     def guidance(self) -> DepthGuidance:
         """The objective and main risks at the assessed depth.
 
-        Example:
+        Examples:
             >>> from stars.depth import DepthEvidence, assess
             >>> assess(DepthEvidence(formal_relationship=True)).guidance.depth
             <Depth.BASIC: 'basic'>
@@ -826,10 +826,10 @@ def assess(
         The assessment, with what placed it and what is missing for the next depth.
 
     Raises:
-        InvalidValue: ``evidence`` is not a :class:`DepthEvidence`, ``policy`` is not a
-            :class:`DepthPolicy`, or ``allow_integrated`` is not a bool.
+        InvalidValue: ``evidence`` is not a `DepthEvidence`, ``policy`` is not a
+            `DepthPolicy`, or ``allow_integrated`` is not a bool.
 
-    Example:
+    Examples:
         >>> from stars.depth import DepthEvidence, assess
         >>> e = DepthEvidence(formal_relationship=True, vendor_stakeholders=4,
         ...     customer_stakeholders=3, vendor_functions=2, customer_functions=2,
@@ -868,7 +868,7 @@ class Disagreement:
         vendor: The vendor's value.
         customer: The customer's value.
 
-    Example:
+    Examples:
         >>> from stars.depth import Disagreement
         >>> Disagreement("joint_planning", True, False).vendor
         True
@@ -901,7 +901,7 @@ class TwoSidedDepth:
         vendor: The vendor's assessment (for example from CRM fields).
         customer: The customer's assessment (for example from a survey).
 
-    Example:
+    Examples:
         >>> from stars.depth import DepthEvidence, TwoSidedDepth
         >>> vendor = DepthEvidence(formal_relationship=True, vendor_stakeholders=4,
         ...     customer_stakeholders=3, vendor_functions=2, customer_functions=2,
@@ -919,7 +919,7 @@ class TwoSidedDepth:
     def agreed(self) -> Depth:
         """The depth both sides support: the lower of the two.
 
-        Example:
+        Examples:
             >>> from stars.depth import DepthEvidence, TwoSidedDepth
             >>> TwoSidedDepth(vendor=DepthEvidence(formal_relationship=True),
             ...               customer=DepthEvidence()).agreed
@@ -934,7 +934,7 @@ class TwoSidedDepth:
         Positive when the vendor sees the relationship as deeper than the customer
         does (the usual case), negative the other way round, zero when they agree.
 
-        Example:
+        Examples:
             >>> from stars.depth import DepthEvidence, TwoSidedDepth
             >>> TwoSidedDepth(vendor=DepthEvidence(),
             ...               customer=DepthEvidence(formal_relationship=True)).gap
@@ -946,7 +946,7 @@ class TwoSidedDepth:
     def disagreements(self) -> tuple[Disagreement, ...]:
         """The evidence criteria on which the two sides give different values.
 
-        Example:
+        Examples:
             >>> from stars.depth import DepthEvidence, TwoSidedDepth
             >>> two = TwoSidedDepth(vendor=DepthEvidence(joint_planning=True),
             ...                     customer=DepthEvidence())
@@ -961,7 +961,7 @@ class TwoSidedDepth:
     def disputed(self) -> tuple[str, ...]:
         """Requirements that one side meets and the other does not.
 
-        Example:
+        Examples:
             >>> from stars.depth import DepthEvidence, TwoSidedDepth
             >>> TwoSidedDepth(vendor=DepthEvidence(formal_relationship=True),
             ...               customer=DepthEvidence()).disputed
@@ -995,7 +995,7 @@ class DwellAdvice:
         short_of_collaborative: COLLABORATIVE (or BASIC) requirements the evidence no longer meets.
         reasons: Plain sentences explaining the action.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.depth import DepthEvidence, dwell_advice
         >>> utc = timezone.utc
@@ -1024,7 +1024,7 @@ class DwellAdvice:
     def over_limit(self) -> bool:
         """Whether the account has been COLLABORATIVE for at least the dwell limit.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.depth import DepthEvidence, dwell_advice
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -1037,7 +1037,7 @@ class DwellAdvice:
     def days_left(self) -> float:
         """Days left before the dwell limit (zero once it is reached).
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timedelta, timezone
             >>> from stars.depth import DepthEvidence, dwell_advice
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -1078,7 +1078,7 @@ def dwell_advice(
         InvalidValue: A time is naive or ``at`` is before the entry, or an argument has
             the wrong type.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.depth import DepthEvidence, dwell_advice
         >>> e = DepthEvidence(formal_relationship=True, vendor_stakeholders=4,
@@ -1141,7 +1141,7 @@ class DepthGuidance:
         risks: The main ways things go wrong here.
         rare: True for a depth that is rare and usually not worth pursuing (INTEGRATED).
 
-    Example:
+    Examples:
         >>> from stars.depth import guidance
         >>> guidance("basic").objective
         'Deliver dependable quality at low cost so renewals and repeat orders keep coming.'
@@ -1225,7 +1225,7 @@ def guidance(depth: Depth | str) -> DepthGuidance:
     Raises:
         UnknownName: ``depth`` is not a depth's name.
 
-    Example:
+    Examples:
         >>> from stars.depth import guidance
         >>> guidance("integrated").rare
         True
@@ -1254,7 +1254,7 @@ class KeyAccountCheck:
         capacity: How many key accounts it can serve.
         usual_range: The usual range for a company of this maturity.
 
-    Example:
+    Examples:
         >>> from stars.depth import key_account_check
         >>> c = key_account_check(8, "young")
         >>> c.within, c.excess
@@ -1272,7 +1272,7 @@ class KeyAccountCheck:
     def within(self) -> bool:
         """Whether the count is at or below capacity.
 
-        Example:
+        Examples:
             >>> from stars.depth import key_account_check
             >>> key_account_check(20, "mature").within
             True
@@ -1283,7 +1283,7 @@ class KeyAccountCheck:
     def excess(self) -> int:
         """Key accounts beyond capacity (zero when within).
 
-        Example:
+        Examples:
             >>> from stars.depth import key_account_check
             >>> key_account_check(34, "mature").excess
             4
@@ -1294,7 +1294,7 @@ class KeyAccountCheck:
     def headroom(self) -> int:
         """Key accounts that could still be added (zero when at or over capacity).
 
-        Example:
+        Examples:
             >>> from stars.depth import key_account_check
             >>> key_account_check(2, "young").headroom
             3
@@ -1305,7 +1305,7 @@ class KeyAccountCheck:
     def below_usual(self) -> bool:
         """Whether the count is below the usual range (room, or a thin key-account tier).
 
-        Example:
+        Examples:
             >>> from stars.depth import key_account_check
             >>> key_account_check(6, "mature").below_usual
             True
@@ -1316,7 +1316,7 @@ class KeyAccountCheck:
     def message(self) -> str:
         """A one-line verdict.
 
-        Example:
+        Examples:
             >>> from stars.depth import key_account_check
             >>> key_account_check(8, "young").message
             '8 key accounts for a young company: 3 over the capacity of 5'
@@ -1353,7 +1353,7 @@ def key_account_check(
         InvalidValue: A count is negative or not a whole number.
         UnknownName: ``maturity`` is not a known maturity.
 
-    Example:
+    Examples:
         >>> from stars.depth import key_account_check
         >>> key_account_check(12, "mature", capacity=10).message
         '12 key accounts for a mature company: 2 over the capacity of 10'
@@ -1387,7 +1387,7 @@ class ValueConcentration:
         top_not_interconnected: Accounts in the top group that are not yet interconnected,
             highest value first.
 
-    Example:
+    Examples:
         >>> from stars.depth import value_concentration
         >>> values = {"a": 80.0, "b": 10.0, "c": 5.0, "d": 3.0, "e": 2.0}
         >>> depths = {"a": "interconnected", "b": "basic", "c": "basic", "d": "basic",
@@ -1447,7 +1447,7 @@ def value_concentration(
         InvalidValue: A value is negative or not a number, the total is zero, a depth
             is unknown, or the two mappings do not cover the same accounts.
 
-    Example:
+    Examples:
         >>> from stars.depth import value_concentration
         >>> value_concentration({"a": 1.0}, {"b": "basic"})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
@@ -1517,7 +1517,7 @@ class DepthMovement:
         dest: The new depth.
         side: Whose view: ``"agreed"``, ``"vendor"`` or ``"customer"``.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.depth import Depth, DepthMovement
         >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -1536,7 +1536,7 @@ class DepthMovement:
     def levels(self) -> int:
         """Levels moved: positive forward, negative backward.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.depth import DepthMovement
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -1549,7 +1549,7 @@ class DepthMovement:
     def direction(self) -> MovementDirection:
         """FORWARD when the relationship got deeper, BACKWARD otherwise.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.depth import DepthMovement
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -1599,7 +1599,7 @@ def record_depth(
         InvalidValue: A bad account, depth, time or side.
         OutOfOrder: ``at`` is earlier than the latest observation.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.account import Account
         >>> from stars.depth import record_depth
@@ -1649,7 +1649,7 @@ def depth_movements(account: Account, side: str = "agreed") -> tuple[DepthMoveme
     Raises:
         InvalidValue: A bad account or side, or a recorded depth that is not a depth's name.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.account import Account
         >>> from stars.depth import depth_movements, record_depth
@@ -1673,7 +1673,7 @@ def depth_movements(account: Account, side: str = "agreed") -> tuple[DepthMoveme
 def depth_since(account: Account, side: str = "agreed") -> tuple[Depth, datetime] | None:
     """The current depth of one side and when the account reached it.
 
-    Use the time with :func:`dwell_advice` when the current depth is COLLABORATIVE.
+    Use the time with `dwell_advice` when the current depth is COLLABORATIVE.
 
     Args:
         account: The account.
@@ -1685,7 +1685,7 @@ def depth_since(account: Account, side: str = "agreed") -> tuple[Depth, datetime
     Raises:
         InvalidValue: A bad account or side, or a recorded depth that is not a depth's name.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.account import Account
         >>> from stars.depth import depth_since, record_depth

@@ -1,11 +1,11 @@
 """The exceptions that `stars` raises.
 
-Every error derives from one root, :class:`StarsError`, and also from the builtin
+Every error derives from one root, `StarsError`, and also from the builtin
 exception it behaves like (``ValueError``, ``LookupError``, ``RuntimeError``), so
 callers can catch either. Messages name the offending field or value and say
 what was expected.
 
-Example:
+Examples:
     >>> from stars.errors import InvalidValue, StarsError
     >>> err = InvalidValue("nps", 140, "a number from -100 to 100")
     >>> isinstance(err, StarsError), isinstance(err, ValueError)
@@ -44,7 +44,7 @@ def _show(value: object, limit: int = 80) -> str:
 class StarsError(Exception):
     """The root of every exception raised by `stars`.
 
-    Example:
+    Examples:
         >>> from stars.errors import StarsError, UnknownName
         >>> issubclass(UnknownName, StarsError)
         True
@@ -59,7 +59,7 @@ class InvalidValue(StarsError, ValueError):
         value: The value that was refused.
         expected: What would have been accepted.
 
-    Example:
+    Examples:
         >>> err = InvalidValue("adoption", 1.5, "a number from 0 to 1")
         >>> (err.field, err.value)
         ('adoption', 1.5)
@@ -82,7 +82,7 @@ class InvalidValue(StarsError, ValueError):
 class InvalidSignal(InvalidValue):
     """A snapshot signal is missing, out of range, NaN or infinite.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import Snapshot
         >>> Snapshot(at=datetime(2025, 1, 1, tzinfo=timezone.utc), health=101)
@@ -95,7 +95,7 @@ class InvalidSignal(InvalidValue):
 class UnknownName(StarsError, LookupError):
     """A name (stage, trigger, measure, indicator, ...) that is not defined.
 
-    Example:
+    Examples:
         >>> err = UnknownName("stage", "gold", ["seed", "ascend"])
         >>> str(err)
         "unknown stage 'gold'; known: 'ascend', 'seed'"
@@ -123,7 +123,7 @@ class InvalidDefinition(StarsError, ValueError):
 
     Raised when the definition is built, never later when it is used.
 
-    Example:
+    Examples:
         >>> str(InvalidDefinition("stage 'x' is unreachable from 'prospect'"))
         "stage 'x' is unreachable from 'prospect'"
     """
@@ -132,7 +132,7 @@ class InvalidDefinition(StarsError, ValueError):
 class OutOfOrder(StarsError, ValueError):
     """A timestamp is earlier than one already recorded.
 
-    Example:
+    Examples:
         >>> str(OutOfOrder("snapshot", "2025-01-01", "2025-02-01"))
         'snapshot at 2025-01-01 is earlier than the latest recorded (2025-02-01)'
     """
@@ -152,7 +152,7 @@ class TransitionNotAllowed(StarsError, LookupError):
 
     The graph itself forbids it; ``force=True`` does not help.
 
-    Example:
+    Examples:
         >>> err = TransitionNotAllowed("acme", "prospect", "sustain", ["sign"])
         >>> str(err)
         "account 'acme' in stage 'prospect' cannot 'sustain'; allowed here: 'sign'"
@@ -182,7 +182,7 @@ class TransitionRefused(StarsError, RuntimeError):
 
     Pass ``force=True`` with a reason to override a guard.
 
-    Example:
+    Examples:
         >>> err = TransitionRefused("acme", "seed", "accelerate", ["health is yellow, not green"])
         >>> err.reasons
         ('health is yellow, not green',)
@@ -207,7 +207,7 @@ class TransitionVetoed(StarsError, RuntimeError):
 
     The hook's own exception is the ``__cause__``.
 
-    Example:
+    Examples:
         >>> str(TransitionVetoed("acme", "sign", "ValueError('no budget')"))
         "'sign' on account 'acme' vetoed by a hook: ValueError('no budget')"
     """
@@ -227,7 +227,7 @@ class HookFailed(StarsError, RuntimeError):
 
     The transition stands (it is recorded in the history); ``record`` is that record.
 
-    Example:
+    Examples:
         >>> str(HookFailed("acme", "sign", "KeyError('x')", record=None))
         "'sign' on account 'acme' was applied, but a later hook failed: KeyError('x')"
     """
@@ -248,7 +248,7 @@ class HookFailed(StarsError, RuntimeError):
 class ConcurrentModification(StarsError, RuntimeError):
     """The account changed since the version the caller read.
 
-    Example:
+    Examples:
         >>> str(ConcurrentModification("acme", expected=3, actual=4))
         'account acme: expected version 3, but it is at version 4'
     """
@@ -268,7 +268,7 @@ class ConcurrentModification(StarsError, RuntimeError):
 class SchemaError(StarsError, ValueError):
     """A serialized document does not match the schema it claims.
 
-    Example:
+    Examples:
         >>> str(SchemaError("$.schema", "stars/9", "'stars/1'"))
         "$.schema: got 'stars/9', expected 'stars/1'"
     """
@@ -286,7 +286,7 @@ class SchemaError(StarsError, ValueError):
 class MissingDependency(StarsError, ImportError):
     """An optional dependency is needed for this feature.
 
-    Example:
+    Examples:
         >>> str(MissingDependency("matplotlib", "plot"))
         "this feature needs 'matplotlib': pip install 'stars[plot]'"
     """

@@ -8,7 +8,7 @@ under Dask's ``map_partitions`` or Spark's ``mapInArrow``.
 This module imports narwhals when a function runs, not when ``stars`` is imported;
 install the ``frames`` (polars) or ``pandas`` extra.
 
-Example:
+Examples:
     >>> import polars as pl
     >>> from stars.frames import score
     >>> from stars.health import default_scorecard
@@ -62,7 +62,7 @@ __all__ = [
     "score",
 ]
 
-#: Names of the columns that :func:`score` adds (plus one ``contribution_<measure>`` each).
+#: Names of the columns that `score` adds (plus one ``contribution_<measure>`` each).
 HEALTH: Final = "health"
 BAND: Final = "band"
 CONTRIBUTION_PREFIX: Final = "contribution_"
@@ -79,7 +79,7 @@ def score(frame: IntoDataFrameT, scorecard: Scorecard) -> IntoDataFrameT:
 
     The frame needs one numeric column per measure (extra columns pass through).
     A null is a missing value and follows the scorecard's missing policy exactly
-    as :meth:`~stars.health.Scorecard.score` does; with pandas' NumPy dtypes a NaN
+    as `score` does; with pandas' NumPy dtypes a NaN
     is how a missing value is written, so there it counts as missing too.
 
     Args:
@@ -100,7 +100,7 @@ def score(frame: IntoDataFrameT, scorecard: Scorecard) -> IntoDataFrameT:
             present under ``REDISTRIBUTE``.
         MissingDependency: If narwhals is not installed.
 
-    Example:
+    Examples:
         >>> import pandas as pd
         >>> from stars.frames import score
         >>> from stars.health import Direction, Linear, Measure, Scorecard
@@ -435,8 +435,8 @@ def _numeric_columns(df: nw.DataFrame[Any], names: Sequence[str]) -> list[nw.Exp
 # ======================================================================================
 
 
-#: The per-account evidence columns :func:`assign_stages` reads, and the value a row
-#: takes when the column is absent (the defaults of :class:`~stars.lifecycle.Evidence`).
+#: The per-account evidence columns `assign_stages` reads, and the value a row
+#: takes when the column is absent (the defaults of `Evidence`).
 EVIDENCE_COLUMNS: Final[Mapping[str, object]] = MappingProxyType(
     {
         "health": None,
@@ -451,7 +451,7 @@ EVIDENCE_COLUMNS: Final[Mapping[str, object]] = MappingProxyType(
         "churned": False,
     }
 )
-#: Names of the columns that :func:`assign_stages` adds.
+#: Names of the columns that `assign_stages` adds.
 STAGE: Final = "stage"
 STAGE_REASON: Final = "stage_reason"
 
@@ -484,9 +484,9 @@ def assign_stages(
 ) -> IntoDataFrameT:
     """Add the stage the evidence points to, for every row (the batch form of ``diagnose``).
 
-    The rule is :func:`~stars.lifecycle.diagnose_stars`, written as DataFrame expressions
+    The rule is `diagnose_stars`, written as DataFrame expressions
     and tested to agree with it row for row, with the lifecycle's policy. Columns carry
-    the :class:`~stars.lifecycle.Evidence` fields (see :data:`EVIDENCE_COLUMNS`):
+    the `Evidence` fields (see `EVIDENCE_COLUMNS`):
 
     - ``band`` (``"red"``, ``"yellow"``, ``"green"`` or null) or, when there is no
       ``band`` column, ``health`` (0-100), turned into a band with the policy's cut-offs.
@@ -497,7 +497,7 @@ def assign_stages(
       ``expansion_open``, ``critical_risk``, ``churned``. Without a ``customer`` column
       every row is a prospect, as with a default ``Evidence``.
 
-    :meth:`stars.portfolio.Portfolio.evidence_frame` builds such a frame from accounts.
+    `stars.portfolio.Portfolio.evidence_frame` builds such a frame from accounts.
 
     Args:
         frame: A polars, pandas or pyarrow DataFrame (or a narwhals DataFrame).
@@ -516,7 +516,7 @@ def assign_stages(
         InvalidDefinition: The lifecycle diagnoses with a rule of its own.
         MissingDependency: If narwhals is not installed.
 
-    Example:
+    Examples:
         >>> import polars as pl
         >>> from stars.frames import assign_stages
         >>> frame = pl.DataFrame({
@@ -867,7 +867,7 @@ def _portfolio_frame(portfolio: Portfolio, kind: str, backend: str) -> Any:
 
 
 def _evidence_frame(portfolio: Portfolio, at: datetime | None, backend: str) -> Any:
-    """The evidence of every account, one row each, in :func:`assign_stages`' column names."""
+    """The evidence of every account, one row each, in `assign_stages`' column names."""
     _require_narwhals()
     native = _backend(backend)
     if at is not None:

@@ -1,13 +1,13 @@
 """Health scoring: weighted measures rolled up into a 0-100 score and a band.
 
-A :class:`Scorecard` is plain data: a tuple of :class:`Measure` objects, each with a
-weight, an explicit :class:`Direction` and a scoring rule (:class:`Linear` or
-:class:`Steps`) that turns the raw value into 0-100 points. Scoring one account gives
-a frozen :class:`HealthScore` that says how much each measure contributed, which
+A `Scorecard` is plain data: a tuple of `Measure` objects, each with a
+weight, an explicit `Direction` and a scoring rule (`Linear` or
+`Steps`) that turns the raw value into 0-100 points. Scoring one account gives
+a frozen `HealthScore` that says how much each measure contributed, which
 measure costs the most points, and which ones were missing. The same formula runs
-over a whole DataFrame in :func:`stars.frames.score`.
+over a whole DataFrame in `stars.frames.score`.
 
-Example:
+Examples:
     >>> from stars.health import Direction, Linear, Measure, Scorecard
     >>> card = Scorecard([
     ...     Measure("adoption", 2, Direction.HIGHER_IS_BETTER, Linear(0.2, 0.8), domain=(0, 1)),
@@ -140,7 +140,7 @@ def _to_trend_direction(value: object) -> TrendDirection:
 class Direction(enum.StrEnum):
     """Which way a measure improves. Every measure states it; there is no default.
 
-    Example:
+    Examples:
         >>> from stars.health import Direction
         >>> Direction("lower_is_better") is Direction.LOWER_IS_BETTER
         True
@@ -154,15 +154,15 @@ class Direction(enum.StrEnum):
 class Linear:
     """A straight line between two bounds, clipped to 0-100.
 
-    With :attr:`Direction.HIGHER_IS_BETTER` a value at or below ``lo`` scores 0 and one
-    at or above ``hi`` scores 100; with :attr:`Direction.LOWER_IS_BETTER` it is the
+    With `Direction.HIGHER_IS_BETTER` a value at or below ``lo`` scores 0 and one
+    at or above ``hi`` scores 100; with `Direction.LOWER_IS_BETTER` it is the
     other way round. Between the bounds the score moves in proportion.
 
     Attributes:
         lo: The lower bound (must be below ``hi``).
         hi: The upper bound.
 
-    Example:
+    Examples:
         >>> from stars.health import Direction, Linear
         >>> rule = Linear(0, 50)
         >>> rule.apply(10, Direction.HIGHER_IS_BETTER), rule.apply(10, Direction.LOWER_IS_BETTER)
@@ -188,7 +188,7 @@ class Linear:
     def worst(self) -> float:
         """The lowest score the rule can give (0).
 
-        Example:
+        Examples:
             >>> from stars.health import Linear
             >>> Linear(0, 1).worst
             0.0
@@ -196,7 +196,7 @@ class Linear:
         return 0.0
 
     def apply(self, value: float, direction: Direction) -> float:
-        """Score a finite value (no checks; see :meth:`Measure.score` for those).
+        """Score a finite value (no checks; see `Measure.score` for those).
 
         Args:
             value: A finite number.
@@ -205,7 +205,7 @@ class Linear:
         Returns:
             The score from 0 to 100.
 
-        Example:
+        Examples:
             >>> from stars.health import Direction, Linear
             >>> Linear(14, 60).apply(90, Direction.LOWER_IS_BETTER)
             0.0
@@ -231,7 +231,7 @@ class Steps:
         thresholds: Strictly increasing cut points.
         scores: One score (0-100) per step, one more than there are thresholds.
 
-    Example:
+    Examples:
         >>> from stars.health import Direction, Steps
         >>> rule = Steps((3, 6), (100, 60, 20))
         >>> [rule.apply(x, Direction.LOWER_IS_BETTER) for x in (0, 3, 5, 6, 40)]
@@ -265,7 +265,7 @@ class Steps:
     def worst(self) -> float:
         """The lowest score any step gives.
 
-        Example:
+        Examples:
             >>> from stars.health import Steps
             >>> Steps((1,), (30, 90)).worst
             30.0
@@ -273,10 +273,10 @@ class Steps:
         return min(self.scores)
 
     def apply(self, value: float, direction: Direction) -> float:
-        """Score a finite value (no checks; see :meth:`Measure.score` for those).
+        """Score a finite value (no checks; see `Measure.score` for those).
 
         The scores are explicit, so ``direction`` does not change the result here; the
-        :class:`Measure` checks that the scores run the way the direction says.
+        `Measure` checks that the scores run the way the direction says.
 
         Args:
             value: A finite number.
@@ -285,7 +285,7 @@ class Steps:
         Returns:
             The score of the step the value falls in.
 
-        Example:
+        Examples:
             >>> from stars.health import Direction, Steps
             >>> Steps((0.5,), (0, 100)).apply(0.5, Direction.HIGHER_IS_BETTER)
             100.0
@@ -337,7 +337,7 @@ class Measure:
 
     Attributes:
         name: The measure's name; the key in the values passed to
-            :meth:`Scorecard.score` and the column name in a DataFrame.
+            `Scorecard.score` and the column name in a DataFrame.
         weight: Relative weight (zero or more); weights are normalised by the scorecard.
         direction: Whether higher or lower raw values are better. Always explicit.
         rule: How the raw value becomes a 0-100 score.
@@ -345,7 +345,7 @@ class Measure:
             a value outside it is refused, never scored.
         group: The group the measure belongs to, when the scorecard weighs groups.
 
-    Example:
+    Examples:
         >>> from stars.health import Direction, Linear, Measure
         >>> m = Measure("adoption", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1), domain=(0, 1))
         >>> m.score(0.25)
@@ -394,7 +394,7 @@ class Measure:
         Raises:
             InvalidValue: Naming the measure and the value.
 
-        Example:
+        Examples:
             >>> from stars.health import Direction, Linear, Measure
             >>> m = Measure("nps", 1, Direction.HIGHER_IS_BETTER, Linear(-50, 50))
             >>> m.check(30)
@@ -419,7 +419,7 @@ class Measure:
         Raises:
             InvalidValue: If the value is not a finite number inside the domain.
 
-        Example:
+        Examples:
             >>> from stars.health import Direction, Linear, Measure
             >>> m = Measure("days_since_contact", 1, Direction.LOWER_IS_BETTER, Linear(14, 60))
             >>> m.score(37)
@@ -431,7 +431,7 @@ class Measure:
     def worst(self) -> float:
         """The lowest score this measure can give (used for missing values under ``WORST``).
 
-        Example:
+        Examples:
             >>> from stars.health import Direction, Measure, Steps
             >>> Measure("t", 1, Direction.LOWER_IS_BETTER, Steps((3,), (90, 20))).worst
             20.0
@@ -447,9 +447,9 @@ class MissingPolicy(enum.StrEnum):
 
     ``REDISTRIBUTE`` leaves the measure out and shares its weight among the measures
     that are present, in proportion to their weights. ``WORST`` scores it as low as
-    its rule allows. ``REFUSE`` raises :class:`~stars.errors.InvalidValue`.
+    its rule allows. ``REFUSE`` raises `InvalidValue`.
 
-    Example:
+    Examples:
         >>> from stars.health import MissingPolicy
         >>> MissingPolicy("worst")
         <MissingPolicy.WORST: 'worst'>
@@ -502,7 +502,7 @@ class Scorecard:
         missing: What to do with a measure that has no value.
         cutoffs: Where the red and green bands start.
 
-    Example:
+    Examples:
         >>> from stars.health import Direction, Linear, Measure, Scorecard
         >>> up = Direction.HIGHER_IS_BETTER
         >>> card = Scorecard(
@@ -573,7 +573,7 @@ class Scorecard:
     def names(self) -> tuple[str, ...]:
         """The measure names, in order.
 
-        Example:
+        Examples:
             >>> from stars.health import default_scorecard
             >>> default_scorecard().names[:2]
             ('adoption', 'open_tickets')
@@ -584,7 +584,7 @@ class Scorecard:
     def weights(self) -> dict[str, float]:
         """Each measure's normalised weight (they add up to 1).
 
-        Example:
+        Examples:
             >>> from stars.health import Direction, Linear, Measure, Scorecard
             >>> up = Direction.HIGHER_IS_BETTER
             >>> card = Scorecard([Measure("a", 3, up, Linear(0, 1)),
@@ -606,7 +606,7 @@ class Scorecard:
         Raises:
             UnknownName: If no measure has that name.
 
-        Example:
+        Examples:
             >>> from stars.health import default_scorecard
             >>> default_scorecard().measure("nps").direction.value
             'higher_is_better'
@@ -621,7 +621,7 @@ class Scorecard:
 
         Args:
             values: Raw values by measure name. A name that is absent or maps to
-                ``None`` is missing and handled by :attr:`missing`.
+                ``None`` is missing and handled by `missing`.
 
         Returns:
             The health score with its band, contributions and explanation.
@@ -632,7 +632,7 @@ class Scorecard:
                 if a measure is missing under ``REFUSE``, or if no measure with weight
                 is present under ``REDISTRIBUTE``.
 
-        Example:
+        Examples:
             >>> from stars.health import default_scorecard
             >>> card = default_scorecard()
             >>> card.score({"adoption": 0.9, "nps": 10}).missing
@@ -760,7 +760,7 @@ class HealthScore:
             or ``None`` when nothing is lost.
         missing: The measures that had no value.
 
-    Example:
+    Examples:
         >>> from stars.health import default_scorecard
         >>> hs = default_scorecard().score({"adoption": 0.8, "open_tickets": 1, "nps": -20})
         >>> hs.band.value, hs.weakest, hs.missing
@@ -780,7 +780,7 @@ class HealthScore:
     def lost(self) -> dict[str, float]:
         """Points each scored measure costs against a perfect 100.
 
-        Example:
+        Examples:
             >>> from stars.health import default_scorecard
             >>> hs = default_scorecard().score({"adoption": 0.5, "nps": 50})
             >>> {k: round(x, 1) for k, x in hs.lost().items()}
@@ -791,7 +791,7 @@ class HealthScore:
     def explain(self) -> str:
         """A short plain-text account of the score.
 
-        Example:
+        Examples:
             >>> from stars.health import default_scorecard
             >>> print(default_scorecard().score({"adoption": 0.5, "nps": 50}).explain())
             Health 68.7 (yellow)
@@ -865,7 +865,7 @@ class ScorecardSet:
         default: The scorecard for any stage without its own.
         by_stage: Scorecards by stage name.
 
-    Example:
+    Examples:
         >>> from stars.health import ScorecardSet, default_scorecard, default_scorecard_set
         >>> cards = default_scorecard_set()
         >>> cards.for_stage("seed") is cards.by_stage["seed"]
@@ -890,12 +890,12 @@ class ScorecardSet:
         """The scorecard for a stage (the default when the stage has none of its own).
 
         Args:
-            stage: A stage name (a :class:`~stars.stages.Stage` works too).
+            stage: A stage name (a `Stage` works too).
 
         Returns:
             The scorecard to use.
 
-        Example:
+        Examples:
             >>> from stars.health import ScorecardSet, default_scorecard
             >>> card = default_scorecard()
             >>> ScorecardSet(card).for_stage("tact") is card
@@ -913,7 +913,7 @@ class ScorecardSet:
         Returns:
             The health score.
 
-        Example:
+        Examples:
             >>> from stars.health import default_scorecard_set
             >>> default_scorecard_set().score("seed", {"adoption": 0.1}).band.value
             'red'
@@ -927,7 +927,7 @@ class ScorecardSet:
 class TrendDirection(enum.StrEnum):
     """Which way health is moving.
 
-    Example:
+    Examples:
         >>> from stars.health import TrendDirection
         >>> TrendDirection.FALLING.value
         'falling'
@@ -958,7 +958,7 @@ class Trend:
             points it is flat.
         points: How many snapshots with a health value were used.
 
-    Example:
+    Examples:
         >>> from stars.health import Trend, TrendDirection
         >>> Trend(-4.0, TrendDirection.FALLING, 3).direction.value
         'falling'
@@ -993,7 +993,7 @@ def trend(
         InvalidValue: If an item is not a Snapshot, the window is not a positive
             timedelta, or ``flat_within`` is negative or not finite.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timedelta, timezone
         >>> from stars.account import Snapshot
         >>> from stars.health import trend
@@ -1082,13 +1082,13 @@ def default_scorecard() -> Scorecard:
     product (weighted double), open support tickets and days since the last real
     conversation; ``feedback`` (30%) holds NPS and CSAT; ``qualitative`` (20%) holds
     the account team's own read of sentiment. Measure names match the
-    :class:`~stars.account.Snapshot` fields, so :func:`measures_from` feeds a snapshot
+    `Snapshot` fields, so `measures_from` feeds a snapshot
     straight in. Missing measures are redistributed; bands start at 40 and 70.
 
     Returns:
         A new scorecard.
 
-    Example:
+    Examples:
         >>> from stars.health import default_scorecard
         >>> card = default_scorecard()
         >>> for name, weight in card.weights.items():
@@ -1115,7 +1115,7 @@ def default_scorecard_set() -> ScorecardSet:
     Returns:
         A new scorecard set.
 
-    Example:
+    Examples:
         >>> from stars.health import default_scorecard_set
         >>> seed = default_scorecard_set().for_stage("seed")
         >>> round(seed.weights["adoption"], 3), round(seed.weights["nps"], 3)
@@ -1131,7 +1131,7 @@ def default_scorecard_set() -> ScorecardSet:
 def measures_from(
     snapshot: Snapshot, scorecard: Scorecard | None = None
 ) -> dict[str, float | None]:
-    """The raw measure values held by a snapshot, ready for :meth:`Scorecard.score`.
+    """The raw measure values held by a snapshot, ready for `Scorecard.score`.
 
     Named signal fields (adoption, open_tickets, days_since_contact, nps, csat,
     sentiment) come first; entries of ``snapshot.metrics`` fill any other names.
@@ -1147,7 +1147,7 @@ def measures_from(
     Raises:
         InvalidValue: If ``snapshot`` is not a Snapshot or ``scorecard`` not a Scorecard.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.account import Snapshot
         >>> from stars.health import default_scorecard, measures_from

@@ -3,37 +3,37 @@
 Services keep accounts between requests. This module turns every public value of
 `stars` into plain JSON and back, and refuses anything it cannot load cleanly:
 
-- :func:`to_dict` / :func:`from_dict` and :func:`dumps` / :func:`loads` convert values
+- `to_dict` / `from_dict` and `dumps` / `loads` convert values
   of registered frozen attrs classes. Every document names its ``"schema"`` version
   (``"stars/1"``) and its ``"type"``; nested values carry their own ``"type"``.
 - Loading looks the ``"type"`` up in an explicit registry (never importing or
   evaluating anything the input names), checks every field against the class's
   annotations, then calls the class itself so its validators run. Any failure is a
-  :class:`~stars.errors.StarsError` (mostly :class:`~stars.errors.SchemaError` naming the
+  `StarsError` (mostly `SchemaError` naming the
   JSON path, e.g. ``$.history[3].at``); no other exception escapes, and nothing is
   half-built.
 - Accounts loaded with a lifecycle (``STARS`` by default) are checked against it:
   every stage must exist and every recorded transition must be an edge of its graph.
-- :func:`write_events` / :func:`read_events` stream snapshots and transition records as
-  JSON Lines; :func:`read_accounts_csv` and :func:`read_snapshots_csv` import CSV with a
+- `write_events` / `read_events` stream snapshots and transition records as
+  JSON Lines; `read_accounts_csv` and `read_snapshots_csv` import CSV with a
   report of the rows they had to reject.
-- :func:`json_schema` describes the documents (JSON Schema, draft 2020-12), built from
+- `json_schema` describes the documents (JSON Schema, draft 2020-12), built from
   the same field metadata the loader uses.
-- :func:`lifecycle_to_dict` / :func:`lifecycle_from_dict` carry a lifecycle definition
-  as data; guards travel by name and are looked up in a registry (:data:`~stars.GUARDS`).
+- `lifecycle_to_dict` / `lifecycle_from_dict` carry a lifecycle definition
+  as data; guards travel by name and are looked up in a registry (`GUARDS`).
 
 Registering more classes: plain frozen attrs classes whose fields are simple types
 (str, int, float, bool, None, aware datetimes, enums, tuples, frozensets, mappings
-with string keys, other attrs classes) need nothing more than :func:`register`. The
+with string keys, other attrs classes) need nothing more than `register`. The
 value classes of ``stars.health``, ``stars.depth``, ``stars.maturity``,
 ``stars.journey``, ``stars.recovery``, ``stars.portfolio`` and ``stars.backtest`` are
 registered automatically the first time the registry is used, when those modules
 exist. A class holding something that is not plain data (a portfolio that refers to
 its lifecycle, say) registers a pair of hooks: ``encode(value)`` returns the fields as
 a mapping of encodable values, and ``decode(data, ctx, path)`` builds the value,
-using :meth:`LoadContext.value` for each field so that errors keep their JSON path.
+using `LoadContext.value` for each field so that errors keep their JSON path.
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> from stars import STARS, Account, Snapshot
     >>> from stars.io import dumps, loads
@@ -120,7 +120,7 @@ SCHEMA: Final = "stars/1"
 """The schema version every document carries in its ``"schema"`` key."""
 
 JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
-"""The JSON Schema dialect :func:`json_schema` writes."""
+"""The JSON Schema dialect `json_schema` writes."""
 
 MAX_BYTES: Final = 16 * 1024 * 1024
 """The default size limit of one document (characters of text, or bytes)."""
@@ -151,14 +151,14 @@ _MISSING: Final = _Missing()
 class LoadContext:
     """What loading carries down the document: the lifecycle, the guard registry, helpers.
 
-    Custom ``decode`` hooks (see :func:`register`) receive one, with the JSON path of the
+    Custom ``decode`` hooks (see `register`) receive one, with the JSON path of the
     object they decode.
 
     Attributes:
         lifecycle: Check stages and transitions against this lifecycle (``None``: no check).
         guards: The guard registry lifecycle definitions are resolved against.
 
-    Example:
+    Examples:
         >>> from stars.io import LoadContext
         >>> ctx = LoadContext()
         >>> ctx.value("2025-01-01T00:00:00+00:00", "datetime", "$.at").year
@@ -194,7 +194,7 @@ class LoadContext:
         Raises:
             SchemaError: The value does not fit the annotation.
 
-        Example:
+        Examples:
             >>> from stars.io import LoadContext
             >>> LoadContext().value(["a", "b"], tuple[str, ...], "$.tags")
             ('a', 'b')
@@ -206,7 +206,7 @@ class LoadContext:
     def error(self, path: str, value: object, expected: str) -> SchemaError:
         """Build (not raise) the error for a value that does not fit.
 
-        Example:
+        Examples:
             >>> from stars.io import LoadContext
             >>> str(LoadContext().error("$.x", 1, "a string"))
             '$.x: got 1, expected a string'
@@ -222,7 +222,7 @@ class LoadContext:
     ) -> None:
         """Refuse keys outside ``allowed`` and missing ``required`` keys.
 
-        Example:
+        Examples:
             >>> from stars.io import LoadContext
             >>> LoadContext().keys({"a": 1, "zz": 2}, "$", ["a"])
             Traceback (most recent call last):
@@ -1210,7 +1210,7 @@ def register(
         cls: The class.
         name: The document ``"type"`` (default: the class name).
         encode: ``encode(value)`` returns the fields (values may be anything
-            :func:`to_dict` can write: registered values, enums, datetimes, tuples, ...).
+            `to_dict` can write: registered values, enums, datetimes, tuples, ...).
         decode: ``decode(data, ctx, path)`` builds the value from the fields; use
             ``ctx.value(data["x"], hint, path + ".x")`` for each so errors name their path.
         check: ``check(value, ctx, path)`` runs after loading when a lifecycle is given.
@@ -1223,7 +1223,7 @@ def register(
         InvalidDefinition: The name is taken, a field's type cannot be written, or only
             one of ``encode``/``decode`` is given.
 
-    Example:
+    Examples:
         >>> import attrs
         >>> from stars.io import dumps, loads, register
         >>> @register
@@ -1245,7 +1245,7 @@ def register(
 def registered_types() -> dict[str, type[Any]]:
     """The document types that can be loaded, by name.
 
-    Example:
+    Examples:
         >>> from stars.io import registered_types
         >>> types = registered_types()
         >>> types["Account"].__name__, "Snapshot" in types
@@ -1332,7 +1332,7 @@ class AccountEvent:
         account: The account's id.
         event: The snapshot or the record.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import Snapshot
         >>> from stars.io import AccountEvent
@@ -1353,7 +1353,7 @@ class AccountEvent:
     def at(self) -> datetime:
         """When the event happened.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars import Snapshot
             >>> from stars.io import AccountEvent
@@ -1396,8 +1396,8 @@ def to_dict(value: Any) -> dict[str, Any]:
     zone name is not), enums their values, tuples lists, frozensets sorted lists.
 
     Args:
-        value: A value of a registered class (see :func:`registered_types`), or a
-            :class:`~stars.Lifecycle`.
+        value: A value of a registered class (see `registered_types`), or a
+            `Lifecycle`.
 
     Returns:
         A new dict of plain JSON values.
@@ -1407,7 +1407,7 @@ def to_dict(value: Any) -> dict[str, Any]:
             written exactly in JSON.
         InvalidDefinition: A lifecycle uses a guard that is not in the guard registry.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import Snapshot
         >>> from stars.io import to_dict
@@ -1456,7 +1456,7 @@ def from_dict(
     guards: Mapping[str, Guard] = GUARDS,
     max_depth: int = MAX_DEPTH,
 ) -> Any:
-    """Load a value from a dict written by :func:`to_dict` (or by hand, or from YAML).
+    """Load a value from a dict written by `to_dict` (or by hand, or from YAML).
 
     Args:
         doc: The document: a mapping with ``"schema"`` and ``"type"``.
@@ -1472,7 +1472,7 @@ def from_dict(
         SchemaError: Anything wrong with the document, naming the JSON path.
         StarsError: Only `stars` errors are raised, whatever the input.
 
-    Example:
+    Examples:
         >>> from stars import Account
         >>> from stars.io import from_dict
         >>> from_dict({"schema": "stars/1", "type": "Account", "id": "acme"}, Account)
@@ -1592,7 +1592,7 @@ def _parse_json(text: str | bytes, max_bytes: int) -> Any:
 
 
 def dumps(value: Any, *, indent: int | None = None) -> str:
-    """Write a registered value as JSON text (see :func:`to_dict`).
+    """Write a registered value as JSON text (see `to_dict`).
 
     Args:
         value: The value.
@@ -1601,7 +1601,7 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
     Returns:
         The JSON text; NaN and infinities never appear in it.
 
-    Example:
+    Examples:
         >>> from stars import BandCutoffs
         >>> from stars.io import dumps
         >>> dumps(BandCutoffs())
@@ -1668,7 +1668,7 @@ def loads(
     Raises:
         SchemaError: What is wrong and where (a JSON path such as ``$.history[3].at``).
 
-    Example:
+    Examples:
         >>> from stars.io import loads
         >>> loads('{"schema": "stars/2", "type": "Account", "id": "acme"}')
         Traceback (most recent call last):
@@ -1722,7 +1722,7 @@ def lifecycle_to_dict(lc: Lifecycle, *, guards: Mapping[str, Guard] = GUARDS) ->
     Raises:
         InvalidDefinition: A guard is not the registry's guard of that name.
 
-    Example:
+    Examples:
         >>> from stars import STARS
         >>> from stars.io import lifecycle_to_dict
         >>> d = lifecycle_to_dict(STARS)
@@ -1818,7 +1818,7 @@ def lifecycle_from_dict(
     guards: Mapping[str, Guard] = GUARDS,
     diagnoser: Any = None,
 ) -> Lifecycle:
-    """Build a lifecycle from data written by :func:`lifecycle_to_dict` (or by hand).
+    """Build a lifecycle from data written by `lifecycle_to_dict` (or by hand).
 
     Guards are named, never code: each name is looked up in ``guards``. ``"schema"``
     and ``"type"`` may be left out of hand-written definitions, and so may the
@@ -1827,7 +1827,7 @@ def lifecycle_from_dict(
     Args:
         data: The definition.
         guards: The registry guard names refer to.
-        diagnoser: The diagnosis rule, for custom stage names (see :class:`~stars.Lifecycle`).
+        diagnoser: The diagnosis rule, for custom stage names (see `Lifecycle`).
 
     Returns:
         The checked lifecycle.
@@ -1837,7 +1837,7 @@ def lifecycle_from_dict(
         SchemaError: The data has the wrong shape (the message names the path).
         InvalidDefinition: The definition is inconsistent (unknown or unreachable stages, ...).
 
-    Example:
+    Examples:
         >>> from stars.io import lifecycle_from_dict
         >>> lc = lifecycle_from_dict({
         ...     "initial": "trial",
@@ -1949,7 +1949,7 @@ def json_schema(kind: str | type[Any] = "account") -> dict[str, Any]:
     Raises:
         UnknownName: The kind is not known.
 
-    Example:
+    Examples:
         >>> from stars.io import json_schema
         >>> s = json_schema("snapshot")
         >>> s["$schema"], s["properties"]["at"], s["required"]
@@ -1984,7 +1984,7 @@ def json_schema(kind: str | type[Any] = "account") -> dict[str, Any]:
 def events_of(account: Account) -> tuple[AccountEvent, ...]:
     """An account's snapshots and records as events, in time order (snapshots first at ties).
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import STARS, Account, Snapshot
         >>> from stars.io import events_of
@@ -2030,7 +2030,7 @@ def write_events(
     """Append events as JSON Lines: one snapshot or transition record per line.
 
     A path is opened in append mode, so writing again adds to the stream. Every line
-    is a whole :class:`AccountEvent` document.
+    is a whole `AccountEvent` document.
 
     Args:
         source: An account (all its snapshots and records, in time order), or events,
@@ -2041,7 +2041,7 @@ def write_events(
     Returns:
         The number of lines written.
 
-    Example:
+    Examples:
         >>> import io
         >>> from datetime import datetime, timezone
         >>> from stars import Snapshot
@@ -2076,7 +2076,7 @@ def read_events(
     lifecycle: Lifecycle | None = STARS,
     max_line_bytes: int = 1024 * 1024,
 ) -> tuple[AccountEvent, ...]:
-    """Read a JSON Lines event stream written by :func:`write_events`.
+    """Read a JSON Lines event stream written by `write_events`.
 
     Blank lines are skipped. Within each account, records must chain (each starting
     where the previous one ended) and records and snapshots must each be in time
@@ -2094,7 +2094,7 @@ def read_events(
     Raises:
         SchemaError: A bad line; the path starts with its line number (``line 3: $.event.at``).
 
-    Example:
+    Examples:
         >>> from stars.io import read_events
         >>> lines = ['{"schema":"stars/1","type":"AccountEvent","account":"acme",'
         ...          '"event":{"type":"Snapshot","at":"2025-01-01T00:00:00+00:00"}}']
@@ -2143,13 +2143,13 @@ def read_events(
 def accounts_from_events(
     events: Iterable[AccountEvent], *, lifecycle: Lifecycle = STARS
 ) -> dict[str, Account]:
-    """Rebuild accounts from an event stream with :meth:`Lifecycle.replay` (no hooks run).
+    """Rebuild accounts from an event stream with `Lifecycle.replay` (no hooks run).
 
     Each account starts in the lifecycle's initial stage; its version counts its
     snapshots and records.
 
     Args:
-        events: Events, e.g. from :func:`read_events`.
+        events: Events, e.g. from `read_events`.
         lifecycle: The lifecycle to replay with.
 
     Returns:
@@ -2160,7 +2160,7 @@ def accounts_from_events(
             the account stands.
         OutOfOrder: Records or snapshots of an account are out of time order.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import STARS, Account
         >>> from stars.io import accounts_from_events, events_of
@@ -2198,7 +2198,7 @@ class RejectedRow:
         value: The cell's text (or the row's, joined with commas).
         why: What was expected.
 
-    Example:
+    Examples:
         >>> from stars.io import RejectedRow
         >>> RejectedRow(3, "health", "abc", "a number").why
         'a number'
@@ -2330,7 +2330,7 @@ def read_accounts_csv(
     Raises:
         SchemaError: The header is missing, repeats a column or names an unknown one.
 
-    Example:
+    Examples:
         >>> import io
         >>> from stars.io import read_accounts_csv
         >>> text = "id,name,stage,tags\nacme,Acme,seed,emea;smb\nbeta,Beta,gold,\n"
@@ -2390,7 +2390,7 @@ _SNAPSHOT_SKIP: Final = ("metrics",)
 def read_snapshots_csv(file: Path | IO[str]) -> tuple[list[AccountEvent], list[RejectedRow]]:
     r"""Import snapshots from CSV, keeping the good rows and reporting the bad ones.
 
-    Columns: ``account`` and ``at`` (required), any :class:`~stars.Snapshot` signal
+    Columns: ``account`` and ``at`` (required), any `Snapshot` signal
     (``health``, ``band``, ``adoption``, ``nps``, ..., flags as ``true``/``false``,
     ``yes``/``no`` or ``1``/``0``), and ``metrics.<name>`` for other numeric signals.
     Empty cells mean not measured. Rows are returned in file order; sort them by
@@ -2405,7 +2405,7 @@ def read_snapshots_csv(file: Path | IO[str]) -> tuple[list[AccountEvent], list[R
     Raises:
         SchemaError: The header is missing, repeats a column or names an unknown one.
 
-    Example:
+    Examples:
         >>> import io
         >>> from stars.io import read_snapshots_csv
         >>> text = ("account,at,health,champion_engaged,metrics.seats\n"

@@ -6,18 +6,18 @@ through implementation (real adoption), performance (results measured against th
 business case) and advocacy (a satisfied customer who speaks for the vendor).
 Marketing, sales and services each lead some of the phases.
 
-A :class:`Journey` is the definition: one forward-only state machine, built once
+A `Journey` is the definition: one forward-only state machine, built once
 with the ``transitions`` package, with gates, hooks and a policy. A
-:class:`CustomerJourney` is one customer's position and its append-only history of
-:class:`PhaseRecord`. Two gates guard the later phases: moving from implementation to
+`CustomerJourney` is one customer's position and its append-only history of
+`PhaseRecord`. Two gates guard the later phases: moving from implementation to
 performance needs effective adoption at or above the policy threshold, and moving
 from performance to advocacy needs the realized value documented against the value
-projected in the business case (:class:`ValueCase`).
+projected in the business case (`ValueCase`).
 
-Each phase maps to a STARS :class:`~stars.stages.Stage`, and :func:`check_alignment`
+Each phase maps to a STARS `Stage`, and `check_alignment`
 reports where a journey phase and a lifecycle stage contradict each other.
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> from stars.journey import CustomerJourney, Journey, Phase, ValueCase
     >>> journey = Journey()
@@ -81,7 +81,7 @@ __all__ = [
 class Team(enum.StrEnum):
     """The vendor teams that lead the phases of the cycle.
 
-    Example:
+    Examples:
         >>> from stars.journey import Team
         >>> [t.value for t in Team]
         ['marketing', 'sales', 'services']
@@ -101,7 +101,7 @@ class PhaseProfile:
         guidance: The kind of guidance the vendor owes the customer there.
         leads: The teams that lead the phase, the main one first.
 
-    Example:
+    Examples:
         >>> from stars.journey import Phase
         >>> Phase.ENGAGEMENT.profile.leads
         (<Team.SALES: 'sales'>, <Team.MARKETING: 'marketing'>)
@@ -118,7 +118,7 @@ class Phase(OrderedStrEnum):
     Phases compare by position in the cycle, not alphabetically (a plain string is
     read as a phase).
 
-    Example:
+    Examples:
         >>> from stars.journey import Phase
         >>> Phase.AWARENESS < Phase.COMMITMENT < Phase.ADVOCACY
         True
@@ -139,7 +139,7 @@ class Phase(OrderedStrEnum):
     def rank(self) -> int:
         """The phase's position, 1 (``AWARENESS``) to 6 (``ADVOCACY``).
 
-        Example:
+        Examples:
             >>> from stars.journey import Phase
             >>> Phase.ADVOCACY.rank
             6
@@ -150,7 +150,7 @@ class Phase(OrderedStrEnum):
     def next(self) -> Phase | None:
         """The phase that follows, or ``None`` after ``ADVOCACY``.
 
-        Example:
+        Examples:
             >>> from stars.journey import Phase
             >>> print(Phase.ADVOCACY.next)
             None
@@ -162,7 +162,7 @@ class Phase(OrderedStrEnum):
     def trigger(self) -> str | None:
         """The trigger that moves a journey into this phase (``None`` for the first).
 
-        Example:
+        Examples:
             >>> from stars.journey import Phase
             >>> Phase.ADVOCACY.trigger
             'advocate'
@@ -173,7 +173,7 @@ class Phase(OrderedStrEnum):
     def profile(self) -> PhaseProfile:
         """The phase's goal, guidance and lead teams.
 
-        Example:
+        Examples:
             >>> from stars.journey import Phase
             >>> Phase.AWARENESS.profile.leads
             (<Team.MARKETING: 'marketing'>,)
@@ -184,7 +184,7 @@ class Phase(OrderedStrEnum):
     def guidance(self) -> str:
         """The kind of guidance the vendor owes the customer in this phase.
 
-        Example:
+        Examples:
             >>> from stars.journey import Phase
             >>> Phase.AWARENESS.guidance
             'thought leadership'
@@ -195,7 +195,7 @@ class Phase(OrderedStrEnum):
     def leads(self) -> tuple[Team, ...]:
         """The teams that lead this phase, the main one first.
 
-        Example:
+        Examples:
             >>> from stars.journey import Phase
             >>> [t.value for t in Phase.IMPLEMENTATION.leads]
             ['services']
@@ -206,7 +206,7 @@ class Phase(OrderedStrEnum):
     def stage(self) -> Stage:
         """The STARS lifecycle stage this phase corresponds to.
 
-        Example:
+        Examples:
             >>> from stars.journey import Phase
             >>> Phase.COMMITMENT.stage, Phase.ADVOCACY.stage
             (<Stage.PROSPECT: 'prospect'>, <Stage.ASCEND: 'ascend'>)
@@ -313,7 +313,7 @@ def phases_for(stage: Stage | str) -> tuple[Phase, ...]:
     Crisis stages and ``CHURN`` have no phase of their own: the cycle describes a
     relationship moving forward.
 
-    Example:
+    Examples:
         >>> from stars.journey import phases_for
         >>> [p.value for p in phases_for("prospect")]
         ['awareness', 'engagement', 'commitment']
@@ -349,7 +349,7 @@ class ValueCase:
             measured it yet. It may be below zero when the customer lost money.
         unit: What the numbers are in (``"EUR"``, ``"hours saved"``, ...), for display.
 
-    Example:
+    Examples:
         >>> from stars.journey import ValueCase
         >>> ValueCase(projected=100_000, realized=80_000).ratio
         0.8
@@ -371,7 +371,7 @@ class ValueCase:
     def documented(self) -> bool:
         """Whether realized value has been recorded.
 
-        Example:
+        Examples:
             >>> from stars.journey import ValueCase
             >>> ValueCase(10, 12).documented
             True
@@ -382,7 +382,7 @@ class ValueCase:
     def ratio(self) -> float | None:
         """Realized value as a share of projected value (``None`` if not documented).
 
-        Example:
+        Examples:
             >>> from stars.journey import ValueCase
             >>> ValueCase(50, 75).ratio
             1.5
@@ -410,7 +410,7 @@ class JourneyPolicy:
             customer is ready to advocate. The default, 1.0, asks that the business
             case was delivered in full.
 
-    Example:
+    Examples:
         >>> from stars.journey import JourneyPolicy
         >>> JourneyPolicy().adoption_threshold
         0.5
@@ -451,7 +451,7 @@ class PhaseRecord:
         adoption: The effective adoption presented as evidence, if any.
         value: The value case presented as evidence, if any.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.journey import PhaseRecord
         >>> r = PhaseRecord("engage", "awareness", "engagement",
@@ -508,7 +508,7 @@ def _check_account_id(instance: Any, attribute: Any, value: Any) -> None:
 class CustomerJourney:
     """One customer's position in the cycle, and the steps that brought it there.
 
-    Change the phase only through a :class:`Journey`, which keeps phase, history and
+    Change the phase only through a `Journey`, which keeps phase, history and
     version consistent; everything the journey holds is frozen.
 
     Args:
@@ -517,7 +517,7 @@ class CustomerJourney:
         history: Earlier steps, in time order, each starting where the previous ended.
         version: Increases by one with every step.
 
-    Example:
+    Examples:
         >>> from stars.journey import CustomerJourney
         >>> j = CustomerJourney("acme", phase="implementation")
         >>> j.phase, j.history, j.version
@@ -560,7 +560,7 @@ class CustomerJourney:
     def phase(self) -> Phase:
         """The current phase.
 
-        Example:
+        Examples:
             >>> from stars.journey import CustomerJourney
             >>> CustomerJourney("acme").phase
             <Phase.AWARENESS: 'awareness'>
@@ -571,7 +571,7 @@ class CustomerJourney:
     def history(self) -> tuple[PhaseRecord, ...]:
         """The steps taken, oldest first.
 
-        Example:
+        Examples:
             >>> from stars.journey import CustomerJourney
             >>> CustomerJourney("acme").history
             ()
@@ -582,7 +582,7 @@ class CustomerJourney:
     def version(self) -> int:
         """A counter that increases by one with every step (for optimistic concurrency).
 
-        Example:
+        Examples:
             >>> from stars.journey import CustomerJourney
             >>> CustomerJourney("acme").version
             0
@@ -636,16 +636,16 @@ class Journey:
     customer journey it moves: journeys are never registered with it, so a
     ``Journey`` can serve any number of customers (and threads). Each step runs the
     machine on a small stand-in object; only when the machine accepts the step is the
-    record appended to the :class:`CustomerJourney`.
+    record appended to the `CustomerJourney`.
 
     Args:
         policy: The gate thresholds.
         before: Hooks run before a step is applied; one that raises vetoes the step
-            (:class:`~stars.errors.TransitionVetoed`) and nothing changes.
+            (`TransitionVetoed`) and nothing changes.
         after: Hooks run after a step is recorded; one that raises makes the call raise
-            :class:`~stars.errors.HookFailed`, but the step stands.
+            `HookFailed`, but the step stands.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.journey import CustomerJourney, Journey, JourneyPolicy
         >>> seen = []
@@ -698,7 +698,7 @@ class Journey:
     def policy(self) -> JourneyPolicy:
         """The gate thresholds.
 
-        Example:
+        Examples:
             >>> from stars.journey import Journey
             >>> Journey().policy.min_value_ratio
             1.0
@@ -709,7 +709,7 @@ class Journey:
     def triggers(self) -> dict[str, tuple[Phase, Phase]]:
         """Every trigger with the phase it leaves and the phase it enters.
 
-        Example:
+        Examples:
             >>> from stars.journey import Journey
             >>> Journey().triggers["implement"]
             (<Phase.COMMITMENT: 'commitment'>, <Phase.IMPLEMENTATION: 'implementation'>)
@@ -724,7 +724,7 @@ class Journey:
     def on_before(self, hook: JourneyHook) -> JourneyHook:
         """Register a before-hook; returns it, so it can be used as a decorator.
 
-        Example:
+        Examples:
             >>> from stars.journey import Journey
             >>> journey = Journey()
             >>> @journey.on_before
@@ -739,7 +739,7 @@ class Journey:
     def on_after(self, hook: JourneyHook) -> JourneyHook:
         """Register an after-hook; returns it, so it can be used as a decorator.
 
-        Example:
+        Examples:
             >>> from stars.journey import Journey
             >>> journey = Journey()
             >>> journey.on_after(print) is print
@@ -751,7 +751,7 @@ class Journey:
     def allowed(self, journey: CustomerJourney) -> tuple[str, ...]:
         """The triggers the graph allows from the journey's phase (gates not evaluated).
 
-        Example:
+        Examples:
             >>> from stars.journey import CustomerJourney, Journey
             >>> Journey().allowed(CustomerJourney("a", phase="commitment"))
             ('implement',)
@@ -774,7 +774,7 @@ class Journey:
         Pure: nothing changes and no hook runs. At the end of the cycle the reason is
         that there is no next phase.
 
-        Example:
+        Examples:
             >>> from stars.journey import CustomerJourney, Journey, ValueCase
             >>> j = CustomerJourney("acme", phase="performance")
             >>> Journey().check(j, value=ValueCase(100))
@@ -827,7 +827,7 @@ class Journey:
             ConcurrentModification: ``expected_version`` does not match.
             InvalidValue: A bad argument.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.journey import CustomerJourney, Journey
             >>> j = CustomerJourney("acme")
@@ -964,7 +964,7 @@ class Alignment:
         expected: The stage the phase maps to.
         contradictions: Why the two views cannot both be true (empty when they can).
 
-    Example:
+    Examples:
         >>> from stars.journey import check_alignment
         >>> a = check_alignment("performance", "accelerate")
         >>> a.ok, a.matches
@@ -980,7 +980,7 @@ class Alignment:
     def ok(self) -> bool:
         """Whether the phase and the stage can both be true.
 
-        Example:
+        Examples:
             >>> from stars.journey import check_alignment
             >>> check_alignment("advocacy", "tact").ok
             False
@@ -994,7 +994,7 @@ class Alignment:
         A phase can be consistent with a stage without matching it (a customer in
         implementation whose account is already accelerating, say).
 
-        Example:
+        Examples:
             >>> from stars.journey import check_alignment
             >>> a = check_alignment("implementation", "accelerate")
             >>> a.ok, a.matches
@@ -1016,9 +1016,9 @@ def check_alignment(
     - a current customer (growth or crisis stage) is no longer before the sale.
 
     Args:
-        phase: A phase, its name, or a :class:`CustomerJourney`.
+        phase: A phase, its name, or a `CustomerJourney`.
         account_or_stage: A stage, its name, or anything with a ``stage`` attribute
-            (an :class:`~stars.account.Account`).
+            (an `Account`).
 
     Returns:
         The alignment, with the reasons for any contradiction.
@@ -1026,7 +1026,7 @@ def check_alignment(
     Raises:
         UnknownName: The phase or stage is not known.
 
-    Example:
+    Examples:
         >>> from stars.account import Account
         >>> from stars.journey import check_alignment
         >>> check_alignment("advocacy", "tact").contradictions

@@ -1,16 +1,17 @@
 """The lifecycle engine: stages, guarded transitions, hooks, history, replay and diagnosis.
 
-A :class:`Lifecycle` is built once from a definition (stages, transitions with guards,
-a :class:`Policy` of thresholds), checked when it is built, and then shared: it holds
+A `Lifecycle` is built once from a definition (stages, transitions with guards,
+a `Policy` of thresholds), checked when it is built, and then shared: it holds
 no accounts. ``stars.STARS`` is the default STARS lifecycle.
 
 It is built on the `transitions` package: one ``transitions.Machine`` per lifecycle,
 with ``auto_transitions=False``; accounts are never registered with it. Firing a
-trigger runs the machine's conditions and callbacks in their documented order on a
-tiny proxy, and the lifecycle applies the result to the account. Replays use a
-table compiled from the same definition.
+trigger evaluates the guards (the first destination whose guards pass wins), then
+runs the machine's callbacks in their documented order on a tiny proxy; the record
+is committed when the destination is entered. Replays use a table compiled from the
+same definition.
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> from stars import STARS, Account, Snapshot
     >>> t = datetime(2025, 1, 6, tzinfo=timezone.utc)
@@ -104,7 +105,7 @@ class Policy:
         trend_window: Number of latest health readings used for the trend.
         trend_flat_within: A slope (points per 30 days) within ± this is flat; below is falling.
 
-    Example:
+    Examples:
         >>> from stars import Policy
         >>> Policy(green_streak=2).green_streak
         2
@@ -123,7 +124,7 @@ class Policy:
     def band_of(self, snapshot: Snapshot | None) -> Band | None:
         """The snapshot's band: as given, else derived from its health, else ``None``.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars import Policy, Snapshot
             >>> Policy().band_of(Snapshot(at=datetime(2025, 1, 1, tzinfo=timezone.utc), health=75))
@@ -143,7 +144,7 @@ class Policy:
 class Evidence:
     """The signals diagnosis reads, flattened to one row (the batch form uses the same names).
 
-    Example:
+    Examples:
         >>> from stars import Account, evidence
         >>> evidence(Account("a")).band is None
         True
@@ -209,13 +210,13 @@ def evidence(
     Args:
         account: The account.
         at: Ignore snapshots after this time; tenure is measured up to it.
-        policy: Thresholds (default :class:`Policy`).
+        policy: Thresholds (default `Policy`).
         kind_of: Stage kinds (default: the STARS stages').
 
     Returns:
         The evidence, as one flat row.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import Account, Snapshot, evidence
         >>> t = datetime(2025, 6, 1, tzinfo=timezone.utc)
@@ -263,7 +264,7 @@ def diagnose_stars(ev: Evidence, policy: Policy) -> tuple[str | None, tuple[str,
     agreed), and to SEED before that; without a health reading there is no
     answer; green health without agreed success metrics points to SEED; green for the
     policy's streak with enough tenure and no open expansion points to ASCEND;
-    otherwise ACCELERATE. :func:`stars.frames.assign_stages` applies the same rule to
+    otherwise ACCELERATE. `stars.frames.assign_stages` applies the same rule to
     a DataFrame.
 
     Args:
@@ -273,7 +274,7 @@ def diagnose_stars(ev: Evidence, policy: Policy) -> tuple[str | None, tuple[str,
     Returns:
         The stage (``None`` when the evidence is insufficient) and the reasons.
 
-    Example:
+    Examples:
         >>> from stars import Band, Evidence, Policy, diagnose_stars
         >>> diagnose_stars(Evidence(band=Band.RED, customer=True), Policy())
         ('tact', ('health is red',))
@@ -324,7 +325,7 @@ def diagnose_stars(ev: Evidence, policy: Policy) -> tuple[str | None, tuple[str,
 class GuardContext:
     """What a guard sees: the account, its latest snapshot (as of ``at``), the policy.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import Account, GuardContext, Policy
         >>> ctx = GuardContext(Account("a"), None, Policy(),
@@ -346,7 +347,7 @@ class GuardContext:
     def band(self) -> Band | None:
         """The latest snapshot's band (derived from health with the policy when not given).
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars import Account, GuardContext, Policy, Snapshot
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -360,7 +361,7 @@ class GuardContext:
     def snapshots(self) -> tuple[Snapshot, ...]:
         """The account's snapshots up to ``at``.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars import Account, GuardContext, Policy
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -384,7 +385,7 @@ class Guard:
         label: A short text shown on diagrams.
         check: The predicate.
 
-    Example:
+    Examples:
         >>> from stars import Guard
         >>> g = Guard("always", "always", lambda ctx: None)
         >>> g.name
@@ -533,7 +534,7 @@ class StageDef:
         kind: Before, growth, crisis or lost (drives cycle accounting and checks).
         profile: How the account looks there and how to show up (optional).
 
-    Example:
+    Examples:
         >>> from stars import StageDef
         >>> StageDef("pilot", "growth").kind
         <StageKind.GROWTH: 'growth'>
@@ -574,7 +575,7 @@ class TransitionDef:
         cycle: The cycle it belongs to.
         guards: Guards that must all pass (unless forced).
 
-    Example:
+    Examples:
         >>> from stars import GUARDS, TransitionDef
         >>> t = TransitionDef("sign", "prospect", "seed", "growth", (GUARDS["contract_signed"],))
         >>> t.sources
@@ -640,7 +641,7 @@ STARS_TRANSITIONS: tuple[TransitionDef, ...] = (
 class Verdict:
     """Whether a trigger may fire now, where it would lead, and why not if it may not.
 
-    Example:
+    Examples:
         >>> from stars import STARS, Account
         >>> v = STARS.check(Account("a"), "sign")
         >>> v.allowed, v.destination, v.reasons
@@ -656,7 +657,7 @@ class Verdict:
 
 @attrs.frozen(slots=True)
 class Event:
-    """A trigger to apply during :meth:`Lifecycle.replay` (when you have events, not records).
+    """A trigger to apply during `Lifecycle.replay` (when you have events, not records).
 
     Attributes:
         trigger: The trigger.
@@ -666,7 +667,7 @@ class Event:
         forced: Whether it overrode a guard.
         to: The destination, when the trigger has several (default: the first in definition order).
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import Event
         >>> Event("sign", datetime(2025, 1, 1, tzinfo=timezone.utc)).forced
@@ -686,9 +687,9 @@ class HookEvent:
     """What a hook receives.
 
     ``record`` is ``None`` in before-hooks and exit-hooks (nothing is committed yet) and
-    the new :class:`~stars.TransitionRecord` in enter-, after- and cycle-hooks.
+    the new `TransitionRecord` in enter-, after- and cycle-hooks.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import STARS, Account, Snapshot
         >>> seen = []
@@ -720,7 +721,7 @@ class HookEvent:
 class Diagnosis:
     """Which stage the evidence points to, whether it agrees with the current one, how to show up.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import STARS, Account, Snapshot
         >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -877,16 +878,16 @@ class Lifecycle(HookStore):
         initial: The stage new accounts start in.
         policy: Thresholds for guards and diagnosis.
         name: A name for diagrams and exports.
-        diagnoser: The rule behind :meth:`diagnose` (default: :func:`diagnose_stars`, which
+        diagnoser: The rule behind `diagnose` (default: `diagnose_stars`, which
             needs the STARS stage names).
-        scorecards: A :class:`~stars.health.ScorecardSet`; :meth:`observe` scores raw measures
+        scorecards: A `ScorecardSet`; `observe` scores raw measures
             with it.
 
     Raises:
         InvalidDefinition: If the definition is inconsistent: unknown or duplicate stages,
             unreachable stages, stages that can never get back to growth, duplicate transitions.
 
-    Example:
+    Examples:
         >>> from stars import STARS, Lifecycle, StageDef, TransitionDef
         >>> len(STARS.stages), STARS.initial
         (7, 'prospect')
@@ -1063,7 +1064,7 @@ class Lifecycle(HookStore):
     def triggers(self) -> frozenset[str]:
         """Every trigger name in the definition.
 
-        Example:
+        Examples:
             >>> from stars import STARS
             >>> "sign" in STARS.triggers
             True
@@ -1076,7 +1077,7 @@ class Lifecycle(HookStore):
         Raises:
             UnknownName: If the stage is not defined here.
 
-        Example:
+        Examples:
             >>> from stars import STARS
             >>> STARS.kind_of("tact").value
             'crisis'
@@ -1089,7 +1090,7 @@ class Lifecycle(HookStore):
     def profile(self, stage: str) -> StageProfile | None:
         """The profile (posture, key actions) of a stage, if the definition gives one.
 
-        Example:
+        Examples:
             >>> from stars import STARS
             >>> STARS.profile("seed").posture
             ('builder', 'consultant')
@@ -1100,7 +1101,7 @@ class Lifecycle(HookStore):
     def new_account(self, account_id: str, **fields: Any) -> Account:
         """Create an account in this lifecycle's initial stage.
 
-        Example:
+        Examples:
             >>> from stars import STARS
             >>> STARS.new_account("acme", owner="dana").stage
             'prospect'
@@ -1110,7 +1111,7 @@ class Lifecycle(HookStore):
     def evolve(self, **changes: Any) -> Lifecycle:
         """A copy of this lifecycle with some definition arguments replaced (hooks are not copied).
 
-        Example:
+        Examples:
             >>> from stars import STARS, Policy
             >>> STARS.evolve(policy=Policy(green_streak=2)).policy.green_streak
             2
@@ -1143,7 +1144,7 @@ class Lifecycle(HookStore):
     def before(self, trigger: str | None = None) -> Callable[[H], H]:
         """Register a hook that runs before ``trigger`` (or any trigger). Raising vetoes it.
 
-        Example:
+        Examples:
             >>> from stars import STARS
             >>> lc = STARS.evolve()
             >>> @lc.before("lose")
@@ -1161,7 +1162,7 @@ class Lifecycle(HookStore):
     def after(self, trigger: str | None = None) -> Callable[[H], H]:
         """Register a hook that runs after ``trigger`` (or any trigger) was applied.
 
-        Example:
+        Examples:
             >>> from stars import STARS
             >>> lc = STARS.evolve()
             >>> @lc.after()
@@ -1179,7 +1180,7 @@ class Lifecycle(HookStore):
     def on_enter(self, stage: str) -> Callable[[H], H]:
         """Register a hook that runs when an account enters ``stage``.
 
-        Example:
+        Examples:
             >>> from stars import STARS
             >>> lc = STARS.evolve()
             >>> @lc.on_enter("tact")
@@ -1197,7 +1198,7 @@ class Lifecycle(HookStore):
     def on_exit(self, stage: str) -> Callable[[H], H]:
         """Register a hook that runs when an account is about to leave ``stage``. Raising vetoes.
 
-        Example:
+        Examples:
             >>> from stars import STARS
             >>> lc = STARS.evolve()
             >>> @lc.on_exit("ascend")
@@ -1215,7 +1216,7 @@ class Lifecycle(HookStore):
     def on_cycle(self, cycle: Cycle | str) -> Callable[[H], H]:
         """Register a hook that runs after any transition of the given cycle.
 
-        Example:
+        Examples:
             >>> from stars import STARS
             >>> lc = STARS.evolve()
             >>> @lc.on_cycle("crisis")
@@ -1233,7 +1234,7 @@ class Lifecycle(HookStore):
     def remove_hook(self, fn: Hook) -> int:
         """Unregister a hook everywhere it was registered; returns how many registrations went.
 
-        Example:
+        Examples:
             >>> from stars import STARS
             >>> lc = STARS.evolve()
             >>> hook = lc.after()(lambda event: None)
@@ -1414,7 +1415,7 @@ class Lifecycle(HookStore):
             reason: Why (required with ``force=True``).
             force: Override the guards (never the graph); the record says so.
             to: The destination, for triggers with several (default: the first whose guards pass).
-            expected_version: Refuse with :class:`~stars.errors.ConcurrentModification` unless
+            expected_version: Refuse with `ConcurrentModification` unless
                 the account is at this version.
 
         Returns:
@@ -1429,7 +1430,7 @@ class Lifecycle(HookStore):
             OutOfOrder: ``at`` is earlier than the last record.
             ConcurrentModification: ``expected_version`` does not match.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars import STARS, Account
             >>> a = Account("a")
@@ -1505,7 +1506,7 @@ class Lifecycle(HookStore):
         Raises:
             UnknownName: The trigger is not in this lifecycle.
 
-        Example:
+        Examples:
             >>> from stars import STARS, Account
             >>> STARS.check(Account("a"), "sustain").reasons
             ("'sustain' is not possible from 'prospect'",)
@@ -1538,7 +1539,7 @@ class Lifecycle(HookStore):
     def available(self, account: Account, *, at: datetime | None = None) -> tuple[Verdict, ...]:
         """The triggers that may fire now (their guards pass), with their destinations.
 
-        Example:
+        Examples:
             >>> from stars import STARS, Account
             >>> [v.trigger for v in STARS.available(Account("a", stage="churn"))]
             ['win_back']
@@ -1582,7 +1583,7 @@ class Lifecycle(HookStore):
             InvalidValue: Both a health score and measures were given, or a measure is invalid.
             ConcurrentModification: ``expected_version`` does not match.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars import STARS, Account, Snapshot
             >>> a = Account("a")
@@ -1636,7 +1637,7 @@ class Lifecycle(HookStore):
 
         Args:
             account_id: The account's id.
-            items: :class:`~stars.TransitionRecord` or :class:`Event` values, in order.
+            items: `TransitionRecord` or `Event` values, in order.
             name: The account's name.
             owner: The account's owner.
             tags: The account's tags.
@@ -1651,7 +1652,7 @@ class Lifecycle(HookStore):
             InvalidValue: A record's source or cycle disagrees with the lifecycle.
             OutOfOrder: An item is earlier than the previous one.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars import STARS, Event
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -1868,7 +1869,7 @@ class Lifecycle(HookStore):
         Raises:
             InvalidDefinition: A custom lifecycle without STARS stage names and no diagnoser.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars import STARS, Account, Snapshot
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -1915,7 +1916,7 @@ class Lifecycle(HookStore):
     def to_mermaid(self) -> str:
         """The lifecycle as a Mermaid state diagram, guards shown on the edges.
 
-        Example:
+        Examples:
             >>> from stars import STARS
             >>> print(STARS.to_mermaid().splitlines()[2])
                 prospect --> seed : sign [contract signed]
@@ -1942,7 +1943,7 @@ class Lifecycle(HookStore):
     def __eq__(self, other: object) -> bool:
         """Two lifecycles are equal when their definitions are (hooks are not compared).
 
-        Example:
+        Examples:
             >>> from stars import STARS
             >>> STARS.evolve() == STARS, STARS.evolve(name="other") == STARS
             (True, False)
@@ -1989,7 +1990,7 @@ def handover_brief(
     Returns:
         Markdown text.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import STARS, Account, handover_brief
         >>> a = Account("acme", name="Acme")

@@ -3,16 +3,16 @@
 A customer-success organisation grows up along five areas (skill, process, data,
 technology and organization), each passing through five levels, from a heroic start
 where a few people hold everything together to an optimized state that keeps
-improving itself. The :class:`Questionnaire` lists concrete indicators for every
-area and level; :meth:`Questionnaire.assess` turns yes / partly / no answers into a
-:class:`MaturityReport`.
+improving itself. The `Questionnaire` lists concrete indicators for every
+area and level; `Questionnaire.assess` turns yes / partly / no answers into a
+`MaturityReport`.
 
 The level rule is cumulative: a level counts for an area only when its own
 indicators mostly hold (their mean reaches the threshold) *and* every level below
 it counts too, so a strong top level cannot hide a weak foundation. ``HEROIC`` is
 the floor every area stands on. The overall level is the weakest area's level.
 
-Example:
+Examples:
     >>> from stars.maturity import Area, Level, assess, default_questionnaire
     >>> q = default_questionnaire()
     >>> answers = {i.id: "yes" for i in q.indicators if i.level <= Level.REPEATABLE}
@@ -67,7 +67,7 @@ DEFAULT_THRESHOLD: Final = 0.67
 class Area(enum.StrEnum):
     """The five areas in which customer-success maturity is judged.
 
-    Example:
+    Examples:
         >>> from stars.maturity import Area
         >>> [a.value for a in Area]
         ['skill', 'process', 'data', 'technology', 'organization']
@@ -85,7 +85,7 @@ class Area(enum.StrEnum):
     def scope(self) -> str:
         """What the area covers, in a short phrase.
 
-        Example:
+        Examples:
             >>> from stars.maturity import Area
             >>> Area.SKILL.scope
             'managing customers, business sense, and soft skills such as handling conflict'
@@ -107,7 +107,7 @@ class Level(OrderedStrEnum):
 
     Levels compare by rank, not alphabetically (a plain string is read as a level).
 
-    Example:
+    Examples:
         >>> from stars.maturity import Level
         >>> Level.HEROIC < Level.MANAGED < Level.OPTIMIZED
         True
@@ -127,7 +127,7 @@ class Level(OrderedStrEnum):
     def rank(self) -> int:
         """The level's position, 1 (``HEROIC``) to 5 (``OPTIMIZED``).
 
-        Example:
+        Examples:
             >>> from stars.maturity import Level
             >>> Level.OPTIMIZED.rank
             5
@@ -138,7 +138,7 @@ class Level(OrderedStrEnum):
     def next(self) -> Level | None:
         """The level above this one, or ``None`` at the top.
 
-        Example:
+        Examples:
             >>> from stars.maturity import Level
             >>> print(Level.OPTIMIZED.next)
             None
@@ -150,7 +150,7 @@ class Level(OrderedStrEnum):
     def summary(self) -> str:
         """What an organisation at this level looks like, in one sentence.
 
-        Example:
+        Examples:
             >>> from stars.maturity import Level
             >>> Level.HEROIC.summary.split(":")[0]
             'Individual effort'
@@ -209,7 +209,7 @@ def _area(value: object) -> Area:
 class Answer(enum.Enum):
     """An answer to one indicator, and the score it is worth.
 
-    Example:
+    Examples:
         >>> from stars.maturity import Answer
         >>> Answer.PARTLY.value
         0.5
@@ -229,7 +229,7 @@ class Answer(enum.Enum):
 
     @classmethod
     def parse(cls, value: object, field: str) -> Answer:
-        """Read an answer given as an :class:`Answer`, a word, or a score.
+        """Read an answer given as an `Answer`, a word, or a score.
 
         Args:
             value: ``Answer.YES``, ``"yes"``, ``"partly"``, ``"no"`` (any case), or the
@@ -242,7 +242,7 @@ class Answer(enum.Enum):
         Raises:
             InvalidValue: For anything else (booleans included), naming ``field``.
 
-        Example:
+        Examples:
             >>> from stars.maturity import Answer
             >>> Answer.parse(0.5, "data.managed.2")
             <Answer.PARTLY: 0.5>
@@ -267,7 +267,7 @@ _ANSWER_EXPECTED: Final = "'yes', 'partly', 'no', or 1, 0.5, 0"
 class MissingAnswers(enum.StrEnum):
     """What to do when an indicator has no answer.
 
-    Example:
+    Examples:
         >>> from stars.maturity import MissingAnswers
         >>> MissingAnswers("count_as_no") is MissingAnswers.COUNT_AS_NO
         True
@@ -295,7 +295,7 @@ class Indicator:
         level: The level it is evidence for.
         statement: The statement itself.
 
-    Example:
+    Examples:
         >>> from stars.maturity import Indicator
         >>> i = Indicator("data.managed.1", "data", "managed", "Customer data sits in one place.")
         >>> i.area, i.level
@@ -459,13 +459,13 @@ def _to_indicators(value: object) -> tuple[Indicator, ...]:
 class Questionnaire:
     """A set of indicators covering every area and level.
 
-    The definition is checked when it is built: every item is an :class:`Indicator`, ids
+    The definition is checked when it is built: every item is an `Indicator`, ids
     are unique, and every (area, level) cell has at least one indicator.
 
     Attributes:
         indicators: The indicators, in a stable order.
 
-    Example:
+    Examples:
         >>> from stars.maturity import Area, Level, default_questionnaire
         >>> q = default_questionnaire()
         >>> len(q.indicators)
@@ -493,7 +493,7 @@ class Questionnaire:
     def ids(self) -> tuple[str, ...]:
         """The indicator ids, in order.
 
-        Example:
+        Examples:
             >>> from stars.maturity import default_questionnaire
             >>> default_questionnaire().ids[:2]
             ('skill.heroic.1', 'skill.heroic.2')
@@ -506,7 +506,7 @@ class Questionnaire:
         Raises:
             UnknownName: If no indicator has that id.
 
-        Example:
+        Examples:
             >>> from stars.maturity import default_questionnaire
             >>> default_questionnaire().get("process.repeatable.2").level
             <Level.REPEATABLE: 'repeatable'>
@@ -519,7 +519,7 @@ class Questionnaire:
     def cell(self, area: Area | str, level: Level | str) -> tuple[Indicator, ...]:
         """The indicators of one area at one level.
 
-        Example:
+        Examples:
             >>> from stars.maturity import default_questionnaire
             >>> len(default_questionnaire().cell("skill", "optimized"))
             3
@@ -539,7 +539,7 @@ class Questionnaire:
 
         Args:
             answers: One respondent's answers as a mapping of indicator id to answer
-                (``"yes"``/``"partly"``/``"no"``, 1/0.5/0 or :class:`Answer`); several
+                (``"yes"``/``"partly"``/``"no"``, 1/0.5/0 or `Answer`); several
                 respondents as a sequence of such mappings; or a DataFrame (polars,
                 pandas, pyarrow, through narwhals) with one row per respondent and one
                 column per indicator id. Several respondents are averaged per indicator
@@ -548,7 +548,7 @@ class Questionnaire:
             threshold: The mean score (0 to 1, above 0) a level's indicators need for the
                 level to count.
             missing: ``REFUSE`` (default) raises when an indicator has no answer at all;
-                ``COUNT_AS_NO`` scores it 0 and lists it in :attr:`MaturityReport.missing`.
+                ``COUNT_AS_NO`` scores it 0 and lists it in `MaturityReport.missing`.
             ignore_columns: Frame columns that are not indicators (e.g. a respondent name).
 
         Returns:
@@ -559,7 +559,7 @@ class Questionnaire:
             InvalidValue: An answer is not yes/partly/no, the threshold is out of range,
                 or answers are missing under ``REFUSE``.
 
-        Example:
+        Examples:
             >>> from stars.maturity import default_questionnaire
             >>> q = default_questionnaire()
             >>> team = [{i: "yes" for i in q.ids}, {i: "partly" for i in q.ids}]
@@ -806,7 +806,7 @@ class AreaResult:
         weak_spots: Indicators of the levels already held (above ``HEROIC``) that are not
             fully met.
 
-    Example:
+    Examples:
         >>> from stars.maturity import Area, assess, default_questionnaire
         >>> q = default_questionnaire()
         >>> answers = {i: "yes" for i in q.ids if ".heroic." in i or ".managed." in i}
@@ -832,7 +832,7 @@ class AreaResult:
     def next_level(self) -> Level | None:
         """The level this area would reach next, or ``None`` at ``OPTIMIZED``.
 
-        Example:
+        Examples:
             >>> from stars.maturity import AreaResult
             >>> AreaResult("data", "managed", {}, 0.2).next_level
             <Level.REPEATABLE: 'repeatable'>
@@ -858,7 +858,7 @@ class MaturityReport:
     """The result of a maturity assessment.
 
     Attributes:
-        areas: One :class:`AreaResult` per area, in :class:`Area` order.
+        areas: One `AreaResult` per area, in `Area` order.
         threshold: The mean a level's indicators needed for the level to count.
         answers: The score (0 to 1) used for every indicator; the mean over respondents.
         missing: Indicators nobody answered (scored 0 under ``COUNT_AS_NO``).
@@ -867,7 +867,7 @@ class MaturityReport:
             respondents only).
         disagreements: Indicators some respondents answered yes and others no.
 
-    Example:
+    Examples:
         >>> from stars.maturity import Area, assess, default_questionnaire
         >>> q = default_questionnaire()
         >>> answers = {i: "yes" for i in q.ids}
@@ -897,7 +897,7 @@ class MaturityReport:
     def levels(self) -> dict[Area, Level]:
         """Each area's level.
 
-        Example:
+        Examples:
             >>> from stars.maturity import assess, default_questionnaire
             >>> r = assess({i: "no" for i in default_questionnaire().ids})
             >>> set(r.levels.values())
@@ -909,7 +909,7 @@ class MaturityReport:
     def overall(self) -> Level:
         """The overall level: the level of the weakest area.
 
-        Example:
+        Examples:
             >>> from stars.maturity import assess, default_questionnaire
             >>> assess({i: "yes" for i in default_questionnaire().ids}).overall.value
             'optimized'
@@ -920,7 +920,7 @@ class MaturityReport:
     def weakest(self) -> tuple[Area, ...]:
         """The areas at the overall level (the ones holding it down).
 
-        Example:
+        Examples:
             >>> from stars.maturity import assess, default_questionnaire
             >>> len(assess({i: "yes" for i in default_questionnaire().ids}).weakest)
             5
@@ -931,7 +931,7 @@ class MaturityReport:
     def area(self, area: Area | str) -> AreaResult:
         """The result for one area.
 
-        Example:
+        Examples:
             >>> from stars.maturity import assess, default_questionnaire
             >>> r = assess({i: "yes" for i in default_questionnaire().ids})
             >>> r.area("skill").next_steps
@@ -943,7 +943,7 @@ class MaturityReport:
     def to_markdown(self) -> str:
         """The report as Markdown: levels and scores, next steps, disagreements.
 
-        Example:
+        Examples:
             >>> from stars.maturity import assess, default_questionnaire
             >>> r = assess({i: "yes" for i in default_questionnaire().ids})
             >>> print(r.to_markdown().splitlines()[2])
@@ -1013,7 +1013,7 @@ _DEFAULT: Final = Questionnaire(
 def default_questionnaire() -> Questionnaire:
     """The built-in questionnaire: three indicators for every area and level.
 
-    Example:
+    Examples:
         >>> from stars.maturity import default_questionnaire
         >>> default_questionnaire().get("data.measurable.2").statement.split(" ")[0]
         'Anyone'
@@ -1028,9 +1028,9 @@ def assess(
     missing: MissingAnswers | str = MissingAnswers.REFUSE,
     ignore_columns: Iterable[str] = (),
 ) -> MaturityReport:
-    """Assess answers with the default questionnaire (see :meth:`Questionnaire.assess`).
+    """Assess answers with the default questionnaire (see `Questionnaire.assess`).
 
-    Example:
+    Examples:
         >>> from stars.maturity import assess
         >>> assess({"skill.managed.1": "yes"}, missing="count_as_no").overall.value
         'heroic'
@@ -1055,14 +1055,14 @@ def load_answers(path: str | PathLike[str]) -> dict[str, float] | list[dict[str,
         path: A ``.json``, ``.yaml`` or ``.yml`` file.
 
     Returns:
-        The answers as scores (1, 0.5, 0), ready for :func:`assess`.
+        The answers as scores (1, 0.5, 0), ready for `assess`.
 
     Raises:
         InvalidValue: The file type is not supported, its content cannot be parsed, or
             it does not hold mappings of ids to yes/partly/no answers.
         MissingDependency: A YAML file was given and PyYAML is not installed.
 
-    Example:
+    Examples:
         >>> import json, tempfile, pathlib
         >>> from stars.maturity import load_answers
         >>> with tempfile.TemporaryDirectory() as tmp:
@@ -1121,7 +1121,7 @@ class AreaChange:
         raised: Indicators whose score went up.
         lowered: Indicators whose score went down.
 
-    Example:
+    Examples:
         >>> from stars.maturity import AreaChange
         >>> c = AreaChange("data", "managed", "measurable")
         >>> c.delta, c.moved
@@ -1138,7 +1138,7 @@ class AreaChange:
     def delta(self) -> int:
         """Levels gained (negative when the area slipped).
 
-        Example:
+        Examples:
             >>> from stars.maturity import AreaChange
             >>> AreaChange("skill", "repeatable", "managed").delta
             -1
@@ -1149,7 +1149,7 @@ class AreaChange:
     def moved(self) -> bool:
         """Whether the area's level changed.
 
-        Example:
+        Examples:
             >>> from stars.maturity import AreaChange
             >>> AreaChange("skill", "managed", "managed", raised=("skill.repeatable.1",)).moved
             False
@@ -1171,11 +1171,11 @@ class MaturityComparison:
     """What moved between two maturity assessments.
 
     Attributes:
-        changes: One :class:`AreaChange` per area, in :class:`Area` order.
+        changes: One `AreaChange` per area, in `Area` order.
         overall_before: The overall level before.
         overall_after: The overall level after.
 
-    Example:
+    Examples:
         >>> from stars.maturity import assess, compare, default_questionnaire
         >>> ids = default_questionnaire().ids
         >>> before = assess({i: "no" for i in ids})
@@ -1195,7 +1195,7 @@ class MaturityComparison:
     def improved(self) -> tuple[Area, ...]:
         """Areas that went up at least one level.
 
-        Example:
+        Examples:
             >>> from stars.maturity import assess, compare, default_questionnaire
             >>> r = assess({i: "yes" for i in default_questionnaire().ids})
             >>> compare(r, r).improved
@@ -1207,7 +1207,7 @@ class MaturityComparison:
     def regressed(self) -> tuple[Area, ...]:
         """Areas that went down at least one level.
 
-        Example:
+        Examples:
             >>> from stars.maturity import assess, compare, default_questionnaire
             >>> ids = default_questionnaire().ids
             >>> top = assess({i: "yes" for i in ids})
@@ -1220,7 +1220,7 @@ class MaturityComparison:
     def to_markdown(self) -> str:
         """The comparison as a Markdown table.
 
-        Example:
+        Examples:
             >>> from stars.maturity import assess, compare, default_questionnaire
             >>> r = assess({i: "no" for i in default_questionnaire().ids})
             >>> print(compare(r, r).to_markdown().splitlines()[0])
@@ -1255,7 +1255,7 @@ def compare(before: MaturityReport, after: MaturityReport) -> MaturityComparison
     Raises:
         InvalidValue: An argument is not a report, or the thresholds differ.
 
-    Example:
+    Examples:
         >>> from stars.maturity import assess, compare, default_questionnaire
         >>> ids = default_questionnaire().ids
         >>> a = assess({i: "no" for i in ids})
@@ -1312,13 +1312,13 @@ def plot_radar(
         title: The chart title.
 
     Returns:
-        A :class:`matplotlib.figure.Figure`.
+        A `matplotlib.figure.Figure`.
 
     Raises:
         MissingDependency: matplotlib is not installed.
         InvalidValue: An argument is not a report, or ``labels`` has the wrong length.
 
-    Example:
+    Examples:
         >>> import io
         >>> from stars.maturity import assess, default_questionnaire, plot_radar
         >>> r = assess({i: "partly" for i in default_questionnaire().ids})

@@ -1,12 +1,12 @@
 """Pictures of a portfolio, drawn with matplotlib (install the ``plot`` extra).
 
-Every function builds and returns a :class:`matplotlib.figure.Figure` directly, without
+Every function builds and returns a `matplotlib.figure.Figure` directly, without
 pyplot, so nothing global changes and figures are safe to build in threads or services.
 Show one in a notebook by leaving it as the cell's value, or save it with
 ``fig.savefig("flow.png")``. matplotlib is imported when a function runs, not when
 ``stars`` is imported.
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> from stars.lifecycle import STARS, Event
     >>> from stars.plots import transition_heatmap
@@ -112,7 +112,7 @@ def stage_history(
         InvalidValue: The portfolio has no transitions and no ``start``/``end`` are given,
             or ``start`` is after ``end``.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.lifecycle import STARS, Event
         >>> from stars.plots import stage_history
@@ -205,7 +205,7 @@ def stage_flow(portfolio: Portfolio, start: datetime, end: datetime) -> Figure:
     Raises:
         InvalidValue: Dates that are naive or out of order.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.lifecycle import STARS, Event
         >>> from stars.plots import stage_flow
@@ -296,13 +296,13 @@ def transition_heatmap(
     """The transition matrix as a heatmap, each cell labelled.
 
     Args:
-        matrix: From :meth:`~stars.portfolio.Portfolio.transition_matrix`.
+        matrix: From `transition_matrix`.
         values: Colour by ``"probabilities"`` (default) or raw ``"counts"``.
 
     Returns:
         The figure.
 
-    Example:
+    Examples:
         >>> from stars.plots import transition_heatmap
         >>> from stars.portfolio import TransitionMatrix
         >>> m = TransitionMatrix(("ok", "lost"), ((3, 1), (0, 0)), ((0.75, 0.25), (0.0, 1.0)))
@@ -345,14 +345,14 @@ def recovery_plot(source: Portfolio | RecoveryCurve, *, as_of: datetime | None =
     """The share of crisis episodes still open by days since they opened (Kaplan-Meier).
 
     Args:
-        source: A portfolio (its :meth:`~stars.portfolio.Portfolio.recovery_curve` is used)
+        source: A portfolio (its `recovery_curve` is used)
             or a curve.
         as_of: Passed to ``recovery_curve`` for a portfolio.
 
     Returns:
         The figure.
 
-    Example:
+    Examples:
         >>> from stars.plots import recovery_plot
         >>> from stars.portfolio import RecoveryCurve
         >>> fig = recovery_plot(RecoveryCurve((0.0, 30.0, 60.0), (1.0, 0.5, 0.2), 10))

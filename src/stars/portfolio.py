@@ -1,16 +1,16 @@
 """Many accounts at once: distributions, transition matrices, episode statistics, cohorts.
 
-A :class:`Portfolio` holds accounts keyed by id, together with the :class:`~stars.Lifecycle`
+A `Portfolio` holds accounts keyed by id, together with the `Lifecycle`
 that governs them. It answers the questions an analyst asks of a book of business: how
 the accounts spread over the stages, which ones need attention first, how accounts move
 from one stage to another month by month (and where that leads), how crises end, and how
 each signing cohort has fared since.
 
-Everything here is pure Python. DataFrame conversions (:meth:`Portfolio.to_frame`,
-:meth:`Portfolio.from_frames`, :meth:`Portfolio.evidence_frame`) import narwhals only when
-they run; pictures live in :mod:`stars.plots`.
+Everything here is pure Python. DataFrame conversions (`Portfolio.to_frame`,
+`Portfolio.from_frames`, `Portfolio.evidence_frame`) import narwhals only when
+they run; pictures live in `stars.plots`.
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> from stars.account import Account
     >>> from stars.lifecycle import STARS, Event
@@ -144,7 +144,7 @@ class StageDistribution:
         shares: The same as fractions of ``total`` (all zero when the portfolio is empty).
         total: The number of accounts counted.
 
-    Example:
+    Examples:
         >>> from stars.portfolio import StageDistribution
         >>> d = StageDistribution({"seed": 1, "tact": 3}, {"seed": 0.25, "tact": 0.75}, 4)
         >>> d.shares["tact"]
@@ -185,7 +185,7 @@ class RiskEntry:
             (yellow 1, red 2).
         reasons: Why it is on the list.
 
-    Example:
+    Examples:
         >>> from stars.portfolio import RiskEntry
         >>> RiskEntry("acme", "tact", None, None, 2, ("in tact",)).severity
         2
@@ -234,7 +234,7 @@ class TransitionMatrix:
         InvalidValue: If the tables are not square over the stages, a count is negative,
             or a probability row does not add up to 1.
 
-    Example:
+    Examples:
         >>> from stars.portfolio import TransitionMatrix
         >>> m = TransitionMatrix(("ok", "lost"), ((3, 1), (0, 0)), ((0.75, 0.25), (0.0, 1.0)))
         >>> m.probability("ok", "lost")
@@ -282,7 +282,7 @@ class TransitionMatrix:
         Raises:
             UnknownName: If either stage is not in the matrix.
 
-        Example:
+        Examples:
             >>> from stars.portfolio import TransitionMatrix
             >>> m = TransitionMatrix(("a", "b"), ((1, 1), (0, 2)), ((0.5, 0.5), (0.0, 1.0)))
             >>> m.probability("b", "b")
@@ -294,7 +294,7 @@ class TransitionMatrix:
     def total(self) -> int:
         """How many account-periods were counted.
 
-        Example:
+        Examples:
             >>> from stars.portfolio import TransitionMatrix
             >>> TransitionMatrix(("a",), ((4,),), ((1.0,),)).total
             4
@@ -318,7 +318,7 @@ class TransitionMatrix:
             UnknownName: A stage is not in the matrix.
             InvalidValue: A value is negative or not finite, or ``months`` is negative.
 
-        Example:
+        Examples:
             >>> from stars.portfolio import TransitionMatrix
             >>> m = TransitionMatrix(("a", "b"), ((1, 1), (0, 2)), ((0.5, 0.5), (0.0, 1.0)))
             >>> m.forecast({"a": 1.0}, months=3)
@@ -372,7 +372,7 @@ class ForecastBacktest:
         actual: The stage shares that were then observed.
         error: Absolute difference between forecast and actual share, per stage.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.portfolio import ForecastBacktest
         >>> b = ForecastBacktest(datetime(2025, 1, 31, tzinfo=timezone.utc), 1, 10,
@@ -393,7 +393,7 @@ class ForecastBacktest:
     def mean_absolute_error(self) -> float:
         """The per-stage absolute errors, averaged over the stages.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.portfolio import ForecastBacktest
             >>> at = datetime(2025, 1, 31, tzinfo=timezone.utc)
@@ -421,7 +421,7 @@ class EpisodeStats:
         p75_days_to_recover: Their 75th percentile.
         p90_days_to_recover: Their 90th percentile.
 
-    Example:
+    Examples:
         >>> from stars.portfolio import EpisodeStats
         >>> s = EpisodeStats("all", 10, 20.0, 8, 6, 2, 0, 3, 40.0, 60.0, 90.0)
         >>> s.per_account_year, s.recovery_rate, s.relapse_rate
@@ -444,7 +444,7 @@ class EpisodeStats:
     def per_account_year(self) -> float | None:
         """Episodes opened per account-year of exposure (``None`` without exposure).
 
-        Example:
+        Examples:
             >>> from stars.portfolio import EpisodeStats
             >>> print(EpisodeStats("x", 0, 0.0, 0, 0, 0, 0, 0, None, None, None).per_account_year)
             None
@@ -455,7 +455,7 @@ class EpisodeStats:
     def recovery_rate(self) -> float | None:
         """Recovered episodes over closed ones (recovered plus lost); ``None`` if none closed.
 
-        Example:
+        Examples:
             >>> from stars.portfolio import EpisodeStats
             >>> EpisodeStats("x", 1, 1.0, 2, 1, 0, 1, 0, 9.0, 9.0, 9.0).recovery_rate
             1.0
@@ -467,7 +467,7 @@ class EpisodeStats:
     def relapse_rate(self) -> float | None:
         """Relapses per recovered episode: how often a recovery is followed by a new crisis.
 
-        Example:
+        Examples:
             >>> from stars.portfolio import EpisodeStats
             >>> print(EpisodeStats("x", 1, 1.0, 0, 0, 0, 0, 0, None, None, None).relapse_rate)
             None
@@ -487,7 +487,7 @@ class RecoveryCurve:
         share: The share of episodes still in crisis from that day on.
         episodes: Episodes the curve is built from.
 
-    Example:
+    Examples:
         >>> from stars.portfolio import RecoveryCurve
         >>> RecoveryCurve((0.0, 30.0), (1.0, 0.5), 2).share_at(45)
         0.5
@@ -500,7 +500,7 @@ class RecoveryCurve:
     def share_at(self, days: float) -> float:
         """The share of episodes still in crisis ``days`` after they opened.
 
-        Example:
+        Examples:
             >>> from stars.portfolio import RecoveryCurve
             >>> RecoveryCurve((0.0, 30.0), (1.0, 0.5), 2).share_at(10)
             1.0
@@ -512,7 +512,7 @@ class RecoveryCurve:
     def median_days(self) -> float | None:
         """The first day on which at most half the episodes are still open, if reached.
 
-        Example:
+        Examples:
             >>> from stars.portfolio import RecoveryCurve
             >>> RecoveryCurve((0.0, 30.0), (1.0, 0.5), 2).median_days
             30.0
@@ -533,7 +533,7 @@ class Cohort:
         observed: For each month since signing (0, 1, ...), how many of them could be observed.
         shares: For each month since signing, the stage shares among those observed.
 
-    Example:
+    Examples:
         >>> from stars.portfolio import Cohort
         >>> c = Cohort("2025-Q1", 2, (2,), ({"seed": 1.0},))
         >>> c.shares[0]["seed"]
@@ -565,7 +565,7 @@ class Portfolio:
         InvalidValue: An item is not an Account, or an id appears twice (the message names it).
         UnknownName: An account's stage is not in the lifecycle.
 
-    Example:
+    Examples:
         >>> from stars.account import Account
         >>> from stars.portfolio import Portfolio
         >>> p = Portfolio([Account("acme"), Account("globex")])
@@ -606,7 +606,7 @@ class Portfolio:
     def lifecycle(self) -> Lifecycle:
         """The lifecycle that governs the accounts.
 
-        Example:
+        Examples:
             >>> from stars.portfolio import Portfolio
             >>> Portfolio().lifecycle.name
             'STARS'
@@ -634,7 +634,7 @@ class Portfolio:
     def __eq__(self, other: object) -> bool:
         """Equal when the lifecycles are equal and the accounts are equal, in the same order.
 
-        Example:
+        Examples:
             >>> from stars.account import Account
             >>> from stars.portfolio import Portfolio
             >>> Portfolio([Account("a"), Account("b")]) == Portfolio([Account("a"), Account("b")])
@@ -652,7 +652,7 @@ class Portfolio:
     def accounts(self) -> tuple[Account, ...]:
         """The accounts, in the order they were added.
 
-        Example:
+        Examples:
             >>> from stars.account import Account
             >>> from stars.portfolio import Portfolio
             >>> [a.id for a in Portfolio([Account("b"), Account("a")]).accounts()]
@@ -667,7 +667,7 @@ class Portfolio:
             InvalidValue: Not an Account, or its id is already in the portfolio.
             UnknownName: Its stage is not in the lifecycle.
 
-        Example:
+        Examples:
             >>> from stars.account import Account
             >>> from stars.portfolio import Portfolio
             >>> p = Portfolio()
@@ -686,7 +686,7 @@ class Portfolio:
     def stage_distribution(self) -> StageDistribution:
         """Accounts per current stage, as counts and shares.
 
-        Example:
+        Examples:
             >>> from stars.account import Account
             >>> from stars.portfolio import Portfolio
             >>> d = Portfolio([Account("a"), Account("b", stage="churn")]).stage_distribution()
@@ -704,7 +704,7 @@ class Portfolio:
         Args:
             at: The time (timezone-aware).
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.lifecycle import STARS, Event
             >>> from stars.portfolio import Portfolio
@@ -728,7 +728,7 @@ class Portfolio:
         The band is the latest snapshot's (derived from its health with the lifecycle's
         policy when the snapshot has none).
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.account import Account, Snapshot
             >>> from stars.portfolio import Portfolio
@@ -751,7 +751,7 @@ class Portfolio:
         (its position among the lifecycle's crisis stages: RESET 1, TACT 2) and the band's
         (yellow 1, red 2); ties go to the lower health score, then the id.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.account import Account, Snapshot
             >>> from stars.portfolio import Portfolio
@@ -810,7 +810,7 @@ class Portfolio:
         Raises:
             InvalidValue: ``as_of`` is not timezone-aware, or an account entered its stage after it.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.account import Account
             >>> from stars.portfolio import Portfolio
@@ -879,7 +879,7 @@ class Portfolio:
             InvalidValue: ``freq`` is unknown, ``start``/``end`` are not aware datetimes,
                 or ``start`` is after ``end``.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.lifecycle import STARS, Event
             >>> from stars.portfolio import Portfolio
@@ -947,7 +947,7 @@ class Portfolio:
             InvalidValue: ``months`` reaches past the last transition, or there is no
                 history before ``as_of``.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.lifecycle import STARS, Event
             >>> from stars.portfolio import Portfolio
@@ -1011,7 +1011,7 @@ class Portfolio:
     ) -> tuple[CycleEpisode, ...]:
         """Every account's crisis episodes, account by account, oldest first.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.lifecycle import STARS, Event
             >>> from stars.portfolio import Portfolio
@@ -1070,7 +1070,7 @@ class Portfolio:
         Raises:
             InvalidValue: An unknown ``by``, a non-positive window, a naive ``as_of``.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timedelta, timezone
             >>> from stars.account import Account
             >>> from stars.lifecycle import STARS, Event
@@ -1135,7 +1135,7 @@ class Portfolio:
             as_of: Where ongoing episodes are censored (default: the latest transition or
                 snapshot in the portfolio).
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timedelta, timezone
             >>> from stars.lifecycle import STARS, Event
             >>> from stars.portfolio import Portfolio
@@ -1177,7 +1177,7 @@ class Portfolio:
         Returns:
             One cohort per signing quarter, oldest first.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.lifecycle import STARS, Event
             >>> from stars.portfolio import Portfolio
@@ -1244,7 +1244,7 @@ class Portfolio:
             InvalidValue: An unknown kind or backend.
             MissingDependency: narwhals or the backend is not installed.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.lifecycle import STARS, Event
             >>> from stars.portfolio import Portfolio
@@ -1262,7 +1262,7 @@ class Portfolio:
         """Build a portfolio from an accounts table and an events table.
 
         The events are sorted once by account and time (ties keep their order in the
-        table) and each account is rebuilt with :meth:`~stars.Lifecycle.replay`, so
+        table) and each account is rebuilt with `replay`, so
         guards are not run again but the graph and time order are checked.
 
         Args:
@@ -1283,7 +1283,7 @@ class Portfolio:
             TransitionNotAllowed: An event is not possible from the stage reached.
             MissingDependency: narwhals is not installed.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> import polars as pl
             >>> from stars.portfolio import Portfolio
@@ -1306,15 +1306,15 @@ class Portfolio:
     ) -> Any:
         """The diagnosis evidence of every account, one row each, ready for ``assign_stages``.
 
-        Columns: ``account_id`` and the :class:`~stars.lifecycle.Evidence` fields
-        (``band`` as text), computed with :func:`~stars.lifecycle.evidence` and the
+        Columns: ``account_id`` and the `Evidence` fields
+        (``band`` as text), computed with `evidence` and the
         lifecycle's policy.
 
         Args:
             at: Judge as of this time (default: each account's latest snapshot).
             backend: ``"polars"`` or ``"pandas"``.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.account import Account, Snapshot
             >>> from stars.frames import assign_stages

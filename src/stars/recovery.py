@@ -10,21 +10,21 @@ poor-fit account go).
 
 The module gives:
 
-- a catalog of :class:`RiskSource` values grouped by :class:`RelationshipPhase`;
-- :func:`detect`, which reads an account's snapshots and returns :class:`RiskFinding` values;
-- :class:`RecoveryPlan`, an immutable value, and :class:`RecoveryProcess`, the engine that
+- a catalog of `RiskSource` values grouped by `RelationshipPhase`;
+- `detect`, which reads an account's snapshots and returns `RiskFinding` values;
+- `RecoveryPlan`, an immutable value, and `RecoveryProcess`, the engine that
   moves plans through the steps on one shared ``transitions`` machine, checking guards
   and recording every move;
-- plan templates by phase and :func:`plan_for`, which drafts a plan from findings;
-- :func:`triage` (save or release), :func:`weekly_update` (the status note),
-  :func:`audit_handoff` (what a sales-to-success handoff left out),
-  :class:`PlaybookLibrary` (what worked, per root cause) and :func:`link_lifecycle`
+- plan templates by phase and `plan_for`, which drafts a plan from findings;
+- `triage` (save or release), `weekly_update` (the status note),
+  `audit_handoff` (what a sales-to-success handoff left out),
+  `PlaybookLibrary` (what worked, per root cause) and `link_lifecycle`
   (move the account's STARS stage when a plan opens or closes).
 
 Plans are values: every edit and every step returns a new plan with a higher
 ``version``; the history of steps only grows.
 
-Example:
+Examples:
     >>> from datetime import datetime, timedelta, timezone
     >>> from stars.account import Account, Snapshot
     >>> from stars.recovery import RecoveryProcess, detect, plan_for
@@ -229,7 +229,7 @@ class _Ranked(enum.StrEnum):
     def rank(self) -> int:
         """Position in declaration order, from 0.
 
-        Example:
+        Examples:
             >>> from stars.recovery import Severity
             >>> Severity.HIGH.rank
             2
@@ -261,7 +261,7 @@ class _Ranked(enum.StrEnum):
 class RelationshipPhase(_Ranked):
     """Where in the relationship a risk tends to arise: early, mid or late.
 
-    Example:
+    Examples:
         >>> from stars.recovery import RelationshipPhase
         >>> RelationshipPhase.EARLY < RelationshipPhase.LATE
         True
@@ -279,7 +279,7 @@ class SignalKind(enum.StrEnum):
     customer tells you (CSAT, NPS, how often you meet); MONITORING is the account team's
     qualitative read (sentiment, a champion leaving, concerns voiced).
 
-    Example:
+    Examples:
         >>> from stars.recovery import SignalKind
         >>> SignalKind("feedback") is SignalKind.FEEDBACK
         True
@@ -293,7 +293,7 @@ class SignalKind(enum.StrEnum):
 class Severity(_Ranked):
     """How serious a finding is; ordered LOW < MEDIUM < HIGH < CRITICAL.
 
-    Example:
+    Examples:
         >>> from stars.recovery import Severity
         >>> max([Severity.MEDIUM, Severity.CRITICAL, Severity.LOW]).value
         'critical'
@@ -308,7 +308,7 @@ class Severity(_Ranked):
 class StakeholderLevel(_Ranked):
     """A level of the customer's organisation, from hands-on analyst to economic buyer.
 
-    Example:
+    Examples:
         >>> from stars.recovery import StakeholderLevel
         >>> StakeholderLevel.ANALYST < StakeholderLevel.ECONOMIC_BUYER
         True
@@ -324,7 +324,7 @@ class StakeholderLevel(_Ranked):
 class RecoveryStep(enum.StrEnum):
     """The steps of a recovery plan, plus its three endings.
 
-    Example:
+    Examples:
         >>> from stars.recovery import RecoveryStep
         >>> [s.value for s in RecoveryStep][:5]
         ['detection', 'analysis', 'execution', 'monitoring', 'prevention']
@@ -345,7 +345,7 @@ class RecoveryStep(enum.StrEnum):
     def is_final(self) -> bool:
         """True for CLOSED, LOST and RELEASED: nothing can follow them.
 
-        Example:
+        Examples:
             >>> from stars.recovery import RecoveryStep
             >>> RecoveryStep.RELEASED.is_final
             True
@@ -360,7 +360,7 @@ _OPEN_STEPS: Final = tuple(s for s in RecoveryStep if s not in _FINAL)
 class TemplateKind(enum.StrEnum):
     """The three kinds of action plan, one per relationship phase.
 
-    Example:
+    Examples:
         >>> from stars.recovery import TemplateKind
         >>> TemplateKind.VALUE_REINFORCEMENT.value
         'value_reinforcement'
@@ -374,7 +374,7 @@ class TemplateKind(enum.StrEnum):
 class TriageDecision(enum.StrEnum):
     """Whether to put recovery effort into an account, or let it go.
 
-    Example:
+    Examples:
         >>> from stars.recovery import TriageDecision
         >>> TriageDecision.RELEASE.value
         'release'
@@ -387,7 +387,7 @@ class TriageDecision(enum.StrEnum):
 class Effort(_Ranked):
     """Expected effort to bring an account back to green.
 
-    Example:
+    Examples:
         >>> from stars.recovery import Effort
         >>> Effort.HIGH > Effort.LOW
         True
@@ -446,9 +446,9 @@ class RiskSource:
         description: What goes wrong, in a sentence or two.
         signals: The signal names that reveal it (snapshot fields or ``metrics`` keys).
         response: A first action that usually helps.
-        breakdown: The broader :class:`~stars.depth.BreakdownCause` it belongs to, if any.
+        breakdown: The broader `BreakdownCause` it belongs to, if any.
 
-    Example:
+    Examples:
         >>> from stars.recovery import RISK_SOURCES
         >>> src = RISK_SOURCES["support_strain"]
         >>> src.phase.value, src.signals
@@ -643,7 +643,7 @@ LEADING_INDICATORS: Mapping[str, str] = {
 # --------------------------------------------------------------------------- detection
 @attrs.frozen(slots=True)
 class DetectionPolicy:
-    """The thresholds :func:`detect` applies.
+    """The thresholds `detect` applies.
 
     A signal past its warning threshold gives a MEDIUM finding, past its alarm threshold
     a HIGH one. "Below" thresholds trip when the value is strictly lower, "above" ones when
@@ -677,7 +677,7 @@ class DetectionPolicy:
         early_days: Accounts younger than this (in days) are in the early phase.
         renewal_days: Accounts this close to renewal (``metrics["days_to_renewal"]``) are late.
 
-    Example:
+    Examples:
         >>> from stars.recovery import DetectionPolicy
         >>> DetectionPolicy(adoption_low=0.5).adoption_low
         0.5
@@ -759,7 +759,7 @@ class RiskEvidence:
         threshold: The threshold it crossed.
         direction: ``"below"`` (the value is under the threshold) or ``"above"``.
 
-    Example:
+    Examples:
         >>> from stars.recovery import RiskEvidence
         >>> print(RiskEvidence("adoption", 0.3, 0.4, "below"))
         adoption 0.3 below 0.4
@@ -784,7 +784,7 @@ class RiskFinding:
     """A risk that detection found: its source, the evidence, how severe, what kind of input.
 
     Attributes:
-        source: The :data:`RISK_SOURCES` id it points to, or ``None`` for a falling health
+        source: The `RISK_SOURCES` id it points to, or ``None`` for a falling health
             trend, which says something is wrong but not yet what.
         phase: The account's relationship phase when it was found.
         kind: Which kind of early-warning input revealed it.
@@ -792,7 +792,7 @@ class RiskFinding:
         evidence: The signal and threshold behind it.
         at: The time of the snapshot it was read from.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.recovery import RiskEvidence, RiskFinding
         >>> f = RiskFinding("support_strain", "mid", "data", "high",
@@ -825,9 +825,9 @@ class RiskFinding:
 
     @property
     def risk_source(self) -> RiskSource | None:
-        """The catalog entry for :attr:`source` (``None`` for a trend finding).
+        """The catalog entry for `source` (``None`` for a trend finding).
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RiskEvidence, RiskFinding
             >>> f = RiskFinding(None, "mid", "data", "low",
@@ -842,7 +842,7 @@ class RiskFinding:
     def message(self) -> str:
         """A one-line description of the finding.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RiskEvidence, RiskFinding
             >>> f = RiskFinding("value_doubt", "late", "monitoring", "high",
@@ -889,12 +889,12 @@ def relationship_phase(
     Args:
         account: The account.
         at: Judge as of this time (default: the latest snapshot).
-        policy: Thresholds (default :class:`DetectionPolicy`).
+        policy: Thresholds (default `DetectionPolicy`).
 
     Returns:
         The phase.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.account import Account, Snapshot
         >>> from stars.recovery import relationship_phase
@@ -1050,8 +1050,8 @@ def detect(
     Args:
         account: The account.
         at: Ignore snapshots after this time.
-        phase: Override the phase from :func:`relationship_phase`.
-        policy: Thresholds (default :class:`DetectionPolicy`).
+        phase: Override the phase from `relationship_phase`.
+        policy: Thresholds (default `DetectionPolicy`).
         scorecard: Scores snapshots that carry measures but no health, for the band and trend.
 
     Returns:
@@ -1060,7 +1060,7 @@ def detect(
     Raises:
         InvalidValue: If an argument has the wrong type.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timedelta, timezone
         >>> from stars.account import Account, Snapshot
         >>> from stars.recovery import detect
@@ -1159,7 +1159,7 @@ class Stakeholder:
         level: Their level, from analyst to economic buyer.
         title: Their job title, if known.
 
-    Example:
+    Examples:
         >>> from stars.recovery import Stakeholder
         >>> Stakeholder("Ana", "analyst").level.value
         'analyst'
@@ -1185,7 +1185,7 @@ class ActionItem:
         done_at: When it was done, or ``None`` while open.
         source: The risk source or root cause it addresses, if any.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.recovery import ActionItem
         >>> due = datetime(2025, 2, 1, tzinfo=timezone.utc)
@@ -1219,7 +1219,7 @@ class ActionItem:
     def done(self) -> bool:
         """Whether the action is done.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import ActionItem
             >>> t = datetime(2025, 2, 1, tzinfo=timezone.utc)
@@ -1239,7 +1239,7 @@ class CheckIn:
         health: The 0-100 score, if known.
         note: What was observed.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.recovery import CheckIn
         >>> CheckIn(datetime(2025, 2, 1, tzinfo=timezone.utc), "green", 74).band
@@ -1265,7 +1265,7 @@ class StepRecord:
         reason: Why (always given when forced).
         forced: Whether a guard was overridden.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.recovery import StepRecord
         >>> r = StepRecord("open", None, "detection", datetime(2025, 1, 1, tzinfo=timezone.utc))
@@ -1301,7 +1301,7 @@ class RecoveryPolicy:
         min_progress: Health points gained over the window below which progress has stalled.
         bands: Cut-offs from health to band for check-ins.
 
-    Example:
+    Examples:
         >>> from stars.recovery import RecoveryPolicy
         >>> RecoveryPolicy().green_check_ins
         3
@@ -1335,9 +1335,9 @@ def _index(field: str, value: object, size: int) -> int:
 class RecoveryPlan:
     """A get-to-green plan for one account, as an immutable value.
 
-    Create plans with :meth:`RecoveryProcess.open` or :func:`plan_for`, edit them with the
+    Create plans with `RecoveryProcess.open` or `plan_for`, edit them with the
     methods below (each returns a new plan with ``version`` one higher), and move them
-    through the steps with :meth:`RecoveryProcess.fire`. ``history`` only ever grows.
+    through the steps with `RecoveryProcess.fire`. ``history`` only ever grows.
 
     Attributes:
         id: The plan's id.
@@ -1346,7 +1346,7 @@ class RecoveryPlan:
         step: The current step.
         owner: Who leads the plan on the vendor side.
         findings: What detection found.
-        root_causes: Risk source ids or :class:`~stars.depth.BreakdownCause` values.
+        root_causes: Risk source ids or `BreakdownCause` values.
         stakeholders: The customer people engaged.
         actions: The action items.
         template: The template the plan follows, if any.
@@ -1356,7 +1356,7 @@ class RecoveryPlan:
         history: The step records, in time order.
         version: Increases by one with every change.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timedelta, timezone
         >>> from stars.recovery import ActionItem, RecoveryPlan
         >>> t = datetime(2025, 3, 1, tzinfo=timezone.utc)
@@ -1429,7 +1429,7 @@ class RecoveryPlan:
     def is_open(self) -> bool:
         """Whether the plan is still running (not CLOSED, LOST or RELEASED).
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryPlan
             >>> RecoveryPlan("p", "a", datetime(2025, 1, 1, tzinfo=timezone.utc)).is_open
@@ -1441,7 +1441,7 @@ class RecoveryPlan:
     def outcome(self) -> str | None:
         """``"recovered"``, ``"lost"`` or ``"released"`` once the plan has ended, else ``None``.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryPlan
             >>> print(RecoveryPlan("p", "a", datetime(2025, 1, 1, tzinfo=timezone.utc)).outcome)
@@ -1457,7 +1457,7 @@ class RecoveryPlan:
     def ended_at(self) -> datetime | None:
         """When the plan ended, or ``None`` while it runs.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryPlan
             >>> print(RecoveryPlan("p", "a", datetime(2025, 1, 1, tzinfo=timezone.utc)).ended_at)
@@ -1471,7 +1471,7 @@ class RecoveryPlan:
     def days_to_recover(self) -> float | None:
         """Days from opening to closing recovered (``None`` unless the plan recovered).
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryPlan
             >>> print(RecoveryPlan("p", "a", datetime(2025, 1, 1, tzinfo=timezone.utc))
@@ -1487,7 +1487,7 @@ class RecoveryPlan:
     def stakeholder_levels(self) -> frozenset[StakeholderLevel]:
         """The distinct customer levels engaged.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryPlan, Stakeholder
             >>> p = RecoveryPlan("p", "a", datetime(2025, 1, 1, tzinfo=timezone.utc),
@@ -1502,7 +1502,7 @@ class RecoveryPlan:
     def green_streak(self) -> int:
         """How many of the latest check-ins in a row were green.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryPlan
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -1521,7 +1521,7 @@ class RecoveryPlan:
     def open_actions(self) -> tuple[ActionItem, ...]:
         """The actions not done yet, earliest due first.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryPlan
             >>> RecoveryPlan("p", "a", datetime(2025, 1, 1, tzinfo=timezone.utc)).open_actions
@@ -1541,13 +1541,13 @@ class RecoveryPlan:
         return attrs.evolve(self, version=self.version + 1, **changes)
 
     def add_root_cause(self, cause: str | BreakdownCause | RiskSource) -> RecoveryPlan:
-        """Record a root cause: a :data:`RISK_SOURCES` id or a BreakdownCause.
+        """Record a root cause: a `RISK_SOURCES` id or a BreakdownCause.
 
         Raises:
             UnknownName: The cause is neither.
             InvalidValue: The cause is already recorded, or the plan has ended.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.depth import BreakdownCause
             >>> from stars.recovery import RecoveryPlan
@@ -1565,7 +1565,7 @@ class RecoveryPlan:
     def add_stakeholder(self, stakeholder: Stakeholder) -> RecoveryPlan:
         """Record a customer stakeholder the team engaged.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryPlan, Stakeholder
             >>> p = RecoveryPlan("p", "a", datetime(2025, 1, 1, tzinfo=timezone.utc))
@@ -1577,7 +1577,7 @@ class RecoveryPlan:
     def add_action(self, item: ActionItem) -> RecoveryPlan:
         """Add an action item (its due date must not be before the plan's start).
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import ActionItem, RecoveryPlan
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -1590,7 +1590,7 @@ class RecoveryPlan:
     def replace_action(self, index: int, item: ActionItem) -> RecoveryPlan:
         """Replace the action at ``index`` (to edit a drafted action).
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import ActionItem, RecoveryPlan
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -1606,7 +1606,7 @@ class RecoveryPlan:
     def remove_action(self, index: int) -> RecoveryPlan:
         """Drop the action at ``index``.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import ActionItem, RecoveryPlan
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -1623,7 +1623,7 @@ class RecoveryPlan:
         Raises:
             InvalidValue: Bad index, the action is already done, or ``at`` is before the start.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import ActionItem, RecoveryPlan
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -1654,10 +1654,10 @@ class RecoveryPlan:
 
         Raises:
             InvalidValue: Neither health nor band is given, ``bands`` is not a
-                :class:`~stars.bands.BandCutoffs`, or ``at`` is before the plan's start.
+                `BandCutoffs`, or ``at`` is before the plan's start.
             OutOfOrder: ``at`` is earlier than the latest check-in.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryPlan
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -1682,7 +1682,7 @@ class RecoveryPlan:
     def record_lessons(self, *lessons: str) -> RecoveryPlan:
         """Write down what was learned (allowed even after the plan ended).
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryPlan
             >>> p = RecoveryPlan("p", "a", datetime(2025, 1, 1, tzinfo=timezone.utc))
@@ -1693,9 +1693,9 @@ class RecoveryPlan:
         return attrs.evolve(self, lessons=(*self.lessons, *added), version=self.version + 1)
 
     def choose_indicators(self, *names: str) -> RecoveryPlan:
-        """Choose leading indicators of retention to watch (see :data:`LEADING_INDICATORS`).
+        """Choose leading indicators of retention to watch (see `LEADING_INDICATORS`).
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryPlan
             >>> p = RecoveryPlan("p", "a", datetime(2025, 1, 1, tzinfo=timezone.utc))
@@ -1874,9 +1874,9 @@ class RecoveryEvent:
     """What a recovery hook receives.
 
     ``plan`` is the plan before the move in before- and exit-hooks, and the new plan in
-    enter- and after-hooks, where ``record`` is the new :class:`StepRecord`.
+    enter- and after-hooks, where ``record`` is the new `StepRecord`.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.recovery import RecoveryProcess
         >>> process = RecoveryProcess()
@@ -1960,9 +1960,9 @@ class RecoveryProcess(HookStore):
     from any open step ``lose`` (→ LOST) and ``release`` (→ RELEASED), both needing a reason.
 
     Args:
-        policy: Thresholds for the guards (default :class:`RecoveryPolicy`).
+        policy: Thresholds for the guards (default `RecoveryPolicy`).
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.recovery import RecoveryProcess
         >>> process = RecoveryProcess()
@@ -2025,7 +2025,7 @@ class RecoveryProcess(HookStore):
     def triggers(self) -> tuple[str, ...]:
         """Every trigger, ``open`` first.
 
-        Example:
+        Examples:
             >>> from stars.recovery import RecoveryProcess
             >>> RecoveryProcess().triggers[:3]
             ('open', 'analyze', 'execute')
@@ -2035,7 +2035,7 @@ class RecoveryProcess(HookStore):
     def allowed(self, step: RecoveryStep | str) -> tuple[str, ...]:
         """The triggers the graph allows from ``step`` (guards aside).
 
-        Example:
+        Examples:
             >>> from stars.recovery import RecoveryProcess
             >>> RecoveryProcess().allowed("monitoring")
             ('adjust', 'prevent', 'lose', 'release')
@@ -2046,7 +2046,7 @@ class RecoveryProcess(HookStore):
     def check(self, plan: RecoveryPlan, trigger: str, *, reason: str | None = None) -> Verdict:
         """Whether ``trigger`` may fire now, without changing anything.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryProcess
             >>> process = RecoveryProcess()
@@ -2073,7 +2073,7 @@ class RecoveryProcess(HookStore):
 
         ``lose`` and ``release`` need a reason, so they never appear here.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryProcess
             >>> process = RecoveryProcess()
@@ -2100,7 +2100,7 @@ class RecoveryProcess(HookStore):
     def to_mermaid(self) -> str:
         """The recovery steps as a Mermaid state diagram.
 
-        Example:
+        Examples:
             >>> from stars.recovery import RecoveryProcess
             >>> print(RecoveryProcess().to_mermaid().splitlines()[2])
                 detection --> analysis : analyze
@@ -2120,7 +2120,7 @@ class RecoveryProcess(HookStore):
     def before(self, trigger: str | None = None) -> Callable[[H], H]:
         """Register a hook that runs before ``trigger`` (or any trigger); raising vetoes it.
 
-        Example:
+        Examples:
             >>> from stars.recovery import RecoveryProcess
             >>> process = RecoveryProcess()
             >>> @process.before("release")
@@ -2138,7 +2138,7 @@ class RecoveryProcess(HookStore):
     def after(self, trigger: str | None = None) -> Callable[[H], H]:
         """Register a hook that runs after ``trigger`` (or any trigger) was applied.
 
-        Example:
+        Examples:
             >>> from stars.recovery import RecoveryProcess
             >>> process = RecoveryProcess()
             >>> @process.after()
@@ -2156,7 +2156,7 @@ class RecoveryProcess(HookStore):
     def on_enter(self, step: RecoveryStep | str) -> Callable[[H], H]:
         """Register a hook that runs when a plan enters ``step``.
 
-        Example:
+        Examples:
             >>> from stars.recovery import RecoveryProcess
             >>> process = RecoveryProcess()
             >>> @process.on_enter("closed")
@@ -2174,7 +2174,7 @@ class RecoveryProcess(HookStore):
     def on_exit(self, step: RecoveryStep | str) -> Callable[[H], H]:
         """Register a hook that runs when a plan is about to leave ``step``; raising vetoes.
 
-        Example:
+        Examples:
             >>> from stars.recovery import RecoveryProcess
             >>> process = RecoveryProcess()
             >>> @process.on_exit("monitoring")
@@ -2192,7 +2192,7 @@ class RecoveryProcess(HookStore):
     def remove_hook(self, fn: RecoveryHook) -> int:
         """Unregister a hook everywhere; returns how many registrations were removed.
 
-        Example:
+        Examples:
             >>> from stars.recovery import RecoveryProcess
             >>> process = RecoveryProcess()
             >>> hook = process.after()(lambda event: None)
@@ -2296,7 +2296,7 @@ class RecoveryProcess(HookStore):
         """Open a plan for an account, in DETECTION, with an ``open`` record.
 
         Args:
-            account: The account (pass the :class:`~stars.Account` so lifecycle hooks can
+            account: The account (pass the `Account` so lifecycle hooks can
                 move it) or its id.
             at: When the plan starts.
             plan_id: The plan's id (default: ``"<account id>-<date>"``).
@@ -2312,7 +2312,7 @@ class RecoveryProcess(HookStore):
             TransitionVetoed: A before-hook raised; no plan is returned.
             HookFailed: An after- or enter-hook raised; the plan is ``err.record``.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryProcess
             >>> plan = RecoveryProcess().open("acme", at=datetime(2025, 4, 1, tzinfo=timezone.utc))
@@ -2358,7 +2358,7 @@ class RecoveryProcess(HookStore):
             actor: Who.
             reason: Why (required with ``force=True``, and for ``lose`` and ``release``).
             force: Override the guards (never the graph); the record says so.
-            account: The account, for hooks that act on it (see :func:`link_lifecycle`).
+            account: The account, for hooks that act on it (see `link_lifecycle`).
 
         Returns:
             The new plan; the one passed in is unchanged.
@@ -2371,7 +2371,7 @@ class RecoveryProcess(HookStore):
             HookFailed: An enter- or after-hook raised; the new plan is ``err.record``.
             OutOfOrder: ``at`` is earlier than the plan's last record.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RecoveryProcess
             >>> process = RecoveryProcess()
@@ -2439,7 +2439,7 @@ class PlanTemplate:
         summary: What the plan concentrates on.
         actions: Suggested action objectives, to copy into a plan and edit.
 
-    Example:
+    Examples:
         >>> from stars.recovery import TEMPLATES
         >>> TEMPLATES["mid"].kind.value
         'support_engagement'
@@ -2503,7 +2503,7 @@ TEMPLATES: Mapping[RelationshipPhase, PlanTemplate] = {
 def template_for(phase: RelationshipPhase | str) -> PlanTemplate:
     """The template that answers risks of ``phase``.
 
-    Example:
+    Examples:
         >>> from stars.recovery import template_for
         >>> template_for("early").title
         'Onboarding and education'
@@ -2542,7 +2542,7 @@ def plan_for(
     Stakeholders are left for the team to add.
 
     Args:
-        findings: What :func:`detect` returned (or a selection).
+        findings: What `detect` returned (or a selection).
         account: The account.
         at: When the plan starts.
         process: The process to open it with (default: a shared plain process).
@@ -2557,7 +2557,7 @@ def plan_for(
     Raises:
         InvalidValue: No owner is given and the account has none.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.account import Account, Snapshot
         >>> from stars.recovery import detect, plan_for
@@ -2612,7 +2612,7 @@ class TriagePolicy:
         release_below: An ICP fit (0-1) below this is released whatever the effort.
         marginal_below: A fit below this is released when the expected effort is high.
 
-    Example:
+    Examples:
         >>> from stars.recovery import TriagePolicy
         >>> TriagePolicy().release_below
         0.3
@@ -2634,7 +2634,7 @@ class TriagePolicy:
 class Triage:
     """A recommendation to save or release an account, with the expected effort and why.
 
-    Example:
+    Examples:
         >>> from stars.recovery import Triage
         >>> Triage("save", "low", 0.9, ("fits the ideal customer profile",)).decision.value
         'save'
@@ -2665,14 +2665,14 @@ def triage(
     Args:
         account: The account.
         icp_fit: How well it matches the ideal customer profile, 0 to 1.
-        findings: The findings to weigh (default: :func:`detect` on the account).
+        findings: The findings to weigh (default: `detect` on the account).
         policy: Where the lines fall.
         detection: Thresholds for detection and bands.
 
     Returns:
         The recommendation.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.account import Account, Snapshot
         >>> from stars.recovery import triage
@@ -2757,12 +2757,12 @@ def weekly_update(
         account_name: A display name (default: the account id).
         challenges: Blockers to add to the ones the plan shows (overdue actions, health
             not green, progress stalled).
-        policy: Thresholds (default :class:`RecoveryPolicy`), for the green streak goal.
+        policy: Thresholds (default `RecoveryPolicy`), for the green streak goal.
 
     Returns:
         Markdown text.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.recovery import RecoveryProcess, weekly_update
         >>> plan = RecoveryProcess().open("acme", at=datetime(2025, 1, 6, tzinfo=timezone.utc))
@@ -2833,7 +2833,7 @@ def weekly_update(
 class HandoffChecklist:
     """What must pass from sales to success so the customer never repeats themselves.
 
-    Fill what is known; :func:`audit_handoff` reports what is missing.
+    Fill what is known; `audit_handoff` reports what is missing.
 
     Attributes:
         goals: The customer's business goals.
@@ -2846,7 +2846,7 @@ class HandoffChecklist:
         communication_cadence: How and how often the teams will talk.
         promises: What sales promised beyond the contract (may be empty).
 
-    Example:
+    Examples:
         >>> from stars.recovery import HandoffChecklist
         >>> HandoffChecklist(goals=["cut onboarding time"]).goals
         ('cut onboarding time',)
@@ -2893,7 +2893,7 @@ class HandoffAudit:
         missing: The checklist fields that are empty (or too thin).
         questions: The question to ask for each missing field, in the same order.
 
-    Example:
+    Examples:
         >>> from stars.recovery import HandoffChecklist, audit_handoff
         >>> audit_handoff(HandoffChecklist()).complete
         False
@@ -2906,7 +2906,7 @@ class HandoffAudit:
     def complete(self) -> bool:
         """True when nothing is missing.
 
-        Example:
+        Examples:
             >>> from stars.recovery import HandoffAudit
             >>> HandoffAudit((), ()).complete
             True
@@ -2917,7 +2917,7 @@ class HandoffAudit:
     def score(self) -> float:
         """The share of checklist items present, 0 to 1.
 
-        Example:
+        Examples:
             >>> from stars.recovery import HandoffAudit
             >>> HandoffAudit(("goals", "purchased"), ("?", "?")).score
             0.75
@@ -2942,7 +2942,7 @@ def audit_handoff(record: HandoffChecklist) -> HandoffAudit:
     Returns:
         The audit.
 
-    Example:
+    Examples:
         >>> from stars.recovery import HandoffChecklist, Stakeholder, audit_handoff
         >>> record = HandoffChecklist(goals=["faster month-end close"], purchased=["core"],
         ...                           stakeholders=[Stakeholder("Ana", "analyst")])
@@ -2979,7 +2979,7 @@ class PlaybookEntry:
         median_days: Median days from opening to recovery (``None`` if none recovered).
         lessons: The lessons those plans recorded.
 
-    Example:
+    Examples:
         >>> from stars.recovery import PlaybookEntry
         >>> PlaybookEntry("support_strain", None, 4, 3, 41.0, ()).recovery_rate
         0.75
@@ -2998,7 +2998,7 @@ class PlaybookEntry:
     def recovery_rate(self) -> float:
         """Recovered plans over plans that ended recovered or lost.
 
-        Example:
+        Examples:
             >>> from stars.recovery import PlaybookEntry
             >>> PlaybookEntry("strategy_change", None, 2, 0, None, ()).recovery_rate
             0.0
@@ -3010,14 +3010,14 @@ class PlaybookEntry:
 class PlaybookLibrary:
     """What ended plans teach: per root cause and template, how often and how fast they recovered.
 
-    Build it with :meth:`from_plans`. Plans still running are skipped, and so are released
+    Build it with `from_plans`. Plans still running are skipped, and so are released
     plans: letting a poor-fit account go says nothing about whether a playbook works.
 
     Attributes:
         entries: One entry per (root cause, template), best recovery rate first.
         skipped: How many plans were left out (still open or released).
 
-    Example:
+    Examples:
         >>> from stars.recovery import PlaybookLibrary
         >>> PlaybookLibrary.from_plans([]).entries
         ()
@@ -3034,7 +3034,7 @@ class PlaybookLibrary:
 
         A plan with several root causes counts once under each.
 
-        Example:
+        Examples:
             >>> from stars.recovery import PlaybookLibrary
             >>> PlaybookLibrary.from_plans([]).skipped
             0
@@ -3070,7 +3070,7 @@ class PlaybookLibrary:
         Raises:
             UnknownName: ``cause`` is not a known root cause.
 
-        Example:
+        Examples:
             >>> from stars.recovery import PlaybookLibrary
             >>> PlaybookLibrary.from_plans([]).for_cause("support_strain")
             ()
@@ -3101,21 +3101,21 @@ class PlaybookLibrary:
 class LifecycleLink:
     """Connects a recovery process to a lifecycle: plan moves fire lifecycle triggers.
 
-    Made by :func:`link_lifecycle`. While ``enabled``:
+    Made by `link_lifecycle`. While ``enabled``:
 
     - opening a plan for an account in a growth stage moves it into the crisis stage the
       evidence supports: ``escalate`` (to TACT) when the lifecycle's guards allow it,
       otherwise ``stagnate`` (to RESET) when they allow that; otherwise nothing moves;
     - closing a plan recovered moves an account in TACT with ``stabilize`` and one in
       RESET with ``realign``; the lifecycle's guards still apply, and a refusal surfaces
-      as :class:`~stars.errors.HookFailed` (the closed plan is ``err.record``);
+      as `HookFailed` (the closed plan is ``err.record``);
     - losing a plan fires ``lose`` unless the account already churned.
 
     Each lifecycle transition carries a reason naming the plan. The account must be
-    passed to :meth:`RecoveryProcess.open` / :meth:`RecoveryProcess.fire` as an
-    :class:`~stars.Account`; without it the hooks do nothing.
+    passed to `RecoveryProcess.open` / `RecoveryProcess.fire` as an
+    `Account`; without it the hooks do nothing.
 
-    Example:
+    Examples:
         >>> from stars.lifecycle import STARS
         >>> from stars.recovery import RecoveryProcess, link_lifecycle
         >>> link = link_lifecycle(RecoveryProcess(), STARS.evolve())
@@ -3136,7 +3136,7 @@ class LifecycleLink:
     def enable(self) -> None:
         """Turn the link on.
 
-        Example:
+        Examples:
             >>> from stars.lifecycle import STARS
             >>> from stars.recovery import RecoveryProcess, link_lifecycle
             >>> link = link_lifecycle(RecoveryProcess(), STARS.evolve())
@@ -3148,7 +3148,7 @@ class LifecycleLink:
     def disable(self) -> None:
         """Turn the link off (the hooks stay registered but do nothing).
 
-        Example:
+        Examples:
             >>> from stars.lifecycle import STARS
             >>> from stars.recovery import RecoveryProcess, link_lifecycle
             >>> link = link_lifecycle(RecoveryProcess(), STARS.evolve(), enabled=True)
@@ -3160,7 +3160,7 @@ class LifecycleLink:
     def unlink(self) -> None:
         """Remove the link's hooks from the process.
 
-        Example:
+        Examples:
             >>> from stars.lifecycle import STARS
             >>> from stars.recovery import RecoveryProcess, link_lifecycle
             >>> process = RecoveryProcess()
@@ -3217,7 +3217,7 @@ def link_lifecycle(
     """Link a recovery process to a lifecycle, so plans move the account's stage.
 
     The link is off by default, for teams that drive the lifecycle themselves; turn it
-    on with ``enabled=True`` or :meth:`LifecycleLink.enable`. See :class:`LifecycleLink`
+    on with ``enabled=True`` or `LifecycleLink.enable`. See `LifecycleLink`
     for what it fires.
 
     Args:
@@ -3228,7 +3228,7 @@ def link_lifecycle(
     Returns:
         The link.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.account import Account, Snapshot
         >>> from stars.lifecycle import STARS

@@ -1,15 +1,15 @@
 """The portfolio report: what a book of accounts looks like today, and what to do this week.
 
-:func:`build_report` reads a set of accounts once and returns a frozen :class:`Report`
+`build_report` reads a set of accounts once and returns a frozen `Report`
 of plain data: the stage distribution, the health bands of active customers, the
 accounts whose evidence disagrees with their stage, the open crisis episodes with a
 first recovery plan drafted, the depth gaps between vendor and customer, the
 key-account count against capacity, crisis-episode statistics, and a ranked list of
 this week's actions. The report renders as terminal text, Markdown, or JSON
-(:meth:`Report.to_text`, :meth:`Report.to_markdown`, :meth:`Report.to_json`); the
+(`Report.to_text`, `Report.to_markdown`, `Report.to_json`); the
 ``stars demo`` and ``stars assess`` commands print it.
 
-Example:
+Examples:
     >>> from datetime import datetime, timezone
     >>> from stars.account import Account, Snapshot
     >>> from stars.lifecycle import STARS
@@ -64,7 +64,7 @@ KEY_ACCOUNT_TAG: Final = "key-account"
 """The tag that marks an account as one of the company's key accounts."""
 
 FORMATS: Final = ("text", "json", "markdown")
-"""The formats :func:`render` accepts."""
+"""The formats `render` accepts."""
 
 _DAY: Final = 86400.0
 _SHOWN: Final = 15
@@ -76,7 +76,7 @@ _ACTIVE: Final = (StageKind.GROWTH, StageKind.CRISIS)
 class StageRow:
     """How many accounts are in one stage.
 
-    Example:
+    Examples:
         >>> from stars.report import StageRow
         >>> StageRow("seed", 3, 0.25).share
         0.25
@@ -91,7 +91,7 @@ class StageRow:
 class BandRow:
     """How many active customers are in one health band (``unknown``: no reading).
 
-    Example:
+    Examples:
         >>> from stars.report import BandRow
         >>> BandRow("red", 2, 0.1).band
         'red'
@@ -116,7 +116,7 @@ class Mismatch:
         triggers: The triggers that lead there directly (empty when none does).
         ready: Those of ``triggers`` whose guards pass now.
 
-    Example:
+    Examples:
         >>> from stars.report import Mismatch
         >>> m = Mismatch("a", "A", None, "ascend", "reset", ("health is yellow",), ("stagnate",))
         >>> m.triggers
@@ -150,7 +150,7 @@ class CrisisRow:
         plan: Drafted plan items, most urgent first.
         plan_source: Where the draft comes from.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from stars.report import CrisisRow
         >>> at = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -183,7 +183,7 @@ class DepthGap:
         customer: The customer's latest depth.
         gap: Vendor minus customer, in levels.
 
-    Example:
+    Examples:
         >>> from stars.report import DepthGap
         >>> DepthGap("a", "A", None, "collaborative", "basic", 1).gap
         1
@@ -209,7 +209,7 @@ class KeyAccounts:
         message: A one-line verdict.
         below_interconnected: Key accounts whose agreed depth is below interconnected.
 
-    Example:
+    Examples:
         >>> from stars.report import KeyAccounts
         >>> KeyAccounts(3, "young", 5, True, "fine", ()).within
         True
@@ -227,7 +227,7 @@ class KeyAccounts:
 class EpisodeSummary:
     """Crisis episodes across the portfolio: how many, how they ended, how long recovery took.
 
-    Example:
+    Examples:
         >>> from stars.report import EpisodeSummary
         >>> EpisodeSummary(4, 2, 1, 1, 2 / 3, 45.0).recovered
         2
@@ -254,7 +254,7 @@ class Action:
             evidence) or ``stale contact`` (nobody has talked to the customer lately).
         detail: What to do, in one line.
 
-    Example:
+    Examples:
         >>> from stars.report import Action
         >>> Action(1, "a", "A", "dana", "red", "call the sponsor").kind
         'red'
@@ -292,7 +292,7 @@ class Report:
         actions: This week's actions, most urgent first.
         notes: Anything the reader should know about how the report was made.
 
-    Example:
+    Examples:
         >>> from stars.report import build_report
         >>> r = build_report([])
         >>> r.accounts, r.as_of, r.actions
@@ -316,7 +316,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (stable keys; times as ISO 8601 strings).
 
-        Example:
+        Examples:
             >>> from stars.report import build_report
             >>> sorted(build_report([]).to_dict())[:4]
             ['accounts', 'actions', 'as_of', 'bands']
@@ -326,7 +326,7 @@ class Report:
     def to_json(self, *, indent: int | None = 2) -> str:
         """The report as a JSON document (keys sorted, so output is stable).
 
-        Example:
+        Examples:
             >>> import json
             >>> from stars.report import build_report
             >>> json.loads(build_report([]).to_json())["customers"]
@@ -337,7 +337,7 @@ class Report:
     def to_markdown(self) -> str:
         """The report as a Markdown document, one section per part.
 
-        Example:
+        Examples:
             >>> from stars.report import build_report
             >>> build_report([]).to_markdown().splitlines()[0]
             '# Portfolio report'
@@ -347,7 +347,7 @@ class Report:
     def to_text(self) -> str:
         """The report as plain-text tables for a terminal.
 
-        Example:
+        Examples:
             >>> from stars.report import build_report
             >>> build_report([]).to_text().splitlines()[0]
             'PORTFOLIO REPORT'
@@ -375,9 +375,9 @@ def render(report: Report, fmt: str = "text") -> str:
     """Render a report as ``text``, ``json`` or ``markdown``.
 
     Raises:
-        InvalidValue: ``fmt`` is not one of :data:`FORMATS`, or ``report`` is not a Report.
+        InvalidValue: ``fmt`` is not one of `FORMATS`, or ``report`` is not a Report.
 
-    Example:
+    Examples:
         >>> from stars.report import build_report, render
         >>> render(build_report([]), "markdown").startswith("# Portfolio report")
         True
@@ -414,7 +414,7 @@ def _share(n: int, total: int) -> float:
 def _draft_plan(
     account: Account, lc: Lifecycle, at: datetime | None
 ) -> tuple[tuple[str, ...], str]:
-    """A first plan: :func:`stars.recovery.plan_for` on what detection finds, else the playbook.
+    """A first plan: `stars.recovery.plan_for` on what detection finds, else the playbook.
 
     When detection attributes no risk source, the draft names the signal costing the
     most health points and adds the current stage's key actions.
@@ -469,7 +469,7 @@ def build_report(
     """Read a set of accounts and build the portfolio report.
 
     Args:
-        accounts: The accounts, or a :class:`~stars.portfolio.Portfolio` (whose lifecycle
+        accounts: The accounts, or a `Portfolio` (whose lifecycle
             is then used).
         lifecycle: The lifecycle the accounts live in (default ``STARS``).
         as_of: The report's date (default: the latest snapshot or transition). Signals
@@ -487,7 +487,7 @@ def build_report(
         InvalidValue: An item is not an Account, an id repeats, or an option is out of range.
         UnknownName: An account's stage is not in the lifecycle, or the maturity is unknown.
 
-    Example:
+    Examples:
         >>> from stars.demo import generate
         >>> from stars.report import build_report
         >>> r = build_report(generate(n_accounts=30, months=12))

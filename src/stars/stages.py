@@ -4,7 +4,7 @@ The stage names adapt the STARS model of organisational situations (start-up,
 turnaround, accelerated growth, realignment, sustaining success) to one customer
 relationship, with a stage before the relationship begins and one after it ends.
 
-Example:
+Examples:
     >>> from stars import Stage
     >>> Stage.SEED.value
     'seed'
@@ -26,7 +26,7 @@ __all__ = ["PROFILES", "Cycle", "Stage", "StageKind", "StageProfile"]
 class Cycle(enum.StrEnum):
     """The kind of movement a transition belongs to.
 
-    Example:
+    Examples:
         >>> from stars import Cycle
         >>> [c.value for c in Cycle]
         ['growth', 'recovery', 'crisis']
@@ -44,7 +44,7 @@ class StageKind(enum.StrEnum):
     healthy customer stages, ``CRISIS`` stages are stages of trouble, and ``LOST`` stages
     mean the customer has gone.
 
-    Example:
+    Examples:
         >>> from stars import Stage
         >>> Stage.RESET.kind
         <StageKind.CRISIS: 'crisis'>
@@ -67,7 +67,7 @@ class StageProfile:
         characteristics: What an account in this stage typically looks like.
         key_actions: What the team should be doing now.
 
-    Example:
+    Examples:
         >>> from stars import Stage
         >>> Stage.ASCEND.profile.posture
         ('trusted advisor', 'partner')
@@ -179,7 +179,7 @@ class Stage(enum.StrEnum):
     Values are lower-case strings, so a stage compares equal to its name and
     serializes to JSON as is.
 
-    Example:
+    Examples:
         >>> from stars import Stage
         >>> Stage("ascend") is Stage.ASCEND
         True
@@ -199,7 +199,7 @@ class Stage(enum.StrEnum):
     def profile(self) -> StageProfile:
         """The stage's profile: situation, posture, characteristics, key actions.
 
-        Example:
+        Examples:
             >>> from stars import Stage
             >>> Stage.RESET.profile.situation
             'Realignment'
@@ -210,7 +210,7 @@ class Stage(enum.StrEnum):
     def kind(self) -> StageKind:
         """Whether the stage is before, growth, crisis or lost.
 
-        Example:
+        Examples:
             >>> from stars import Stage
             >>> Stage.ACCELERATE.kind.value
             'growth'

@@ -1,6 +1,6 @@
 """Hypothesis strategies for testing code that uses `stars` (needs the ``hypothesis`` package).
 
-Example:
+Examples:
     >>> from hypothesis import given, settings
     >>> from stars.testing import snapshots
     >>> @settings(max_examples=5)
@@ -32,7 +32,7 @@ _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 def aware_datetimes(start: datetime = _EPOCH, days: int = 3650) -> st.SearchStrategy[datetime]:
     """Timezone-aware datetimes (UTC or a fixed offset) within ``days`` after ``start``.
 
-    Example:
+    Examples:
         >>> from stars.testing import aware_datetimes
         >>> from hypothesis import find
         >>> find(aware_datetimes(), lambda d: True).tzinfo is not None
@@ -57,7 +57,7 @@ def _opt(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 def snapshots(at: st.SearchStrategy[datetime] | None = None) -> st.SearchStrategy[Snapshot]:
     """Valid snapshots with any mix of missing and present signals.
 
-    Example:
+    Examples:
         >>> from stars import Snapshot
         >>> from stars.testing import snapshots
         >>> from hypothesis import find
@@ -92,7 +92,7 @@ def snapshots(at: st.SearchStrategy[datetime] | None = None) -> st.SearchStrateg
 def events(lifecycle: Lifecycle = STARS, *, max_size: int = 30) -> st.SearchStrategy[list[Event]]:
     """Lists of forced events with non-decreasing times (some may be illegal for the graph).
 
-    Example:
+    Examples:
         >>> from stars.testing import events
         >>> from hypothesis import find
         >>> all(e.forced for e in find(events(), lambda evs: len(evs) > 2))
@@ -117,7 +117,7 @@ def events(lifecycle: Lifecycle = STARS, *, max_size: int = 30) -> st.SearchStra
 def accounts(lifecycle: Lifecycle = STARS, *, max_events: int = 20) -> st.SearchStrategy[Account]:
     """Accounts with a legal history in ``lifecycle`` and a few snapshots.
 
-    Example:
+    Examples:
         >>> from stars import Account
         >>> from stars.testing import accounts
         >>> from hypothesis import find
@@ -188,7 +188,7 @@ def synthetic_history(
     Raises:
         InvalidValue: If an argument is out of range or a strength names an unknown measure.
 
-    Example:
+    Examples:
         >>> from stars.testing import synthetic_history
         >>> rows = synthetic_history(3, 2, seed=7, backend="dict")
         >>> sorted(rows)[:3], len(rows["account"]) <= 6
