@@ -717,6 +717,94 @@ class HookEvent:
     record: TransitionRecord | None
 
 
+def _slot_setters(cls: type[Any], names: tuple[str, ...]) -> tuple[Callable[[Any, Any], None], ...]:
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+_new = object.__new__
+(_c_account, _c_snapshot, _c_policy, _c_at, _c_trigger, _c_dest, _c_reason, _c_kind_of) = (
+    _slot_setters(
+        GuardContext,
+        ("account", "snapshot", "policy", "at", "trigger", "dest", "reason", "kind_of"),
+    )
+)
+(
+    _e_account,
+    _e_trigger,
+    _e_source,
+    _e_dest,
+    _e_cycle,
+    _e_at,
+    _e_actor,
+    _e_reason,
+    _e_forced,
+    _e_record,
+) = _slot_setters(
+    HookEvent,
+    (
+        "account",
+        "trigger",
+        "source",
+        "dest",
+        "cycle",
+        "at",
+        "actor",
+        "reason",
+        "forced",
+        "record",
+    ),
+)
+
+
+def _guard_context(
+    account: Account,
+    snapshot: Snapshot | None,
+    policy: Policy,
+    at: datetime,
+    trigger: str,
+    dest: str,
+    reason: str | None,
+    kind_of: Callable[[str], StageKind] | None,
+) -> GuardContext:
+    # Built from values fire() has already checked, straight into the slots (hot path).
+    ctx = _new(GuardContext)
+    _c_account(ctx, account)
+    _c_snapshot(ctx, snapshot)
+    _c_policy(ctx, policy)
+    _c_at(ctx, at)
+    _c_trigger(ctx, trigger)
+    _c_dest(ctx, dest)
+    _c_reason(ctx, reason)
+    _c_kind_of(ctx, kind_of)
+    return ctx
+
+
+def _hook_event(
+    account: Account,
+    trigger: str,
+    source: str,
+    dest: str,
+    cycle: Cycle,
+    at: datetime,
+    actor: str | None,
+    reason: str | None,
+    forced: bool,
+    record: TransitionRecord | None,
+) -> HookEvent:
+    event = _new(HookEvent)
+    _e_account(event, account)
+    _e_trigger(event, trigger)
+    _e_source(event, source)
+    _e_dest(event, dest)
+    _e_cycle(event, cycle)
+    _e_at(event, at)
+    _e_actor(event, actor)
+    _e_reason(event, reason)
+    _e_forced(event, forced)
+    _e_record(event, record)
+    return event
+
+
 @attrs.frozen(slots=True)
 class Diagnosis:
     """Which stage the evidence points to, whether it agrees with the current one, how to show up.
@@ -1247,7 +1335,7 @@ class Lifecycle(HookStore):
     def _event(f: _Firing) -> HookEvent:
         # One event before the commit (record None) and one after, each built once.
         t = f.chosen
-        return HookEvent(
+        return _hook_event(
             f.account,
             f.trigger,
             f.source,
@@ -1270,7 +1358,7 @@ class Lifecycle(HookStore):
     ) -> list[str]:
         if not t.guards:
             return []
-        ctx = GuardContext(
+        ctx = _guard_context(
             account, snapshot, self.policy, at, t.trigger, t.dest, reason, self.kind_of
         )
         out = []
