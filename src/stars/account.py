@@ -253,9 +253,14 @@ def _tags(value: Iterable[str]) -> frozenset[str]:
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise InvalidValue("tags", value, "an iterable of strings")
     items = list(value)
+    if not items:
+        return _NO_TAGS  # one shared empty set: most accounts have no tags
     for tag in items:
         v.text("tags", tag)
-    return frozenset(items)
+    return value if isinstance(value, frozenset) else frozenset(items)
+
+
+_NO_TAGS: frozenset[str] = frozenset()
 
 
 def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
