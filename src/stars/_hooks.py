@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from stars.errors import InvalidValue
+
+F = TypeVar("F", bound=Callable[[Any], None])
 
 
 class Cursor:
@@ -36,6 +38,15 @@ class HookStore:
         with self._lock:
             self._hooks[(kind, key)] = (*self._hooks.get((kind, key), ()), fn)
             self._hooks_changed()
+
+    def _decorator(self, kind: str, key: str) -> Callable[[F], F]:
+        """A decorator that registers its function as a ``kind`` hook for ``key``."""
+
+        def register(fn: F) -> F:
+            self._register(kind, key, fn)
+            return fn
+
+        return register
 
     def _remove(self, fn: Callable[[Any], None]) -> int:
         removed = 0

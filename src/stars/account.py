@@ -455,6 +455,13 @@ class Account:
         self._version += 1
 
 
+def _need_account(value: object) -> Account:
+    """Refuse anything that is not an Account, naming the argument (shared by the modules)."""
+    if not isinstance(value, Account):
+        raise InvalidValue("account", value, "an Account")
+    return value
+
+
 def _check_ordered(what: str, items: tuple[Any, ...], kind: type[Any]) -> None:
     previous: datetime | None = None
     item: Any

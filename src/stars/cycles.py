@@ -26,7 +26,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from stars.account import Account, TransitionRecord
+from stars.account import Account, TransitionRecord, _need_account
 from stars.errors import InvalidValue
 from stars.stages import Stage, StageKind
 
@@ -151,8 +151,7 @@ def episodes(
         >>> [(e.outcome.value, e.relapse) for e in episodes(a)]
         [('recovered', False), ('lost', True)]
     """
-    if not isinstance(account, Account):
-        raise InvalidValue("account", account, "an Account")
+    _need_account(account)
     if not isinstance(relapse_window, timedelta) or relapse_window < timedelta(0):
         raise InvalidValue("relapse_window", relapse_window, "a timedelta of zero or more")
     if kind_of is None:

@@ -35,7 +35,7 @@ import attrs
 from stars import _validate as v
 from stars._html import table
 from stars._ordered import OrderedStrEnum
-from stars.account import Account, DepthPoint
+from stars.account import Account, DepthPoint, _need_account
 from stars.errors import InvalidValue, UnknownName
 
 __all__ = [
@@ -1568,12 +1568,6 @@ def _check_side(side: object) -> str:
     return str(side)
 
 
-def _check_account(account: object) -> Account:
-    if not isinstance(account, Account):
-        raise InvalidValue("account", account, "an Account")
-    return account
-
-
 def record_depth(
     account: Account,
     assessment_or_depth: DepthAssessment | TwoSidedDepth | Depth | str,
@@ -1609,7 +1603,7 @@ def record_depth(
         >>> acct.version
         1
     """
-    _check_account(account)
+    _need_account(account)
     side = _check_side(side)
     v.aware("at", at)
     if isinstance(assessment_or_depth, TwoSidedDepth):
@@ -1660,7 +1654,7 @@ def depth_movements(account: Account, side: str = "agreed") -> tuple[DepthMoveme
         >>> [(m.dest.value, m.direction.value) for m in depth_movements(acct)]
         [('collaborative', 'forward'), ('basic', 'backward')]
     """
-    _check_account(account)
+    _need_account(account)
     side = _check_side(side)
     points = _points(account, side)
     moves: list[DepthMovement] = []
@@ -1698,7 +1692,7 @@ def depth_since(account: Account, side: str = "agreed") -> tuple[Depth, datetime
         >>> print(depth_since(acct, side="customer"))
         None
     """
-    _check_account(account)
+    _need_account(account)
     side = _check_side(side)
     points = _points(account, side)
     if not points:

@@ -36,7 +36,7 @@ from transitions import Machine, State
 from stars import _validate as v
 from stars._hooks import Cursor, HookStore
 from stars._trend import slope_per_30_days
-from stars.account import Account, Snapshot, TransitionRecord, _record_unchecked
+from stars.account import Account, Snapshot, TransitionRecord, _need_account, _record_unchecked
 from stars.bands import Band, BandCutoffs
 from stars.cycles import CycleEpisode, episodes
 from stars.errors import (
@@ -942,12 +942,6 @@ def _stars_kind(stage: str) -> StageKind:
         return StageKind.BEFORE
 
 
-def _need_account(value: object) -> Account:
-    if not isinstance(value, Account):
-        raise InvalidValue("account", value, "an Account")
-    return value
-
-
 def _is_sequence_like(value: object) -> bool:
     return isinstance(value, Iterable) and not isinstance(value, str | bytes)
 
@@ -1241,11 +1235,7 @@ class Lifecycle(HookStore):
         """
         key = self._trigger_key(trigger)
 
-        def register(fn: H) -> H:
-            self._register("before", key, fn)
-            return fn
-
-        return register
+        return self._decorator("before", key)
 
     def after(self, trigger: str | None = None) -> Callable[[H], H]:
         """Register a hook that runs after ``trigger`` (or any trigger) was applied.
@@ -1259,11 +1249,7 @@ class Lifecycle(HookStore):
         """
         key = self._trigger_key(trigger)
 
-        def register(fn: H) -> H:
-            self._register("after", key, fn)
-            return fn
-
-        return register
+        return self._decorator("after", key)
 
     def on_enter(self, stage: str) -> Callable[[H], H]:
         """Register a hook that runs when an account enters ``stage``.
@@ -1277,11 +1263,7 @@ class Lifecycle(HookStore):
         """
         self.kind_of(stage)
 
-        def register(fn: H) -> H:
-            self._register("enter", stage, fn)
-            return fn
-
-        return register
+        return self._decorator("enter", stage)
 
     def on_exit(self, stage: str) -> Callable[[H], H]:
         """Register a hook that runs when an account is about to leave ``stage``. Raising vetoes.
@@ -1295,11 +1277,7 @@ class Lifecycle(HookStore):
         """
         self.kind_of(stage)
 
-        def register(fn: H) -> H:
-            self._register("exit", stage, fn)
-            return fn
-
-        return register
+        return self._decorator("exit", stage)
 
     def on_cycle(self, cycle: Cycle | str) -> Callable[[H], H]:
         """Register a hook that runs after any transition of the given cycle.
@@ -1313,11 +1291,7 @@ class Lifecycle(HookStore):
         """
         key = _cycle(cycle).value
 
-        def register(fn: H) -> H:
-            self._register("cycle", key, fn)
-            return fn
-
-        return register
+        return self._decorator("cycle", key)
 
     def remove_hook(self, fn: Hook) -> int:
         """Unregister a hook everywhere it was registered; returns how many registrations went.

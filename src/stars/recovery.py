@@ -55,7 +55,7 @@ from transitions import Machine, State
 from stars import _validate as v
 from stars._hooks import Cursor, HookStore
 from stars._html import table
-from stars.account import Account, Snapshot
+from stars.account import Account, Snapshot, _need_account
 from stars.bands import Band, BandCutoffs
 from stars.depth import BreakdownCause
 from stars.errors import (
@@ -864,12 +864,6 @@ def _tenure_start(account: Account) -> datetime | None:
     return None
 
 
-def _check_account(account: object) -> Account:
-    if not isinstance(account, Account):
-        raise InvalidValue("account", account, "an Account")
-    return account
-
-
 def _snaps_upto(account: Account, at: datetime | None) -> tuple[Snapshot, ...]:
     snaps = account.snapshots
     if at is None:
@@ -905,7 +899,7 @@ def relationship_phase(
         ...     Snapshot(at=t, metrics={"days_to_renewal": 30})])).value
         'late'
     """
-    account = _check_account(account)
+    account = _need_account(account)
     policy = _check_policy(policy)
     snaps = _snaps_upto(account, at)
     latest = snaps[-1] if snaps else None
@@ -1071,7 +1065,7 @@ def detect(
         >>> [(f.source, f.severity.value, f.evidence.signal) for f in detect(a)]
         [(None, 'low', 'health_slope')]
     """
-    account = _check_account(account)
+    account = _need_account(account)
     policy = _check_policy(policy)
     if at is not None:
         v.aware("at", at)
@@ -2129,11 +2123,7 @@ class RecoveryProcess(HookStore):
         """
         key = self._key(trigger)
 
-        def register(fn: H) -> H:
-            self._register("before", key, fn)
-            return fn
-
-        return register
+        return self._decorator("before", key)
 
     def after(self, trigger: str | None = None) -> Callable[[H], H]:
         """Register a hook that runs after ``trigger`` (or any trigger) was applied.
@@ -2147,11 +2137,7 @@ class RecoveryProcess(HookStore):
         """
         key = self._key(trigger)
 
-        def register(fn: H) -> H:
-            self._register("after", key, fn)
-            return fn
-
-        return register
+        return self._decorator("after", key)
 
     def on_enter(self, step: RecoveryStep | str) -> Callable[[H], H]:
         """Register a hook that runs when a plan enters ``step``.
@@ -2165,11 +2151,7 @@ class RecoveryProcess(HookStore):
         """
         key = _enum(RecoveryStep, "step")(step).value
 
-        def register(fn: H) -> H:
-            self._register("enter", key, fn)
-            return fn
-
-        return register
+        return self._decorator("enter", key)
 
     def on_exit(self, step: RecoveryStep | str) -> Callable[[H], H]:
         """Register a hook that runs when a plan is about to leave ``step``; raising vetoes.
@@ -2183,11 +2165,7 @@ class RecoveryProcess(HookStore):
         """
         key = _enum(RecoveryStep, "step")(step).value
 
-        def register(fn: H) -> H:
-            self._register("exit", key, fn)
-            return fn
-
-        return register
+        return self._decorator("exit", key)
 
     def remove_hook(self, fn: RecoveryHook) -> int:
         """Unregister a hook everywhere; returns how many registrations were removed.
@@ -2394,7 +2372,7 @@ class RecoveryProcess(HookStore):
         if force and not (reason and reason.strip()):
             raise InvalidValue("reason", reason, "a reason whenever force=True")
         if account is not None:
-            _check_account(account)
+            _need_account(account)
             if account.id != plan.account_id:
                 raise InvalidValue("account", account.id, f"the plan's account {plan.account_id!r}")
         if not plan.history:
@@ -2567,7 +2545,7 @@ def plan_for(
         >>> plan.template.value, plan.root_causes, len(plan.actions)
         ('onboarding_education', ('onboarding_misaligned',), 5)
     """
-    account = _check_account(account)
+    account = _need_account(account)
     items = v.tuple_of("findings", RiskFinding)(findings)
     v.aware("at", at)
     if not isinstance(due_in, timedelta) or due_in < timedelta(0):
@@ -2684,7 +2662,7 @@ def triage(
         >>> triage(a, icp_fit=0.9).decision.value
         'save'
     """
-    account = _check_account(account)
+    account = _need_account(account)
     fit = v.number("icp_fit", icp_fit, 0, 1)
     if policy is None:
         policy = TriagePolicy()
