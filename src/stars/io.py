@@ -54,6 +54,7 @@ from __future__ import annotations
 import csv
 import enum
 import functools
+import inspect
 import json
 import math
 import os
@@ -822,6 +823,7 @@ class _Field:
     key: str
     spec: _Spec
     required: bool
+    read: str  # the attribute to read: a private field's public property when there is one
 
 
 class _Codec:
@@ -864,7 +866,9 @@ class _Codec:
             key = f.alias or f.name
             if key in ("type", "schema"):
                 raise InvalidDefinition(f"{self.cls.__name__}: a field may not be named {key!r}")
-            out.append(_Field(f.name, key, _spec(hints[f.name]), f.default is attrs.NOTHING))
+            public = isinstance(inspect.getattr_static(self.cls, key, None), property)
+            read = key if key != f.name and public else f.name
+            out.append(_Field(f.name, key, _spec(hints[f.name]), f.default is attrs.NOTHING, read))
         self.fields = tuple(out)
         self.keys = frozenset(f.key for f in out)
 
@@ -878,7 +882,7 @@ class _Codec:
                 out[key] = _encode_any(item, _join(path, key))
             return out
         for f in self.fields:
-            out[f.key] = f.spec.encode(getattr(value, f.name), _join(path, f.key))
+            out[f.key] = f.spec.encode(getattr(value, f.read), _join(path, f.key))
         return out
 
     def decode(self, raw: Any, path: str, ctx: LoadContext, *, top: bool = False) -> Any:
