@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from stars.account import Account, Snapshot
 from stars.bands import Band
-from stars.errors import InvalidDefinition, InvalidValue, TransitionNotAllowed
+from stars.errors import InvalidDefinition, InvalidValue, OutOfOrder, TransitionNotAllowed
 from stars.frames import EVIDENCE_COLUMNS, assign_stages
 from stars.lifecycle import STARS, Event, Evidence, Policy, diagnose_stars
 from stars.portfolio import Portfolio
@@ -366,6 +366,136 @@ def test_from_frames_with_list_tags_and_destinations() -> None:
     assert a.tags == {"x", "y"} and a.stage == "accelerate"
     nulls = pl.DataFrame({"id": ["a"], "since": [None]})
     assert Portfolio.from_frames(nulls, ev.head(1))["a"].since is None
+
+
+def _replayed(frame: dict[str, list[Any]], account_id: str) -> Account:
+    rows = sorted(
+        (at, i)
+        for i, (aid, at) in enumerate(zip(frame["account_id"], frame["at"], strict=True))
+        if aid == account_id
+    )
+    return STARS.replay(
+        account_id,
+        [
+            Event(
+                frame["trigger"][i],
+                at,
+                actor=frame["actor"][i],
+                reason=frame["reason"][i],
+                forced=frame["forced"][i],
+                to=frame["to"][i],
+            )
+            for at, i in rows
+        ],
+    )
+
+
+def test_from_frames_builds_records_on_first_read_and_loses_nothing() -> None:
+    import copy
+    import pickle
+
+    import attrs
+
+    from stars import io
+
+    acc, ev = pl.DataFrame({"id": ["a", "b", "c"]}), pl.DataFrame(_events())
+    want = {k: _replayed(_events(), k) for k in ("a", "b")} | {"c": Account("c")}
+
+    def fresh(account_id: str) -> Account:
+        account = Portfolio.from_frames(acc, ev)[account_id]
+        assert account.version == len(want[account_id].history)
+        return account
+
+    # The graph walk is done; the records are not built until something reads them.
+    a = fresh("a")
+    assert type(a._history).__name__ == "_PendingHistory" and "history=3" in repr(a)
+    assert a.stage_since == T0 + timedelta(days=5)  # read from the rows, still not built
+    assert type(a._history).__name__ == "_PendingHistory"
+    assert a == want["a"]  # equality compares the records, built on the fly
+    assert a.history == want["a"].history and type(a._history) is tuple
+    assert a.history is a.history  # built once, then kept
+    for account_id, account in want.items():
+        assert fresh(account_id) == account
+        assert pickle.loads(pickle.dumps(fresh(account_id))) == account
+        assert copy.deepcopy(fresh(account_id)) == account
+        assert copy.copy(fresh(account_id)) == account
+        assert attrs.evolve(fresh(account_id)) == account
+        assert io.loads(io.dumps(fresh(account_id))) == account
+    # A shallow copy shares the pending rows; building them through one serves both.
+    original = fresh("a")
+    twin = copy.copy(original)
+    assert original.history == want["a"].history
+    assert type(twin._history).__name__ == "_PendingHistory"
+    assert twin.stage_since == want["a"].stage_since and twin.history is original.history
+    # A lifecycle keeps appending to an account built from a frame.
+    b = fresh("b")
+    record = STARS.fire(b, "sustain", at=T0 + timedelta(days=30), force=True, reason="grew")
+    assert b.history[:-1] == want["b"].history and b.history[-1] is record
+    assert b.stage == "ascend" and b.version == 3
+    with pytest.raises(OutOfOrder):
+        STARS.fire(fresh("b"), "sustain", at=T0, force=True, reason="too early")
+
+
+def test_from_frames_shares_one_datetime_per_repeated_time() -> None:
+    days = [T0 + timedelta(days=d) for d in (0, 30, 60)]
+    ids = [f"acct-{i}" for i in range(4)]
+    ev = pl.DataFrame(
+        {
+            "account_id": [aid for aid in ids for _ in days],
+            "trigger": ["sign", "escalate", "stabilize"] * len(ids),
+            "at": days * len(ids),
+        }
+    )
+    book = Portfolio.from_frames(pl.DataFrame({"id": ids}), ev)
+    first, last = book[ids[0]].history, book[ids[-1]].history
+    assert [r.at for r in first] == days and all(r.at.tzinfo is UTC for r in first)
+    assert all(x.at is y.at for x, y in zip(first, last, strict=True))
+    assert [a.stage for a in book.accounts()] == ["reset"] * len(ids)
+
+
+def test_from_frames_refuses_bad_ids_and_columns() -> None:
+    ev = pl.DataFrame(_events())
+    cases: list[tuple[pl.DataFrame, pl.DataFrame, str]] = [
+        (pl.DataFrame({"id": ["a", " ", "b"]}), ev, "accounts.id"),
+        (pl.DataFrame({"id": ["a", None, "b"]}), ev, "accounts.id"),
+        (pl.DataFrame({"id": [1, 2]}), ev, "accounts.id"),
+        (pl.DataFrame({"id": ["a", "b"], "name": [1, 2]}), ev, "accounts.name"),
+        (pl.DataFrame({"id": ["a", "b"], "owner": [1.5, 2.5]}), ev, "accounts.owner"),
+        (pl.DataFrame({"id": ["a", "b"], "tags": [1, 2]}), ev, "accounts.tags"),
+        (
+            pl.DataFrame({"id": ["a", "b"]}),
+            ev.with_columns(
+                pl.when(pl.col("trigger") == "sign")
+                .then(None)
+                .otherwise(pl.col("account_id"))
+                .alias("account_id")
+            ),
+            "events.account_id",
+        ),
+        (
+            pl.DataFrame({"id": ["1", "2"]}),
+            ev.with_columns(pl.lit(1).alias("account_id")),
+            "events.account_id",
+        ),
+    ]
+    mixed = pd.DataFrame({"id": ["a", "b"], "tags": [["x"], 3]})
+    cases.append((mixed, ev, "accounts.tags"))
+    for accounts, events, field in cases:
+        with pytest.raises(InvalidValue) as err:
+            Portfolio.from_frames(accounts, events)
+        assert err.value.field == field, (field, err.value)
+    with pytest.raises(InvalidValue) as err:
+        Portfolio.from_frames(pl.DataFrame({"id": ["a", "", "b"]}), ev)
+    assert "row positions 1" in str(err.value)
+    # Missing values are named with their row positions in the events table.
+    no_trigger = ev.with_columns(
+        pl.when(pl.col("actor") == "y").then(None).otherwise(pl.col("trigger")).alias("trigger")
+    )
+    no_reason = ev.with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
+    for events, field, row in ((no_trigger, "events.trigger", 2), (no_reason, "events.reason", 0)):
+        with pytest.raises(InvalidValue) as err:
+            Portfolio.from_frames(pl.DataFrame({"id": ["a", "b"]}), events)
+        assert err.value.field == field and f"first at row positions {row}" in str(err.value)
 
 
 # --------------------------------------------------------------------------- dask

@@ -17,9 +17,9 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import datetime
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 import attrs
 
@@ -223,6 +223,135 @@ def _record_unchecked(
     return record
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _Step(Protocol):
+    """What a replayed row needs from the transition it took (a lifecycle's TransitionDef)."""
+
+    @property
+    def dest(self) -> str: ...
+
+    @property
+    def cycle(self) -> Cycle: ...
+
+
+class _EventColumns:
+    """Event rows of one frame, sorted by account and time, shared by the accounts built from it.
+
+    The columns were checked when the frame was read and ``steps`` holds the transition each
+    row took, so turning a row into a record needs no further check. Times are kept as
+    microseconds since the epoch (UTC) until a record is built; ``times`` optionally maps
+    each distinct value to one shared datetime.
+    """
+
+    __slots__ = ("actors", "forced", "micros", "reasons", "steps", "times", "triggers")
+
+    def __init__(
+        self,
+        triggers: Sequence[str],
+        micros: Sequence[int],
+        actors: Sequence[str | None],
+        reasons: Sequence[str | None],
+        forced: Sequence[bool],
+        steps: Sequence[_Step],
+        times: Mapping[int, datetime] | None = None,
+    ) -> None:
+        self.triggers = triggers
+        self.micros = micros
+        self.actors = actors
+        self.reasons = reasons
+        self.forced = forced
+        self.steps = steps
+        self.times = times
+
+    def at(self, row: int) -> datetime:
+        """The time of one row as an aware datetime in UTC."""
+        m = self.micros[row]
+        if self.times is not None:
+            return self.times[m]
+        return _EPOCH + timedelta(microseconds=m)
+
+
+class _PendingHistory:
+    """An account's history still held as rows of an `_EventColumns` (built on first read).
+
+    `Portfolio.from_frames` replays every row against the graph up front (so a bad event
+    fails the whole build), but leaves turning rows into `TransitionRecord` objects to the
+    first read of ``Account.history``. Pickling or copying gives the built tuple.
+    """
+
+    __slots__ = ("_built", "_columns", "_hi", "_lo", "_start")
+
+    def __init__(self, columns: _EventColumns, lo: int, hi: int, start: str) -> None:
+        self._columns: _EventColumns | None = columns
+        self._lo = lo
+        self._hi = hi
+        self._start = start
+        self._built: tuple[TransitionRecord, ...] | None = None
+
+    def build(self) -> tuple[TransitionRecord, ...]:
+        """The records, built once."""
+        built = self._built
+        if built is None:
+            c = self._columns
+            assert c is not None
+            triggers, micros, times = c.triggers, c.micros, c.times
+            actors, reasons, forced, steps = c.actors, c.reasons, c.forced, c.steps
+            stage = self._start
+            out: list[TransitionRecord] = []
+            append = out.append
+            # _record_unchecked, inlined: this loop runs once per event of a large table
+            for j in range(self._lo, self._hi):
+                step = steps[j]
+                dest = step.dest
+                m = micros[j]
+                record = _new(TransitionRecord)
+                _r_trigger(record, triggers[j])
+                _r_source(record, stage)
+                _r_dest(record, dest)
+                _r_cycle(record, step.cycle)
+                _r_at(record, times[m] if times is not None else _EPOCH + timedelta(microseconds=m))
+                _r_actor(record, actors[j])
+                _r_reason(record, reasons[j])
+                _r_forced(record, forced[j])
+                append(record)
+                stage = dest
+            built = self._built = tuple(out)
+            self._columns = None  # the shared rows are no longer needed by this account
+        return built
+
+    def last_at(self) -> datetime:
+        """The time of the last row, without building the records."""
+        c = self._columns
+        if c is None:
+            assert self._built is not None
+            return self._built[-1].at
+        return c.at(self._hi - 1)
+
+    def __len__(self) -> int:
+        return self._hi - self._lo
+
+    def __iter__(self) -> Iterator[TransitionRecord]:
+        return iter(self.build())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (tuple, (self.build(),))
+
+
+def _records(history: object) -> tuple[TransitionRecord, ...]:
+    """An account's history slot as a tuple of records (building pending rows)."""
+    if type(history) is tuple:
+        return history
+    assert isinstance(history, _PendingHistory)
+    return history.build()
+
+
+def _last_at(history: object) -> datetime:
+    assert isinstance(history, _PendingHistory)
+    return history.last_at()
+
+
 @attrs.frozen(slots=True)
 class DepthPoint:
     """A relationship depth observed at a time (see `stars.depth`).
@@ -327,8 +456,13 @@ class Account:
     _snapshots: tuple[Snapshot, ...] = attrs.field(
         default=(), converter=_tuple, alias="snapshots", on_setattr=attrs.setters.NO_OP
     )
+    # Normally a tuple; an account built from a frame holds a _PendingHistory until first read.
     _history: tuple[TransitionRecord, ...] = attrs.field(
-        default=(), converter=_tuple, alias="history", on_setattr=attrs.setters.NO_OP
+        default=(),
+        converter=_tuple,
+        alias="history",
+        on_setattr=attrs.setters.NO_OP,
+        eq=lambda history: _records(history),
     )
     _depths: tuple[DepthPoint, ...] = attrs.field(
         default=(), converter=_tuple, alias="depths", on_setattr=attrs.setters.NO_OP
@@ -376,7 +510,11 @@ class Account:
             >>> Account("a").history
             ()
         """
-        return self._history
+        history = self._history
+        if type(history) is not tuple:
+            history = _records(history)
+            _set(self, "_history", history)
+        return history
 
     @property
     def depths(self) -> tuple[DepthPoint, ...]:
@@ -422,7 +560,12 @@ class Account:
             >>> print(Account("a").stage_since)
             None
         """
-        return self._history[-1].at if self._history else self.since
+        history = self._history
+        if not history:
+            return self.since
+        if type(history) is not tuple:
+            return _last_at(history)
+        return history[-1].at
 
     def __repr__(self) -> str:
         return (
@@ -444,7 +587,7 @@ class Account:
         self._version += 1
 
     def _append_record(self, record: TransitionRecord) -> None:
-        _set(self, "_history", (*self._history, record))
+        _set(self, "_history", (*self.history, record))
         _set(self, "_stage", record.dest)
         _set(self, "_version", self._version + 1)
 
@@ -488,3 +631,56 @@ def _check_chain(history: tuple[TransitionRecord, ...], stage: str) -> None:
         previous = record
     if previous is not None and previous.dest != stage:
         raise InvalidValue("stage", stage, f"{previous.dest!r}, the last record's dest")
+
+
+(
+    _a_id,
+    _a_name,
+    _a_owner,
+    _a_tags,
+    _a_since,
+    _a_stage,
+    _a_snapshots,
+    _a_history,
+    _a_depths,
+    _a_version,
+) = (
+    Account.__dict__[name].__set__
+    for name in (
+        "id",
+        "name",
+        "owner",
+        "tags",
+        "since",
+        "_stage",
+        "_snapshots",
+        "_history",
+        "_depths",
+        "_version",
+    )
+)
+
+
+def _account_unchecked(
+    account_id: str,
+    name: str,
+    owner: str | None,
+    tags: frozenset[str],
+    since: datetime | None,
+    stage: str,
+    history: tuple[TransitionRecord, ...] | _PendingHistory,
+    version: int,
+) -> Account:
+    """Build an account from values the caller has already checked (the frames' batch path)."""
+    account = _new(Account)
+    _a_id(account, account_id)
+    _a_name(account, name)
+    _a_owner(account, owner)
+    _a_tags(account, tags)
+    _a_since(account, since)
+    _a_stage(account, stage)
+    _a_snapshots(account, ())
+    _a_history(account, history)
+    _a_depths(account, ())
+    _a_version(account, version)
+    return account

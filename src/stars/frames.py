@@ -29,10 +29,10 @@ Examples:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from stars import _validate as _v
 from stars.errors import InvalidDefinition, InvalidValue, MissingDependency
@@ -894,27 +894,45 @@ def _evidence_frame(portfolio: Portfolio, at: datetime | None, backend: str) -> 
 
 
 def _text_list(series: Any) -> list[Any]:
-    # pandas writes a missing string as NaN; every missing value becomes None.
-    return [None if x is None or x != x else x for x in series.to_list()]
+    values = series.to_list()
+    if series.implementation.is_pandas_like():
+        # pandas writes a missing string as NaN; every missing value becomes None.
+        return [None if x is None or x != x else x for x in values]
+    return values  # type: ignore[no-any-return]
 
 
-def _utc_list(df: nw.DataFrame[Any], name: str, table: str) -> list[datetime | None]:
-    """A timezone-aware datetime column as Python datetimes in UTC (None for nulls)."""
+def _micros_list(df: nw.DataFrame[Any], name: str, table: str) -> list[int | None] | None:
+    """A timezone-aware datetime column as microseconds since the epoch (None for nulls).
+
+    Returns ``None`` for a column that holds no value at all (an all-null column of no type).
+    """
     import narwhals as nw
 
     dtype = df.schema[name]
     if not isinstance(dtype, nw.Datetime) or dtype.time_zone is None:
         if _is_type_or_all_null(df, name, nw.Unknown):
-            return [None] * len(df)
+            return None
         raise InvalidValue(
             f"{table}.{name}",
             str(dtype),
             "a timezone-aware datetime column",
             hint="convert it, e.g. with .dt.replace_time_zone('UTC') in polars",
         )
-    micros = df.get_column(name).dt.timestamp("us").to_list()
+    series = df.get_column(name).dt.timestamp("us")
+    micros: list[Any] = series.to_list()
+    if series.implementation.is_pandas_like():
+        # pandas gives NaN for a missing time and may give floats for the rest.
+        return [None if m is None or m != m else int(m) for m in micros]
+    return micros
+
+
+def _utc_list(df: nw.DataFrame[Any], name: str, table: str) -> list[datetime | None]:
+    """A timezone-aware datetime column as Python datetimes in UTC (None for nulls)."""
+    micros = _micros_list(df, name, table)
+    if micros is None:
+        return [None] * len(df)
     delta = timedelta
-    return [None if m is None or m != m else _EPOCH + delta(microseconds=m) for m in micros]
+    return [None if m is None else _EPOCH + delta(microseconds=m) for m in micros]
 
 
 def _need(df: nw.DataFrame[Any], table: str, names: Sequence[str]) -> None:
@@ -923,11 +941,77 @@ def _need(df: nw.DataFrame[Any], table: str, names: Sequence[str]) -> None:
         raise InvalidValue(f"{table}", absent, "columns " + ", ".join(map(repr, names)))
 
 
+def _text_column(df: nw.DataFrame[Any], table: str, name: str) -> list[Any]:
+    """A text column as a list (None for missing values), refusing any other type."""
+    import narwhals as nw
+
+    if not _is_type_or_all_null(df, name, nw.String):
+        raise InvalidValue(f"{table}.{name}", str(df.schema[name]), "a text column")
+    return _text_list(df.get_column(name))
+
+
+def _tag_items(value: object) -> Iterable[Any]:
+    """One row's tags: a list, comma-separated text, or nothing."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ()
+    if isinstance(value, str):
+        return [p.strip() for p in value.split(",") if p.strip()]
+    if isinstance(value, Iterable):
+        return list(value)
+    raise InvalidValue("accounts.tags", value, "a list of tags or comma-separated text")
+
+
+def _account_columns(acc: nw.DataFrame[Any]) -> list[tuple[Any, ...]]:
+    """Each accounts-table row as (id, name, owner, tags, since), checked."""
+    import narwhals as nw
+
+    from stars.account import _tags
+
+    n = len(acc)
+    schema = acc.schema
+    ids = _text_column(acc, "accounts", "id")
+    blank = [i for i, x in enumerate(ids) if x is None or not x.strip()]
+    if blank:
+        raise InvalidValue(
+            "accounts.id",
+            ids[blank[0]],
+            "a non-empty id on every row",
+            hint=f"{len(blank)} rows without one; first at row positions "
+            + ", ".join(map(str, blank[:_SHOWN])),
+        )
+    names = _text_column(acc, "accounts", "name") if "name" in schema else [None] * n
+    owners = _text_column(acc, "accounts", "owner") if "owner" in schema else [None] * n
+    since: list[datetime | None] = (
+        _utc_list(acc, "since", "accounts") if "since" in schema else [None] * n
+    )
+    tags: list[frozenset[str]]
+    if "tags" not in schema:
+        tags = [_tags(())] * n
+    elif isinstance(schema["tags"], nw.List | nw.Object) or schema["tags"] == nw.String:
+        # a list column, comma-separated text, or (pandas) an object column of either
+        tags = [_tags(_tag_items(t)) for t in acc.get_column("tags").to_list()]
+    else:
+        raise InvalidValue(
+            "accounts.tags", str(schema["tags"]), "a list column or comma-separated text"
+        )
+    return [
+        (ids[k], names[k] if names[k] is not None else "", owners[k], tags[k], since[k])
+        for k in range(n)
+    ]
+
+
 def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycle) -> Portfolio:
-    """Build accounts from an accounts table and an events table (one sort, one replay each)."""
+    """Build accounts from an accounts table and an events table.
+
+    One sort puts each account's events together in time order; each account's rows are
+    walked through the graph (so a bad event fails the whole build, before any account is
+    returned), and the records themselves are built from the shared columns on first read
+    of ``Account.history``.
+    """
     _require_narwhals()
     import narwhals as nw
 
+    from stars.account import _account_unchecked, _EventColumns, _PendingHistory
     from stars.portfolio import Portfolio
 
     if not isinstance(lifecycle, Lifecycle):
@@ -936,30 +1020,35 @@ def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycl
     ev, _ = _eager(events)
     _need(acc, "accounts", ["id"])
     _need(ev, "events", ["account_id", "trigger", "at"])
-    n_acc = len(acc)
-    ids = _text_list(acc.get_column("id"))
-    names = _text_list(acc.get_column("name")) if "name" in acc.schema else [""] * n_acc
-    owners = _text_list(acc.get_column("owner")) if "owner" in acc.schema else [None] * n_acc
-    since = _utc_list(acc, "since", "accounts") if "since" in acc.schema else [None] * n_acc
-    tags: list[Any]
-    if "tags" in acc.schema:
-        if isinstance(acc.schema["tags"], nw.List):
-            tags = [t if t is not None else () for t in acc.get_column("tags").to_list()]
-        else:
-            tags = [
-                [p.strip() for p in t.split(",") if p.strip()] if t else ()
-                for t in _text_list(acc.get_column("tags"))
-            ]
-    else:
-        tags = [()] * n_acc
+    rows = _account_columns(acc)
+    known: set[str] = set()
+    for row in rows:
+        if row[0] in known:
+            raise InvalidValue(
+                "accounts.id", row[0], "unique account ids", hint="the id appears twice"
+            )
+        known.add(row[0])
     _check_event_columns(ev)  # before sorting, so bad rows are named by their place in the table
     order = _free_name(ev.columns, "__stars_row__")
     ev = ev.with_row_index(order).sort("account_id", "at", order)
     n_ev = len(ev)
-    ev_ids = _text_list(ev.get_column("account_id"))
+    # Each account's rows are contiguous after the sort: its span is (first, last + 1).
+    spans = {
+        account_id: (lo, hi + 1)
+        for account_id, lo, hi in ev.select(nw.col("account_id"))
+        .with_row_index(order)
+        .group_by("account_id")
+        .agg(nw.col(order).min().alias("lo"), nw.col(order).max().alias("hi"))
+        .iter_rows()
+    }
+    stray = [k for k in spans if k not in known]
+    if stray:
+        raise InvalidValue("events.account_id", sorted(stray)[:5], "ids from the accounts table")
     triggers = _text_list(ev.get_column("trigger"))
-    times = _utc_list(ev, "at", "events")
-    none = [None] * n_ev
+    column = _micros_list(ev, "at", "events")
+    assert column is not None  # a column of no type holds only nulls, refused by the checks
+    micros = cast("list[int]", column)  # and so is any null time
+    none: list[None] = [None] * n_ev
     actors = _text_list(ev.get_column("actor")) if "actor" in ev.schema else none
     reasons = _text_list(ev.get_column("reason")) if "reason" in ev.schema else none
     tos = _text_list(ev.get_column("to")) if "to" in ev.schema else none
@@ -968,43 +1057,26 @@ def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycl
         if "forced" in ev.schema
         else [False] * n_ev
     )
-    spans: dict[str, tuple[int, int]] = {}
-    start = 0
-    for i in range(1, n_ev + 1):
-        if i == n_ev or ev_ids[i] != ev_ids[start]:
-            spans[ev_ids[start]] = (start, i)
-            start = i
-    known = set()
-    for account_id in ids:
-        if account_id in known:
-            raise InvalidValue(
-                "accounts.id", account_id, "unique account ids", hint="the id appears twice"
-            )
-        known.add(account_id)
-    stray = [k for k in spans if k not in known]
-    if stray:
-        raise InvalidValue("events.account_id", stray[:5], "ids from the accounts table")
+    # Event tables often repeat times (dates, batch imports): then one datetime per value.
+    times: dict[int, datetime] | None = None
+    distinct = ev.get_column("at").dt.timestamp("us").unique().to_list() if n_ev else []
+    if len(distinct) * 4 <= n_ev:
+        times = {m: _EPOCH + timedelta(microseconds=m) for m in distinct}
+    steps: list[Any] = [None] * n_ev
+    columns = _EventColumns(triggers, micros, actors, reasons, forced, steps, times)
+    walk = lifecycle._walk_rows
+    initial = lifecycle.initial
     built = []
-    replay = lifecycle._replay_columns
-    for k, account_id in enumerate(ids):
-        lo, hi = spans.get(account_id, (0, 0))
+    for account_id, name, owner, tags, since in rows:
+        span = spans.get(account_id)
+        if span is None:
+            built.append(_account_unchecked(account_id, name, owner, tags, since, initial, (), 0))
+            continue
+        lo, hi = span
+        stage = walk(account_id, triggers, tos, steps, lo, hi)
+        history = _PendingHistory(columns, lo, hi, initial)
         built.append(
-            replay(
-                account_id,
-                triggers,
-                times,
-                actors,
-                reasons,
-                forced,
-                tos,
-                lo,
-                hi,
-                name=names[k] if names[k] is not None else "",
-                owner=owners[k],
-                tags=tags[k],
-                since=since[k],
-                checked=True,
-            )
+            _account_unchecked(account_id, name, owner, tags, since, stage, history, hi - lo)
         )
     return Portfolio(built, lifecycle)
 
@@ -1019,7 +1091,10 @@ def _check_event_columns(ev: nw.DataFrame[Any]) -> None:
             raise InvalidValue(f"events.{name}", str(schema[name]), "a text column")
     if "forced" in schema and not _is_type_or_all_null(ev, "forced", nw.Boolean):
         raise InvalidValue("events.forced", str(schema["forced"]), "a boolean column")
+    if not _is_type_or_all_null(ev, "account_id", nw.String):
+        raise InvalidValue("events.account_id", str(schema["account_id"]), "a text column")
     checks: list[tuple[str, nw.Expr, str]] = [
+        ("events.account_id", nw.col("account_id").is_null(), "an account id on every row"),
         ("events.trigger", nw.col("trigger").is_null(), "a trigger name on every row"),
         ("events.at", nw.col("at").is_null(), "a time on every row"),
     ]
@@ -1036,4 +1111,4 @@ def _check_event_columns(ev: nw.DataFrame[Any]) -> None:
     counts = ev.select(*(m.sum().alias(f"c{i}") for i, (_, m, _) in enumerate(checks))).row(0)
     for (field, mask, expected), count in zip(checks, counts, strict=True):
         if count:
-            _raise_bad_rows(ev, field, mask, expected, None, int(count))
+            _raise_bad_rows(ev, field, mask, expected, "missing", int(count))

@@ -1524,7 +1524,7 @@ class Lifecycle(HookStore):
             group = self._table.get((account._stage, trigger))
             if group is None or to is not None:
                 group = self._candidates(account, trigger, to)
-            history = account._history
+            history = account.history
             if history and at < history[-1].at:
                 raise OutOfOrder("transition", at.isoformat(), history[-1].at.isoformat())
             snaps = account._snapshots
@@ -1839,84 +1839,44 @@ class Lifecycle(HookStore):
             trigger, stage, chosen.dest, chosen.cycle, at, actor, reason, forced
         )
 
-    def _replay_columns(
+    def _walk_rows(
         self,
         account_id: str,
-        triggers: Sequence[str | None],
-        times: Sequence[datetime | None],
-        actors: Sequence[str | None],
-        reasons: Sequence[str | None],
-        forced: Sequence[bool],
+        triggers: Sequence[str],
         tos: Sequence[str | None],
+        steps: list[Any],
         lo: int,
         hi: int,
-        *,
-        name: str = "",
-        owner: str | None = None,
-        tags: Iterable[str] = (),
-        since: datetime | None = None,
-        checked: bool = False,
-    ) -> Account:
-        """Replay rows ``lo:hi`` of parallel event columns (the batch path of ``replay``).
+    ) -> str:
+        """Walk rows ``lo:hi`` of checked event columns through the graph (frames' batch path).
 
-        With ``checked``, the caller has already checked every field's type (a frame does it
-        once per column), so each row only meets the graph and the time order.
+        The caller has checked every column's type and sorted the rows by time, so each row
+        only meets the graph. The transition each row takes goes into ``steps[row]``; the
+        stage the account ends in is returned.
         """
         stage = self.initial
-        history: list[TransitionRecord] = []
-        last: datetime | None = None
-        if checked:
-            table_get = self._table.get
-            for j in range(lo, hi):
-                trigger, at = triggers[j], times[j]
-                assert trigger is not None  # the caller checked: no nulls
-                assert at is not None
-                group = table_get((stage, trigger))
-                if group is None:
-                    raise TransitionNotAllowed(
-                        account_id, stage, str(trigger), self._allowed_triggers(stage)
-                    )
-                t = group[0]
-                to = tos[j]
-                if to is not None and t.dest != to:
-                    t = next((c for c in group if c.dest == to), t)
-                    if t.dest != to:
-                        raise TransitionNotAllowed(
-                            account_id,
-                            stage,
-                            f"{trigger} -> {to}",
-                            [f"{trigger} -> {c.dest}" for c in group],
-                        )
-                if last is not None and at < last:
-                    raise OutOfOrder("transition", at.isoformat(), last.isoformat())
-                last = at
-                history.append(
-                    _record_unchecked(
-                        trigger, stage, t.dest, t.cycle, at, actors[j], reasons[j], forced[j]
-                    )
-                )
-                stage = t.dest
-            return self._assemble(account_id, stage, history, name, owner, tags, since, ())
-        record_from = self._record_from
+        table_get = self._table.get
         for j in range(lo, hi):
-            record = record_from(
-                account_id,
-                stage,
-                j,
-                triggers[j],
-                times[j],
-                actors[j],
-                reasons[j],
-                forced[j],
-                tos[j],
-            )
-            at = record.at
-            if last is not None and at < last:
-                raise OutOfOrder("transition", at.isoformat(), last.isoformat())
-            last = at
-            stage = record.dest
-            history.append(record)
-        return self._assemble(account_id, stage, history, name, owner, tags, since, ())
+            trigger = triggers[j]
+            group = table_get((stage, trigger))
+            if group is None:
+                raise TransitionNotAllowed(
+                    account_id, stage, str(trigger), self._allowed_triggers(stage)
+                )
+            t = group[0]
+            to = tos[j]
+            if to is not None and t.dest != to:
+                t = next((c for c in group if c.dest == to), t)
+                if t.dest != to:
+                    raise TransitionNotAllowed(
+                        account_id,
+                        stage,
+                        f"{trigger} -> {to}",
+                        [f"{trigger} -> {c.dest}" for c in group],
+                    )
+            steps[j] = t
+            stage = t.dest
+        return stage
 
     def diagnose(self, account: Account, *, at: datetime | None = None) -> Diagnosis:
         """Which stage the evidence points to, whether it agrees, and that stage's playbook.

@@ -1262,8 +1262,11 @@ class Portfolio:
         """Build a portfolio from an accounts table and an events table.
 
         The events are sorted once by account and time (ties keep their order in the
-        table) and each account is rebuilt with `replay`, so
-        guards are not run again but the graph and time order are checked.
+        table) and every event is walked through the lifecycle's graph before anything is
+        returned, so one bad event fails the whole build. Guards do not run again: the
+        table records what happened. Each account builds its `TransitionRecord` objects
+        on the first read of its ``history``; stage, version and ``stage_since`` are
+        there at once, and equality, pickling and JSON see the built records.
 
         Args:
             accounts: A polars, pandas or pyarrow table with ``id`` and optionally
@@ -1278,8 +1281,10 @@ class Portfolio:
             A new portfolio, accounts in the order of the accounts table; times are in UTC.
 
         Raises:
-            InvalidValue: A required column is absent, an id appears twice, an event names
-                an account that is not in the accounts table, or times are not timezone-aware.
+            InvalidValue: A required column is absent or of the wrong type, an id is blank
+                or appears twice, an event names an account that is not in the accounts
+                table, a row lacks its account id, trigger or time, a forced row lacks a
+                reason, or times are not timezone-aware.
             TransitionNotAllowed: An event is not possible from the stage reached.
             MissingDependency: narwhals is not installed.
 

@@ -136,3 +136,23 @@ def test_cohort_shares_are_distributions(book: Portfolio, months: int) -> None:
         assert list(c.observed) == sorted(c.observed, reverse=True)
         for shares in c.shares:
             assert abs(sum(shares.values()) - 1) < 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(book=books, backend=st.sampled_from(["polars", "pandas"]))
+def test_from_frames_rebuilds_the_accounts_its_frames_came_from(
+    book: Portfolio, backend: str
+) -> None:
+    accounts = book.to_frame("accounts")
+    events = book.to_frame("history").rename({"dest": "to"})
+    if backend == "pandas":
+        accounts, events = accounts.to_pandas(), events.to_pandas()
+    rebuilt = Portfolio.from_frames(accounts, events)
+    assert list(rebuilt) == list(book)
+    for account in book.accounts():
+        account_id = account.id
+        again = rebuilt[account_id]
+        # compared before anything reads the history, then after
+        assert again == account and again.stage_since == account.stage_since
+        assert again.history == account.history and again.version == account.version
+        assert all(r.at.tzinfo is UTC for r in again.history)
