@@ -30,8 +30,8 @@ demo: $(VENV)/.installed-base
 test: $(VENV)/.installed-dev lint typecheck docs pytest
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests $(wildcard benchmarks)
-	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
+	$(BIN)/ruff check src tests mkdocs_hooks.py $(wildcard benchmarks)
+	$(BIN)/ruff format --check src tests mkdocs_hooks.py $(wildcard benchmarks)
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy --strict src tests/typing

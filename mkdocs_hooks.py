@@ -1,4 +1,7 @@
-"""mkdocs hook: fill generated tables from the code, so the docs never repeat the definition by hand."""
+"""mkdocs hook: fill generated tables from the code.
+
+The docs never repeat the lifecycle's definition by hand.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +19,8 @@ def _stage_table() -> str:
     for s in Stage:
         p = s.profile
         name = f"**{s.value.upper()}**" + (f" ({p.acronym})" if p.acronym else "")
-        rows.append(
-            f"| {name} | {p.situation} | {s.kind.value} | {', '.join(p.posture)} | {p.characteristics} |"
-        )
+        cells = [name, p.situation, s.kind.value, ", ".join(p.posture), p.characteristics]
+        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
