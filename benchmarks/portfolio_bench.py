@@ -92,13 +92,33 @@ def from_frames(mode: Mode) -> Section:
     assert all(a.stage == want for a in book.accounts())
     assert all(len(a.history) == per for a in fired.accounts())
 
+    def build_and_read(_: object) -> Any:
+        book = build(accounts, events)
+        for account in book.accounts():
+            account.history  # noqa: B018  (builds the records)
+        return book
+
+    read = build_and_read(None)
+
+    def plain(account: Account) -> list[tuple[Any, ...]]:
+        # the table has no forced column, so only the fire path marks its records forced
+        return [(r.trigger, r.source, r.dest, r.cycle, r.at, r.reason) for r in account.history]
+
+    assert all(plain(a) == plain(b) for a, b in zip(read.accounts(), fired.accounts(), strict=True))
+
     r = mode.heavy_repeats
     t_frames = median_time(lambda _: build(accounts, events), repeats=r, warmup=0)
+    t_read = median_time(build_and_read, repeats=r, warmup=0)
     t_fire = median_time(one_fire_at_a_time, repeats=r, warmup=0)
     s = "stars Portfolio.from_frames (polars tables)"
+    s_read = "stars Portfolio.from_frames, then every account's history read"
+    fire_label = "one Lifecycle.fire at a time (force=True), then Portfolio"
+    again = "the fire path again, compared with from_frames plus reading"
     section.rows = [
         Row(s, t_frames, n * per),
-        Row("one Lifecycle.fire at a time (force=True), then Portfolio", t_fire, n * per, ref=s),
+        Row(s_read, t_read, n * per),
+        Row(fire_label, t_fire, n * per, ref=s),
+        Row(again, t_fire, n * per, ref=s_read),
     ]
     section.notes = [
         f"{n:,} accounts (id, owner) and {per} events each (sign through a realignment, a "
@@ -106,12 +126,19 @@ def from_frames(mode: Mode) -> Section:
         "The fire path gets its events as ready-made Python lists (building them from the "
         "frame is not timed); it forces each trigger with a reason, since history is fact "
         "and no snapshots are loaded for the guards.",
+        "from_frames walks every event through the graph up front (a bad event fails the "
+        "build), but builds each account's TransitionRecord objects on the first read of its "
+        "history; the second row reads every history, so it pays for all 1,000,000 records.",
+        "The events repeat their times (starts on 365 days, 45-day steps), so from_frames "
+        "shares one datetime per distinct time; with every time distinct, reading all "
+        "histories costs about 0.5 µs more per event (one datetime each).",
     ]
-    q = section.ratio("one Lifecycle.fire at a time (force=True), then Portfolio")
+    q = section.ratio(fire_label)
+    q_read = section.ratio(again)
     section.targets = [
         Target(
             "from_frames at least 10x faster than one fire at a time (issue 7)",
-            f"{1 / q:.1f}x faster",
+            f"{1 / q:.1f}x faster ({1 / q_read:.1f}x with every history read)",
             q <= 0.1,
         )
     ]
