@@ -408,9 +408,9 @@ def test_from_frames_builds_records_on_first_read_and_loses_nothing() -> None:
 
     # The graph walk is done; the records are not built until something reads them.
     a = fresh("a")
-    assert type(a._history).__name__ == "_PendingHistory" and "history=3" in repr(a)
+    assert type(a._history).__name__ == "PendingHistory" and "history=3" in repr(a)
     assert a.stage_since == T0 + timedelta(days=5)  # read from the rows, still not built
-    assert type(a._history).__name__ == "_PendingHistory"
+    assert type(a._history).__name__ == "PendingHistory"
     assert a == want["a"]  # equality compares the records, built on the fly
     assert a.history == want["a"].history and type(a._history) is tuple
     assert a.history is a.history  # built once, then kept
@@ -425,7 +425,7 @@ def test_from_frames_builds_records_on_first_read_and_loses_nothing() -> None:
     original = fresh("a")
     twin = copy.copy(original)
     assert original.history == want["a"].history
-    assert type(twin._history).__name__ == "_PendingHistory"
+    assert type(twin._history).__name__ == "PendingHistory"
     assert twin.stage_since == want["a"].stage_since and twin.history is original.history
     # A lifecycle keeps appending to an account built from a frame.
     b = fresh("b")

@@ -17,9 +17,9 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -27,6 +27,9 @@ from stars import _validate as v
 from stars.bands import Band
 from stars.errors import InvalidSignal, InvalidValue, OutOfOrder
 from stars.stages import Cycle
+
+if TYPE_CHECKING:
+    from stars._pending import PendingHistory
 
 __all__ = ["Account", "DepthPoint", "Snapshot", "TransitionRecord"]
 
@@ -223,133 +226,19 @@ def _record_unchecked(
     return record
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+def _records(history: Any) -> tuple[TransitionRecord, ...]:
+    """An account's history slot as a tuple of records.
 
-
-class _Step(Protocol):
-    """What a replayed row needs from the transition it took (a lifecycle's TransitionDef)."""
-
-    @property
-    def dest(self) -> str: ...
-
-    @property
-    def cycle(self) -> Cycle: ...
-
-
-class _EventColumns:
-    """Event rows of one frame, sorted by account and time, shared by the accounts built from it.
-
-    The columns were checked when the frame was read and ``steps`` holds the transition each
-    row took, so turning a row into a record needs no further check. Times are kept as
-    microseconds since the epoch (UTC) until a record is built; ``times`` optionally maps
-    each distinct value to one shared datetime.
+    The slot holds a tuple, or for an account built from a frame a
+    `stars._pending.PendingHistory` that builds its records once, on demand.
     """
-
-    __slots__ = ("actors", "forced", "micros", "reasons", "steps", "times", "triggers")
-
-    def __init__(
-        self,
-        triggers: Sequence[str],
-        micros: Sequence[int],
-        actors: Sequence[str | None],
-        reasons: Sequence[str | None],
-        forced: Sequence[bool],
-        steps: Sequence[_Step],
-        times: Mapping[int, datetime] | None = None,
-    ) -> None:
-        self.triggers = triggers
-        self.micros = micros
-        self.actors = actors
-        self.reasons = reasons
-        self.forced = forced
-        self.steps = steps
-        self.times = times
-
-    def at(self, row: int) -> datetime:
-        """The time of one row as an aware datetime in UTC."""
-        m = self.micros[row]
-        if self.times is not None:
-            return self.times[m]
-        return _EPOCH + timedelta(microseconds=m)
-
-
-class _PendingHistory:
-    """An account's history still held as rows of an `_EventColumns` (built on first read).
-
-    `Portfolio.from_frames` replays every row against the graph up front (so a bad event
-    fails the whole build), but leaves turning rows into `TransitionRecord` objects to the
-    first read of ``Account.history``. Pickling or copying gives the built tuple.
-    """
-
-    __slots__ = ("_built", "_columns", "_hi", "_lo", "_start")
-
-    def __init__(self, columns: _EventColumns, lo: int, hi: int, start: str) -> None:
-        self._columns: _EventColumns | None = columns
-        self._lo = lo
-        self._hi = hi
-        self._start = start
-        self._built: tuple[TransitionRecord, ...] | None = None
-
-    def build(self) -> tuple[TransitionRecord, ...]:
-        """The records, built once."""
-        built = self._built
-        if built is None:
-            c = self._columns
-            assert c is not None
-            triggers, micros, times = c.triggers, c.micros, c.times
-            actors, reasons, forced, steps = c.actors, c.reasons, c.forced, c.steps
-            stage = self._start
-            out: list[TransitionRecord] = []
-            append = out.append
-            # _record_unchecked, inlined: this loop runs once per event of a large table
-            for j in range(self._lo, self._hi):
-                step = steps[j]
-                dest = step.dest
-                m = micros[j]
-                record = _new(TransitionRecord)
-                _r_trigger(record, triggers[j])
-                _r_source(record, stage)
-                _r_dest(record, dest)
-                _r_cycle(record, step.cycle)
-                _r_at(record, times[m] if times is not None else _EPOCH + timedelta(microseconds=m))
-                _r_actor(record, actors[j])
-                _r_reason(record, reasons[j])
-                _r_forced(record, forced[j])
-                append(record)
-                stage = dest
-            built = self._built = tuple(out)
-            self._columns = None  # the shared rows are no longer needed by this account
-        return built
-
-    def last_at(self) -> datetime:
-        """The time of the last row, without building the records."""
-        c = self._columns
-        if c is None:
-            assert self._built is not None
-            return self._built[-1].at
-        return c.at(self._hi - 1)
-
-    def __len__(self) -> int:
-        return self._hi - self._lo
-
-    def __iter__(self) -> Iterator[TransitionRecord]:
-        return iter(self.build())
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (tuple, (self.build(),))
-
-
-def _records(history: object) -> tuple[TransitionRecord, ...]:
-    """An account's history slot as a tuple of records (building pending rows)."""
     if type(history) is tuple:
         return history
-    assert isinstance(history, _PendingHistory)
-    return history.build()
+    return history.build()  # type: ignore[no-any-return]
 
 
-def _last_at(history: object) -> datetime:
-    assert isinstance(history, _PendingHistory)
-    return history.last_at()
+def _last_at(history: Any) -> datetime:
+    return history.last_at()  # type: ignore[no-any-return]
 
 
 @attrs.frozen(slots=True)
@@ -456,7 +345,7 @@ class Account:
     _snapshots: tuple[Snapshot, ...] = attrs.field(
         default=(), converter=_tuple, alias="snapshots", on_setattr=attrs.setters.NO_OP
     )
-    # Normally a tuple; an account built from a frame holds a _PendingHistory until first read.
+    # Normally a tuple; an account built from a frame holds a PendingHistory until first read.
     _history: tuple[TransitionRecord, ...] = attrs.field(
         default=(),
         converter=_tuple,
@@ -668,7 +557,7 @@ def _account_unchecked(
     tags: frozenset[str],
     since: datetime | None,
     stage: str,
-    history: tuple[TransitionRecord, ...] | _PendingHistory,
+    history: tuple[TransitionRecord, ...] | PendingHistory,
     version: int,
 ) -> Account:
     """Build an account from values the caller has already checked (the frames' batch path)."""

@@ -1011,7 +1011,8 @@ def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycl
     _require_narwhals()
     import narwhals as nw
 
-    from stars.account import _account_unchecked, _EventColumns, _PendingHistory
+    from stars._pending import EventColumns, PendingHistory
+    from stars.account import _account_unchecked
     from stars.portfolio import Portfolio
 
     if not isinstance(lifecycle, Lifecycle):
@@ -1063,7 +1064,7 @@ def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycl
     if len(distinct) * 4 <= n_ev:
         times = {m: _EPOCH + timedelta(microseconds=m) for m in distinct}
     steps: list[Any] = [None] * n_ev
-    columns = _EventColumns(triggers, micros, actors, reasons, forced, steps, times)
+    columns = EventColumns(triggers, micros, actors, reasons, forced, steps, times)
     walk = lifecycle._walk_rows
     initial = lifecycle.initial
     built = []
@@ -1074,7 +1075,7 @@ def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycl
             continue
         lo, hi = span
         stage = walk(account_id, triggers, tos, steps, lo, hi)
-        history = _PendingHistory(columns, lo, hi, initial)
+        history = PendingHistory(columns, lo, hi, initial)
         built.append(
             _account_unchecked(account_id, name, owner, tags, since, stage, history, hi - lo)
         )
