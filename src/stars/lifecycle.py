@@ -1524,7 +1524,9 @@ class Lifecycle(HookStore):
             group = self._table.get((account._stage, trigger))
             if group is None or to is not None:
                 group = self._candidates(account, trigger, to)
-            history = account.history
+            history = account._history
+            if type(history) is not tuple:  # rows from a frame, not yet records
+                history = account.history
             if history and at < history[-1].at:
                 raise OutOfOrder("transition", at.isoformat(), history[-1].at.isoformat())
             snaps = account._snapshots
