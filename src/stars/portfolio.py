@@ -592,6 +592,14 @@ class Portfolio:
             staged[account.id] = account
         self._accounts = staged
 
+    @classmethod
+    def _checked(cls, accounts: dict[str, Account], lifecycle: Lifecycle) -> Portfolio:
+        """A portfolio of accounts whose ids and stages the caller has already checked."""
+        book = cls.__new__(cls)
+        book._lifecycle = lifecycle
+        book._accounts = accounts
+        return book
+
     def _check(self, account: object, known: Mapping[str, Account]) -> None:
         if not isinstance(account, Account):
             raise InvalidValue("accounts", account, "an Account")
