@@ -81,10 +81,12 @@ def imports(mode: Mode) -> Section:
     base = statistics.median(samples["base"])
     t_stars = max(statistics.median(samples["stars"]) - base, 1e-6)
     t_alt = max(statistics.median(samples["alt"]) - base, 1e-6)
-    x_stars = statistics.median(_importtime("import stars", ("stars",)) for _ in range(5))
-    x_alt = statistics.median(
-        _importtime("import transitions, attrs", ("transitions", "attrs")) for _ in range(5)
-    )
+    x_samples: dict[str, list[float]] = {"stars": [], "alt": []}
+    for _ in range(runs):  # interleaved too
+        x_samples["stars"].append(_importtime("import stars", ("stars",)))
+        x_samples["alt"].append(_importtime("import transitions, attrs", ("transitions", "attrs")))
+    x_stars = statistics.median(x_samples["stars"])
+    x_alt = statistics.median(x_samples["alt"])
 
     probe = "import sys, stars; print(' '.join(m for m in " + repr(HEAVY) + " if m in sys.modules))"
     pulled = subprocess.run(
@@ -102,7 +104,8 @@ def imports(mode: Mode) -> Section:
     section.notes = [
         f"Each import runs in a new `python -c` process, {runs} times, interleaved with "
         f"`python -c pass`; the median start-up ({base * 1e3:.1f} ms) is subtracted.",
-        "-X importtime: the cumulative time of the top-level module(s), median of 5 processes. "
+        f"-X importtime: the cumulative time of the top-level module(s), median of {runs} "
+        "processes, interleaved. "
         "stars imports transitions and attrs itself, so its figure includes theirs.",
         "Both sides load byte-compiled modules: stars is compiled first, as pip does for an "
         "installed package (without that, every run would include compiling stars' source).",
