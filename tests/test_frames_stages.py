@@ -447,6 +447,7 @@ def test_from_frames_shares_one_datetime_per_repeated_time() -> None:
         }
     )
     book = Portfolio.from_frames(pl.DataFrame({"id": ids}), ev)
+    assert book[ids[1]].stage_since == days[-1]  # read from the shared times, unbuilt
     first, last = book[ids[0]].history, book[ids[-1]].history
     assert [r.at for r in first] == days and all(r.at.tzinfo is UTC for r in first)
     assert all(x.at is y.at for x, y in zip(first, last, strict=True))
@@ -478,6 +479,12 @@ def test_from_frames_refuses_bad_ids_and_columns() -> None:
             "events.account_id",
         ),
     ]
+    cases.append(
+        (pl.DataFrame({"id": ["a", "b"]}), ev.with_columns(trigger=pl.lit(3)), "events.trigger")
+    )
+    cases.append(
+        (pl.DataFrame({"id": ["a", "b"]}), ev.with_columns(forced=pl.lit("yes")), "events.forced")
+    )
     mixed = pd.DataFrame({"id": ["a", "b"], "tags": [["x"], 3]})
     cases.append((mixed, ev, "accounts.tags"))
     for accounts, events, field in cases:
