@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+import attrs
+
 from stars.account import (
     TransitionRecord,
     _new,
@@ -26,10 +28,15 @@ from stars.account import (
 )
 from stars.stages import Cycle
 
-__all__ = ["EventColumns", "PendingHistory", "Step"]
+__all__ = ["EPOCH", "EventColumns", "PendingHistory", "Step", "utc_from_micros"]
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def utc_from_micros(micros: int) -> datetime:
+    """Microseconds since the epoch as an aware datetime in UTC."""
+    return EPOCH + timedelta(microseconds=micros)
 
 
 class Step(Protocol):
@@ -42,6 +49,7 @@ class Step(Protocol):
     def cycle(self) -> Cycle: ...
 
 
+@attrs.define(slots=True, eq=False)
 class EventColumns:
     """Event rows of one frame, sorted by account and time, shared by the accounts built from it.
 
@@ -51,32 +59,20 @@ class EventColumns:
     each distinct value to one shared datetime.
     """
 
-    __slots__ = ("actors", "forced", "micros", "reasons", "steps", "times", "triggers")
-
-    def __init__(
-        self,
-        triggers: Sequence[str],
-        micros: Sequence[int],
-        actors: Sequence[str | None],
-        reasons: Sequence[str | None],
-        forced: Sequence[bool],
-        steps: Sequence[Step],
-        times: Mapping[int, datetime] | None = None,
-    ) -> None:
-        self.triggers = triggers
-        self.micros = micros
-        self.actors = actors
-        self.reasons = reasons
-        self.forced = forced
-        self.steps = steps
-        self.times = times
+    triggers: Sequence[str]
+    micros: Sequence[int]
+    actors: Sequence[str | None]
+    reasons: Sequence[str | None]
+    forced: Sequence[bool]
+    steps: Sequence[Step]
+    times: Mapping[int, datetime] | None = None
 
     def at(self, row: int) -> datetime:
         """The time of one row as an aware datetime in UTC."""
         m = self.micros[row]
         if self.times is not None:
             return self.times[m]
-        return _EPOCH + timedelta(microseconds=m)
+        return utc_from_micros(m)
 
 
 class PendingHistory:
@@ -107,7 +103,8 @@ class PendingHistory:
             stage = self._start
             out: list[TransitionRecord] = []
             append = out.append
-            # _record_unchecked, inlined: this loop runs once per event of a large table
+            # _record_unchecked and utc_from_micros, inlined: this loop runs once per event
+            # of a large table
             for j in range(self._lo, self._hi):
                 step = steps[j]
                 dest = step.dest
@@ -117,7 +114,7 @@ class PendingHistory:
                 _r_source(record, stage)
                 _r_dest(record, dest)
                 _r_cycle(record, step.cycle)
-                _r_at(record, times[m] if times is not None else _EPOCH + timedelta(microseconds=m))
+                _r_at(record, times[m] if times is not None else EPOCH + timedelta(microseconds=m))
                 _r_actor(record, actors[j])
                 _r_reason(record, reasons[j])
                 _r_forced(record, forced[j])

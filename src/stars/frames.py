@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from stars import _validate as _v
+from stars._pending import utc_from_micros
 from stars.errors import InvalidDefinition, InvalidValue, MissingDependency
 from stars.health import Direction, Linear, Measure, MissingPolicy, Scorecard
 from stars.lifecycle import (
@@ -735,7 +736,6 @@ _SNAPSHOT_FLAGS: Final = (
     "new_business_unit",
     "critical_risk",
 )
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _backend(backend: object) -> Literal["polars", "pandas"]:
@@ -901,8 +901,8 @@ def _text_list(series: Any) -> list[Any]:
     return values  # type: ignore[no-any-return]
 
 
-def _micros_list(df: nw.DataFrame[Any], name: str, table: str) -> list[int | None] | None:
-    """A timezone-aware datetime column as microseconds since the epoch (None for nulls).
+def _timestamps(df: nw.DataFrame[Any], name: str, table: str) -> nw.Series[Any] | None:
+    """A timezone-aware datetime column as microseconds since the epoch.
 
     Returns ``None`` for a column that holds no value at all (an all-null column of no type).
     """
@@ -918,7 +918,11 @@ def _micros_list(df: nw.DataFrame[Any], name: str, table: str) -> list[int | Non
             "a timezone-aware datetime column",
             hint="convert it, e.g. with .dt.replace_time_zone('UTC') in polars",
         )
-    series = df.get_column(name).dt.timestamp("us")
+    return df.get_column(name).dt.timestamp("us")
+
+
+def _micros_list(series: nw.Series[Any]) -> list[int | None]:
+    """A `_timestamps` column as Python ints (None for nulls)."""
     micros: list[Any] = series.to_list()
     if series.implementation.is_pandas_like():
         # pandas gives NaN for a missing time and may give floats for the rest.
@@ -928,11 +932,10 @@ def _micros_list(df: nw.DataFrame[Any], name: str, table: str) -> list[int | Non
 
 def _utc_list(df: nw.DataFrame[Any], name: str, table: str) -> list[datetime | None]:
     """A timezone-aware datetime column as Python datetimes in UTC (None for nulls)."""
-    micros = _micros_list(df, name, table)
-    if micros is None:
+    series = _timestamps(df, name, table)
+    if series is None:
         return [None] * len(df)
-    delta = timedelta
-    return [None if m is None else _EPOCH + delta(microseconds=m) for m in micros]
+    return [None if m is None else utc_from_micros(m) for m in _micros_list(series)]
 
 
 def _need(df: nw.DataFrame[Any], table: str, names: Sequence[str]) -> None:
@@ -1046,9 +1049,9 @@ def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycl
     if stray:
         raise InvalidValue("events.account_id", sorted(stray)[:5], "ids from the accounts table")
     triggers = _text_list(ev.get_column("trigger"))
-    column = _micros_list(ev, "at", "events")
-    assert column is not None  # a column of no type holds only nulls, refused by the checks
-    micros = cast("list[int]", column)  # and so is any null time
+    at = _timestamps(ev, "at", "events")
+    assert at is not None  # a column of no type holds only nulls, refused by the checks
+    micros = cast("list[int]", _micros_list(at))  # and so is any null time
     none: list[None] = [None] * n_ev
     actors = _text_list(ev.get_column("actor")) if "actor" in ev.schema else none
     reasons = _text_list(ev.get_column("reason")) if "reason" in ev.schema else none
@@ -1060,9 +1063,9 @@ def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycl
     )
     # Event tables often repeat times (dates, batch imports): then one datetime per value.
     times: dict[int, datetime] | None = None
-    distinct = ev.get_column("at").dt.timestamp("us").unique().to_list() if n_ev else []
+    distinct = at.unique().to_list() if n_ev else []
     if len(distinct) * 4 <= n_ev:
-        times = {m: _EPOCH + timedelta(microseconds=m) for m in distinct}
+        times = {m: utc_from_micros(m) for m in distinct}
     steps: list[Any] = [None] * n_ev
     columns = EventColumns(triggers, micros, actors, reasons, forced, steps, times)
     walk = lifecycle._walk_rows
