@@ -321,21 +321,25 @@ class _NoneSpec(_Spec):
         return None
 
 
-class _StrSpec(_Spec):
-    expected = "a string"
-
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, str)
+class _PlainSpec(_Spec):
+    """A value JSON holds as it is: written and read unchanged once its type is right."""
 
     def encode(self, value: Any, path: str) -> Any:
-        if not isinstance(value, str):
+        if not self.accepts(value):
             raise InvalidValue(path, value, self.expected)
         return value
 
     def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        if not isinstance(raw, str):
+        if not self.accepts(raw):
             raise SchemaError(path, raw, self.expected)
         return raw
+
+
+class _StrSpec(_PlainSpec):
+    expected = "a string"
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str)
 
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
         return {"type": "string"}
@@ -344,23 +348,13 @@ class _StrSpec(_Spec):
         return text
 
 
-class _BoolSpec(_Spec):
+class _BoolSpec(_PlainSpec):
     expected = "true or false"
     _TRUE: Final = frozenset({"true", "t", "yes", "y", "1"})
     _FALSE: Final = frozenset({"false", "f", "no", "n", "0"})
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, bool)
-
-    def encode(self, value: Any, path: str) -> Any:
-        if not isinstance(value, bool):
-            raise InvalidValue(path, value, self.expected)
-        return value
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        if not isinstance(raw, bool):
-            raise SchemaError(path, raw, self.expected)
-        return raw
 
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
         return {"type": "boolean"}
