@@ -127,6 +127,24 @@ def text(field: str, value: object, *, empty: bool = False) -> str:
     return value
 
 
+def optional_string(field: str, value: object) -> str | None:
+    """Check that ``value`` is a string (empty allowed) or ``None``."""
+    if value is not None and not isinstance(value, str):
+        raise InvalidValue(field, value, "a string or None")
+    return value
+
+
+def optional_string_field(instance: object, attribute: Any, value: object) -> None:
+    """An attrs validator: ``None``, or any string (errors name the field)."""
+    optional_string(attribute.name, value)
+
+
+def optional_name_field(instance: object, attribute: Any, value: object) -> None:
+    """An attrs validator: ``None``, or a non-empty string (errors name the field)."""
+    if value is not None:
+        text(attribute.name, value)
+
+
 def number_mapping(
     field: str, value: object, error: type[InvalidValue] = InvalidValue
 ) -> dict[str, float]:

@@ -177,9 +177,7 @@ class TransitionRecord:
         for name in ("trigger", "source", "dest"):
             v.text(name, getattr(self, name))
         for name in ("actor", "reason"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, str):
-                raise InvalidValue(name, value, "a string or None")
+            v.optional_string(name, getattr(self, name))
         v.flag("forced", self.forced)
         if self.forced and not self.reason:
             raise InvalidValue("reason", self.reason, "a reason whenever forced=True")
@@ -291,11 +289,6 @@ def _check_id(instance: Any, attribute: Any, value: Any) -> None:
     v.text("id", value)
 
 
-def _check_optional_text(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InvalidValue(attribute.name, value, "a string or None")
-
-
 def _check_since(instance: Any, attribute: Any, value: Any) -> None:
     if value is not None:
         v.aware(attribute.name, value)
@@ -335,8 +328,8 @@ class Account:
     """
 
     id: str = attrs.field(validator=_check_id)
-    name: str = attrs.field(default="", validator=_check_optional_text)
-    owner: str | None = attrs.field(default=None, validator=_check_optional_text)
+    name: str = attrs.field(default="", validator=v.optional_string_field)
+    owner: str | None = attrs.field(default=None, validator=v.optional_string_field)
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=_tags)
     since: datetime | None = attrs.field(default=None, validator=_check_since)
     # Private state changes only through the lifecycle, which validates before it writes,

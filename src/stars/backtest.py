@@ -119,11 +119,6 @@ def _name(instance: Any, attribute: Any, value: Any) -> None:
     v.text(attribute.name, value)
 
 
-def _optional_name(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None:
-        v.text(attribute.name, value)
-
-
 def _to_notes(value: object) -> tuple[str, ...]:
     return v.tuple_of("notes", str)(value)
 
@@ -254,7 +249,7 @@ class MeasureCheck:
     auc: float | None = attrs.field(converter=_optional_float, validator=_optional_share)
     missing_share: float = attrs.field(converter=_float, validator=_share)
     direction_warning: bool = attrs.field(validator=lambda i, a, x: v.flag(a.name, x))
-    note: str | None = attrs.field(default=None, validator=_optional_name)
+    note: str | None = attrs.field(default=None, validator=v.optional_name_field)
 
 
 @attrs.frozen(slots=True)
@@ -308,7 +303,7 @@ class GroupAUC:
     rows: int = attrs.field(validator=_count)
     positives: int = attrs.field(validator=_count)
     auc: float | None = attrs.field(converter=_optional_float, validator=_optional_share)
-    note: str | None = attrs.field(default=None, validator=_optional_name)
+    note: str | None = attrs.field(default=None, validator=v.optional_name_field)
 
 
 @attrs.frozen(slots=True)
@@ -360,9 +355,9 @@ class Backtest:
     measures: tuple[MeasureCheck, ...] = attrs.field(converter=_to_checks)
     deciles: tuple[DecileOutcome, ...] = attrs.field(converter=_to_deciles)
     roc: tuple[tuple[float, float], ...] = attrs.field(converter=_to_roc)
-    period: str | None = attrs.field(default=None, validator=_optional_name)
+    period: str | None = attrs.field(default=None, validator=v.optional_name_field)
     periods: tuple[GroupAUC, ...] = attrs.field(default=(), converter=_to_periods)
-    segment: str | None = attrs.field(default=None, validator=_optional_name)
+    segment: str | None = attrs.field(default=None, validator=v.optional_name_field)
     segments: tuple[GroupAUC, ...] = attrs.field(default=(), converter=_to_segments)
     notes: tuple[str, ...] = attrs.field(default=(), converter=_to_notes)
 

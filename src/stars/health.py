@@ -326,11 +326,6 @@ def _to_domain(value: object) -> tuple[float | None, float | None] | None:
     return (lo, hi)
 
 
-def _check_group(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None:
-        v.text(attribute.name, value)
-
-
 @attrs.frozen(slots=True)
 class Measure:
     """One input of a scorecard: a named value, its weight, and how to score it.
@@ -369,7 +364,7 @@ class Measure:
     domain: tuple[float | None, float | None] | None = attrs.field(
         default=None, converter=_to_domain
     )
-    group: str | None = attrs.field(default=None, validator=_check_group)
+    group: str | None = attrs.field(default=None, validator=v.optional_name_field)
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.rule, Steps):
@@ -738,11 +733,6 @@ def _check_score(instance: Any, attribute: Any, value: Any) -> None:
     v.number(attribute.name, value, 0, 100)
 
 
-def _check_weakest(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None:
-        v.text(attribute.name, value)
-
-
 @attrs.frozen(slots=True)
 class HealthScore:
     """The health of one account under one scorecard.
@@ -774,7 +764,7 @@ class HealthScore:
     contributions: Mapping[str, float] = attrs.field(converter=_to_number_map, hash=False)
     measure_scores: Mapping[str, float] = attrs.field(converter=_to_number_map, hash=False)
     weights: Mapping[str, float] = attrs.field(converter=_to_number_map, hash=False)
-    weakest: str | None = attrs.field(default=None, validator=_check_weakest)
+    weakest: str | None = attrs.field(default=None, validator=v.optional_name_field)
     missing: tuple[str, ...] = attrs.field(default=(), converter=_to_names)
 
     def lost(self) -> dict[str, float]:

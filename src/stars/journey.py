@@ -426,11 +426,6 @@ class JourneyPolicy:
     min_value_ratio: float = attrs.field(default=1.0, converter=_as_float, validator=_check_ratio)
 
 
-def _check_optional_text(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InvalidValue(attribute.name, value, "a string or None")
-
-
 def _check_value_case(instance: Any, attribute: Any, value: Any) -> None:
     if value is not None and not isinstance(value, ValueCase):
         raise InvalidValue(attribute.name, value, "a ValueCase or None")
@@ -469,8 +464,8 @@ class PhaseRecord:
     source: Phase = attrs.field(converter=_to_phase)
     dest: Phase = attrs.field(converter=_to_phase)
     at: datetime = attrs.field(validator=lambda _i, a, x: v.aware(a.name, x))
-    actor: str | None = attrs.field(default=None, validator=_check_optional_text)
-    reason: str | None = attrs.field(default=None, validator=_check_optional_text)
+    actor: str | None = attrs.field(default=None, validator=v.optional_string_field)
+    reason: str | None = attrs.field(default=None, validator=v.optional_string_field)
     forced: bool = attrs.field(default=False, validator=lambda _i, a, x: v.flag(a.name, x))
     adoption: float | None = attrs.field(
         default=None, converter=_as_float, validator=v.optional_number(0, 1)

@@ -194,11 +194,6 @@ def _optional_aware(instance: Any, attribute: Any, value: Any) -> None:
         v.aware(attribute.name, value)
 
 
-def _optional_text(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InvalidValue(attribute.name, value, "a string or None")
-
-
 def _texts(field: str) -> Callable[[Any], tuple[str, ...]]:
     def convert(value: Any) -> tuple[str, ...]:
         if isinstance(value, str) or not isinstance(value, Iterable):
@@ -1273,8 +1268,8 @@ class StepRecord:
     )
     dest: RecoveryStep = attrs.field(converter=_c_step, validator=_member(RecoveryStep))
     at: datetime = attrs.field(validator=_aware)
-    actor: str | None = attrs.field(default=None, validator=_optional_text)
-    reason: str | None = attrs.field(default=None, validator=_optional_text)
+    actor: str | None = attrs.field(default=None, validator=v.optional_string_field)
+    reason: str | None = attrs.field(default=None, validator=v.optional_string_field)
     forced: bool = attrs.field(default=False)
 
     def __attrs_post_init__(self) -> None:
@@ -1370,7 +1365,7 @@ class RecoveryPlan:
     step: RecoveryStep = attrs.field(
         default=RecoveryStep.DETECTION, converter=_c_step, validator=_member(RecoveryStep)
     )
-    owner: str | None = attrs.field(default=None, validator=_optional_text)
+    owner: str | None = attrs.field(default=None, validator=v.optional_string_field)
     findings: tuple[RiskFinding, ...] = attrs.field(
         default=(), converter=_as_tuple, validator=_each(RiskFinding)
     )
@@ -2310,8 +2305,8 @@ class RecoveryProcess(HookStore):
             owner=owner,
             findings=findings,
         )
-        _check_optional("actor", actor)
-        _check_optional("reason", reason)
+        v.optional_string("actor", actor)
+        v.optional_string("reason", reason)
         firing = _Firing(plan, acct, "open", at, actor, reason, False)
         return self._run_machine(firing, _NEW)
 
@@ -2366,8 +2361,8 @@ class RecoveryProcess(HookStore):
                 plan.account_id, plan.step.value, trigger, self.allowed(plan.step)
             )
         v.aware("at", at)
-        _check_optional("actor", actor)
-        _check_optional("reason", reason)
+        v.optional_string("actor", actor)
+        v.optional_string("reason", reason)
         v.flag("force", force)
         if force and not (reason and reason.strip()):
             raise InvalidValue("reason", reason, "a reason whenever force=True")
@@ -2392,11 +2387,6 @@ class RecoveryProcess(HookStore):
 
     def __repr__(self) -> str:
         return f"RecoveryProcess(policy={self.policy!r})"
-
-
-def _check_optional(field: str, value: object) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InvalidValue(field, value, "a string or None")
 
 
 def _check_plan(plan: object) -> RecoveryPlan:
