@@ -134,15 +134,41 @@ def optional_string(field: str, value: object) -> str | None:
     return value
 
 
-def optional_string_field(instance: object, attribute: Any, value: object) -> None:
-    """An attrs validator: ``None``, or any string (errors name the field)."""
-    optional_string(attribute.name, value)
+def field(
+    check: Callable[..., object], *args: Any, optional: bool = False, **kwargs: Any
+) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator that runs ``check(<field name>, value, *args, **kwargs)``.
 
+    With ``optional``, ``None`` passes unchecked. One adapter for every module's
+    attrs fields, so each check is written once, here, in its (field, value) form.
+    """
 
-def optional_name_field(instance: object, attribute: Any, value: object) -> None:
-    """An attrs validator: ``None``, or a non-empty string (errors name the field)."""
-    if value is not None:
-        text(attribute.name, value)
+    # One closure per shape, so the common ones pay no extra call overhead (Snapshot and
+    # Account run these on every construction).
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        check(attribute.name, value)
+
+    def validate_one(instance: Any, attribute: Any, value: Any) -> None:
+        check(attribute.name, value, first)
+
+    def validate_args(instance: Any, attribute: Any, value: Any) -> None:
+        check(attribute.name, value, *args)
+
+    def validate_all(instance: Any, attribute: Any, value: Any) -> None:
+        check(attribute.name, value, *args, **kwargs)
+
+    def validate_optional(instance: Any, attribute: Any, value: Any) -> None:
+        if value is not None:
+            check(attribute.name, value, *args, **kwargs)
+
+    if optional:
+        return validate_optional
+    if kwargs:
+        return validate_all
+    if len(args) == 1:
+        first = args[0]
+        return validate_one
+    return validate_args if args else validate
 
 
 def number_mapping(

@@ -53,12 +53,8 @@ def _to_band(value: object) -> Band | None:
     raise InvalidSignal("band", value, "'red', 'yellow', 'green' or None")
 
 
-def _check_at(instance: Any, attribute: Any, value: Any) -> None:
-    v.aware(attribute.name, value, InvalidSignal)
-
-
-def _check_flag(instance: Any, attribute: Any, value: Any) -> None:
-    v.flag(attribute.name, value, InvalidSignal)
+_check_at = v.field(v.aware, InvalidSignal)
+_check_flag = v.field(v.flag, InvalidSignal)
 
 
 def _to_metrics(value: object) -> dict[str, float]:
@@ -168,7 +164,7 @@ class TransitionRecord:
     source: str
     dest: str
     cycle: Cycle = attrs.field(converter=_to_cycle)
-    at: datetime = attrs.field(validator=lambda _i, a, val: v.aware(a.name, val))
+    at: datetime = attrs.field(validator=v.field(v.aware))
     actor: str | None = None
     reason: str | None = None
     forced: bool = False
@@ -255,8 +251,8 @@ class DepthPoint:
         'agreed'
     """
 
-    at: datetime = attrs.field(validator=lambda _i, a, val: v.aware(a.name, val))
-    depth: str = attrs.field(validator=lambda _i, a, val: v.text(a.name, val))
+    at: datetime = attrs.field(validator=v.field(v.aware))
+    depth: str = attrs.field(validator=v.field(v.text))
     side: str = attrs.field(default="agreed")
 
     @side.validator
@@ -289,9 +285,7 @@ def _check_id(instance: Any, attribute: Any, value: Any) -> None:
     v.text("id", value)
 
 
-def _check_since(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None:
-        v.aware(attribute.name, value)
+_check_since = v.field(v.aware, optional=True)
 
 
 @attrs.define(slots=True, eq=True, repr=False)
@@ -328,8 +322,8 @@ class Account:
     """
 
     id: str = attrs.field(validator=_check_id)
-    name: str = attrs.field(default="", validator=v.optional_string_field)
-    owner: str | None = attrs.field(default=None, validator=v.optional_string_field)
+    name: str = attrs.field(default="", validator=v.field(v.optional_string))
+    owner: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=_tags)
     since: datetime | None = attrs.field(default=None, validator=_check_since)
     # Private state changes only through the lifecycle, which validates before it writes,

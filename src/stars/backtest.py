@@ -93,30 +93,12 @@ _ISO_PERIOD: Final = re.compile(
 # -- small validators ------------------------------------------------------------------
 
 
-def _count(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value, 0, integer=True)
-
-
-def _share(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value, 0, 1)
-
-
-def _optional_share(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None:
-        v.number(attribute.name, value, 0, 1)
-
-
-def _optional_positive(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None:
-        v.number(attribute.name, value, 0)
-
-
-def _score(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value, 0, 100)
-
-
-def _name(instance: Any, attribute: Any, value: Any) -> None:
-    v.text(attribute.name, value)
+_count = v.field(v.number, 0, integer=True)
+_share = v.field(v.number, 0, 1)
+_optional_share = v.field(v.number, 0, 1, optional=True)
+_optional_positive = v.field(v.number, 0, optional=True)
+_score = v.field(v.number, 0, 100)
+_name = v.field(v.text)
 
 
 def _to_notes(value: object) -> tuple[str, ...]:
@@ -249,7 +231,7 @@ class MeasureCheck:
     auc: float | None = attrs.field(converter=_optional_float, validator=_optional_share)
     missing_share: float = attrs.field(converter=_float, validator=_share)
     direction_warning: bool = attrs.field(validator=lambda i, a, x: v.flag(a.name, x))
-    note: str | None = attrs.field(default=None, validator=v.optional_name_field)
+    note: str | None = attrs.field(default=None, validator=v.field(v.text, optional=True))
 
 
 @attrs.frozen(slots=True)
@@ -303,7 +285,7 @@ class GroupAUC:
     rows: int = attrs.field(validator=_count)
     positives: int = attrs.field(validator=_count)
     auc: float | None = attrs.field(converter=_optional_float, validator=_optional_share)
-    note: str | None = attrs.field(default=None, validator=v.optional_name_field)
+    note: str | None = attrs.field(default=None, validator=v.field(v.text, optional=True))
 
 
 @attrs.frozen(slots=True)
@@ -355,9 +337,9 @@ class Backtest:
     measures: tuple[MeasureCheck, ...] = attrs.field(converter=_to_checks)
     deciles: tuple[DecileOutcome, ...] = attrs.field(converter=_to_deciles)
     roc: tuple[tuple[float, float], ...] = attrs.field(converter=_to_roc)
-    period: str | None = attrs.field(default=None, validator=v.optional_name_field)
+    period: str | None = attrs.field(default=None, validator=v.field(v.text, optional=True))
     periods: tuple[GroupAUC, ...] = attrs.field(default=(), converter=_to_periods)
-    segment: str | None = attrs.field(default=None, validator=v.optional_name_field)
+    segment: str | None = attrs.field(default=None, validator=v.field(v.text, optional=True))
     segments: tuple[GroupAUC, ...] = attrs.field(default=(), converter=_to_segments)
     notes: tuple[str, ...] = attrs.field(default=(), converter=_to_notes)
 

@@ -263,8 +263,7 @@ def _count(lo: int = 0) -> Callable[[Any, Any, Any], None]:
     return check
 
 
-def _check_flag(instance: Any, attribute: Any, value: Any) -> None:
-    v.flag(attribute.name, value)
+_check_flag = v.field(v.flag)
 
 
 def _to_contact(value: ContactPattern | str) -> ContactPattern:
@@ -302,16 +301,9 @@ def _member(kind: type[enum.Enum]) -> Callable[[Any, Any, Any], None]:
     return check
 
 
-def _fraction(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value, 0, 1)
-
-
-def _non_negative(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value, 0)
-
-
-def _check_aware(instance: Any, attribute: Any, value: Any) -> None:
-    v.aware(attribute.name, value)
+_fraction = v.field(v.number, 0, 1)
+_non_negative = v.field(v.number, 0)
+_check_aware = v.field(v.aware)
 
 
 def _check_reasons(instance: Any, attribute: Any, value: Any) -> None:

@@ -90,8 +90,7 @@ def _total(field: str, weights: list[float]) -> float:
         raise InvalidValue(field, weights, "weights whose total is a finite number") from None
 
 
-def _finite(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value)
+_finite = v.field(v.number)
 
 
 def _float_tuple(field: str, value: object) -> tuple[float, ...]:
@@ -306,8 +305,7 @@ def _check_name(instance: Any, attribute: Any, value: Any) -> None:
         raise InvalidValue(attribute.name, value, "a name without leading or trailing spaces")
 
 
-def _check_weight(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value, 0)
+_check_weight = v.field(v.number, 0)
 
 
 def _check_rule(instance: Any, attribute: Any, value: Any) -> None:
@@ -364,7 +362,7 @@ class Measure:
     domain: tuple[float | None, float | None] | None = attrs.field(
         default=None, converter=_to_domain
     )
-    group: str | None = attrs.field(default=None, validator=v.optional_name_field)
+    group: str | None = attrs.field(default=None, validator=v.field(v.text, optional=True))
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.rule, Steps):
@@ -729,8 +727,7 @@ def _to_names(value: object) -> tuple[str, ...]:
     return out
 
 
-def _check_score(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value, 0, 100)
+_check_score = v.field(v.number, 0, 100)
 
 
 @attrs.frozen(slots=True)
@@ -764,7 +761,7 @@ class HealthScore:
     contributions: Mapping[str, float] = attrs.field(converter=_to_number_map, hash=False)
     measure_scores: Mapping[str, float] = attrs.field(converter=_to_number_map, hash=False)
     weights: Mapping[str, float] = attrs.field(converter=_to_number_map, hash=False)
-    weakest: str | None = attrs.field(default=None, validator=v.optional_name_field)
+    weakest: str | None = attrs.field(default=None, validator=v.field(v.text, optional=True))
     missing: tuple[str, ...] = attrs.field(default=(), converter=_to_names)
 
     def lost(self) -> dict[str, float]:
@@ -928,13 +925,8 @@ class TrendDirection(enum.StrEnum):
     FALLING = "falling"
 
 
-def _check_slope(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None:
-        v.number(attribute.name, value)
-
-
-def _check_points(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value, 0, integer=True)
+_check_slope = v.field(v.number, optional=True)
+_check_points = v.field(v.number, 0, integer=True)
 
 
 @attrs.frozen(slots=True)

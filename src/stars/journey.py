@@ -365,7 +365,7 @@ class ValueCase:
     realized: float | None = attrs.field(
         default=None, converter=_as_float, validator=v.optional_number()
     )
-    unit: str = attrs.field(default="", validator=lambda _i, a, x: v.text(a.name, x, empty=True))
+    unit: str = attrs.field(default="", validator=v.field(v.text, empty=True))
 
     @property
     def documented(self) -> bool:
@@ -390,12 +390,8 @@ class ValueCase:
         return None if self.realized is None else self.realized / self.projected
 
 
-def _check_adoption_threshold(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value, 0, 1)
-
-
-def _check_ratio(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value, 0, None)
+_check_adoption_threshold = v.field(v.number, 0, 1)
+_check_ratio = v.field(v.number, 0, None)
 
 
 @attrs.frozen(slots=True)
@@ -460,13 +456,13 @@ class PhaseRecord:
         stars.errors.InvalidValue: dest: got 'advocacy', expected the phase after awareness ...
     """
 
-    trigger: str = attrs.field(validator=lambda _i, a, x: v.text(a.name, x))
+    trigger: str = attrs.field(validator=v.field(v.text))
     source: Phase = attrs.field(converter=_to_phase)
     dest: Phase = attrs.field(converter=_to_phase)
-    at: datetime = attrs.field(validator=lambda _i, a, x: v.aware(a.name, x))
-    actor: str | None = attrs.field(default=None, validator=v.optional_string_field)
-    reason: str | None = attrs.field(default=None, validator=v.optional_string_field)
-    forced: bool = attrs.field(default=False, validator=lambda _i, a, x: v.flag(a.name, x))
+    at: datetime = attrs.field(validator=v.field(v.aware))
+    actor: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
+    reason: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
+    forced: bool = attrs.field(default=False, validator=v.field(v.flag))
     adoption: float | None = attrs.field(
         default=None, converter=_as_float, validator=v.optional_number(0, 1)
     )

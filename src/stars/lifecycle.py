@@ -81,12 +81,8 @@ _DAY = 86400.0
 
 
 # --------------------------------------------------------------------------- policy
-def _positive_int(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value, 1, None, integer=True)
-
-
-def _non_negative(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value, 0, None)
+_positive_int = v.field(v.number, 1, None, integer=True)
+_non_negative = v.field(v.number, 0, None)
 
 
 def _cutoffs(instance: Any, attribute: Any, value: Any) -> None:
@@ -392,7 +388,7 @@ class Guard:
         'always'
     """
 
-    name: str = attrs.field(validator=lambda _i, a, val: v.text(a.name, val))
+    name: str = attrs.field(validator=v.field(v.text))
     label: str
     check: GuardFn = attrs.field(eq=False, repr=False)
 
@@ -540,7 +536,7 @@ class StageDef:
         <StageKind.GROWTH: 'growth'>
     """
 
-    name: str = attrs.field(validator=lambda _i, a, val: v.text(a.name, val))
+    name: str = attrs.field(validator=v.field(v.text))
     kind: StageKind = attrs.field(converter=_kind)
     profile: StageProfile | None = None
 
@@ -582,9 +578,9 @@ class TransitionDef:
         ('prospect',)
     """
 
-    trigger: str = attrs.field(validator=lambda _i, a, val: v.text(a.name, val))
+    trigger: str = attrs.field(validator=v.field(v.text))
     sources: tuple[str, ...] = attrs.field(converter=_names)
-    dest: str = attrs.field(validator=lambda _i, a, val: v.text(a.name, val))
+    dest: str = attrs.field(validator=v.field(v.text))
     cycle: Cycle = attrs.field(converter=_cycle)
     guards: tuple[Guard, ...] = attrs.field(default=(), converter=_guards)
 

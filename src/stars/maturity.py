@@ -277,12 +277,8 @@ class MissingAnswers(enum.StrEnum):
     COUNT_AS_NO = "count_as_no"
 
 
-def _check_id(instance: Any, attribute: Any, value: Any) -> None:
-    v.text(attribute.name, value)
-
-
-def _check_statement(instance: Any, attribute: Any, value: Any) -> None:
-    v.text(attribute.name, value)
+_check_id = v.field(v.text)
+_check_statement = v.field(v.text)
 
 
 @attrs.frozen(slots=True)
@@ -788,8 +784,7 @@ def _check_indicators(instance: Any, attribute: Any, value: Any) -> None:
             raise InvalidValue(attribute.name, item, "an Indicator")
 
 
-def _unit(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value, 0, 1)
+_unit = v.field(v.number, 0, 1)
 
 
 @attrs.frozen(slots=True)
@@ -849,8 +844,7 @@ def _results(value: object) -> tuple[AreaResult, ...]:
     return out
 
 
-def _count(instance: Any, attribute: Any, value: Any) -> None:
-    v.number(attribute.name, value, 0, None, integer=True)
+_count = v.field(v.number, 0, None, integer=True)
 
 
 @attrs.frozen(slots=True)

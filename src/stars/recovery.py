@@ -177,21 +177,10 @@ def _each(kind: type[Any]) -> Callable[[Any, Any, Any], None]:
     return check
 
 
-def _text(instance: Any, attribute: Any, value: Any) -> None:
-    v.text(attribute.name, value)
-
-
-def _any_text(instance: Any, attribute: Any, value: Any) -> None:
-    v.text(attribute.name, value, empty=True)
-
-
-def _aware(instance: Any, attribute: Any, value: Any) -> None:
-    v.aware(attribute.name, value)
-
-
-def _optional_aware(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None:
-        v.aware(attribute.name, value)
+_text = v.field(v.text)
+_any_text = v.field(v.text, empty=True)
+_aware = v.field(v.aware)
+_optional_aware = v.field(v.aware, optional=True)
 
 
 def _texts(field: str) -> Callable[[Any], tuple[str, ...]]:
@@ -1268,8 +1257,8 @@ class StepRecord:
     )
     dest: RecoveryStep = attrs.field(converter=_c_step, validator=_member(RecoveryStep))
     at: datetime = attrs.field(validator=_aware)
-    actor: str | None = attrs.field(default=None, validator=v.optional_string_field)
-    reason: str | None = attrs.field(default=None, validator=v.optional_string_field)
+    actor: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
+    reason: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
     forced: bool = attrs.field(default=False)
 
     def __attrs_post_init__(self) -> None:
@@ -1365,7 +1354,7 @@ class RecoveryPlan:
     step: RecoveryStep = attrs.field(
         default=RecoveryStep.DETECTION, converter=_c_step, validator=_member(RecoveryStep)
     )
-    owner: str | None = attrs.field(default=None, validator=v.optional_string_field)
+    owner: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
     findings: tuple[RiskFinding, ...] = attrs.field(
         default=(), converter=_as_tuple, validator=_each(RiskFinding)
     )
