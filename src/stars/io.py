@@ -522,7 +522,7 @@ class _EnumSpec(_Spec):
         raise _CellError(self.expected)
 
 
-class _LiteralSpec(_Spec):
+class _LiteralSpec(_PlainSpec):
     def __init__(self, values: tuple[Any, ...]) -> None:
         for value in values:
             if isinstance(value, bool) or not isinstance(value, str | int):
@@ -532,16 +532,6 @@ class _LiteralSpec(_Spec):
 
     def accepts(self, value: Any) -> bool:
         return any(type(value) is type(x) and value == x for x in self.values)
-
-    def encode(self, value: Any, path: str) -> Any:
-        if not self.accepts(value):
-            raise InvalidValue(path, value, self.expected)
-        return value
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        if not self.accepts(raw):
-            raise SchemaError(path, raw, self.expected)
-        return raw
 
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
         return {"enum": list(self.values)}
