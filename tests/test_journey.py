@@ -22,6 +22,7 @@ from stars.journey import (
     Alignment,
     CustomerJourney,
     Journey,
+    JourneyEvent,
     JourneyPolicy,
     Phase,
     PhaseRecord,
@@ -341,7 +342,7 @@ def test_ungated_steps_need_no_evidence() -> None:
 
 def test_check_is_pure_and_names_the_reasons() -> None:
     calls: list[str] = []
-    journey = Journey(before=[lambda j, r: calls.append("before")])
+    journey = Journey(before=[lambda event: calls.append("before")])
     j = journey_at(Phase.IMPLEMENTATION)
     assert journey.check(j, adoption=0.2) == (
         "effective adoption 0.20 is below the 0.50 threshold",
@@ -446,12 +447,13 @@ def test_before_hooks_see_the_pending_step_and_can_veto() -> None:
     journey = Journey()
 
     @journey.on_before
-    def note(j: CustomerJourney, record: PhaseRecord) -> None:
-        seen.append((j.phase, record.trigger))  # the journey has not moved yet
+    def note(event: JourneyEvent) -> None:
+        assert event.record is None and event.machine is journey
+        seen.append((event.journey.phase, event.trigger))  # the journey has not moved yet
 
     @journey.on_before
-    def no_budget(j: CustomerJourney, record: PhaseRecord) -> None:
-        if record.dest is Phase.COMMITMENT:
+    def no_budget(event: JourneyEvent) -> None:
+        if event.dest is Phase.COMMITMENT:
             raise ValueError("no budget this year")
 
     j = CustomerJourney("acme")
@@ -465,9 +467,9 @@ def test_before_hooks_see_the_pending_step_and_can_veto() -> None:
 
 def test_after_hooks_run_once_the_step_is_recorded() -> None:
     seen: list[int] = []
-    journey = Journey(after=[lambda j, r: seen.append(len(j.history))])
+    journey = Journey(after=[lambda event: seen.append(len(event.subject.history))])
 
-    def broken(j: CustomerJourney, record: PhaseRecord) -> None:
+    def broken(event: JourneyEvent) -> None:
         raise KeyError("crm down")
 
     j = CustomerJourney("acme")

@@ -158,7 +158,7 @@ def test_every_illegal_pair_raises_even_when_forced(stage: str, trigger: str) ->
         STARS.fire(a, trigger, at=at(1), force=True, reason="try anyway")
     assert info.value.stage == stage
     assert info.value.trigger == trigger
-    assert a.history == () and a.stage == stage and a.version == 0
+    assert a.history == () and a.stage == stage and a.version == 1
     assert STARS.check(a, trigger).allowed is False
 
 
@@ -206,15 +206,15 @@ def test_argument_validation() -> None:
 
 def test_expected_version() -> None:
     a = account_in("prospect", [snap(contract_signed=True)])
-    assert a.version == 0
+    assert a.version == 1  # the snapshot is a recorded change
     with pytest.raises(ConcurrentModification):
         STARS.fire(a, "sign", at=at(1), expected_version=3)
-    STARS.fire(a, "sign", at=at(1), expected_version=0)
-    assert a.version == 1
-    with pytest.raises(ConcurrentModification):
-        STARS.observe(a, snap(2), expected_version=0)
-    STARS.observe(a, snap(2), expected_version=1)
+    STARS.fire(a, "sign", at=at(1), expected_version=1)
     assert a.version == 2
+    with pytest.raises(ConcurrentModification):
+        STARS.observe(a, snap(2), expected_version=1)
+    STARS.observe(a, snap(2), expected_version=2)
+    assert a.version == 3
 
 
 # --------------------------------------------------------------------------- hooks
@@ -267,7 +267,7 @@ def test_failing_early_hook_vetoes_and_changes_nothing(kind: str) -> None:
     with pytest.raises(TransitionVetoed, match="no budget") as info:
         lc.fire(a, "sign", at=at(1))
     assert isinstance(info.value.__cause__, RuntimeError)
-    assert (a.stage, a.history, a.version) == ("prospect", (), 0)
+    assert (a.stage, a.history, a.version) == ("prospect", (), 1)
     # The lifecycle still works afterwards, and STARS itself was never touched.
     STARS.fire(a, "sign", at=at(1))
     assert a.stage == "seed"
@@ -286,7 +286,7 @@ def test_failing_late_hook_keeps_state_and_history_consistent(kind: str) -> None
         lc.fire(a, "sign", at=at(1))
     assert a.stage == "seed"
     assert a.history == (info.value.record,)
-    assert a.version == 1  # constructor snapshots do not count; one transition does
+    assert a.version == 2  # the constructor's snapshot and the one transition
 
 
 def test_hook_registration_is_checked_and_removable() -> None:
@@ -347,9 +347,14 @@ def test_available_lists_what_may_fire() -> None:
     assert triggers == {"stagnate": "reset", "lose": "churn"}
 
 
-def test_check_without_snapshot_uses_now() -> None:
-    verdict = STARS.check(Account("a", stage="seed"), "escalate")
+def test_check_without_any_time_asks_for_one_and_never_reads_the_local_clock() -> None:
+    with pytest.raises(InvalidValue) as info:
+        STARS.check(Account("a", stage="seed"), "escalate")
+    assert info.value.field == "at"
+    verdict = STARS.check(Account("a", stage="seed"), "escalate", at=at(0))
     assert not verdict.allowed and verdict.reasons == ("no snapshot observed yet",)
+    clocked = STARS.evolve(clock=lambda: at(0))
+    assert clocked.check(Account("a", stage="seed"), "escalate") == verdict
 
 
 def test_tenure_unknown_is_a_reason() -> None:
@@ -607,7 +612,7 @@ def test_handover_brief_tells_the_story() -> None:
 def test_account_html_and_repr() -> None:
     a = signed()
     STARS.fire(a, "sign", at=at(1))
-    assert repr(a) == "Account(id='acme', stage='seed', snapshots=1, history=1, version=1)"
+    assert repr(a) == "Account(id='acme', stage='seed', snapshots=1, history=1, version=2)"
     html = a._repr_html_()
     assert "Account acme" in html and "prospect → seed" in html
 

@@ -6,7 +6,7 @@ import math
 import numbers
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from stars.errors import InvalidValue
@@ -111,6 +111,20 @@ def aware(field: str, value: object, error: type[InvalidValue] = InvalidValue) -
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         raise error(field, value, "a timezone-aware datetime", "add tzinfo, e.g. timezone.utc")
     return value
+
+
+def instant(value: datetime) -> datetime:
+    """An aware datetime as the same instant in UTC, so comparisons are by instant.
+
+    Python compares two datetimes that share one tzinfo by their wall clocks, which is
+    wrong across a daylight-saving change; converting both sides to UTC first is not.
+    """
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+def before(a: datetime, b: datetime) -> bool:
+    """Whether instant ``a`` is earlier than instant ``b``, whatever their zones."""
+    return instant(a) < instant(b)
 
 
 def flag(field: str, value: object, error: type[InvalidValue] = InvalidValue) -> bool:

@@ -17,13 +17,14 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from stars import _validate as v
+from stars._log import Log, append
 from stars.bands import Band
 from stars.errors import InvalidSignal, InvalidValue, OutOfOrder
 from stars.stages import Cycle
@@ -31,7 +32,7 @@ from stars.stages import Cycle
 if TYPE_CHECKING:
     from stars._pending import PendingHistory
 
-__all__ = ["Account", "DepthPoint", "Snapshot", "TransitionRecord"]
+__all__ = ["Account", "DepthPoint", "Log", "Snapshot", "TransitionRecord"]
 
 
 def _to_cycle(value: object) -> Cycle:
@@ -220,14 +221,15 @@ def _record_unchecked(
     return record
 
 
-def _records(history: Any) -> tuple[TransitionRecord, ...]:
-    """An account's history slot as a tuple of records.
+def _records(history: Any) -> Sequence[TransitionRecord]:
+    """An account's history slot as a sequence of records.
 
-    The slot holds a tuple, or for an account built from a frame a
+    The slot holds a tuple or a `Log`, or for an account built from a frame a
     `stars._pending.PendingHistory` that builds its records once, on demand.
     """
-    if type(history) is tuple:
-        return history
+    kind = type(history)
+    if kind is Log or kind is tuple:
+        return history  # type: ignore[no-any-return]
     return history.build()  # type: ignore[no-any-return]
 
 
@@ -275,10 +277,21 @@ def _tags(value: Iterable[str]) -> frozenset[str]:
 _NO_TAGS: frozenset[str] = frozenset()
 
 
-def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+def _tuple(value: Iterable[Any]) -> Sequence[Any]:
+    if type(value) is Log or type(value) is tuple:
+        return value  # both are immutable already
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise InvalidValue("sequence", value, "a sequence of values")
     return tuple(value)
+
+
+def _check_version(value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise InvalidValue("version", value, "a whole number at or above 0, or None")
+
+
+def _check_version_field(instance: Any, attribute: Any, value: Any) -> None:
+    _check_version(value)
 
 
 def _check_id(instance: Any, attribute: Any, value: Any) -> None:
@@ -306,7 +319,8 @@ class Account:
         snapshots: Observed signals, in time order.
         history: Applied transitions, in time order, each starting where the previous ended.
         depths: Relationship depth observations, in time order.
-        version: Increases by one with every change.
+        version: The number of recorded changes (transitions, snapshots and depth points);
+            leave it out to have it derived. A version that disagrees is refused.
 
     Examples:
         >>> from stars import Account
@@ -329,31 +343,49 @@ class Account:
     # Private state changes only through the lifecycle, which validates before it writes,
     # so these fields skip attrs' on-setattr hooks (they sit on the hot path of fire()).
     _stage: str = attrs.field(default="prospect", alias="stage", on_setattr=attrs.setters.NO_OP)
-    _snapshots: tuple[Snapshot, ...] = attrs.field(
+    # Each of these holds a tuple until the first append, then a `Log` (O(1) appends);
+    # an account built from a frame holds a PendingHistory until its history is first read.
+    _snapshots: Sequence[Snapshot] = attrs.field(
         default=(), converter=_tuple, alias="snapshots", on_setattr=attrs.setters.NO_OP
     )
-    # Normally a tuple; an account built from a frame holds a PendingHistory until first read.
-    _history: tuple[TransitionRecord, ...] = attrs.field(
+    _history: Sequence[TransitionRecord] = attrs.field(
         default=(),
         converter=_tuple,
         alias="history",
         on_setattr=attrs.setters.NO_OP,
         eq=lambda history: _records(history),
     )
-    _depths: tuple[DepthPoint, ...] = attrs.field(
+    _depths: Sequence[DepthPoint] = attrs.field(
         default=(), converter=_tuple, alias="depths", on_setattr=attrs.setters.NO_OP
     )
-    _version: int = attrs.field(default=0, alias="version", on_setattr=attrs.setters.NO_OP)
+    _version: int = attrs.field(
+        default=None,
+        alias="version",
+        on_setattr=attrs.setters.NO_OP,
+        validator=_check_version_field,
+    )
+    # What the tenure guard found so far: (kind_of, records scanned, customer since).
+    _memo: tuple[Any, int, datetime | None] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False, on_setattr=attrs.setters.NO_OP
+    )
 
     def __attrs_post_init__(self) -> None:
         v.text("stage", self._stage)
-        if isinstance(self._version, bool) or not isinstance(self._version, int):
-            raise InvalidValue("version", self._version, "a whole number at or above 0")
-        if self._version < 0:
-            raise InvalidValue("version", self._version, "a whole number at or above 0")
         _check_ordered("snapshot", self._snapshots, Snapshot)
         _check_ordered("depth", self._depths, DepthPoint)
         _check_chain(self._history, self._stage)
+        changes = len(self._history) + len(self._snapshots) + len(self._depths)
+        given: int | None = self._version  # None (the default) means: derive it
+        if given is None:
+            _set(self, "_version", changes)
+        elif given != changes:
+            raise InvalidValue(
+                "version",
+                given,
+                f"{changes}, the number of recorded changes ({len(self._history)} transitions,"
+                f" {len(self._snapshots)} snapshots, {len(self._depths)} depth points)",
+                hint="leave version out to have it derived",
+            )
 
     @property
     def stage(self) -> str:
@@ -367,7 +399,7 @@ class Account:
         return self._stage
 
     @property
-    def snapshots(self) -> tuple[Snapshot, ...]:
+    def snapshots(self) -> Sequence[Snapshot]:
         """Observed signals, oldest first.
 
         Examples:
@@ -378,8 +410,8 @@ class Account:
         return self._snapshots
 
     @property
-    def history(self) -> tuple[TransitionRecord, ...]:
-        """Applied transitions, oldest first.
+    def history(self) -> Sequence[TransitionRecord]:
+        """Applied transitions, oldest first, as an immutable sequence (a tuple or a `Log`).
 
         Examples:
             >>> from stars import Account
@@ -387,13 +419,14 @@ class Account:
             ()
         """
         history = self._history
-        if type(history) is not tuple:
+        kind = type(history)
+        if kind is not Log and kind is not tuple:
             history = _records(history)
             _set(self, "_history", history)
         return history
 
     @property
-    def depths(self) -> tuple[DepthPoint, ...]:
+    def depths(self) -> Sequence[DepthPoint]:
         """Relationship depth observations, oldest first.
 
         Examples:
@@ -439,7 +472,8 @@ class Account:
         history = self._history
         if not history:
             return self.since
-        if type(history) is not tuple:
+        kind = type(history)
+        if kind is not Log and kind is not tuple:
             return _last_at(history)
         return history[-1].at
 
@@ -454,24 +488,25 @@ class Account:
 
         return account_html(self)
 
-    # -- internal mutation, used by the lifecycle and depth modules only -------------
+    # -- internal mutation: only through stars._engine.commit, under the account's lock ----
     def _append_snapshot(self, snapshot: Snapshot) -> None:
-        latest = self.latest
-        if latest is not None and snapshot.at < latest.at:
-            raise OutOfOrder("snapshot", snapshot.at.isoformat(), latest.at.isoformat())
-        self._snapshots = (*self._snapshots, snapshot)
-        self._version += 1
+        snaps = self._snapshots
+        if snaps and v.before(snapshot.at, snaps[-1].at):
+            raise OutOfOrder("snapshot", snapshot.at.isoformat(), snaps[-1].at.isoformat())
+        _set(self, "_snapshots", append(snaps, snapshot))
+        _set(self, "_version", self._version + 1)
 
     def _append_record(self, record: TransitionRecord) -> None:
-        _set(self, "_history", (*self.history, record))
+        _set(self, "_history", append(self.history, record))
         _set(self, "_stage", record.dest)
         _set(self, "_version", self._version + 1)
 
     def _append_depth(self, point: DepthPoint) -> None:
-        if self._depths and point.at < self._depths[-1].at:
-            raise OutOfOrder("depth", point.at.isoformat(), self._depths[-1].at.isoformat())
-        self._depths = (*self._depths, point)
-        self._version += 1
+        depths = self._depths
+        if depths and v.before(point.at, depths[-1].at):
+            raise OutOfOrder("depth", point.at.isoformat(), depths[-1].at.isoformat())
+        _set(self, "_depths", append(depths, point))
+        _set(self, "_version", self._version + 1)
 
 
 def _need_account(value: object) -> Account:
@@ -481,18 +516,18 @@ def _need_account(value: object) -> Account:
     return value
 
 
-def _check_ordered(what: str, items: tuple[Any, ...], kind: type[Any]) -> None:
+def _check_ordered(what: str, items: Sequence[Any], kind: type[Any]) -> None:
     previous: datetime | None = None
     item: Any
     for i, item in enumerate(items):
         if not isinstance(item, kind):
             raise InvalidValue(f"{what}s[{i}]", item, f"a {kind.__name__}")
-        if previous is not None and item.at < previous:
+        if previous is not None and v.before(item.at, previous):
             raise OutOfOrder(what, item.at.isoformat(), previous.isoformat())
         previous = item.at
 
 
-def _check_chain(history: tuple[TransitionRecord, ...], stage: str) -> None:
+def _check_chain(history: Sequence[TransitionRecord], stage: str) -> None:
     previous: TransitionRecord | None = None
     for i, record in enumerate(history):
         if not isinstance(record, TransitionRecord):
@@ -502,7 +537,7 @@ def _check_chain(history: tuple[TransitionRecord, ...], stage: str) -> None:
                 raise InvalidValue(
                     f"history[{i}].source", record.source, f"{previous.dest!r} (previous dest)"
                 )
-            if record.at < previous.at:
+            if v.before(record.at, previous.at):
                 raise OutOfOrder("transition", record.at.isoformat(), previous.at.isoformat())
         previous = record
     if previous is not None and previous.dest != stage:
@@ -520,6 +555,7 @@ def _check_chain(history: tuple[TransitionRecord, ...], stage: str) -> None:
     _a_history,
     _a_depths,
     _a_version,
+    _a_memo,
 ) = (
     Account.__dict__[name].__set__
     for name in (
@@ -533,6 +569,7 @@ def _check_chain(history: tuple[TransitionRecord, ...], stage: str) -> None:
         "_history",
         "_depths",
         "_version",
+        "_memo",
     )
 )
 
@@ -544,7 +581,7 @@ def _account_unchecked(
     tags: frozenset[str],
     since: datetime | None,
     stage: str,
-    history: tuple[TransitionRecord, ...] | PendingHistory,
+    history: Sequence[TransitionRecord] | PendingHistory,
     version: int,
 ) -> Account:
     """Build an account from values the caller has already checked (the frames' batch path)."""
@@ -559,4 +596,5 @@ def _account_unchecked(
     _a_history(account, history)
     _a_depths(account, ())
     _a_version(account, version)
+    _a_memo(account, None)
     return account

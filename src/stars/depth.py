@@ -33,6 +33,7 @@ from typing import Any, TypeAlias
 import attrs
 
 from stars import _validate as v
+from stars._engine import commit, lock_for
 from stars._html import table
 from stars._ordered import OrderedStrEnum
 from stars.account import Account, DepthPoint, _need_account
@@ -1565,11 +1566,14 @@ def record_depth(
     assessment_or_depth: DepthAssessment | TwoSidedDepth | Depth | str,
     at: datetime,
     side: str = "agreed",
+    *,
+    expected_version: int | None = None,
 ) -> DepthPoint:
     """Append a depth observation to an account's depth history.
 
-    The account's version goes up by one. Observations must be in time order; nothing
-    changes when the call raises.
+    The account's version goes up by one. Observations must be in time order (compared
+    as instants); nothing changes when the call raises. The point is appended under the
+    account's own lock, like every other write to it, so concurrent calls lose nothing.
 
     Args:
         account: The account.
@@ -1577,6 +1581,8 @@ def record_depth(
             (``side`` then picks the vendor's, the customer's, or the agreed depth).
         at: When the depth was observed (timezone-aware, not before the last observation).
         side: Whose view it is: ``"agreed"``, ``"vendor"`` or ``"customer"``.
+        expected_version: Refuse with `ConcurrentModification` unless the account is at
+            this version.
 
     Returns:
         The recorded point.
@@ -1584,6 +1590,7 @@ def record_depth(
     Raises:
         InvalidValue: A bad account, depth, time or side.
         OutOfOrder: ``at`` is earlier than the latest observation.
+        ConcurrentModification: ``expected_version`` does not match.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -1608,7 +1615,13 @@ def record_depth(
     else:
         depth = _to_depth("assessment_or_depth", assessment_or_depth)
     point = DepthPoint(at, depth.value, side)
-    account._append_depth(point)
+    if expected_version is None:
+        with lock_for(account):
+            account._append_depth(point)
+    else:
+        if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+            raise InvalidValue("expected_version", expected_version, "a whole number or None")
+        commit(account, account.id, expected_version, lambda: account._append_depth(point))
     return point
 
 

@@ -203,46 +203,68 @@ class TransitionRefused(StarsError, RuntimeError):
 
 
 class TransitionVetoed(StarsError, RuntimeError):
-    """A before-hook raised, so the transition did not happen.
+    """A before- or exit-hook raised, so the transition did not happen; nothing changed.
 
-    The hook's own exception is the ``__cause__``.
+    Every hook of the phase ran; ``errors`` holds what each failing one raised, in the
+    order they ran, and the first is the ``__cause__``.
 
     Examples:
         >>> str(TransitionVetoed("acme", "sign", "ValueError('no budget')"))
         "'sign' on account 'acme' vetoed by a hook: ValueError('no budget')"
     """
 
-    def __init__(self, account_id: str, trigger: str, detail: str) -> None:
+    def __init__(
+        self,
+        account_id: str,
+        trigger: str,
+        detail: str,
+        errors: tuple[BaseException, ...] = (),
+    ) -> None:
         self.account_id = account_id
         self.trigger = trigger
         self.detail = detail
+        self.errors = tuple(errors)
         super().__init__(f"{trigger!r} on account {account_id!r} vetoed by a hook: {detail}")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.account_id, self.trigger, self.detail))
+        return (type(self), (self.account_id, self.trigger, self.detail, self.errors))
 
 
 class HookFailed(StarsError, RuntimeError):
-    """A hook that runs after the stage changed raised.
+    """One or more hooks that run after the commit raised; the transition stands.
 
-    The transition stands (it is recorded in the history); ``record`` is that record.
+    ``record`` is what was committed (the new record, or the new plan for a recovery
+    plan). Every enter-, after- and cycle-hook ran even when an earlier one raised;
+    ``errors`` holds what each failing hook raised, in the order they ran, and the first
+    is the ``__cause__``.
 
     Examples:
-        >>> str(HookFailed("acme", "sign", "KeyError('x')", record=None))
+        >>> err = HookFailed("acme", "sign", "KeyError('x')", record=None)
+        >>> str(err)
         "'sign' on account 'acme' was applied, but a later hook failed: KeyError('x')"
+        >>> err.errors
+        ()
     """
 
-    def __init__(self, account_id: str, trigger: str, detail: str, record: object) -> None:
+    def __init__(
+        self,
+        account_id: str,
+        trigger: str,
+        detail: str,
+        record: object,
+        errors: tuple[BaseException, ...] = (),
+    ) -> None:
         self.account_id = account_id
         self.trigger = trigger
         self.detail = detail
         self.record = record
+        self.errors = tuple(errors)
         super().__init__(
             f"{trigger!r} on account {account_id!r} was applied, but a later hook failed: {detail}"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.account_id, self.trigger, self.detail, self.record))
+        return (type(self), (self.account_id, self.trigger, self.detail, self.record, self.errors))
 
 
 class ConcurrentModification(StarsError, RuntimeError):

@@ -70,6 +70,7 @@ from typing import IO, Any, Final, TypeVar, overload
 import attrs
 
 from stars import _validate as v
+from stars._log import Log
 from stars.account import Account, DepthPoint, Snapshot, TransitionRecord
 from stars.bands import BandCutoffs
 from stars.cycles import CycleEpisode
@@ -557,10 +558,10 @@ class _TupleSpec(_Spec):
         self.expected = f"{kind} of {item.expected}"
 
     def accepts(self, value: Any) -> bool:
-        return isinstance(value, frozenset | set) if self.unique else isinstance(value, tuple)
+        return isinstance(value, frozenset | set) if self.unique else isinstance(value, tuple | Log)
 
     def encode(self, value: Any, path: str) -> Any:
-        if not (isinstance(value, tuple | list | frozenset | set)):
+        if not (isinstance(value, tuple | list | frozenset | set | Log)):
             raise InvalidValue(path, value, self.expected)
         out = [self.item.encode(x, f"{path}[{i}]") for i, x in enumerate(value)]
         if self.unique:
@@ -782,6 +783,8 @@ def _make_spec(hint: Any) -> _Spec:
         return _UnionSpec(tuple(_spec(a) for a in args))
     if origin is typing.Literal:
         return _LiteralSpec(args)
+    if origin is Sequence and len(args) == 1:
+        return _TupleSpec(_spec(args[0]), unique=False)  # an append-only history: a tuple or Log
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             return _TupleSpec(_spec(args[0]), unique=False)

@@ -41,23 +41,24 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias, TypeVar
 
 import attrs
 from transitions import Machine
 
+from stars import _engine
 from stars import _validate as v
+from stars._engine import Edge, EdgeTable, commit, lock_for
+from stars._log import Log, append
 from stars._ordered import OrderedStrEnum
 from stars.errors import (
     ConcurrentModification,
-    HookFailed,
     InvalidValue,
     OutOfOrder,
     TransitionNotAllowed,
     TransitionRefused,
-    TransitionVetoed,
     UnknownName,
 )
 from stars.stages import Stage, StageKind
@@ -66,6 +67,7 @@ __all__ = [
     "Alignment",
     "CustomerJourney",
     "Journey",
+    "JourneyEvent",
     "JourneyHook",
     "JourneyPolicy",
     "Phase",
@@ -486,6 +488,8 @@ def _show_phase(phase: Phase | None) -> str:
 
 
 def _as_tuple(value: object) -> Any:
+    if type(value) is Log:
+        return value  # already immutable
     if isinstance(value, Iterable) and not isinstance(value, str | bytes):
         return tuple(value)
     return value
@@ -506,7 +510,8 @@ class CustomerJourney:
         account_id: The account this journey belongs to (non-empty).
         phase: The current phase (default ``AWARENESS``); must agree with ``history``.
         history: Earlier steps, in time order, each starting where the previous ended.
-        version: Increases by one with every step.
+        version: The number of steps taken; leave it out to have it derived. A version
+            that disagrees with ``history`` is refused.
 
     Examples:
         >>> from stars.journey import CustomerJourney
@@ -521,17 +526,12 @@ class CustomerJourney:
 
     account_id: str = attrs.field(validator=_check_account_id)
     _phase: Phase = attrs.field(default=Phase.AWARENESS, converter=_to_phase, alias="phase")
-    _history: tuple[PhaseRecord, ...] = attrs.field(
-        default=(), converter=_as_tuple, alias="history"
-    )
-    _version: int = attrs.field(default=0, alias="version")
+    _history: Sequence[PhaseRecord] = attrs.field(default=(), converter=_as_tuple, alias="history")
+    _version: int = attrs.field(default=None, alias="version")
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self._history, tuple):
+        if not isinstance(self._history, tuple | Log):
             raise InvalidValue("history", self._history, "a sequence of PhaseRecord")
-        v.number("version", self._version, 0, None, integer=True)
-        if isinstance(self._version, float):
-            raise InvalidValue("version", self._version, "a whole number at or above 0")
         previous: PhaseRecord | None = None
         for n, record in enumerate(self._history):
             if not isinstance(record, PhaseRecord):
@@ -541,11 +541,26 @@ class CustomerJourney:
                     raise InvalidValue(
                         f"history[{n}].source", record.source.value, repr(previous.dest.value)
                     )
-                if record.at < previous.at:
+                if v.before(record.at, previous.at):
                     raise OutOfOrder("journey step", record.at.isoformat(), previous.at.isoformat())
             previous = record
         if previous is not None and previous.dest is not self._phase:
             raise InvalidValue("phase", self._phase.value, f"{previous.dest.value!r}, from history")
+        steps = len(self._history)
+        given: int | None = self._version  # None (the default) means: derive it
+        if given is None:
+            self._version = steps
+            return
+        v.number("version", given, 0, None, integer=True)
+        if isinstance(given, float):
+            raise InvalidValue("version", given, "a whole number at or above 0")
+        if given != steps:
+            raise InvalidValue(
+                "version",
+                given,
+                f"{steps}, the number of steps in the history",
+                hint="leave version out to have it derived",
+            )
 
     @property
     def phase(self) -> Phase:
@@ -559,8 +574,8 @@ class CustomerJourney:
         return self._phase
 
     @property
-    def history(self) -> tuple[PhaseRecord, ...]:
-        """The steps taken, oldest first.
+    def history(self) -> Sequence[PhaseRecord]:
+        """The steps taken, oldest first, as an immutable sequence.
 
         Examples:
             >>> from stars.journey import CustomerJourney
@@ -587,27 +602,65 @@ class CustomerJourney:
         )
 
     def _append(self, record: PhaseRecord) -> None:
-        self._history = (*self._history, record)
+        # Only through stars._engine.commit, under the journey's own lock.
+        self._history = append(self._history, record)
         self._phase = record.dest
         self._version += 1
 
 
-JourneyHook: TypeAlias = Callable[[CustomerJourney, PhaseRecord], None]
-"""A hook: called with the journey and the step (about to be taken, or just taken)."""
+@attrs.frozen(slots=True, eq=False)
+class JourneyEvent:
+    """What a journey hook receives.
+
+    ``record`` is ``None`` in before- and exit-hooks (nothing is recorded yet) and the new
+    `PhaseRecord` in enter- and after-hooks. ``subject`` is the journey, as in every
+    machine's event.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from stars.journey import CustomerJourney, Journey
+        >>> journey = Journey()
+        >>> seen = []
+        >>> @journey.after("engage")
+        ... def note(event):
+        ...     seen.append((event.source.value, event.dest.value, event.subject.version))
+        >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+        >>> _ = journey.advance(CustomerJourney("acme"), at=t)
+        >>> seen
+        [('awareness', 'engagement', 1)]
+    """
+
+    journey: CustomerJourney
+    trigger: str
+    source: Phase
+    dest: Phase
+    at: datetime
+    actor: str | None
+    reason: str | None
+    forced: bool
+    record: PhaseRecord | None
+    machine: Journey
+
+    @property
+    def subject(self) -> CustomerJourney:
+        """The journey the step moves (the same as ``journey``).
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> from stars.journey import CustomerJourney, Journey, JourneyEvent
+            >>> j = CustomerJourney("acme")
+            >>> e = JourneyEvent(j, "engage", "awareness", "engagement",
+            ...                  datetime(2025, 1, 1, tzinfo=timezone.utc), None, None, False,
+            ...                  None, Journey())
+            >>> e.subject is j
+            True
+        """
+        return self.journey
 
 
-@attrs.define(slots=True)
-class _Proxy:
-    # The only object the shared machine ever sees: it holds a state name for the
-    # length of one trigger call and collects the gate's reasons.
-    state: str
-    refusals: tuple[str, ...] = ()
-
-
-class _HookVeto(Exception):
-    def __init__(self, error: Exception) -> None:
-        super().__init__(repr(error))
-        self.error = error
+JourneyHook: TypeAlias = Callable[[JourneyEvent], None]
+"""A hook: called with a `JourneyEvent` (the step about to be taken, or just taken)."""
+H = TypeVar("H", bound=JourneyHook)
 
 
 def _check_hooks(name: str, hooks: object) -> tuple[JourneyHook, ...]:
@@ -616,24 +669,36 @@ def _check_hooks(name: str, hooks: object) -> tuple[JourneyHook, ...]:
     out = tuple(hooks)
     for hook in out:
         if not callable(hook):
-            raise InvalidValue(name, hook, "a callable taking (journey, record)")
+            raise InvalidValue(name, hook, "a callable taking a JourneyEvent")
     return out
 
 
-class Journey:
+class _Gate:
+    """What the gates read: the evidence presented for a step."""
+
+    __slots__ = ("adoption", "value")
+
+    def __init__(self, adoption: float | None, value: ValueCase | None) -> None:
+        self.adoption = adoption
+        self.value = value
+
+
+class Journey(_engine.Machine):
     """The customer success cycle as a forward-only machine with gates and hooks.
 
-    One ``transitions.Machine`` is built per ``Journey`` and shared by every
-    customer journey it moves: journeys are never registered with it, so a
-    ``Journey`` can serve any number of customers (and threads). Each step runs the
-    machine on a small stand-in object; only when the machine accepts the step is the
-    record appended to the `CustomerJourney`.
+    It runs on the same engine as `Lifecycle`: one edge per step, the gates as guards
+    with reasons, the same hook phases (before and exit may veto; enter and after see
+    the record; every hook of a phase runs) and the same concurrency rule (no lock while
+    a hook runs; the step is committed under the journey's own lock only if its version
+    is unchanged). A ``Journey`` holds no customer journeys, so one serves any number of
+    customers and threads. Its ``transitions.Machine``, built once, is the reference the
+    engine is tested against.
 
     Args:
         policy: The gate thresholds.
-        before: Hooks run before a step is applied; one that raises vetoes the step
+        before: Hooks run before any step; one that raises vetoes the step
             (`TransitionVetoed`) and nothing changes.
-        after: Hooks run after a step is recorded; one that raises makes the call raise
+        after: Hooks run after any step is recorded; one that raises makes the call raise
             `HookFailed`, but the step stands.
 
     Examples:
@@ -641,7 +706,7 @@ class Journey:
         >>> from stars.journey import CustomerJourney, Journey, JourneyPolicy
         >>> seen = []
         >>> journey = Journey(JourneyPolicy(adoption_threshold=0.7),
-        ...                   after=[lambda j, r: seen.append(r.trigger)])
+        ...                   after=[lambda event: seen.append(event.trigger)])
         >>> j = CustomerJourney("acme", phase="implementation")
         >>> journey.check(j, adoption=0.6)
         ('effective adoption 0.60 is below the 0.70 threshold',)
@@ -650,7 +715,7 @@ class Journey:
         (['perform'], 'performance')
     """
 
-    __slots__ = ("_after", "_before", "_machine", "_policy")
+    _hook_event_name = "a JourneyEvent"
 
     def __init__(
         self,
@@ -664,26 +729,38 @@ class Journey:
         if not isinstance(policy, JourneyPolicy):
             raise InvalidValue("policy", policy, "a JourneyPolicy")
         self._policy = policy
-        self._before = _check_hooks("before", before)
-        self._after = _check_hooks("after", after)
+        befores, afters = _check_hooks("before", before), _check_hooks("after", after)
+        _engine.Machine.__init__(self)
+        for hook in befores:
+            self._register("before", "*", hook)
+        for hook in afters:
+            self._register("after", "*", hook)
+        self._edges: EdgeTable[_Gate] = EdgeTable(
+            Edge(str(dest.trigger), [source.value], dest.value, [self._gate(dest)], (source, dest))
+            for source, dest in itertools.pairwise(_PHASE_ORDER)
+        )
         self._machine = Machine(
             model=None,
             states=[p.value for p in Phase],
             initial=Phase.AWARENESS.value,
-            transitions=[
-                {
-                    "trigger": dest.trigger,
-                    "source": source.value,
-                    "dest": dest.value,
-                    "conditions": [self._gate],
-                    "before": [self._run_before],
-                }
-                for source, dest in itertools.pairwise(_PHASE_ORDER)
-            ],
             auto_transitions=False,
             send_event=True,
             ignore_invalid_triggers=False,
         )
+        for edge in self._edges.edges:
+
+            def passes(event_data: Any, edge: Edge[_Gate] = edge) -> bool:
+                kwargs = event_data.kwargs
+                return bool(kwargs["force"]) or not edge.reasons(kwargs["gate"])
+
+            self._machine.add_transition(edge.trigger, edge.sources[0], edge.dest, [passes])
+
+    def _gate(self, dest: Phase) -> Callable[[_Gate], str | None]:
+        def gate(ctx: _Gate) -> str | None:
+            reasons = self._reasons(dest, ctx.adoption, ctx.value)
+            return reasons[0] if reasons else None
+
+        return gate
 
     @property
     def policy(self) -> JourneyPolicy:
@@ -705,30 +782,81 @@ class Journey:
             >>> Journey().triggers["implement"]
             (<Phase.COMMITMENT: 'commitment'>, <Phase.IMPLEMENTATION: 'implementation'>)
         """
-        return {
-            name: (_to_phase(t.source), _to_phase(t.dest))
-            for name, event in self._machine.events.items()
-            for ts in event.transitions.values()
-            for t in ts
-        }
+        return {edge.trigger: edge.tag for edge in self._edges.edges}
+
+    # -- hooks -----------------------------------------------------------------------
+    def _trigger_key(self, trigger: str | None) -> str:
+        if trigger is None:
+            return "*"
+        if not isinstance(trigger, str) or trigger not in self.triggers:
+            raise UnknownName("trigger", trigger, list(self.triggers))
+        return trigger
+
+    def before(self, trigger: str | None = None) -> Callable[[H], H]:
+        """Register a hook that runs before ``trigger`` (or any step); raising vetoes it.
+
+        Examples:
+            >>> from stars.journey import Journey
+            >>> journey = Journey()
+            >>> @journey.before("advocate")
+            ... def ask_marketing(event):
+            ...     pass
+        """
+        return self._decorator("before", self._trigger_key(trigger))
+
+    def after(self, trigger: str | None = None) -> Callable[[H], H]:
+        """Register a hook that runs after ``trigger`` (or any step) was recorded.
+
+        Examples:
+            >>> from stars.journey import Journey
+            >>> journey = Journey()
+            >>> @journey.after()
+            ... def log(event):
+            ...     pass
+        """
+        return self._decorator("after", self._trigger_key(trigger))
+
+    def on_enter(self, phase: Phase | str) -> Callable[[H], H]:
+        """Register a hook that runs when a journey enters ``phase``.
+
+        Examples:
+            >>> from stars.journey import Journey
+            >>> journey = Journey()
+            >>> @journey.on_enter("advocacy")
+            ... def thank(event):
+            ...     pass
+        """
+        return self._decorator("enter", _to_phase(phase).value)
+
+    def on_exit(self, phase: Phase | str) -> Callable[[H], H]:
+        """Register a hook that runs when a journey is about to leave ``phase``; raising vetoes.
+
+        Examples:
+            >>> from stars.journey import Journey
+            >>> journey = Journey()
+            >>> @journey.on_exit("implementation")
+            ... def note(event):
+            ...     pass
+        """
+        return self._decorator("exit", _to_phase(phase).value)
 
     def on_before(self, hook: JourneyHook) -> JourneyHook:
-        """Register a before-hook; returns it, so it can be used as a decorator.
+        """Register a before-hook for every step; returns it, so it can be used as a decorator.
 
         Examples:
             >>> from stars.journey import Journey
             >>> journey = Journey()
             >>> @journey.on_before
-            ... def log(journey_, record):
+            ... def log(event):
             ...     pass
             >>> callable(log)
             True
         """
-        self._before = (*self._before, *_check_hooks("hook", [hook]))
+        self._register("before", "*", hook)
         return hook
 
     def on_after(self, hook: JourneyHook) -> JourneyHook:
-        """Register an after-hook; returns it, so it can be used as a decorator.
+        """Register an after-hook for every step; returns it, so it can be used as a decorator.
 
         Examples:
             >>> from stars.journey import Journey
@@ -736,9 +864,21 @@ class Journey:
             >>> journey.on_after(print) is print
             True
         """
-        self._after = (*self._after, *_check_hooks("hook", [hook]))
+        self._register("after", "*", hook)
         return hook
 
+    def remove_hook(self, fn: JourneyHook) -> int:
+        """Unregister a hook everywhere; returns how many registrations were removed.
+
+        Examples:
+            >>> from stars.journey import Journey
+            >>> journey = Journey()
+            >>> journey.remove_hook(journey.on_after(print))
+            1
+        """
+        return self._remove(fn)
+
+    # -- queries and steps -------------------------------------------------------------
     def allowed(self, journey: CustomerJourney) -> tuple[str, ...]:
         """The triggers the graph allows from the journey's phase (gates not evaluated).
 
@@ -750,8 +890,7 @@ class Journey:
             ()
         """
         _check_journey(journey)
-        nxt = journey.phase.next
-        return () if nxt is None else (str(nxt.trigger),)
+        return tuple(self._edges.triggers_from(journey.phase.value))
 
     def check(
         self,
@@ -795,9 +934,14 @@ class Journey:
     ) -> PhaseRecord:
         """Move the journey one phase forward.
 
+        The journey's version is read first; the gate and the before- and exit-hooks run
+        without a lock; the step is committed under the journey's own lock only if the
+        version is unchanged, so of several writers that read one version exactly one wins.
+
         Args:
             journey: The customer's journey; changed in place when the step succeeds.
-            at: When the step happened (timezone-aware, not before the last step).
+            at: When the step happened (timezone-aware, not before the last step, compared
+                as an instant).
             to: The phase the caller means to reach; anything but the next phase raises.
             adoption: Effective adoption (0 to 1), the evidence for ``perform``.
             value: The value case, the evidence for ``advocate``.
@@ -812,10 +956,11 @@ class Journey:
         Raises:
             TransitionNotAllowed: ``to`` skips a phase or goes back, or the cycle is over.
             TransitionRefused: A gate refused; ``reasons`` says why. Nothing changed.
-            TransitionVetoed: A before-hook raised. Nothing changed.
-            HookFailed: An after-hook raised; the step was recorded.
+            TransitionVetoed: Before- or exit-hooks raised (``errors``). Nothing changed.
+            HookFailed: Enter- or after-hooks raised (``errors``); the step was recorded.
             OutOfOrder: ``at`` is earlier than the last step.
-            ConcurrentModification: ``expected_version`` does not match.
+            ConcurrentModification: ``expected_version`` does not match, or another writer
+                moved the journey while this call ran. Nothing changed.
             InvalidValue: A bad argument.
 
         Examples:
@@ -838,22 +983,34 @@ class Journey:
                 raise InvalidValue(name, item, "a string or None")
         if force and not (reason and reason.strip()):
             raise InvalidValue("reason", reason, "a reason whenever force=True")
+        if expected_version is not None and (
+            isinstance(expected_version, bool) or not isinstance(expected_version, int)
+        ):
+            raise InvalidValue("expected_version", expected_version, "a whole number or None")
         adoption, value = _evidence(adoption, value)
-        if expected_version is not None and expected_version != journey.version:
-            raise ConcurrentModification(journey.account_id, expected_version, journey.version)
-        source = journey.phase
+        with lock_for(journey):
+            version, source, history = journey._version, journey._phase, journey._history
+        if expected_version is not None and expected_version != version:
+            raise ConcurrentModification(journey.account_id, expected_version, version)
         dest = source.next
         target = None if to is None else _to_phase(to)
         if dest is None or (target is not None and target is not dest):
             wanted = target if target is not None else dest
             trigger = "advance" if wanted is None else f"{wanted.trigger or 'to ' + wanted.value}"
             raise TransitionNotAllowed(
-                journey.account_id, source.value, trigger, self.allowed(journey)
+                journey.account_id,
+                source.value,
+                trigger,
+                self._edges.triggers_from(source.value),
             )
-        if journey.history and at < journey.history[-1].at:
-            raise OutOfOrder("journey step", at.isoformat(), journey.history[-1].at.isoformat())
+        if history and v.before(at, history[-1].at):
+            raise OutOfOrder("journey step", at.isoformat(), history[-1].at.isoformat())
         trigger = str(dest.trigger)
-        overridden = force and bool(self._reasons(dest, adoption, value))
+        group = self._edges.get(source.value, trigger)
+        assert group is not None  # the journey's phase always has its next step
+        chosen, refusals = EdgeTable.pick(group, _Gate(adoption, value))
+        if chosen is None and not force:
+            raise TransitionRefused(journey.account_id, source.value, trigger, refusals)
         record = PhaseRecord(
             trigger,
             source,
@@ -861,46 +1018,34 @@ class Journey:
             at,
             actor=actor,
             reason=reason,
-            forced=overridden,
+            forced=chosen is None,
             adoption=adoption,
             value=value,
         )
-        proxy = _Proxy(source.value)
-        try:
-            moved = self._machine.events[trigger].trigger(
-                proxy, journey=journey, record=record, force=force
-            )
-        except _HookVeto as veto:
-            raise TransitionVetoed(journey.account_id, trigger, str(veto)) from veto.error
-        if not moved:
-            raise TransitionRefused(journey.account_id, source.value, trigger, proxy.refusals)
-        journey._append(record)
-        for hook in self._after:
-            try:
-                hook(journey, record)
-            except Exception as err:
-                raise HookFailed(journey.account_id, trigger, repr(err), record) from err
-        return record
 
-    def __repr__(self) -> str:
-        return (
-            f"Journey(policy={self._policy!r}, before={len(self._before)},"
-            f" after={len(self._after)})"
+        def event(committed: PhaseRecord | None) -> JourneyEvent:
+            return JourneyEvent(
+                journey, trigger, source, dest, at, actor, reason, force, committed, self
+            )
+
+        def write() -> tuple[PhaseRecord, PhaseRecord]:
+            commit(journey, journey.account_id, version, lambda: journey._append(record))
+            return record, record
+
+        return self._transact(
+            journey.account_id,
+            trigger,
+            self._phases(trigger, source.value, dest.value, None),
+            event,
+            write,
         )
 
-    # -- machine callbacks (send_event=True: each gets the transitions EventData) -------
-    def _gate(self, event: Any) -> bool:
-        record: PhaseRecord = event.kwargs["record"]
-        reasons = self._reasons(record.dest, record.adoption, record.value)
-        event.model.refusals = reasons
-        return bool(event.kwargs["force"]) or not reasons
-
-    def _run_before(self, event: Any) -> None:
-        for hook in self._before:
-            try:
-                hook(event.kwargs["journey"], event.kwargs["record"])
-            except Exception as err:
-                raise _HookVeto(err) from err
+    def __repr__(self) -> str:
+        hooks = self._hooks
+        return (
+            f"Journey(policy={self._policy!r}, before={len(hooks.get(('before', '*'), ()))},"
+            f" after={len(hooks.get(('after', '*'), ()))})"
+        )
 
     def _reasons(
         self, dest: Phase, adoption: float | None, value: ValueCase | None

@@ -31,17 +31,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-from transitions import Machine, State
+from transitions import Machine
 
+from stars import _engine
 from stars import _validate as v
-from stars._hooks import Cursor, HookStore
+from stars._engine import Edge, EdgeTable, commit, lock_for
+from stars._log import Log
 from stars._trend import slope_per_30_days
 from stars.account import Account, Snapshot, TransitionRecord, _need_account, _record_unchecked
 from stars.bands import Band, BandCutoffs
 from stars.cycles import CycleEpisode, episodes
 from stars.errors import (
     ConcurrentModification,
-    HookFailed,
     InvalidDefinition,
     InvalidValue,
     OutOfOrder,
@@ -158,39 +159,54 @@ class Evidence:
     churned: bool = False
 
 
-def _green_streak(snapshots: Sequence[Snapshot], policy: Policy) -> int:
+def _green_streak(snapshots: Sequence[Snapshot], policy: Policy, cap: int | None = None) -> int:
+    """Consecutive green snapshots at the end (counting stops at ``cap``, if given)."""
     streak = 0
     for snap in reversed(snapshots):
-        if policy.band_of(snap) is not Band.GREEN:
+        if streak == cap or policy.band_of(snap) is not Band.GREEN:
             break
         streak += 1
     return streak
 
 
 def _slope(snapshots: Sequence[Snapshot], window: int) -> float | None:
-    points: deque[tuple[datetime, float]] = deque(maxlen=window)
-    for snap in snapshots:
+    # The latest ``window`` health readings, read from the end: the cost does not grow
+    # with the length of the history.
+    points: deque[tuple[datetime, float]] = deque()
+    for snap in reversed(snapshots):
         if snap.health is not None:
-            points.append((snap.at, snap.health))
+            points.appendleft((snap.at, snap.health))
+            if len(points) == window:
+                break
     return slope_per_30_days(list(points))
 
 
 def _customer_since(account: Account, kind_of: Callable[[str], StageKind]) -> datetime | None:
     # The latest move from a pre-customer stage into the relationship (a won-back
-    # customer's tenure starts again), else the imported start date.
-    for record in reversed(account.history):
+    # customer's tenure starts again), else the imported start date. The answer for the
+    # records scanned so far is kept on the account, so each record is read once.
+    history = account.history
+    memo = account._memo
+    start, found = 0, None
+    if memo is not None and memo[0] == kind_of and memo[1] <= len(history):
+        start, found = memo[1], memo[2]
+    end = len(history)
+    for i in range(end - 1, start - 1, -1):
+        record = history[i]
         if kind_of(record.source) is StageKind.BEFORE and kind_of(record.dest) is not (
             StageKind.BEFORE
         ):
-            return record.at
-    return account.since
+            found = record.at
+            break
+    object.__setattr__(account, "_memo", (kind_of, end, found))
+    return found if found is not None else account.since
 
 
-def _upto(snapshots: tuple[Snapshot, ...], at: datetime | None) -> tuple[Snapshot, ...]:
-    if at is None or not snapshots or snapshots[-1].at <= at:
+def _upto(snapshots: Sequence[Snapshot], at: datetime | None) -> Sequence[Snapshot]:
+    if at is None or not snapshots or not v.before(at, snapshots[-1].at):
         return snapshots
     end = len(snapshots)
-    while end and snapshots[end - 1].at > at:
+    while end and v.before(at, snapshots[end - 1].at):
         end -= 1
     return snapshots[:end]
 
@@ -354,7 +370,7 @@ class GuardContext:
         return self.policy.band_of(self.snapshot)
 
     @property
-    def snapshots(self) -> tuple[Snapshot, ...]:
+    def snapshots(self) -> Sequence[Snapshot]:
         """The account's snapshots up to ``at``.
 
         Examples:
@@ -428,7 +444,7 @@ def _g_green(ctx: GuardContext) -> str | None:
 
 def _g_green_streak(ctx: GuardContext) -> str | None:
     need = ctx.policy.green_streak
-    got = _green_streak(ctx.snapshots, ctx.policy)
+    got = _green_streak(ctx.snapshots, ctx.policy, cap=need)
     return None if got >= need else f"green for {got} readings in a row, {need} needed"
 
 
@@ -638,8 +654,9 @@ class Verdict:
     """Whether a trigger may fire now, where it would lead, and why not if it may not.
 
     Examples:
+        >>> from datetime import datetime, timezone
         >>> from stars import STARS, Account
-        >>> v = STARS.check(Account("a"), "sign")
+        >>> v = STARS.check(Account("a"), "sign", at=datetime(2025, 1, 1, tzinfo=timezone.utc))
         >>> v.allowed, v.destination, v.reasons
         (False, 'seed', ('no contract start is recorded',))
     """
@@ -680,10 +697,12 @@ class Event:
 
 @attrs.frozen(slots=True, eq=False)
 class HookEvent:
-    """What a hook receives.
+    """What a lifecycle hook receives.
 
     ``record`` is ``None`` in before-hooks and exit-hooks (nothing is committed yet) and
-    the new `TransitionRecord` in enter-, after- and cycle-hooks.
+    the new `TransitionRecord` in enter-, after- and cycle-hooks. ``machine`` is the
+    `Lifecycle` that ran the transition; ``subject`` is the account (the name every
+    machine's event shares).
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -711,6 +730,22 @@ class HookEvent:
     reason: str | None
     forced: bool
     record: TransitionRecord | None
+    machine: Lifecycle | None = None
+
+    @property
+    def subject(self) -> Account:
+        """The account the transition moves (the same as ``account``).
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> from stars import Account, Cycle, HookEvent
+            >>> a = Account("a")
+            >>> e = HookEvent(a, "sign", "prospect", "seed", Cycle.GROWTH,
+            ...               datetime(2025, 1, 1, tzinfo=timezone.utc), None, None, False, None)
+            >>> e.subject is a
+            True
+        """
+        return self.account
 
 
 def _slot_setters(cls: type[Any], names: tuple[str, ...]) -> tuple[Callable[[Any, Any], None], ...]:
@@ -735,6 +770,7 @@ _new = object.__new__
     _e_reason,
     _e_forced,
     _e_record,
+    _e_machine,
 ) = _slot_setters(
     HookEvent,
     (
@@ -748,6 +784,7 @@ _new = object.__new__
         "reason",
         "forced",
         "record",
+        "machine",
     ),
 )
 
@@ -786,6 +823,7 @@ def _hook_event(
     reason: str | None,
     forced: bool,
     record: TransitionRecord | None,
+    machine: Lifecycle,
 ) -> HookEvent:
     event = _new(HookEvent)
     _e_account(event, account)
@@ -798,6 +836,7 @@ def _hook_event(
     _e_reason(event, reason)
     _e_forced(event, forced)
     _e_record(event, record)
+    _e_machine(event, machine)
     return event
 
 
@@ -873,64 +912,6 @@ H = TypeVar("H", bound=Hook)
 Diagnoser = Callable[[Evidence, Policy], tuple[str | None, tuple[str, ...]]]
 
 
-class _Firing:
-    """The state of one fire() call, passed to the machine's callbacks."""
-
-    __slots__ = (
-        "account",
-        "actor",
-        "at",
-        "chosen",
-        "committed",
-        "event",
-        "force",
-        "reason",
-        "record",
-        "source",
-        "trigger",
-        "version",
-    )
-
-    def __init__(
-        self,
-        account: Account,
-        trigger: str,
-        at: datetime,
-        actor: str | None,
-        reason: str | None,
-        force: bool,
-        chosen: TransitionDef,
-    ) -> None:
-        self.account = account
-        self.trigger = trigger
-        self.source = account._stage
-        self.version = account._version
-        self.at = at
-        self.actor = actor
-        self.reason = reason
-        self.force = force
-        self.chosen = chosen
-        self.committed = False
-        self.record: TransitionRecord | None = None
-        self.event: HookEvent | None = None
-
-
-def _event_name(t: TransitionDef) -> str:
-    return f"{t.trigger}>{t.dest}"
-
-
-class _ByIdentity:
-    """A read-only map keyed by object identity (TransitionDefs hash their guard tuples)."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: Mapping[TransitionDef, Any]) -> None:
-        self._items = {id(k): v for k, v in items.items()}
-
-    def __getitem__(self, key: TransitionDef) -> Any:
-        return self._items[id(key)]
-
-
 def _stars_kind(stage: str) -> StageKind:
     try:
         return Stage(stage).kind
@@ -946,7 +927,7 @@ def _need_time(field: str, value: object) -> datetime | None:
     return None if value is None else v.aware(field, value)
 
 
-class Lifecycle(HookStore):
+class Lifecycle(_engine.Machine):
     """A checked lifecycle definition, and the engine that moves accounts through it.
 
     Args:
@@ -960,6 +941,9 @@ class Lifecycle(HookStore):
             needs the STARS stage names).
         scorecards: A `ScorecardSet`; `observe` scores raw measures
             with it.
+        clock: A zero-argument callable returning the time (timezone-aware), used by
+            `check` and `available` when no ``at`` is given. Without one they judge as
+            of the latest snapshot; the lifecycle never reads the machine's clock.
 
     Raises:
         InvalidDefinition: If the definition is inconsistent: unknown or duplicate stages,
@@ -989,6 +973,7 @@ class Lifecycle(HookStore):
         name: str = "custom",
         diagnoser: Diagnoser | None = None,
         scorecards: ScorecardSet | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.stages: tuple[StageDef, ...] = _definition_items("stages", stages)
         self.transitions: tuple[TransitionDef, ...] = _definition_items("transitions", transitions)
@@ -1012,6 +997,9 @@ class Lifecycle(HookStore):
                 )
         if diagnoser is not None and not callable(diagnoser):
             raise InvalidDefinition(f"diagnoser must be callable, got {diagnoser!r}")
+        if clock is not None and not callable(clock):
+            raise InvalidDefinition(f"clock must be a callable returning a datetime, got {clock!r}")
+        self.clock = clock
         self.scorecards = scorecards
         self._stage_map = self._check_stages()
         self._table = self._check_transitions()
@@ -1020,8 +1008,12 @@ class Lifecycle(HookStore):
             diagnoser = diagnose_stars
         self._diagnoser = diagnoser
         self._triggers = frozenset(t.trigger for t in self.transitions)
-        HookStore.__init__(self)
-        self._machine = self._build_machine()
+        _engine.Machine.__init__(self)
+        self._edges: EdgeTable[GuardContext] = EdgeTable(
+            Edge(t.trigger, t.sources, t.dest, [g.check for g in t.guards], tag=t)
+            for t in self.transitions
+        )
+        self._machine = self._reference_machine()
 
     # -- definition checks ---------------------------------------------------------
     def _check_stages(self) -> dict[str, StageDef]:
@@ -1098,43 +1090,30 @@ class Lifecycle(HookStore):
                     f"stage {stage.name!r} can never get back to a growth stage (a dead end)"
                 )
 
-    def _build_machine(self) -> Machine:
-        # Only the callbacks that have hooks behind them are attached, so an unused hook
-        # kind costs nothing per fire; registering a hook rebuilds the machine.
-        hooks = self._hooks
-        states = []
-        for s in self.stages:
-            on_enter: list[Any] = [self._commit]
-            if hooks.get(("enter", s.name)):
-                on_enter.append(self._dispatch_enter)
-            on_exit: list[Any] = [self._dispatch_exit] if hooks.get(("exit", s.name)) else []
-            states.append(State(s.name, on_enter=on_enter, on_exit=on_exit))
+    def _reference_machine(self) -> Machine:
+        """The definition as a ``transitions.Machine``: the reference the engine agrees with.
+
+        One event per trigger, its transitions added in definition order with the guards
+        as conditions, so ``transitions`` picks the destination the way `fire` does (the
+        first whose guards pass; all guards pass when forced). It is built once per
+        definition, which also has ``transitions`` check the graph; accounts are never
+        registered with it, and `fire` does not run it (the tests prove both agree).
+        """
         machine = Machine(
             model=None,
-            states=states,
+            states=[s.name for s in self.stages],
             initial=self.initial,
             auto_transitions=False,
             send_event=True,
             ignore_invalid_triggers=False,
         )
-        for t in self.transitions:
-            before = hooks.get(("before", "*")) or hooks.get(("before", t.trigger))
-            after = (
-                hooks.get(("after", "*"))
-                or hooks.get(("after", t.trigger))
-                or hooks.get(("cycle", t.cycle.value))
-            )
-            # One machine event per (trigger, destination): the lifecycle has already picked
-            # the destination by its guards, so the machine runs no conditions of its own.
-            machine.add_transition(
-                _event_name(t),
-                list(t.sources),
-                t.dest,
-                before=[self._dispatch_before] if before else [],
-                after=[self._dispatch_after] if after else [],
-            )
-        # Each transition's machine event, looked up by identity on the hot path.
-        self._events = _ByIdentity({t: machine.events[_event_name(t)] for t in self.transitions})
+        for edge in self._edges.edges:
+
+            def passes(event_data: Any, edge: Edge[GuardContext] = edge) -> bool:
+                kwargs = event_data.kwargs
+                return bool(kwargs["force"]) or not edge.reasons(kwargs["context"](edge.dest))
+
+            machine.add_transition(edge.trigger, list(edge.sources), edge.dest, conditions=[passes])
         return machine
 
     # -- small queries -------------------------------------------------------------
@@ -1202,15 +1181,13 @@ class Lifecycle(HookStore):
             "name": self.name,
             "diagnoser": self._diagnoser,
             "scorecards": self.scorecards,
+            "clock": self.clock,
         }
         args.update(changes)
         return Lifecycle(**args)
 
     # -- hooks -----------------------------------------------------------------------
     _hook_event_name = "a HookEvent"
-
-    def _hooks_changed(self) -> None:
-        self._machine = self._build_machine()
 
     def _trigger_key(self, trigger: str | None) -> str:
         if trigger is None:
@@ -1301,155 +1278,72 @@ class Lifecycle(HookStore):
         """
         return self._remove(fn)
 
-    @staticmethod
-    def _event(f: _Firing) -> HookEvent:
-        # One event before the commit (record None) and one after, each built once.
-        t = f.chosen
-        return _hook_event(
-            f.account,
-            f.trigger,
-            f.source,
-            t.dest,
-            t.cycle,
-            f.at,
-            f.actor,
-            f.reason,
-            f.force,
-            f.record,
-        )
-
-    def _guard_reasons(
+    def _context(
         self,
-        t: TransitionDef,
         account: Account,
         snapshot: Snapshot | None,
         at: datetime,
+        trigger: str,
         reason: str | None,
-    ) -> list[str]:
-        if not t.guards:
-            return []
-        ctx = _guard_context(
-            account, snapshot, self.policy, at, t.trigger, t.dest, reason, self.kind_of
-        )
-        out = []
-        for g in t.guards:
-            why = g.check(ctx)
-            if why is not None:
-                out.append(why)
-        return out
+    ) -> Callable[[str], GuardContext]:
+        """A guard context for each destination, built only when a guard asks for it."""
 
-    # -- transitions callbacks (receive transitions' EventData) -----------------------
-    def _dispatch_before(self, event_data: Any) -> None:
-        f: _Firing = event_data.kwargs["firing"]
-        f.event = event = self._event(f)
-        self._run("before", "*", event)
-        self._run("before", f.trigger, event)
-
-    def _dispatch_exit(self, event_data: Any) -> None:
-        f: _Firing = event_data.kwargs["firing"]
-        if f.event is None:
-            f.event = self._event(f)
-        self._run("exit", f.source, f.event)
-
-    def _commit(self, event_data: Any) -> None:
-        f: _Firing = event_data.kwargs["firing"]
-        account = f.account
-        if account._version != f.version or account._stage != f.source:
-            raise ConcurrentModification(account.id, f.version, account.version)
-        t = f.chosen
-        record = _record_unchecked(
-            f.trigger, f.source, t.dest, t.cycle, f.at, f.actor, f.reason, f.force
-        )
-        account._append_record(record)
-        f.record = record
-        f.committed = True
-        f.event = None
-
-    def _dispatch_enter(self, event_data: Any) -> None:
-        f: _Firing = event_data.kwargs["firing"]
-        f.event = event = self._event(f)
-        self._run("enter", event.dest, event)
-
-    def _dispatch_after(self, event_data: Any) -> None:
-        f: _Firing = event_data.kwargs["firing"]
-        event = f.event if f.event is not None else self._event(f)
-        self._run("after", "*", event)
-        self._run("after", f.trigger, event)
-        self._run("cycle", event.cycle.value, event)
-
-    def _cycle_of(self, source: str, trigger: str, dest: str) -> Cycle:
-        for t in self._table[(source, trigger)]:
-            if t.dest == dest:
-                return t.cycle
-        raise AssertionError("unreachable: destination checked before")  # pragma: no cover
-
-    # -- the public engine -----------------------------------------------------------
-    def _candidates(
-        self, account: Account, trigger: str, to: str | None
-    ) -> tuple[TransitionDef, ...]:
-        if not isinstance(trigger, str) or trigger not in self._triggers:
-            raise UnknownName("trigger", trigger, sorted(self._triggers))
-        self.kind_of(account.stage)
-        group = self._table.get((account.stage, trigger))
-        if group is None:
-            raise TransitionNotAllowed(
-                account.id, account.stage, trigger, self._allowed_triggers(account.stage)
+        def build(dest: str) -> GuardContext:
+            return _guard_context(
+                account, snapshot, self.policy, at, trigger, dest, reason, self.kind_of
             )
-        if to is not None and all(t.dest != to for t in group):
-            self.kind_of(to)
-            raise TransitionNotAllowed(
-                account.id,
-                account.stage,
-                f"{trigger} -> {to}",
-                [f"{trigger} -> {t.dest}" for t in group],
-            )
-        return group
 
-    def _allowed_triggers(self, stage: str) -> list[str]:
-        return sorted({trig for (src, trig) in self._table if src == stage})
+        return build
 
     def _pick(
         self,
-        group: tuple[TransitionDef, ...],
+        group: Sequence[Edge[GuardContext]],
         account: Account,
         snapshot: Snapshot | None,
-        at: datetime,
+        at: datetime | None,
+        trigger: str,
         reason: str | None,
-    ) -> tuple[TransitionDef | None, list[str]]:
-        """The first candidate whose guards all pass, and the reasons the others refused."""
+    ) -> tuple[Edge[GuardContext] | None, list[str]]:
+        """The first edge whose guards all pass, and the reasons the others refused."""
         refusals: list[str] = []
-        for t in group:
-            reasons = self._guard_reasons(t, account, snapshot, at, reason)
+        for edge in group:
+            if not edge.guards:
+                return edge, refusals
+            assert at is not None, "a guarded edge is judged at a time"
+            ctx = _guard_context(
+                account, snapshot, self.policy, at, trigger, edge.dest, reason, self.kind_of
+            )
+            reasons = edge.reasons(ctx)
             if not reasons:
-                return t, refusals
+                return edge, refusals
             refusals.extend(reasons)
         return None, refusals
 
-    def _choose(
-        self,
-        account: Account,
-        trigger: str,
-        group: tuple[TransitionDef, ...],
-        to: str | None,
-        snapshot: Snapshot | None,
-        at: datetime,
-        reason: str | None,
-        force: bool,
-    ) -> TransitionDef:
-        """The first candidate (in definition order) whose guards pass, or raise with why not."""
+    # -- the public engine -----------------------------------------------------------
+    def _candidates(
+        self, account: Account, stage: str, trigger: str, to: str | None
+    ) -> tuple[Edge[GuardContext], ...]:
+        if not isinstance(trigger, str) or trigger not in self._triggers:
+            raise UnknownName("trigger", trigger, sorted(self._triggers))
+        self.kind_of(stage)
+        group = self._edges.get(stage, trigger)
+        if group is None:
+            raise TransitionNotAllowed(account.id, stage, trigger, self._allowed_triggers(stage))
         if to is not None:
-            group = tuple(t for t in group if t.dest == to)
-        if force:
-            return group[0]
-        try:
-            chosen, refusals = self._pick(group, account, snapshot, at, reason)
-        except StarsError:
-            raise
-        except Exception as exc:
-            raise TransitionVetoed(account.id, trigger, f"guard raised {exc!r}") from exc
-        if chosen is not None:
+            chosen = tuple(e for e in group if e.dest == to)
+            if not chosen:
+                self.kind_of(to)
+                raise TransitionNotAllowed(
+                    account.id,
+                    stage,
+                    f"{trigger} -> {to}",
+                    [f"{trigger} -> {e.dest}" for e in group],
+                )
             return chosen
-        raise TransitionRefused(account.id, account.stage, trigger, refusals)
+        return group
+
+    def _allowed_triggers(self, stage: str) -> list[str]:
+        return self._edges.triggers_from(stage)
 
     def fire(
         self,
@@ -1465,10 +1359,16 @@ class Lifecycle(HookStore):
     ) -> TransitionRecord:
         """Apply a trigger to an account and append the record to its history.
 
+        The account's version is read first; guards and before-/exit-hooks run without
+        any lock; the record is committed under the account's own short lock only if the
+        version is unchanged. Enter-, after- and cycle-hooks then run, all of them, even
+        when one raises (see the concepts page for the whole rule).
+
         Args:
             account: The account to move.
             trigger: The trigger's name.
-            at: When it happens (timezone-aware, not earlier than the last record).
+            at: When it happens (timezone-aware, not earlier than the last record; compared
+                as an instant, whatever its zone).
             actor: Who makes it happen.
             reason: Why (required with ``force=True``).
             force: Override the guards (never the graph); the record says so.
@@ -1483,10 +1383,12 @@ class Lifecycle(HookStore):
             UnknownName: The trigger or the account's stage is not in this lifecycle.
             TransitionNotAllowed: The graph has no such transition from the current stage.
             TransitionRefused: A guard refused (the reasons say why); nothing changed.
-            TransitionVetoed: A before- or exit-hook raised; nothing changed.
-            HookFailed: An enter-, after- or cycle-hook raised after the transition was applied.
+            TransitionVetoed: Before- or exit-hooks raised (``errors`` has each); nothing changed.
+            HookFailed: Enter-, after- or cycle-hooks raised after the transition was applied
+                (``record`` is the record, ``errors`` has each failure).
             OutOfOrder: ``at`` is earlier than the last record.
-            ConcurrentModification: ``expected_version`` does not match.
+            ConcurrentModification: ``expected_version`` does not match, or another writer
+                changed the account while this call ran; nothing changed.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -1514,33 +1416,61 @@ class Lifecycle(HookStore):
             v.flag("force", force)
             if not (reason and reason.strip()):
                 raise InvalidValue("reason", reason, "a reason whenever force=True")
-        with self._lock:
-            if expected_version is not None and expected_version != account._version:
-                raise ConcurrentModification(account.id, expected_version, account._version)
-            group = self._table.get((account._stage, trigger))
-            if group is None or to is not None:
-                group = self._candidates(account, trigger, to)
+        with lock_for(account):  # one consistent read: no torn stage/version pair
+            version = account._version
+            stage = account._stage
             history = account._history
-            if type(history) is not tuple:  # rows from a frame, not yet records
-                history = account.history
-            if history and at < history[-1].at:
-                raise OutOfOrder("transition", at.isoformat(), history[-1].at.isoformat())
             snaps = account._snapshots
-            if snaps and snaps[-1].at > at:
+        if expected_version is not None and expected_version != version:
+            raise ConcurrentModification(account.id, expected_version, version)
+        group = self._edges.get(stage, trigger)
+        if group is None or to is not None:
+            group = self._candidates(account, stage, trigger, to)
+        if type(history) is not tuple and type(history) is not Log:
+            history = account.history  # rows from a frame, not yet records
+        if history and v.before(at, history[-1].at):
+            raise OutOfOrder("transition", at.isoformat(), history[-1].at.isoformat())
+        if force:
+            chosen = group[0]
+        else:
+            if snaps and v.before(at, snaps[-1].at):
                 snaps = _upto(snaps, at)
             snapshot = snaps[-1] if snaps else None
-            chosen = self._choose(account, trigger, group, to, snapshot, at, reason, force)
-            firing = _Firing(account, trigger, at, actor, reason, force, chosen)
             try:
-                self._events[chosen].trigger(Cursor(account._stage), firing=firing)
-            except ConcurrentModification:
+                picked, refusals = self._pick(group, account, snapshot, at, trigger, reason)
+            except StarsError:
                 raise
             except Exception as exc:
-                if firing.committed:
-                    raise HookFailed(account.id, trigger, repr(exc), firing.record) from exc
-                raise TransitionVetoed(account.id, trigger, repr(exc)) from exc
-            assert firing.record is not None
-            return firing.record
+                raise TransitionVetoed(
+                    account.id, trigger, f"guard raised {exc!r}", (exc,)
+                ) from exc
+            if picked is None:
+                raise TransitionRefused(account.id, stage, trigger, refusals)
+            chosen = picked
+        t: TransitionDef = chosen.tag
+        record = _record_unchecked(trigger, stage, t.dest, t.cycle, at, actor, reason, force)
+
+        def event(committed: TransitionRecord | None) -> HookEvent:
+            return _hook_event(
+                account, trigger, stage, t.dest, t.cycle, at, actor, reason, force, committed, self
+            )
+
+        def write() -> tuple[TransitionRecord, TransitionRecord]:
+            commit(account, account.id, version, lambda: account._append_record(record))
+            return record, record
+
+        return self._transact(
+            account.id, trigger, self._phases(trigger, stage, t.dest, t.cycle.value), event, write
+        )
+
+    def _when(self, account: Account, at: datetime | None) -> datetime | None:
+        """The time to judge at: ``at``, else the clock, else the latest snapshot's time."""
+        if at is not None:
+            return at
+        if self.clock is not None:
+            return v.aware("clock()", self.clock())
+        latest = account.latest
+        return latest.at if latest is not None else None
 
     def check(
         self,
@@ -1556,7 +1486,8 @@ class Lifecycle(HookStore):
         Args:
             account: The account.
             trigger: The trigger's name.
-            at: The time to judge at (default: the latest snapshot's time, or now).
+            at: The time to judge at (default: the lifecycle's clock, if it has one, else the
+                latest snapshot's time).
             to: A specific destination, for triggers with several.
             reason: The reason that would be given (some guards need one).
 
@@ -1565,6 +1496,8 @@ class Lifecycle(HookStore):
 
         Raises:
             UnknownName: The trigger is not in this lifecycle.
+            InvalidValue: A guard needs a time and there is none: no ``at``, no clock and no
+                snapshot.
 
         Examples:
             >>> from stars import STARS, Account
@@ -1578,26 +1511,33 @@ class Lifecycle(HookStore):
         _need_time("at", at)
         if to is not None:
             self.kind_of(to)
-        group = self._table.get((account.stage, trigger), ())
-        group = tuple(t for t in group if to is None or t.dest == to)
+        stage = account.stage
+        group = tuple(e for e in self._edges.get(stage, trigger) or () if to in (None, e.dest))
         if not group:
             return Verdict(
-                trigger,
-                account.stage,
-                False,
-                None,
-                (f"{trigger!r} is not possible from {account.stage!r}",),
+                trigger, stage, False, None, (f"{trigger!r} is not possible from {stage!r}",)
             )
-        when = at or (account.latest.at if account.latest else datetime.now().astimezone())
-        snaps = _upto(account.snapshots, when)
-        snapshot = snaps[-1] if snaps else None
-        chosen, reasons = self._pick(group, account, snapshot, when, reason)
+        when = self._when(account, at)
+        if when is None and any(e.guards for e in group):
+            raise InvalidValue(
+                "at",
+                None,
+                "a time to judge the guards at",
+                hint="pass at=, build the lifecycle with clock=, or observe a snapshot first",
+            )
+        snapshot: Snapshot | None = None
+        if when is not None:
+            snaps = _upto(account.snapshots, when)
+            snapshot = snaps[-1] if snaps else None
+        chosen, reasons = self._pick(group, account, snapshot, when, trigger, reason)
         if chosen is not None:
-            return Verdict(trigger, account.stage, True, chosen.dest)
-        return Verdict(trigger, account.stage, False, group[0].dest, tuple(reasons))
+            return Verdict(trigger, stage, True, chosen.dest)
+        return Verdict(trigger, stage, False, group[0].dest, tuple(reasons))
 
     def available(self, account: Account, *, at: datetime | None = None) -> tuple[Verdict, ...]:
         """The triggers that may fire now (their guards pass), with their destinations.
+
+        ``at`` defaults as in `check`.
 
         Examples:
             >>> from stars import STARS, Account
@@ -1628,6 +1568,7 @@ class Lifecycle(HookStore):
         scores them for the account's stage and fills in health and band; the raw values
         are kept too, in the snapshot's own fields where the names match (adoption, nps,
         csat, open_tickets, days_since_contact, sentiment) and in ``metrics`` otherwise.
+        The snapshot is appended under the account's own lock, in O(1).
 
         Args:
             account: The account.
@@ -1641,7 +1582,8 @@ class Lifecycle(HookStore):
         Raises:
             OutOfOrder: The snapshot is older than the latest one.
             InvalidValue: Both a health score and measures were given, or a measure is invalid.
-            ConcurrentModification: ``expected_version`` does not match.
+            ConcurrentModification: ``expected_version`` does not match, or (with
+                ``measures``) the account changed stage while they were scored.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -1654,22 +1596,34 @@ class Lifecycle(HookStore):
         _need_account(account)
         if not isinstance(snapshot, Snapshot):
             raise InvalidValue("snapshot", snapshot, "a Snapshot")
+        if expected_version is not None and (
+            type(expected_version) is not int or expected_version < 0
+        ):
+            raise InvalidValue("expected_version", expected_version, "a whole number or None")
+        read = expected_version
         if measures is not None:
             if snapshot.health is not None:
                 raise InvalidValue(
                     "measures", dict(measures), "no measures when the snapshot already has health"
                 )
-            scored = self._score(account.stage, measures)
+            with lock_for(account):
+                version, stage = account._version, account._stage
+            if read is not None and read != version:
+                raise ConcurrentModification(account.id, read, version)
+            read = version  # the score depends on the stage: commit only if it still holds
+            scored = self._score(stage, measures)
             snapshot = attrs.evolve(
                 snapshot, health=scored[0], band=scored[1], **_raw_fields(snapshot, measures)
             )
         elif snapshot.band is None and snapshot.health is not None:
             snapshot = attrs.evolve(snapshot, band=self.policy.bands.band_for(snapshot.health))
-        with self._lock:
-            if expected_version is not None and expected_version != account.version:
-                raise ConcurrentModification(account.id, expected_version, account.version)
-            account._append_snapshot(snapshot)
-        return snapshot
+        stored = snapshot
+        if read is None:
+            with lock_for(account):
+                account._append_snapshot(stored)
+        else:
+            commit(account, account.id, read, lambda: account._append_snapshot(stored))
+        return stored
 
     def _score(self, stage: str, measures: Mapping[str, float | None]) -> tuple[float, Band]:
         from stars.health import ScorecardSet, default_scorecard

@@ -127,7 +127,7 @@ def stage_history(
     book = _portfolio(portfolio)
     months = _check_freq(freq)
     v.flag("shares", shares)
-    times = [r.at for a in book.accounts() for r in (a.history[:1] + a.history[-1:])]
+    times = [r.at for a in book.accounts() for r in (*a.history[:1], *a.history[-1:])]
     if not times and (start is None or end is None):
         raise InvalidValue("portfolio", book, "a portfolio with transitions, or start and end")
     lo = _period(v.aware("start", start) if start is not None else min(times), months)

@@ -50,21 +50,20 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
-from transitions import Machine, State
+from transitions import Machine
 
+from stars import _engine
 from stars import _validate as v
-from stars._hooks import Cursor, HookStore
+from stars._engine import Edge, EdgeTable
 from stars._html import table
 from stars.account import Account, Snapshot, _need_account
 from stars.bands import Band, BandCutoffs
 from stars.depth import BreakdownCause
 from stars.errors import (
-    HookFailed,
     InvalidValue,
     OutOfOrder,
     TransitionNotAllowed,
     TransitionRefused,
-    TransitionVetoed,
     UnknownName,
 )
 from stars.lifecycle import Verdict
@@ -848,11 +847,11 @@ def _tenure_start(account: Account) -> datetime | None:
     return None
 
 
-def _snaps_upto(account: Account, at: datetime | None) -> tuple[Snapshot, ...]:
+def _snaps_upto(account: Account, at: datetime | None) -> Sequence[Snapshot]:
     snaps = account.snapshots
     if at is None:
         return snaps
-    return tuple(s for s in snaps if s.at <= at)
+    return tuple(s for s in snaps if not v.before(at, s.at))
 
 
 def relationship_phase(
@@ -1393,7 +1392,7 @@ class RecoveryPlan:
                 )
         previous: datetime | None = None
         for c in self.check_ins:
-            if previous is not None and c.at < previous:
+            if previous is not None and v.before(c.at, previous):
                 raise OutOfOrder("check-in", c.at.isoformat(), previous.isoformat())
             previous = c.at
         _check_history(self.history, self.step)
@@ -1735,7 +1734,7 @@ def _check_history(history: tuple[StepRecord, ...], step: RecoveryStep) -> None:
                 f"{rec.trigger}: {rec.source.value} -> {rec.dest.value}",
                 "a move the recovery graph allows",
             )
-        if rec.at < prev.at:
+        if v.before(rec.at, prev.at):
             raise OutOfOrder("step record", rec.at.isoformat(), prev.at.isoformat())
     if history[-1].dest is not step:
         raise InvalidValue(
@@ -1852,7 +1851,8 @@ class RecoveryEvent:
     """What a recovery hook receives.
 
     ``plan`` is the plan before the move in before- and exit-hooks, and the new plan in
-    enter- and after-hooks, where ``record`` is the new `StepRecord`.
+    enter- and after-hooks, where ``record`` is the new `StepRecord`. ``subject`` is that
+    plan, as in every machine's event, and ``machine`` the process that moved it.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -1861,7 +1861,7 @@ class RecoveryEvent:
         >>> seen = []
         >>> @process.after("open")
         ... def note(event):
-        ...     seen.append((event.trigger, event.dest.value, event.plan.version))
+        ...     seen.append((event.trigger, event.dest.value, event.subject.version))
         >>> _ = process.open("acme", at=datetime(2025, 1, 1, tzinfo=timezone.utc))
         >>> seen
         [('open', 'detection', 1)]
@@ -1877,6 +1877,22 @@ class RecoveryEvent:
     reason: str | None
     forced: bool
     record: StepRecord | None
+    machine: RecoveryProcess | None = None
+
+    @property
+    def subject(self) -> RecoveryPlan:
+        """The plan (the same as ``plan``).
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> from stars.recovery import RecoveryEvent, RecoveryPlan
+            >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> plan = RecoveryPlan("p", "acme", t)
+            >>> RecoveryEvent(plan, None, "open", None, "detection", t, None, None, False,
+            ...               None).subject is plan
+            True
+        """
+        return self.plan
 
 
 RecoveryHook = Callable[[RecoveryEvent], None]
@@ -1884,53 +1900,33 @@ H = TypeVar("H", bound=RecoveryHook)
 _NEW = "_new"
 
 
-class _Firing:
-    """The state of one fire() call, passed to the machine's callbacks."""
+class _PlanContext:
+    """What the recovery guards read."""
 
-    __slots__ = (
-        "account",
-        "actor",
-        "at",
-        "committed",
-        "force",
-        "plan",
-        "reason",
-        "record",
-        "refusals",
-        "result",
-        "trigger",
-    )
+    __slots__ = ("plan", "policy", "reason")
 
-    def __init__(
-        self,
-        plan: RecoveryPlan,
-        account: Account | None,
-        trigger: str,
-        at: datetime,
-        actor: str | None,
-        reason: str | None,
-        force: bool,
-    ) -> None:
+    def __init__(self, plan: RecoveryPlan, policy: RecoveryPolicy, reason: str | None) -> None:
         self.plan = plan
-        self.account = account
-        self.trigger = trigger
-        self.at = at
-        self.actor = actor
+        self.policy = policy
         self.reason = reason
-        self.force = force
-        self.refusals: list[str] = []
-        self.committed = False
-        self.record: StepRecord | None = None
-        self.result: RecoveryPlan | None = None
 
 
-class RecoveryProcess(HookStore):
+def _plan_guard(guard: _Guard) -> Callable[[_PlanContext], str | None]:
+    def check(ctx: _PlanContext) -> str | None:
+        return guard(ctx.plan, ctx.policy, ctx.reason)
+
+    return check
+
+
+class RecoveryProcess(_engine.Machine):
     """The engine that moves recovery plans through the five steps.
 
-    One ``transitions.Machine`` is built per process, with ``auto_transitions=False``;
-    plans are never registered with it. Firing a trigger runs the machine's guards and
-    callbacks on a tiny proxy; the new plan is built when the destination step is entered
-    and returned. The process holds no plans, so one process serves any number of them.
+    It runs on the same engine as `Lifecycle`: the graph as an edge table, the guards
+    with reasons, the same hook phases (before and exit may veto; enter and after see the
+    new plan; every hook of a phase runs). Plans are immutable values, so a move never
+    changes the plan passed in: it returns a new one, one version higher, and no lock is
+    taken at all. The process holds no plans, so one process serves any number of them;
+    its ``transitions.Machine``, built once, is the reference the engine is tested against.
 
     The graph: ``analyze`` (DETECTION → ANALYSIS), ``execute`` (ANALYSIS → EXECUTION),
     ``monitor`` (EXECUTION → MONITORING), ``adjust`` (MONITORING → ANALYSIS, when progress
@@ -1954,48 +1950,46 @@ class RecoveryProcess(HookStore):
         'released'
     """
 
+    _hook_event_name = "a RecoveryEvent"
+
     def __init__(self, policy: RecoveryPolicy | None = None) -> None:
         if policy is None:
             policy = RecoveryPolicy()
         if not isinstance(policy, RecoveryPolicy):
             raise InvalidValue("policy", policy, "a RecoveryPolicy")
         self.policy = policy
-        HookStore.__init__(self)
-        self._machine = self._build_machine()
+        _engine.Machine.__init__(self)
+        self._edges: EdgeTable[_PlanContext] = EdgeTable(
+            [Edge("open", [_NEW], RecoveryStep.DETECTION.value)]
+            + [
+                Edge(
+                    trigger,
+                    [s.value for s in sources],
+                    dest.value,
+                    [_plan_guard(g) for g in _GUARDS[trigger]],
+                )
+                for trigger, (sources, dest) in _GRAPH.items()
+            ]
+        )
+        self._machine = self._reference_machine()
 
-    def _build_machine(self) -> Machine:
-        states = [State(_NEW)] + [
-            State(
-                s.value,
-                on_enter=[self._commit, self._dispatch_enter],
-                on_exit=[self._dispatch_exit],
-            )
-            for s in RecoveryStep
-        ]
+    def _reference_machine(self) -> Machine:
+        """The graph as a ``transitions.Machine`` with the guards as conditions (for tests)."""
         machine = Machine(
             model=None,
-            states=states,
+            states=[_NEW, *(s.value for s in RecoveryStep)],
             initial=_NEW,
             auto_transitions=False,
             send_event=True,
             ignore_invalid_triggers=False,
         )
-        machine.add_transition(
-            "open",
-            _NEW,
-            RecoveryStep.DETECTION.value,
-            before=[self._dispatch_before],
-            after=[self._dispatch_after],
-        )
-        for trigger, (sources, dest) in _GRAPH.items():
-            machine.add_transition(
-                trigger,
-                [s.value for s in sources],
-                dest.value,
-                conditions=[self._condition(trigger)],
-                before=[self._dispatch_before],
-                after=[self._dispatch_after],
-            )
+        for edge in self._edges.edges:
+
+            def passes(event_data: Any, edge: Edge[_PlanContext] = edge) -> bool:
+                kwargs = event_data.kwargs
+                return bool(kwargs["force"]) or not edge.reasons(kwargs["context"])
+
+            machine.add_transition(edge.trigger, list(edge.sources), edge.dest, [passes])
         return machine
 
     # -- queries -------------------------------------------------------------------
@@ -2034,8 +2028,8 @@ class RecoveryProcess(HookStore):
         """
         plan = _check_plan(plan)
         self._check_trigger(trigger)
-        graph = _GRAPH.get(trigger)
-        if graph is None or plan.step not in graph[0]:
+        group = self._edges.get(plan.step.value, trigger)
+        if group is None:
             return Verdict(
                 trigger,
                 plan.step.value,
@@ -2043,8 +2037,8 @@ class RecoveryProcess(HookStore):
                 None,
                 (f"{trigger!r} is not possible from {plan.step.value!r}",),
             )
-        reasons = self._reasons(trigger, plan, reason)
-        return Verdict(trigger, plan.step.value, not reasons, graph[1].value, tuple(reasons))
+        reasons = group[0].reasons(_PlanContext(plan, self.policy, reason))
+        return Verdict(trigger, plan.step.value, not reasons, group[0].dest, tuple(reasons))
 
     def available(self, plan: RecoveryPlan) -> tuple[str, ...]:
         """The triggers whose guards pass now, without a reason.
@@ -2061,14 +2055,6 @@ class RecoveryProcess(HookStore):
         """
         plan = _check_plan(plan)
         return tuple(t for t in self.allowed(plan.step) if self.check(plan, t).allowed)
-
-    def _reasons(self, trigger: str, plan: RecoveryPlan, reason: str | None) -> list[str]:
-        out = []
-        for guard in _GUARDS[trigger]:
-            why = guard(plan, self.policy, reason)
-            if why is not None:
-                out.append(why)
-        return out
 
     def _check_trigger(self, trigger: object) -> str:
         if not isinstance(trigger, str) or trigger not in _GUARDS:
@@ -2090,8 +2076,6 @@ class RecoveryProcess(HookStore):
         return "\n".join(lines)
 
     # -- hooks -----------------------------------------------------------------------
-    _hook_event_name = "a RecoveryEvent"
-
     def _key(self, trigger: str | None) -> str:
         return "*" if trigger is None else self._check_trigger(trigger)
 
@@ -2163,86 +2147,46 @@ class RecoveryProcess(HookStore):
         """
         return self._remove(fn)
 
-    # -- machine callbacks (receive transitions' EventData) ----------------------------
-    @staticmethod
-    def _event(f: _Firing) -> RecoveryEvent:
-        source = f.plan.step if f.trigger != "open" else None
-        dest = RecoveryStep.DETECTION if f.trigger == "open" else _GRAPH[f.trigger][1]
-        plan = f.result if f.result is not None else f.plan
-        return RecoveryEvent(
-            plan, f.account, f.trigger, source, dest, f.at, f.actor, f.reason, f.force, f.record
-        )
-
-    def _condition(self, trigger: str) -> Callable[[Any], bool]:
-        def condition(event_data: Any) -> bool:
-            f: _Firing = event_data.kwargs["firing"]
-            if f.force:
-                return True
-            reasons = self._reasons(trigger, f.plan, f.reason)
-            f.refusals.extend(reasons)
-            return not reasons
-
-        return condition
-
-    def _dispatch_before(self, event_data: Any) -> None:
-        f: _Firing = event_data.kwargs["firing"]
-        if self._hooks.get(("before", "*")) or self._hooks.get(("before", f.trigger)):
-            event = self._event(f)
-            self._run("before", "*", event)
-            self._run("before", f.trigger, event)
-
-    def _dispatch_exit(self, event_data: Any) -> None:
-        f: _Firing = event_data.kwargs["firing"]
-        if self._hooks.get(("exit", f.plan.step.value)):
-            self._run("exit", f.plan.step.value, self._event(f))
-
-    def _commit(self, event_data: Any) -> None:
-        f: _Firing = event_data.kwargs["firing"]
-        if f.trigger == "open":
-            record = StepRecord("open", None, RecoveryStep.DETECTION, f.at, f.actor, f.reason)
-            f.result = attrs.evolve(f.plan, history=(record,), version=f.plan.version + 1)
-        else:
-            dest = _GRAPH[f.trigger][1]
-            record = StepRecord(f.trigger, f.plan.step, dest, f.at, f.actor, f.reason, f.force)
-            f.result = attrs.evolve(
-                f.plan,
-                step=dest,
-                history=(*f.plan.history, record),
-                version=f.plan.version + 1,
-            )
-        f.record = record
-        f.committed = True
-
-    def _dispatch_enter(self, event_data: Any) -> None:
-        f: _Firing = event_data.kwargs["firing"]
-        assert f.result is not None
-        if self._hooks.get(("enter", f.result.step.value)):
-            self._run("enter", f.result.step.value, self._event(f))
-
-    def _dispatch_after(self, event_data: Any) -> None:
-        f: _Firing = event_data.kwargs["firing"]
-        if self._hooks.get(("after", "*")) or self._hooks.get(("after", f.trigger)):
-            event = self._event(f)
-            self._run("after", "*", event)
-            self._run("after", f.trigger, event)
-
     # -- the public engine -----------------------------------------------------------
-    def _run_machine(self, firing: _Firing, state: str) -> RecoveryPlan:
-        cursor = Cursor(state)
-        account_id = firing.plan.account_id
-        with self._lock:
-            try:
-                done = self._machine.events[firing.trigger].trigger(cursor, firing=firing)
-            except Exception as exc:
-                if firing.committed:
-                    raise HookFailed(account_id, firing.trigger, repr(exc), firing.result) from exc
-                raise TransitionVetoed(account_id, firing.trigger, repr(exc)) from exc
-        if not done:
-            raise TransitionRefused(
-                account_id, firing.plan.step.value, firing.trigger, firing.refusals
+    def _move(
+        self,
+        plan: RecoveryPlan,
+        account: Account | None,
+        trigger: str,
+        at: datetime,
+        actor: str | None,
+        reason: str | None,
+        force: bool,
+    ) -> RecoveryPlan:
+        opening = trigger == "open"
+        source = None if opening else plan.step
+        group = self._edges.get(_NEW if source is None else source.value, trigger)
+        assert group is not None  # the caller checked the graph
+        edge = group[0]
+        if not force:
+            refusals = edge.reasons(_PlanContext(plan, self.policy, reason))
+            if refusals:
+                raise TransitionRefused(plan.account_id, plan.step.value, trigger, refusals)
+        dest = RecoveryStep(edge.dest)
+        record = StepRecord(trigger, source, dest, at, actor, reason, force)
+        if opening:
+            new = attrs.evolve(plan, history=(record,), version=plan.version + 1)
+        else:
+            new = attrs.evolve(
+                plan, step=dest, history=(*plan.history, record), version=plan.version + 1
             )
-        assert firing.result is not None
-        return firing.result
+
+        def event(committed: StepRecord | None) -> RecoveryEvent:
+            current = plan if committed is None else new
+            return RecoveryEvent(
+                current, account, trigger, source, dest, at, actor, reason, force, committed, self
+            )
+
+        def write() -> tuple[RecoveryPlan, StepRecord]:
+            return new, record  # a plan is a value: the new one is the commit
+
+        phases = self._phases(trigger, None if source is None else source.value, dest.value, None)
+        return self._transact(plan.account_id, trigger, phases, event, write)
 
     def open(
         self,
@@ -2296,8 +2240,7 @@ class RecoveryProcess(HookStore):
         )
         v.optional_string("actor", actor)
         v.optional_string("reason", reason)
-        firing = _Firing(plan, acct, "open", at, actor, reason, False)
-        return self._run_machine(firing, _NEW)
+        return self._move(plan, acct, "open", at, actor, reason, False)
 
     def fire(
         self,
@@ -2369,10 +2312,9 @@ class RecoveryProcess(HookStore):
                 plan.account_id, plan.step.value, trigger, self.allowed(plan.step)
             )
         last = plan.history[-1].at if plan.history else plan.started_at
-        if at < last:
+        if v.before(at, last):
             raise OutOfOrder("step", at.isoformat(), last.isoformat())
-        firing = _Firing(plan, account, trigger, at, actor, reason, force)
-        return self._run_machine(firing, plan.step.value)
+        return self._move(plan, account, trigger, at, actor, reason, force)
 
     def __repr__(self) -> str:
         return f"RecoveryProcess(policy={self.policy!r})"

@@ -40,7 +40,7 @@ class JourneyMachine(RuleBasedStateMachine):
         self.j = CustomerJourney("acme")
         self.clock = T0
         self.hooked: list[str] = []
-        self.journey.on_after(lambda j, r: self.hooked.append(r.trigger))
+        self.journey.on_after(lambda event: self.hooked.append(event.trigger))
 
     def snapshot(self) -> tuple[object, ...]:
         return (self.j.phase, self.j.history, self.j.version)
