@@ -9,7 +9,14 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import backtest_bench, frames_bench, import_bench, lifecycle_bench, portfolio_bench
+from benchmarks import (
+    backtest_bench,
+    engine_bench,
+    frames_bench,
+    import_bench,
+    lifecycle_bench,
+    portfolio_bench,
+)
 from benchmarks._harness import (
     MODES,
     Mode,
@@ -29,6 +36,9 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "replay": ("rebuild accounts from their history", lifecycle_bench.replay),
     "create": ("create accounts", lifecycle_bench.create),
     "memory": ("memory per account", lifecycle_bench.memory),
+    "fire_growth": ("one fire, short history against long", engine_bench.fire_growth),
+    "observe_growth": ("one observe, few snapshots against many", engine_bench.observe_growth),
+    "threads": ("hooks that wait on I/O, eight threads against one", engine_bench.threads),
     "import": ("import time in a fresh interpreter", import_bench.imports),
     "score": ("batch health scoring", frames_bench.score),
     "assign_stages": ("batch stage assignment", frames_bench.assign_stages),
