@@ -15,8 +15,10 @@ fails its test instead of hanging the run. No test asserts how long something to
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
+import pickle
 import random
 import statistics
 import sys
@@ -947,3 +949,27 @@ def test_random_threaded_writes_keep_every_invariant(seed: int) -> None:
         assert len(a.depths) == done[(a.id, "depth")]
         assert_invariants(a)
         assert loads(dumps(a)) == a
+
+
+# -- views and caches survive pickling and copying ------------------------------------------
+
+
+def test_an_account_pickles_and_copies_after_the_tenure_guard_ran() -> None:
+    """The tenure guard's memo is a cache, not part of the value: pickles and copies drop it."""
+    a = Account("acme", stage="accelerate", since=T0 - timedelta(days=400))
+    STARS.observe(a, Snapshot(at=T0, health=90))
+    assert "a customer for" not in " ".join(STARS.check(a, "sustain").reasons)
+    for twin in (pickle.loads(pickle.dumps(a)), copy.deepcopy(a), copy.copy(a)):
+        assert twin == a and twin.version == a.version
+
+
+def test_a_shallow_copy_and_its_original_grow_apart() -> None:
+    """Two accounts that share one append-only list each keep only their own appends."""
+    a = Account("acme")
+    STARS.observe(a, Snapshot(at=T0, health=90))
+    twin = copy.copy(a)
+    STARS.observe(twin, Snapshot(at=T0 + timedelta(days=1), health=80))
+    STARS.observe(a, Snapshot(at=T0 + timedelta(days=2), health=70))
+    assert [s.health for s in a.snapshots] == [90, 70]
+    assert [s.health for s in twin.snapshots] == [90, 80]
+    assert (a.version, twin.version) == (2, 2)

@@ -488,6 +488,16 @@ class Account:
 
         return account_html(self)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The tenure memo caches a scan for one live lifecycle; it is not part of the value,
+        # so pickles and copies leave it out (it may hold a lifecycle, which has locks).
+        return {name: getattr(self, name) for name in _STATE}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        for name, value in state.items():
+            _set(self, name, value)
+        _set(self, "_memo", None)
+
     # -- internal mutation: only through stars._engine.commit, under the account's lock ----
     def _append_snapshot(self, snapshot: Snapshot) -> None:
         snaps = self._snapshots
@@ -507,6 +517,9 @@ class Account:
             raise OutOfOrder("depth", point.at.isoformat(), depths[-1].at.isoformat())
         _set(self, "_depths", append(depths, point))
         _set(self, "_version", self._version + 1)
+
+
+_STATE = tuple(f.name for f in attrs.fields(Account) if f.name != "_memo")
 
 
 def _need_account(value: object) -> Account:
