@@ -6,8 +6,8 @@ through implementation (real adoption), performance (results measured against th
 business case) and advocacy (a satisfied customer who speaks for the vendor).
 Marketing, sales and services each lead some of the phases.
 
-A `Journey` is the definition: one forward-only state machine, built once
-with the ``transitions`` package, with gates, hooks and a policy. A
+A `Journey` is the definition: one forward-only state machine on the engine the
+lifecycle uses, with gates, hooks and a policy. A
 `CustomerJourney` is one customer's position and its append-only history of
 `PhaseRecord`. Two gates guard the later phases: moving from implementation to
 performance needs effective adoption at or above the policy threshold, and moving

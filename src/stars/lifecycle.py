@@ -4,12 +4,13 @@ A `Lifecycle` is built once from a definition (stages, transitions with guards,
 a `Policy` of thresholds), checked when it is built, and then shared: it holds
 no accounts. ``stars.STARS`` is the default STARS lifecycle.
 
-It is built on the `transitions` package: one ``transitions.Machine`` per lifecycle,
-with ``auto_transitions=False``; accounts are never registered with it. Firing a
-trigger evaluates the guards (the first destination whose guards pass wins), then
-runs the machine's callbacks in their documented order on a tiny proxy; the record
-is committed when the destination is entered. Replays use a table compiled from the
-same definition.
+It runs on `stars._engine`, which it shares with the journey and the recovery process.
+Firing a trigger reads the account's version, evaluates the guards (the first destination
+whose guards pass wins), runs the before- and exit-hooks, commits the record under the
+account's own short lock if the version is unchanged, and then runs the enter-, after- and
+cycle-hooks; no lock is held while hooks run. Each definition is also built once as a
+``transitions.Machine`` (``auto_transitions=False``, accounts never registered): the
+reference the engine is tested against. Replays use the same edge table.
 
 Examples:
     >>> from datetime import datetime, timezone

@@ -13,7 +13,7 @@ The module gives:
 - a catalog of `RiskSource` values grouped by `RelationshipPhase`;
 - `detect`, which reads an account's snapshots and returns `RiskFinding` values;
 - `RecoveryPlan`, an immutable value, and `RecoveryProcess`, the engine that
-  moves plans through the steps on one shared ``transitions`` machine, checking guards
+  moves plans through the steps on the engine the lifecycle uses, checking guards
   and recording every move;
 - plan templates by phase and `plan_for`, which drafts a plan from findings;
 - `triage` (save or release), `weekly_update` (the status note),
