@@ -240,4 +240,3 @@ def _edited(plan: RecoveryPlan, what: str, at: datetime) -> RecoveryPlan:
     if what == "lessons":
         return plan.record_lessons("train admins before go-live").choose_indicators("logins")
     return plan
-
