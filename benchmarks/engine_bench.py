@@ -109,6 +109,29 @@ def _forced_note(plans: dict[int, Plan]) -> str:
     return "Triggers whose guards refused, fired with force=True: " + "; ".join(parts) + "."
 
 
+def _growth_rows(
+    section: Section,
+    what: str,
+    unit: str,
+    short: tuple[int, float],
+    long: tuple[int, float],
+    n: int,
+) -> None:
+    """The long and short rows of a growth scenario, and its 1.5x target (long ÷ short)."""
+    (short_n, t_short), (long_n, t_long) = short, long
+    long_label = f"stars Lifecycle.{what} @{long_n:,} {unit}"
+    short_label = f"stars Lifecycle.{what} @{short_n:,} {unit}"
+    section.rows = [Row(long_label, t_long, n), Row(short_label, t_short, n, ref=long_label)]
+    ratio = section.ratio(short_label)
+    section.targets = [
+        Target(
+            f"{what} at {long_n:,} {unit} within 1.5x of {what} at {short_n:,} (one engine)",
+            f"{ratio:.2f}x",
+            ratio <= 1.5,
+        )
+    ]
+
+
 # ------------------------------------------------------------------------ fire_growth
 def fire_growth(mode: Mode) -> Section:
     """One fire on an account with 300 records against one with 60,000 (quick: 30,000)."""
@@ -166,12 +189,7 @@ def fire_growth(mode: Mode) -> Section:
     t_short, r_short = timed(short_n)
     t_long, r_long = timed(long_n)
 
-    long_label = f"stars Lifecycle.fire @{long_n:,} records"
-    short_label = f"stars Lifecycle.fire @{short_n:,} records"
-    section.rows = [
-        Row(long_label, t_long, n),
-        Row(short_label, t_short, n, ref=long_label),
-    ]
+    _growth_rows(section, "fire", "records", (short_n, t_short), (long_n, t_long), n)
     section.notes = [
         f"Histories along a loop that stays legal forever: sign, accelerate, then sustain and "
         f"expand back and forth, a minute apart; the {short_n:,}-record history is the first "
@@ -189,14 +207,6 @@ def fire_growth(mode: Mode) -> Section:
         f"three times the mode's repeats, runs over a second its heavy repeats).",
         "The ratio is long ÷ short: how much more one fire costs when the history is "
         f"{long_n // short_n}x longer.",
-    ]
-    ratio = section.ratio(short_label)
-    section.targets = [
-        Target(
-            f"fire at {long_n:,} records within 1.5x of fire at {short_n:,} (one engine)",
-            f"{ratio:.2f}x",
-            ratio <= 1.5,
-        )
     ]
     return section
 
@@ -256,12 +266,7 @@ def observe_growth(mode: Mode) -> Section:
     t_short, r_short = timed(short_n)
     t_long, r_long = timed(long_n)
 
-    long_label = f"stars Lifecycle.observe @{long_n:,} snapshots"
-    short_label = f"stars Lifecycle.observe @{short_n:,} snapshots"
-    section.rows = [
-        Row(long_label, t_long, n),
-        Row(short_label, t_short, n, ref=long_label),
-    ]
+    _growth_rows(section, "observe", "snapshots", (short_n, t_short), (long_n, t_long), n)
     section.notes = [
         f"Each run builds {accounts} fresh accounts per size holding {short_n:,} or "
         f"{long_n:,} snapshots a minute apart (health with its band) and observes one newer "
@@ -274,14 +279,6 @@ def observe_growth(mode: Mode) -> Section:
         "second its heavy repeats).",
         "The ratio is long ÷ short: how much more one observe costs when the account holds "
         f"{long_n // short_n}x more snapshots.",
-    ]
-    ratio = section.ratio(short_label)
-    section.targets = [
-        Target(
-            f"observe at {long_n:,} snapshots within 1.5x of observe at {short_n:,} (one engine)",
-            f"{ratio:.2f}x",
-            ratio <= 1.5,
-        )
     ]
     return section
 
