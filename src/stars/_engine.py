@@ -156,6 +156,8 @@ class Edge(Generic[C]):
 class EdgeTable(Generic[C]):
     """Edges by ``(source, trigger)``, in definition order.
 
+    ``by_pair`` is the mapping itself, for loops that look up one pair per row.
+
     Examples:
         >>> from stars._engine import Edge, EdgeTable
         >>> table = EdgeTable([Edge("a", ["x"], "b>c"), Edge("a>b", ["x"], "c")])
@@ -165,7 +167,7 @@ class EdgeTable(Generic[C]):
         ['a', 'a>b']
     """
 
-    __slots__ = ("_from", "_table", "edges")
+    __slots__ = ("_from", "by_pair", "edges")
 
     def __init__(self, edges: Iterable[Edge[C]]) -> None:
         self.edges = tuple(edges)
@@ -173,36 +175,37 @@ class EdgeTable(Generic[C]):
         for edge in self.edges:
             for source in edge.sources:
                 table.setdefault((source, edge.trigger), []).append(edge)
-        self._table = {key: tuple(group) for key, group in table.items()}
+        self.by_pair: dict[tuple[str, str], tuple[Edge[C], ...]] = {
+            key: tuple(group) for key, group in table.items()
+        }
         self._from: dict[str, list[str]] = {}
-        for source, trigger in self._table:
+        for source, trigger in self.by_pair:
             self._from.setdefault(source, []).append(trigger)
         for triggers in self._from.values():
             triggers.sort()
 
     def get(self, source: str, trigger: str) -> tuple[Edge[C], ...] | None:
         """The edges ``trigger`` may take from ``source`` (``None``: the graph has none)."""
-        return self._table.get((source, trigger))
-
-    def items(self) -> Iterable[tuple[tuple[str, str], tuple[Edge[C], ...]]]:
-        """Every ``((source, trigger), edges)`` pair."""
-        return self._table.items()
+        return self.by_pair.get((source, trigger))
 
     def triggers_from(self, source: str) -> list[str]:
         """The triggers the graph allows from ``source``, sorted."""
         return list(self._from.get(source, ()))
 
     @staticmethod
-    def pick(group: Sequence[Edge[C]], ctx: C | None) -> tuple[Edge[C] | None, list[str]]:
+    def pick(
+        group: Sequence[Edge[C]], context: Callable[[str], C]
+    ) -> tuple[Edge[C] | None, list[str]]:
         """The first edge whose guards all pass, and the reasons the ones before it refused.
 
-        ``ctx`` may be ``None`` only when no edge of the group has guards.
+        ``context(dest)`` builds what an edge's guards read; it is called only for edges
+        that have guards.
         """
         refusals: list[str] = []
         for edge in group:
             if not edge.guards:
                 return edge, refusals
-            reasons = edge.reasons(ctx)  # type: ignore[arg-type]
+            reasons = edge.reasons(context(edge.dest))
             if not reasons:
                 return edge, refusals
             refusals.extend(reasons)

@@ -1008,7 +1008,8 @@ class Journey(_engine.Machine):
         trigger = str(dest.trigger)
         group = self._edges.get(source.value, trigger)
         assert group is not None  # the journey's phase always has its next step
-        chosen, refusals = EdgeTable.pick(group, _Gate(adoption, value))
+        gate = _Gate(adoption, value)
+        chosen, refusals = EdgeTable.pick(group, lambda dest: gate)
         if chosen is None and not force:
             raise TransitionRefused(journey.account_id, source.value, trigger, refusals)
         record = PhaseRecord(

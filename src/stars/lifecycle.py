@@ -1003,17 +1003,13 @@ class Lifecycle(_engine.Machine):
         self.clock = clock
         self.scorecards = scorecards
         self._stage_map = self._check_stages()
-        self._table = self._check_transitions()
+        self._edges = self._check_transitions()
         self._check_graph()
         if diagnoser is None and all(s.value in self._stage_map for s in Stage):
             diagnoser = diagnose_stars
         self._diagnoser = diagnoser
         self._triggers = frozenset(t.trigger for t in self.transitions)
         _engine.Machine.__init__(self)
-        self._edges: EdgeTable[GuardContext] = EdgeTable(
-            Edge(t.trigger, t.sources, t.dest, [g.check for g in t.guards], tag=t)
-            for t in self.transitions
-        )
         self._machine = self._reference_machine()
 
     # -- definition checks ---------------------------------------------------------
@@ -1033,8 +1029,9 @@ class Lifecycle(_engine.Machine):
             raise InvalidDefinition("a lifecycle needs at least one growth stage")
         return out
 
-    def _check_transitions(self) -> dict[tuple[str, str], tuple[TransitionDef, ...]]:
-        table: dict[tuple[str, str], list[TransitionDef]] = {}
+    def _check_transitions(self) -> EdgeTable[GuardContext]:
+        """Check every transition, and index them as the engine's edge table."""
+        seen: set[tuple[str, str, str]] = set()
         for t in self.transitions:
             if not isinstance(t, TransitionDef):
                 raise InvalidDefinition(f"transitions must be TransitionDef values, got {t!r}")
@@ -1051,18 +1048,20 @@ class Lifecycle(_engine.Machine):
                         f"transition {t.trigger!r}: guards must be Guard values, got {g!r}"
                     )
             for source in t.sources:
-                group = table.setdefault((source, t.trigger), [])
-                if any(other.dest == t.dest for other in group):
+                if (source, t.trigger, t.dest) in seen:
                     raise InvalidDefinition(
                         f"transition {t.trigger!r} from {source!r} to {t.dest!r} is defined twice"
                     )
-                group.append(t)
-        return {key: tuple(group) for key, group in table.items()}
+                seen.add((source, t.trigger, t.dest))
+        return EdgeTable(
+            Edge(t.trigger, t.sources, t.dest, [g.check for g in t.guards], tag=t)
+            for t in self.transitions
+        )
 
     def _check_graph(self) -> None:
         edges: dict[str, set[str]] = {name: set() for name in self._stage_map}
-        for (source, _), group in self._table.items():
-            edges[source].update(t.dest for t in group)
+        for (source, _), group in self._edges.by_pair.items():
+            edges[source].update(e.dest for e in group)
         seen, todo = {self.initial}, [self.initial]
         while todo:
             for nxt in edges[todo.pop()]:
@@ -1283,42 +1282,22 @@ class Lifecycle(_engine.Machine):
         self,
         account: Account,
         snapshot: Snapshot | None,
-        at: datetime,
+        at: datetime | None,
         trigger: str,
         reason: str | None,
     ) -> Callable[[str], GuardContext]:
-        """A guard context for each destination, built only when a guard asks for it."""
+        """What the guards of each destination read, built only when a guard asks for it.
+
+        ``at`` may be ``None`` only when no guard is asked (`check` makes sure of that).
+        """
 
         def build(dest: str) -> GuardContext:
+            assert at is not None, "a guarded edge is judged at a time"
             return _guard_context(
                 account, snapshot, self.policy, at, trigger, dest, reason, self.kind_of
             )
 
         return build
-
-    def _pick(
-        self,
-        group: Sequence[Edge[GuardContext]],
-        account: Account,
-        snapshot: Snapshot | None,
-        at: datetime | None,
-        trigger: str,
-        reason: str | None,
-    ) -> tuple[Edge[GuardContext] | None, list[str]]:
-        """The first edge whose guards all pass, and the reasons the others refused."""
-        refusals: list[str] = []
-        for edge in group:
-            if not edge.guards:
-                return edge, refusals
-            assert at is not None, "a guarded edge is judged at a time"
-            ctx = _guard_context(
-                account, snapshot, self.policy, at, trigger, edge.dest, reason, self.kind_of
-            )
-            reasons = edge.reasons(ctx)
-            if not reasons:
-                return edge, refusals
-            refusals.extend(reasons)
-        return None, refusals
 
     # -- the public engine -----------------------------------------------------------
     def _candidates(
@@ -1438,7 +1417,9 @@ class Lifecycle(_engine.Machine):
                 snaps = _upto(snaps, at)
             snapshot = snaps[-1] if snaps else None
             try:
-                picked, refusals = self._pick(group, account, snapshot, at, trigger, reason)
+                picked, refusals = EdgeTable.pick(
+                    group, self._context(account, snapshot, at, trigger, reason)
+                )
             except StarsError:
                 raise
             except Exception as exc:
@@ -1530,7 +1511,9 @@ class Lifecycle(_engine.Machine):
         if when is not None:
             snaps = _upto(account.snapshots, when)
             snapshot = snaps[-1] if snaps else None
-        chosen, reasons = self._pick(group, account, snapshot, when, trigger, reason)
+        chosen, reasons = EdgeTable.pick(
+            group, self._context(account, snapshot, when, trigger, reason)
+        )
         if chosen is not None:
             return Verdict(trigger, stage, True, chosen.dest)
         return Verdict(trigger, stage, False, group[0].dest, tuple(reasons))
@@ -1678,7 +1661,7 @@ class Lifecycle(_engine.Machine):
         for field, given in (("items", items), ("snapshots", snapshots)):
             if not _is_sequence_like(given):
                 raise InvalidValue(field, given, "an iterable of values (not a string)")
-        table = self._table
+        table = self._edges.by_pair
         stage = self.initial
         history: list[TransitionRecord] = []
         last: datetime | None = None
@@ -1691,17 +1674,18 @@ class Lifecycle(_engine.Machine):
                     raise TransitionNotAllowed(
                         account_id, stage, item.trigger, self._allowed_triggers(stage)
                     )
-                for t in group:
-                    if t.dest == item.dest:
-                        if t.cycle is not item.cycle:
-                            raise InvalidValue(f"items[{i}].cycle", item.cycle.value, t.cycle.value)
+                for e in group:
+                    if e.dest == item.dest:
+                        cycle = e.tag.cycle
+                        if cycle is not item.cycle:
+                            raise InvalidValue(f"items[{i}].cycle", item.cycle.value, cycle.value)
                         break
                 else:
                     raise TransitionNotAllowed(
                         account_id,
                         stage,
                         f"{item.trigger} -> {item.dest}",
-                        [f"{item.trigger} -> {t.dest}" for t in group],
+                        [f"{item.trigger} -> {e.dest}" for e in group],
                     )
                 record = item
             elif isinstance(item, Event):
@@ -1766,18 +1750,15 @@ class Lifecycle(_engine.Machine):
         """Check one event against the graph and its fields, and build its record."""
         if type(trigger) is not str:
             raise InvalidValue(f"items[{i}].trigger", trigger, "a trigger name")
-        group = self._table.get((stage, trigger))
+        group = self._edges.get(stage, trigger)
         if group is None:
             raise TransitionNotAllowed(account_id, stage, trigger, self._allowed_triggers(stage))
-        chosen = group[0] if to is None else None
-        if to is not None:
-            for t in group:
-                if t.dest == to:
-                    chosen = t
-        if chosen is None:
+        edge = group[0] if to is None else next((e for e in group if e.dest == to), None)
+        if edge is None:
             raise TransitionNotAllowed(
-                account_id, stage, f"{trigger} -> {to}", [f"{trigger} -> {t.dest}" for t in group]
+                account_id, stage, f"{trigger} -> {to}", [f"{trigger} -> {e.dest}" for e in group]
             )
+        chosen: TransitionDef = edge.tag
         if type(at) is not datetime or at.tzinfo is None:
             at = v.aware(f"items[{i}].at", at)
         if actor is not None and type(actor) is not str:
@@ -1808,7 +1789,7 @@ class Lifecycle(_engine.Machine):
         stage the account ends in is returned.
         """
         stage = self.initial
-        table_get = self._table.get
+        table_get = self._edges.by_pair.get
         for j in range(lo, hi):
             trigger = triggers[j]
             group = table_get((stage, trigger))
@@ -1816,19 +1797,19 @@ class Lifecycle(_engine.Machine):
                 raise TransitionNotAllowed(
                     account_id, stage, str(trigger), self._allowed_triggers(stage)
                 )
-            t = group[0]
+            e = group[0]
             to = tos[j]
-            if to is not None and t.dest != to:
-                t = next((c for c in group if c.dest == to), t)
-                if t.dest != to:
+            if to is not None and e.dest != to:
+                e = next((c for c in group if c.dest == to), e)
+                if e.dest != to:
                     raise TransitionNotAllowed(
                         account_id,
                         stage,
                         f"{trigger} -> {to}",
                         [f"{trigger} -> {c.dest}" for c in group],
                     )
-            steps[j] = t
-            stage = t.dest
+            steps[j] = e.tag
+            stage = e.dest
         return stage
 
     def diagnose(self, account: Account, *, at: datetime | None = None) -> Diagnosis:
@@ -1881,8 +1862,8 @@ class Lifecycle(_engine.Machine):
             triggers = tuple(
                 sorted(
                     trig
-                    for (src, trig), group in self._table.items()
-                    if src == account.stage and any(t.dest == stage for t in group)
+                    for (src, trig), group in self._edges.by_pair.items()
+                    if src == account.stage and any(e.dest == stage for e in group)
                 )
             )
         playbook = self.profile(stage) if stage is not None else None
