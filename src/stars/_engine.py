@@ -64,10 +64,12 @@ class Versioned(Protocol):
     _version: int
 
 
-def commit(subject: Versioned, subject_id: str, read: int, apply: Callable[[], T]) -> T:
+def commit(subject: Versioned, subject_id: str, read: int | None, apply: Callable[[], T]) -> T:
     """Run ``apply`` under the subject's lock if its version is still ``read``.
 
-    ``apply`` must be short and must not call user code: it is the write itself.
+    With ``read=None`` the write does not depend on what was read (appending a snapshot,
+    say), so any version will do. ``apply`` must be short and must not call user code: it
+    is the write itself.
 
     Raises:
         ConcurrentModification: Another writer changed the subject since ``read``.
@@ -84,9 +86,8 @@ def commit(subject: Versioned, subject_id: str, read: int, apply: Callable[[], T
         stars.errors.ConcurrentModification: account acme: expected version 3, but it is at ...
     """
     with lock_for(subject):
-        now = subject._version
-        if now != read:
-            raise ConcurrentModification(subject_id, read, now)
+        if read is not None and subject._version != read:
+            raise ConcurrentModification(subject_id, read, subject._version)
         return apply()
 
 

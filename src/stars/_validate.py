@@ -127,6 +127,13 @@ def before(a: datetime, b: datetime) -> bool:
     return instant(a) < instant(b)
 
 
+def expected_version(value: object) -> int | None:
+    """Check an ``expected_version`` argument: ``None`` or a whole number at or above 0."""
+    if value is not None and (type(value) is not int or value < 0):
+        raise InvalidValue("expected_version", value, "a whole number at or above 0, or None")
+    return value
+
+
 def flag(field: str, value: object, error: type[InvalidValue] = InvalidValue) -> bool:
     """Check that ``value`` is a real bool (not 0/1, not a string)."""
     if not isinstance(value, bool):

@@ -285,13 +285,9 @@ def _tuple(value: Iterable[Any]) -> Sequence[Any]:
     return tuple(value)
 
 
-def _check_version(value: object) -> None:
+def _check_version(instance: Any, attribute: Any, value: Any) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise InvalidValue("version", value, "a whole number at or above 0, or None")
-
-
-def _check_version_field(instance: Any, attribute: Any, value: Any) -> None:
-    _check_version(value)
 
 
 def _check_id(instance: Any, attribute: Any, value: Any) -> None:
@@ -362,7 +358,7 @@ class Account:
         default=None,
         alias="version",
         on_setattr=attrs.setters.NO_OP,
-        validator=_check_version_field,
+        validator=_check_version,
     )
     # What the tenure guard found so far: (kind_of, records scanned, customer since).
     _memo: tuple[Any, int, datetime | None] | None = attrs.field(
@@ -500,11 +496,7 @@ class Account:
 
     # -- internal mutation: only through stars._engine.commit, under the account's lock ----
     def _append_snapshot(self, snapshot: Snapshot) -> None:
-        snaps = self._snapshots
-        if snaps and v.before(snapshot.at, snaps[-1].at):
-            raise OutOfOrder("snapshot", snapshot.at.isoformat(), snaps[-1].at.isoformat())
-        _set(self, "_snapshots", append(snaps, snapshot))
-        _set(self, "_version", self._version + 1)
+        self._append_dated("_snapshots", "snapshot", snapshot)
 
     def _append_record(self, record: TransitionRecord) -> None:
         _set(self, "_history", append(self.history, record))
@@ -512,10 +504,13 @@ class Account:
         _set(self, "_version", self._version + 1)
 
     def _append_depth(self, point: DepthPoint) -> None:
-        depths = self._depths
-        if depths and v.before(point.at, depths[-1].at):
-            raise OutOfOrder("depth", point.at.isoformat(), depths[-1].at.isoformat())
-        _set(self, "_depths", append(depths, point))
+        self._append_dated("_depths", "depth", point)
+
+    def _append_dated(self, slot: str, what: str, item: Snapshot | DepthPoint) -> None:
+        items: Sequence[Snapshot | DepthPoint] = getattr(self, slot)
+        if items and v.before(item.at, items[-1].at):
+            raise OutOfOrder(what, item.at.isoformat(), items[-1].at.isoformat())
+        _set(self, slot, append(items, item))
         _set(self, "_version", self._version + 1)
 
 

@@ -33,7 +33,7 @@ from typing import Any, TypeAlias
 import attrs
 
 from stars import _validate as v
-from stars._engine import commit, lock_for
+from stars._engine import commit
 from stars._html import table
 from stars._ordered import OrderedStrEnum
 from stars.account import Account, DepthPoint, _need_account
@@ -1614,14 +1614,9 @@ def record_depth(
         depth = assessment_or_depth.depth
     else:
         depth = _to_depth("assessment_or_depth", assessment_or_depth)
+    read = v.expected_version(expected_version)
     point = DepthPoint(at, depth.value, side)
-    if expected_version is None:
-        with lock_for(account):
-            account._append_depth(point)
-    else:
-        if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-            raise InvalidValue("expected_version", expected_version, "a whole number or None")
-        commit(account, account.id, expected_version, lambda: account._append_depth(point))
+    commit(account, account.id, read, lambda: account._append_depth(point))
     return point
 
 

@@ -983,10 +983,7 @@ class Journey(_engine.Machine):
                 raise InvalidValue(name, item, "a string or None")
         if force and not (reason and reason.strip()):
             raise InvalidValue("reason", reason, "a reason whenever force=True")
-        if expected_version is not None and (
-            isinstance(expected_version, bool) or not isinstance(expected_version, int)
-        ):
-            raise InvalidValue("expected_version", expected_version, "a whole number or None")
+        v.expected_version(expected_version)
         adoption, value = _evidence(adoption, value)
         with lock_for(journey):
             version, source, history = journey._version, journey._phase, journey._history

@@ -1384,8 +1384,8 @@ class Lifecycle(_engine.Machine):
             _need_account(account)
         if type(trigger) is not str:
             raise UnknownName("trigger", trigger, sorted(self._triggers))
-        if expected_version is not None and type(expected_version) is not int:
-            raise InvalidValue("expected_version", expected_version, "a whole number or None")
+        if expected_version is not None:
+            v.expected_version(expected_version)
         if type(at) is not datetime or at.tzinfo is None:
             v.aware("at", at)
         if actor is not None and type(actor) is not str:
@@ -1580,11 +1580,7 @@ class Lifecycle(_engine.Machine):
         _need_account(account)
         if not isinstance(snapshot, Snapshot):
             raise InvalidValue("snapshot", snapshot, "a Snapshot")
-        if expected_version is not None and (
-            type(expected_version) is not int or expected_version < 0
-        ):
-            raise InvalidValue("expected_version", expected_version, "a whole number or None")
-        read = expected_version
+        read = v.expected_version(expected_version)
         if measures is not None:
             if snapshot.health is not None:
                 raise InvalidValue(
@@ -1602,11 +1598,7 @@ class Lifecycle(_engine.Machine):
         elif snapshot.band is None and snapshot.health is not None:
             snapshot = attrs.evolve(snapshot, band=self.policy.bands.band_for(snapshot.health))
         stored = snapshot
-        if read is None:
-            with lock_for(account):
-                account._append_snapshot(stored)
-        else:
-            commit(account, account.id, read, lambda: account._append_snapshot(stored))
+        commit(account, account.id, read, lambda: account._append_snapshot(stored))
         return stored
 
     def _score(self, stage: str, measures: Mapping[str, float | None]) -> tuple[float, Band]:
