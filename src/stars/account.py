@@ -27,7 +27,7 @@ from stars import _validate as v
 from stars._log import Log, append
 from stars.bands import Band
 from stars.errors import InvalidSignal, InvalidValue, OutOfOrder
-from stars.stages import Cycle
+from stars.stages import Cycle, stage_name
 
 if TYPE_CHECKING:
     from stars._pending import PendingHistory
@@ -173,6 +173,8 @@ class TransitionRecord:
     def __attrs_post_init__(self) -> None:
         for name in ("trigger", "source", "dest"):
             v.text(name, getattr(self, name))
+        _r_source(self, stage_name(self.source))
+        _r_dest(self, stage_name(self.dest))
         for name in ("actor", "reason"):
             v.optional_string(name, getattr(self, name))
         v.flag("forced", self.forced)
@@ -312,6 +314,10 @@ class Account:
         tags: Free labels (segment, region, ...).
         since: When the relationship started, for accounts imported mid-life.
         stage: The current stage (default ``"prospect"``). Must agree with ``history``.
+            A STARS stage may be written in any case and spacing, or by its
+            situation (``"Turnaround"``), and is stored by its name; a typo of
+            one is refused with a "did you mean". Other names are kept as given,
+            for custom lifecycles.
         snapshots: Observed signals, in time order.
         history: Applied transitions, in time order, each starting where the previous ended.
         depths: Relationship depth observations, in time order.
@@ -367,6 +373,7 @@ class Account:
 
     def __attrs_post_init__(self) -> None:
         v.text("stage", self._stage)
+        _set(self, "_stage", stage_name(self._stage))
         _check_ordered("snapshot", self._snapshots, Snapshot)
         _check_ordered("depth", self._depths, DepthPoint)
         _check_chain(self._history, self._stage)

@@ -95,27 +95,56 @@ class InvalidSignal(InvalidValue):
 class UnknownName(StarsError, LookupError):
     """A name (stage, trigger, measure, indicator, ...) that is not defined.
 
+    When the name is a near miss for a known one, the message asks "did you
+    mean" it, and `suggestion` holds it.
+
     Examples:
         >>> err = UnknownName("stage", "gold", ["seed", "ascend"])
         >>> str(err)
         "unknown stage 'gold'; known: 'ascend', 'seed'"
+        >>> str(UnknownName("stage", "accelarate", ["seed", "accelerate"]))
+        "unknown stage 'accelarate'; did you mean 'accelerate'? known: 'accelerate', 'seed'"
     """
 
-    def __init__(self, kind: str, name: object, known: Sequence[object] = ()) -> None:
+    def __init__(
+        self,
+        kind: str,
+        name: object,
+        known: Sequence[object] = (),
+        suggestion: object = None,
+    ) -> None:
         self.kind = kind
         self.name = name
         self.known = tuple(known)
+        if suggestion is None and isinstance(name, str) and self.known:
+            suggestion = _near(name, self.known)
+        self.suggestion = suggestion
         message = f"unknown {kind} {_show(name)}"
+        if suggestion is not None:
+            message += f"; did you mean {suggestion!r}?"
         if self.known:
             shown = ", ".join(repr(k) for k in sorted(self.known, key=str)[:20])
-            message += f"; known: {shown}"
+            message += f"{'' if suggestion is not None else ';'} known: {shown}"
         super().__init__(message)
 
     def __str__(self) -> str:
         return str(self.args[0])
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.kind, self.name, self.known))
+        return (type(self), (self.kind, self.name, self.known, self.suggestion))
+
+
+def _near(name: str, known: Sequence[object]) -> object:
+    """The known name closest to ``name`` ignoring case and spacing, if it is close."""
+    import difflib  # only on the error path
+
+    keys = {_fold(str(k)): k for k in known}
+    match = difflib.get_close_matches(_fold(name), list(keys), n=1, cutoff=0.75)
+    return keys[match[0]] if match else None
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()
 
 
 class InvalidDefinition(StarsError, ValueError):

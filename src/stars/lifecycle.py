@@ -53,7 +53,7 @@ from stars.errors import (
     TransitionVetoed,
     UnknownName,
 )
-from stars.stages import PROFILES, Cycle, Stage, StageKind, StageProfile
+from stars.stages import PROFILES, Cycle, Stage, StageKind, StageProfile, stage_name
 
 if TYPE_CHECKING:
     from stars.health import ScorecardSet
@@ -1022,6 +1022,16 @@ class Lifecycle(_engine.Machine):
                 raise InvalidDefinition(f"stages must be StageDef values, got {stage!r}")
             if stage.name in out:
                 raise InvalidDefinition(f"stage {stage.name!r} is defined twice")
+            try:
+                stored = stage_name(stage.name)
+            except UnknownName as err:
+                stored = f"a typo of {err.suggestion!r}"
+            if stored != stage.name:
+                raise InvalidDefinition(
+                    f"stage {stage.name!r} would be read as {stored}"
+                    if stored.startswith("a typo")
+                    else f"stage {stage.name!r} would be stored as {stored!r}; name it {stored!r}"
+                )
             out[stage.name] = stage
         if self.initial not in out:
             raise InvalidDefinition(f"initial stage {self.initial!r} is not one of the stages")

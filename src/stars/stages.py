@@ -17,10 +17,13 @@ Examples:
 from __future__ import annotations
 
 import enum
+import functools
 
 import attrs
 
-__all__ = ["PROFILES", "Cycle", "Stage", "StageKind", "StageProfile"]
+from stars.errors import InvalidValue, UnknownName, _fold, _near
+
+__all__ = ["PROFILES", "Cycle", "Stage", "StageKind", "StageProfile", "stage_name"]
 
 
 class Cycle(enum.StrEnum):
@@ -195,6 +198,44 @@ class Stage(enum.StrEnum):
     TACT = "tact"
     CHURN = "churn"
 
+    @classmethod
+    def _missing_(cls, value: object) -> Stage | None:
+        # Case, spacing and the seed's own situation names ("Turnaround") are forgiven.
+        return _ALIASES.get(_fold(value)) if isinstance(value, str) else None
+
+    @classmethod
+    def parse(cls, value: object, field: str = "stage") -> Stage:
+        """Read a stage name as people write it.
+
+        Case, surrounding and inner spacing, hyphens and underscores do not matter,
+        and each stage's situation from the STARS model is an alias
+        (``"Turnaround"`` is `TACT`, ``"Sustaining success"`` is `ASCEND`).
+
+        Args:
+            value: A `Stage` or a name.
+            field: The field to name in an error.
+
+        Raises:
+            UnknownName: If the name is no stage, with a "did you mean" for a near miss.
+
+        Examples:
+            >>> from stars import Stage
+            >>> Stage.parse(" ASCEND "), Stage.parse("Turnaround")
+            (<Stage.ASCEND: 'ascend'>, <Stage.TACT: 'tact'>)
+            >>> Stage.parse("accelarate")
+            Traceback (most recent call last):
+            ...
+            stars.errors.UnknownName: unknown stage 'accelarate'; did you mean 'accelerate'? ...
+        """
+        if isinstance(value, Stage):
+            return value
+        if isinstance(value, str):
+            found = _ALIASES.get(_fold(value))
+            if found is not None:
+                return found
+            raise UnknownName(field, value, [s.value for s in Stage], _suggest(value))
+        raise InvalidValue(field, value, "a stage name")
+
     @property
     def profile(self) -> StageProfile:
         """The stage's profile: situation, posture, characteristics, key actions.
@@ -227,3 +268,52 @@ _KINDS = {
     Stage.TACT: StageKind.CRISIS,
     Stage.CHURN: StageKind.LOST,
 }
+
+
+_ALIASES: dict[str, Stage] = {
+    **{_fold(s.value): s for s in Stage},
+    **{_fold(PROFILES[s.value].situation): s for s in Stage},
+    "startup": Stage.SEED,
+    "churned": Stage.CHURN,
+}
+
+
+def _suggest(name: str) -> str | None:
+    near = _near(name, list(_ALIASES))
+    return None if near is None else _ALIASES[str(near)].value
+
+
+@functools.lru_cache(maxsize=1024)
+def stage_name(name: str) -> str:
+    """The name an account stores for a stage it is given.
+
+    A name that is a STARS stage as people write it (see `Stage.parse`) becomes
+    that stage's name; a near miss of one (a typo) is refused with a "did you
+    mean"; any other non-empty name is kept as it is, as a stage of a custom
+    `Lifecycle`, which checks it when the account is used.
+
+    Args:
+        name: The stage name given.
+
+    Raises:
+        UnknownName: For a near miss of a STARS stage.
+        InvalidValue: For an empty name or a non-string.
+
+    Examples:
+        >>> from stars.stages import stage_name
+        >>> stage_name("Ascend "), stage_name("Accelerated growth"), stage_name("gold")
+        ('ascend', 'accelerate', 'gold')
+        >>> stage_name("ascnd")
+        Traceback (most recent call last):
+        ...
+        stars.errors.UnknownName: unknown stage 'ascnd'; did you mean 'ascend'? ...
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidValue("stage", name, "a non-empty string")
+    found = _ALIASES.get(_fold(name))
+    if found is not None:
+        return found.value
+    near = _suggest(name)
+    if near is not None:
+        raise UnknownName("stage", name, [s.value for s in Stage], near)
+    return name
