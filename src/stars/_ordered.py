@@ -22,6 +22,17 @@ class OrderedStrEnum(enum.StrEnum):
     alphabetical comparison, and a non-string raises ``TypeError``.
     """
 
+    @property
+    def rank(self) -> int:
+        """Position in declaration order, from 0.
+
+        Examples:
+            >>> from stars.recovery import Severity
+            >>> Severity.HIGH.rank
+            2
+        """
+        return _positions(type(self))[self]
+
     def _position_of(self, other: object) -> int | None:
         cls = type(self)
         if isinstance(other, cls):

@@ -56,6 +56,7 @@ from stars import _engine
 from stars import _validate as v
 from stars._engine import Edge, EdgeTable
 from stars._html import table
+from stars._ordered import OrderedStrEnum
 from stars.account import Account, Snapshot, _need_account
 from stars.bands import Band, BandCutoffs
 from stars.depth import BreakdownCause
@@ -205,43 +206,8 @@ def _when(value: datetime) -> str:
     return value.date().isoformat()
 
 
-class _Ranked(enum.StrEnum):
-    """A string enum ordered by declaration, not alphabetically."""
-
-    @property
-    def rank(self) -> int:
-        """Position in declaration order, from 0.
-
-        Examples:
-            >>> from stars.recovery import Severity
-            >>> Severity.HIGH.rank
-            2
-        """
-        return list(type(self)).index(self)
-
-    def __lt__(self, other: object) -> bool:
-        if isinstance(other, type(self)):
-            return self.rank < other.rank
-        return NotImplemented
-
-    def __le__(self, other: object) -> bool:
-        if isinstance(other, type(self)):
-            return self.rank <= other.rank
-        return NotImplemented
-
-    def __gt__(self, other: object) -> bool:
-        if isinstance(other, type(self)):
-            return self.rank > other.rank
-        return NotImplemented
-
-    def __ge__(self, other: object) -> bool:
-        if isinstance(other, type(self)):
-            return self.rank >= other.rank
-        return NotImplemented
-
-
 # --------------------------------------------------------------------------- enums
-class RelationshipPhase(_Ranked):
+class RelationshipPhase(OrderedStrEnum):
     """Where in the relationship a risk tends to arise: early, mid or late.
 
     Examples:
@@ -273,7 +239,7 @@ class SignalKind(enum.StrEnum):
     MONITORING = "monitoring"
 
 
-class Severity(_Ranked):
+class Severity(OrderedStrEnum):
     """How serious a finding is; ordered LOW < MEDIUM < HIGH < CRITICAL.
 
     Examples:
@@ -288,7 +254,7 @@ class Severity(_Ranked):
     CRITICAL = "critical"
 
 
-class StakeholderLevel(_Ranked):
+class StakeholderLevel(OrderedStrEnum):
     """A level of the customer's organisation, from hands-on analyst to economic buyer.
 
     Examples:
@@ -367,7 +333,7 @@ class TriageDecision(enum.StrEnum):
     RELEASE = "release"
 
 
-class Effort(_Ranked):
+class Effort(OrderedStrEnum):
     """Expected effort to bring an account back to green.
 
     Examples:
