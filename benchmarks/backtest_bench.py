@@ -31,7 +31,7 @@ def hand_backtest(frame: Any) -> float:
 
 def backtest(mode: Mode) -> Section:
     """Backtest the default scorecard on 1,000,000 account-periods."""
-    stars_backtest = stars_attr("stars.backtest", "backtest")
+    stars_backtest = stars_attr("stars.backtesting", "backtest")
     try:
         import sklearn  # noqa: F401
     except ImportError:  # pragma: no cover - the bench extra installs it
@@ -54,7 +54,7 @@ def backtest(mode: Mode) -> Section:
         lambda _: stars_backtest(frame, card, outcome="churned"), repeats=r, warmup=1
     )
     t_hand = median_time(lambda _: hand_backtest(frame), repeats=r, warmup=1)
-    s = "stars.backtest.backtest (the full report)"
+    s = "stars.backtesting.backtest (the full report)"
     section.rows = [
         Row(s, t_stars, n),
         Row("hand-written polars score + sklearn roc_auc_score", t_hand, n, ref=s),

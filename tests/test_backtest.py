@@ -17,7 +17,7 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from stars import frames
-from stars.backtest import (
+from stars.backtesting import (
     DIRECTION_MARGIN,
     Backtest,
     BandOutcome,
@@ -912,7 +912,7 @@ def test_cli_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_wilson_interval_holds_the_rate_at_the_edges() -> None:
-    from stars.backtest import _wilson
+    from stars.backtesting import _wilson
 
     for n in (1, 2, 7, 50, 1000):
         low, high = _wilson(0, n)

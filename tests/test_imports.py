@@ -57,3 +57,50 @@ def test_typing_example_runs() -> None:
     from pathlib import Path
 
     runpy.run_path(str(Path(__file__).parent / "typing" / "api.py"))
+
+
+_KINDS = """
+import importlib, inspect, json, pkgutil, sys
+import stars
+
+def kinds():
+    return {n: type(getattr(stars, n)).__name__ for n in stars.__all__}
+
+def import_all():
+    for info in pkgutil.walk_packages(stars.__path__, "stars."):
+        if info.name != "stars.__main__":
+            importlib.import_module(info.name)
+
+if sys.argv[1] == "names-first":
+    before = kinds()
+    import_all()
+    print(json.dumps([before, kinds()]))
+else:
+    import_all()
+    after = kinds()
+    print(json.dumps([after, kinds()]))
+"""
+
+
+def test_every_public_name_keeps_its_kind_after_every_submodule_is_imported() -> None:
+    # `stars.backtest` once became the module after `import stars.backtest`
+    # (which `stars.io` does on first use), so `stars.backtest(...)` failed.
+    seen = []
+    for order in ("names-first", "modules-first"):
+        out = subprocess.run(
+            [sys.executable, "-c", _KINDS, order], capture_output=True, text=True, check=True
+        )
+        seen.extend(__import__("json").loads(out.stdout))
+    assert all(kinds == seen[0] for kinds in seen)
+    assert "module" not in seen[0].values(), [n for n, k in seen[0].items() if k == "module"]
+    assert seen[0]["backtest"] == "function"
+
+
+def test_backtest_function_is_callable_after_io_encodes_an_account() -> None:
+    code = (
+        "import stars, stars.io\n"
+        "stars.io.dumps(stars.Account('a'))\n"
+        "print(callable(stars.backtest), type(stars.backtest).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "function"]

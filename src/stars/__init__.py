@@ -74,7 +74,7 @@ from stars.stages import (
 )
 
 if TYPE_CHECKING:
-    from stars.backtest import (
+    from stars.backtesting import (
         Backtest,
         BandOutcome,
         Calibration,
@@ -242,16 +242,16 @@ if TYPE_CHECKING:
     )
 
 _LAZY: dict[str, tuple[str, str]] = {
-    "Backtest": ("stars.backtest", "Backtest"),
-    "BandOutcome": ("stars.backtest", "BandOutcome"),
-    "Calibration": ("stars.backtest", "Calibration"),
-    "DecileOutcome": ("stars.backtest", "DecileOutcome"),
-    "GroupAUC": ("stars.backtest", "GroupAUC"),
-    "MeasureCheck": ("stars.backtest", "MeasureCheck"),
-    "Percentile": ("stars.backtest", "Percentile"),
-    "backtest": ("stars.backtest", "backtest"),
-    "calibrate": ("stars.backtest", "calibrate"),
-    "fit_percentile": ("stars.backtest", "fit_percentile"),
+    "Backtest": ("stars.backtesting", "Backtest"),
+    "BandOutcome": ("stars.backtesting", "BandOutcome"),
+    "Calibration": ("stars.backtesting", "Calibration"),
+    "DecileOutcome": ("stars.backtesting", "DecileOutcome"),
+    "GroupAUC": ("stars.backtesting", "GroupAUC"),
+    "MeasureCheck": ("stars.backtesting", "MeasureCheck"),
+    "Percentile": ("stars.backtesting", "Percentile"),
+    "backtest": ("stars.backtesting", "backtest"),
+    "calibrate": ("stars.backtesting", "calibrate"),
+    "fit_percentile": ("stars.backtesting", "fit_percentile"),
     "DEPTH_GUIDANCE": ("stars.depth", "GUIDANCE"),
     "BreakdownCause": ("stars.depth", "BreakdownCause"),
     "CompanyMaturity": ("stars.depth", "CompanyMaturity"),
@@ -373,7 +373,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 _SUBMODULES = frozenset(
     {
-        "backtest",
+        "backtesting",
         "cli",
         "demo",
         "depth",

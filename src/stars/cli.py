@@ -317,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     with_format(maturity)
     maturity.set_defaults(run=_cmd_maturity)
 
-    from stars.backtest import add_backtest_parser
+    from stars.backtesting import add_backtest_parser
 
     add_backtest_parser(sub)
     return parser
@@ -344,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
     if getattr(args, "command", None) == "backtest":
-        from stars.backtest import cli_backtest
+        from stars.backtesting import cli_backtest
 
         return cli_backtest(args)
     try:

@@ -26,7 +26,7 @@ Registering more classes: plain frozen attrs classes whose fields are simple typ
 (str, int, float, bool, None, aware datetimes, enums, tuples, frozensets, mappings
 with string keys, other attrs classes) need nothing more than `register`. The
 value classes of ``stars.health``, ``stars.depth``, ``stars.maturity``,
-``stars.journey``, ``stars.recovery``, ``stars.portfolio`` and ``stars.backtest`` are
+``stars.journey``, ``stars.recovery``, ``stars.portfolio`` and ``stars.backtesting`` are
 registered automatically the first time the registry is used, when those modules
 exist. A class holding something that is not plain data (a portfolio that refers to
 its lifecycle, say) registers a pair of hooks: ``encode(value)`` returns the fields as
@@ -1102,7 +1102,7 @@ _OPTIONAL_MODULES: Final = (
     "stars.journey",
     "stars.recovery",
     "stars.portfolio",
-    "stars.backtest",
+    "stars.backtesting",
 )
 
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from stars import frames
-from stars.backtest import backtest, fit_percentile
+from stars.backtesting import backtest, fit_percentile
 from stars.health import Direction, Linear, Measure, Scorecard
 
 UP = Direction.HIGHER_IS_BETTER

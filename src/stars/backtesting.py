@@ -15,7 +15,7 @@ frames all work; narwhals and NumPy are imported only when a function runs.
 
 Examples:
     >>> import polars as pl
-    >>> from stars.backtest import backtest
+    >>> from stars.backtesting import backtest
     >>> from stars.health import Direction, Linear, Measure, Scorecard
     >>> card = Scorecard([Measure("adoption", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1))])
     >>> history = pl.DataFrame({
@@ -189,7 +189,7 @@ class BandOutcome:
         lift: The rate divided by the overall base rate.
 
     Examples:
-        >>> from stars.backtest import BandOutcome
+        >>> from stars.backtesting import BandOutcome
         >>> red = BandOutcome("red", 50, 10, 0.2, 0.11, 0.33, 4.0)
         >>> red.band.value, red.rate
         ('red', 0.2)
@@ -219,7 +219,7 @@ class MeasureCheck:
         note: Why the AUC is undefined, when it is.
 
     Examples:
-        >>> from stars.backtest import MeasureCheck
+        >>> from stars.backtesting import MeasureCheck
         >>> m = MeasureCheck("open_tickets", "lower_is_better", 0.25, 0.41, 0.0, True)
         >>> m.direction_warning
         True
@@ -250,7 +250,7 @@ class DecileOutcome:
         mean_score: Mean health score in the decile.
 
     Examples:
-        >>> from stars.backtest import DecileOutcome
+        >>> from stars.backtesting import DecileOutcome
         >>> DecileOutcome(1, 100, 30, 0.3, 0.0, 21.5, 12.0).rate
         0.3
     """
@@ -276,7 +276,7 @@ class GroupAUC:
         note: Why it is undefined, when it is.
 
     Examples:
-        >>> from stars.backtest import GroupAUC
+        >>> from stars.backtesting import GroupAUC
         >>> GroupAUC("2025-03-01", 120, 0, None, "no rows with outcome 1").auc is None
         True
     """
@@ -317,7 +317,7 @@ class Backtest:
 
     Examples:
         >>> import pandas as pd
-        >>> from stars.backtest import backtest
+        >>> from stars.backtesting import backtest
         >>> from stars.health import Direction, Linear, Measure, Scorecard
         >>> card = Scorecard([Measure("usage", 1, Direction.HIGHER_IS_BETTER, Linear(0, 10))])
         >>> frame = pd.DataFrame({"usage": [1, 2, 3, 8, 9, 9], "left": [1, 1, 0, 0, 0, 0]})
@@ -349,7 +349,7 @@ class Backtest:
 
         Examples:
             >>> import polars as pl
-            >>> from stars.backtest import backtest
+            >>> from stars.backtesting import backtest
             >>> from stars.health import Direction, Linear, Measure, Scorecard
             >>> card = Scorecard([Measure("x", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1))])
             >>> frame = pl.DataFrame({"x": [0.1, 0.5, 0.9, 0.7], "y": [1, 0, 0, 0]})
@@ -369,7 +369,7 @@ class Backtest:
 
         Examples:
             >>> import polars as pl
-            >>> from stars.backtest import backtest
+            >>> from stars.backtesting import backtest
             >>> from stars.health import Direction, Linear, Measure, Scorecard
             >>> card = Scorecard([Measure("x", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1))])
             >>> frame = pl.DataFrame({"x": [0.1, 0.5, 0.9, 0.7], "y": [1, 0, 0, 0]})
@@ -384,7 +384,7 @@ class Backtest:
 
         Examples:
             >>> import polars as pl
-            >>> from stars.backtest import backtest
+            >>> from stars.backtesting import backtest
             >>> from stars.health import Direction, Linear, Measure, Scorecard
             >>> card = Scorecard([Measure("x", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1))])
             >>> frame = pl.DataFrame({"x": [0.1, 0.5, 0.9, 0.7], "y": [1, 0, 0, 0]})
@@ -435,7 +435,7 @@ class Backtest:
 
         Examples:
             >>> import json, polars as pl
-            >>> from stars.backtest import backtest
+            >>> from stars.backtesting import backtest
             >>> from stars.health import Direction, Linear, Measure, Scorecard
             >>> card = Scorecard([Measure("x", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1))])
             >>> frame = pl.DataFrame({"x": [0.1, 0.5, 0.9, 0.7], "y": [1, 0, 0, 0]})
@@ -514,7 +514,7 @@ class Backtest:
 
         Examples:
             >>> import polars as pl
-            >>> from stars.backtest import backtest
+            >>> from stars.backtesting import backtest
             >>> from stars.health import Direction, Linear, Measure, Scorecard
             >>> card = Scorecard([Measure("x", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1))])
             >>> frame = pl.DataFrame({"x": [0.1, 0.5, 0.9, 0.7], "y": [1, 0, 0, 0]})
@@ -542,7 +542,7 @@ class Backtest:
 
         Examples:
             >>> import polars as pl
-            >>> from stars.backtest import backtest
+            >>> from stars.backtesting import backtest
             >>> from stars.health import Direction, Linear, Measure, Scorecard
             >>> card = Scorecard([Measure("x", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1))])
             >>> frame = pl.DataFrame({"x": [0.1, 0.5, 0.9, 0.7], "y": [1, 0, 0, 0]})
@@ -571,7 +571,7 @@ class Backtest:
 
         Examples:
             >>> import polars as pl
-            >>> from stars.backtest import backtest
+            >>> from stars.backtesting import backtest
             >>> from stars.health import Direction, Linear, Measure, Scorecard
             >>> card = Scorecard([Measure("x", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1))])
             >>> frame = pl.DataFrame({"x": [0.1, 0.5, 0.9, 0.7], "y": [1, 0, 0, 0]})
@@ -618,7 +618,7 @@ class Calibration:
         notes: How the cut-offs were chosen, and anything unusual in the fit.
 
     Examples:
-        >>> from stars.backtest import calibrate
+        >>> from stars.backtesting import calibrate
         >>> from stars.health import Direction, Linear, Measure, Scorecard
         >>> from stars.testing import synthetic_history
         >>> history = synthetic_history(400, 8, seed=3, signal=2.0)
@@ -650,7 +650,7 @@ class Calibration:
         """The fitted weights (non-negative, adding up to 1).
 
         Examples:
-            >>> from stars.backtest import Calibration
+            >>> from stars.backtesting import Calibration
             >>> Calibration.weights.__doc__.split(".")[0]
             'The fitted weights (non-negative, adding up to 1)'
         """
@@ -660,7 +660,7 @@ class Calibration:
         """A plain-text account of the new weights and cut-offs, and the held-out results.
 
         Examples:
-            >>> from stars.backtest import Calibration
+            >>> from stars.backtesting import Calibration
             >>> callable(Calibration.explain)
             True
         """
@@ -690,7 +690,7 @@ class Calibration:
         """The result as plain JSON-ready data; the scorecards as plain dicts too.
 
         Examples:
-            >>> from stars.backtest import Calibration
+            >>> from stars.backtesting import Calibration
             >>> "to_dict" in dir(Calibration)
             True
         """
@@ -751,7 +751,7 @@ class Percentile(Steps):
         scores: The percentile below the first quantile, then at each quantile.
 
     Examples:
-        >>> from stars.backtest import Percentile
+        >>> from stars.backtesting import Percentile
         >>> from stars.health import Direction
         >>> rule = Percentile((10, 20, 30), (0, 50, 75, 100))
         >>> rule.apply(25, Direction.HIGHER_IS_BETTER)
@@ -827,7 +827,7 @@ def fit_percentile(
 
     Examples:
         >>> import polars as pl
-        >>> from stars.backtest import fit_percentile
+        >>> from stars.backtesting import fit_percentile
         >>> from stars.health import Direction, Measure, Scorecard
         >>> frame = pl.DataFrame({"days": [3, 7, 7, 14, 30], "tier": ["a", "a", "b", "b", "b"]})
         >>> rule = fit_percentile(frame, "days", direction="lower_is_better", quantiles=5)
@@ -1327,7 +1327,7 @@ def backtest(
         MissingDependency: If narwhals or NumPy is not installed.
 
     Examples:
-        >>> from stars.backtest import backtest
+        >>> from stars.backtesting import backtest
         >>> from stars.health import Direction, Linear, Measure, Scorecard
         >>> from stars.testing import synthetic_history
         >>> history = synthetic_history(300, 6, seed=1, signal=2.0)
@@ -1393,7 +1393,7 @@ def calibrate(
         MissingDependency: If SciPy is not installed (the ``calibrate`` extra).
 
     Examples:
-        >>> from stars.backtest import calibrate
+        >>> from stars.backtesting import calibrate
         >>> from stars.health import Direction, Linear, Measure, Scorecard
         >>> from stars.testing import synthetic_history
         >>> history = synthetic_history(400, 8, seed=5, signal=2.0)
@@ -1652,7 +1652,7 @@ def add_backtest_parser(subparsers: Any) -> argparse.ArgumentParser:
 
     Examples:
         >>> import argparse
-        >>> from stars.backtest import add_backtest_parser
+        >>> from stars.backtesting import add_backtest_parser
         >>> parser = argparse.ArgumentParser(prog="stars")
         >>> _ = add_backtest_parser(parser.add_subparsers(dest="command"))
         >>> args = parser.parse_args(["backtest", "h.csv", "--scorecard", "c.json",
@@ -1697,7 +1697,7 @@ def cli_backtest(args: argparse.Namespace) -> int:
 
     Examples:
         >>> import argparse
-        >>> from stars.backtest import cli_backtest
+        >>> from stars.backtesting import cli_backtest
         >>> args = argparse.Namespace(file="missing.csv", scorecard="c.json", outcome="y",
         ...     period=None, segment=None, calibrate=False, train_until=None, output=None,
         ...     format="text")
