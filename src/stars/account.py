@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -55,7 +55,14 @@ def _to_band(value: object) -> Band | None:
 
 
 _check_at = v.field(v.aware, InvalidSignal)
-_check_flag = v.field(v.flag, InvalidSignal)
+
+
+def _optional_flag(field: str, value: object, error: type[InvalidValue] = InvalidValue) -> None:
+    if value is not None:
+        v.flag(field, value, error)
+
+
+_check_flag = v.field(_optional_flag, InvalidSignal)
 
 
 def _to_metrics(value: object) -> dict[str, float]:
@@ -83,6 +90,14 @@ class Snapshot:
 
     Every numeric signal is optional (``None`` means not measured). Out-of-range, NaN
     or infinite values are refused with `InvalidSignal`.
+
+    The flags are optional too: ``None`` means the snapshot does not report it. The
+    flags that describe a standing fact (``contract_signed``, ``success_metrics_agreed``,
+    ``expansion_open``, ``champion_engaged``, ``critical_risk``) stay as the last
+    snapshot that reported them said, until a later snapshot says otherwise, so a feed
+    that sends only scores does not undo an agreement (see `Account.known`). The two
+    that announce an event (``reonboarding_agreed``, ``new_business_unit``) count only
+    on the snapshot that carries them.
 
     Attributes:
         at: When the signals were read (timezone-aware).
@@ -128,13 +143,13 @@ class Snapshot:
     )
     days_since_contact: float | None = _opt(0)
     sentiment: float | None = _opt(-1, 1)
-    contract_signed: bool = attrs.field(default=False, validator=_check_flag)
-    success_metrics_agreed: bool = attrs.field(default=False, validator=_check_flag)
-    expansion_open: bool = attrs.field(default=False, validator=_check_flag)
-    champion_engaged: bool = attrs.field(default=False, validator=_check_flag)
-    reonboarding_agreed: bool = attrs.field(default=False, validator=_check_flag)
-    new_business_unit: bool = attrs.field(default=False, validator=_check_flag)
-    critical_risk: bool = attrs.field(default=False, validator=_check_flag)
+    contract_signed: bool | None = attrs.field(default=None, validator=_check_flag)
+    success_metrics_agreed: bool | None = attrs.field(default=None, validator=_check_flag)
+    expansion_open: bool | None = attrs.field(default=None, validator=_check_flag)
+    champion_engaged: bool | None = attrs.field(default=None, validator=_check_flag)
+    reonboarding_agreed: bool | None = attrs.field(default=None, validator=_check_flag)
+    new_business_unit: bool | None = attrs.field(default=None, validator=_check_flag)
+    critical_risk: bool | None = attrs.field(default=None, validator=_check_flag)
     metrics: Mapping[str, float] = attrs.field(factory=dict, converter=_to_metrics, hash=False)
 
 
@@ -370,6 +385,10 @@ class Account:
     _memo: tuple[Any, int, datetime | None] | None = attrs.field(
         default=None, init=False, eq=False, repr=False, on_setattr=attrs.setters.NO_OP
     )
+    # The standing facts after the first n snapshots: (n, one value per CARRIED flag).
+    _carry: tuple[int, tuple[bool | None, ...]] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False, on_setattr=attrs.setters.NO_OP
+    )
 
     def __attrs_post_init__(self) -> None:
         v.text("stage", self._stage)
@@ -461,6 +480,74 @@ class Account:
         """
         return self._snapshots[-1] if self._snapshots else None
 
+    def known(self, at: datetime | None = None) -> Snapshot | None:
+        """What is known about the account at ``at``: its latest snapshot, standing facts filled in.
+
+        The latest snapshot at or before ``at`` (default: the latest), with each standing
+        flag it does not report (``None``) taken from the last earlier snapshot that did.
+        The lifecycle's evidence and guards read this, not `latest`.
+
+        Args:
+            at: The time to look from (timezone-aware); default the latest snapshot.
+
+        Returns:
+            The snapshot as known, or ``None`` when there is none by then.
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> from stars import Account, Snapshot
+            >>> t = [datetime(2025, m, 1, tzinfo=timezone.utc) for m in (1, 2, 3)]
+            >>> a = Account("a", snapshots=[Snapshot(at=t[0], success_metrics_agreed=True),
+            ...                             Snapshot(at=t[1], health=80),
+            ...                             Snapshot(at=t[2], health=75, expansion_open=False)])
+            >>> a.latest.success_metrics_agreed is None, a.known().success_metrics_agreed
+            (True, True)
+            >>> print(a.known(t[0]).health, a.known(t[2]).expansion_open)
+            None False
+        """
+        snaps = self._snapshots
+        end = len(snaps)
+        if at is not None:
+            at = v.aware("at", at)
+            while end and v.before(at, snaps[end - 1].at):
+                end -= 1
+        return self._known(end)
+
+    def _known(self, end: int) -> Snapshot | None:
+        """The ``end``-th snapshot with the standing facts carried into it."""
+        if not end:
+            return None
+        snaps = self._snapshots
+        values = self._carried(end)
+        last = snaps[end - 1]
+        fill = {
+            name: value
+            for name, value in zip(CARRIED, values, strict=True)
+            if value is not None and getattr(last, name) is None
+        }
+        return attrs.evolve(last, **fill) if fill else last
+
+    def _carried(self, end: int) -> tuple[bool | None, ...]:
+        # Folded forward and kept for the whole list (appends then cost one step); a
+        # look into the past folds the prefix it needs without keeping it.
+        snaps = self._snapshots
+        memo = self._carry
+        start, values = (0, (None,) * len(CARRIED)) if memo is None else memo
+        if start > end:
+            start, values = 0, (None,) * len(CARRIED)
+        if start < end:
+            current = list(values)
+            for i in range(start, end):
+                snap = snaps[i]
+                for k, name in enumerate(CARRIED):
+                    value = getattr(snap, name)
+                    if value is not None:
+                        current[k] = value
+            values = tuple(current)
+        if end == len(snaps):
+            _set(self, "_carry", (end, values))
+        return values
+
     @property
     def stage_since(self) -> datetime | None:
         """When the account entered its current stage, if known.
@@ -500,6 +587,7 @@ class Account:
         for name, value in state.items():
             _set(self, name, value)
         _set(self, "_memo", None)
+        _set(self, "_carry", None)
 
     # -- internal mutation: only through stars._engine.commit, under the account's lock ----
     def _append_snapshot(self, snapshot: Snapshot) -> None:
@@ -521,7 +609,16 @@ class Account:
         _set(self, "_version", self._version + 1)
 
 
-_STATE = tuple(f.name for f in attrs.fields(Account) if f.name != "_memo")
+_STATE = tuple(f.name for f in attrs.fields(Account) if f.name not in ("_memo", "_carry"))
+
+#: The snapshot flags that describe a standing fact, carried forward by `Account.known`.
+CARRIED: Final = (
+    "contract_signed",
+    "success_metrics_agreed",
+    "expansion_open",
+    "champion_engaged",
+    "critical_risk",
+)
 
 
 def _need_account(value: object) -> Account:
@@ -571,6 +668,7 @@ def _check_chain(history: Sequence[TransitionRecord], stage: str) -> None:
     _a_depths,
     _a_version,
     _a_memo,
+    _a_carry,
 ) = (
     Account.__dict__[name].__set__
     for name in (
@@ -585,6 +683,7 @@ def _check_chain(history: Sequence[TransitionRecord], stage: str) -> None:
         "_depths",
         "_version",
         "_memo",
+        "_carry",
     )
 )
 
@@ -612,4 +711,5 @@ def _account_unchecked(
     _a_depths(account, ())
     _a_version(account, version)
     _a_memo(account, None)
+    _a_carry(account, None)
     return account

@@ -244,7 +244,7 @@ def evidence(
     policy = policy or Policy()
     kinds = kind_of or _stars_kind
     snaps = _upto(account.snapshots, at)
-    latest = snaps[-1] if snaps else None
+    latest = account._known(len(snaps))
     when = at or (latest.at if latest else None)
     start = _customer_since(account, kinds)
     tenure = (when - start).total_seconds() / _DAY if (when and start) else None
@@ -336,7 +336,10 @@ def diagnose_stars(ev: Evidence, policy: Policy) -> tuple[str | None, tuple[str,
 # --------------------------------------------------------------------------- guards
 @attrs.frozen(slots=True, eq=False)
 class GuardContext:
-    """What a guard sees: the account, its latest snapshot (as of ``at``), the policy.
+    """What a guard sees: the account, its snapshot as known at ``at``, the policy.
+
+    ``snapshot`` is `Account.known` at ``at``: the latest snapshot, with the standing
+    facts (a signed contract, agreed success metrics, ...) carried from earlier ones.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -1425,7 +1428,7 @@ class Lifecycle(_engine.Machine):
         else:
             if snaps and v.before(at, snaps[-1].at):
                 snaps = _upto(snaps, at)
-            snapshot = snaps[-1] if snaps else None
+            snapshot = account._known(len(snaps))
             try:
                 picked, refusals = EdgeTable.pick(
                     group, self._context(account, snapshot, at, trigger, reason)
@@ -1519,8 +1522,7 @@ class Lifecycle(_engine.Machine):
             )
         snapshot: Snapshot | None = None
         if when is not None:
-            snaps = _upto(account.snapshots, when)
-            snapshot = snaps[-1] if snaps else None
+            snapshot = account._known(len(_upto(account.snapshots, when)))
         chosen, reasons = EdgeTable.pick(
             group, self._context(account, snapshot, when, trigger, reason)
         )

@@ -141,7 +141,7 @@ def test_lifecycle_agrees_with_its_transitions_machine(
             allowed = lc._allowed_triggers(account.stage)
             trigger = allowed[trigger % len(allowed)]
         reason = "forced in a test" if force else None
-        context = lc._context(account, account.latest, now, trigger, reason)
+        context = lc._context(account, account.known(now), now, trigger, reason)
         expected = reference(lc._machine, model, trigger, force=force, context=context)
         got, _ = outcome(lc.fire, account, trigger, at=now, force=force, reason=reason)
         assert got == expected, (trigger, account.stage, force)
