@@ -520,7 +520,7 @@ class Account:
         snaps = self._snapshots
         values = self._carried(end)
         last = snaps[end - 1]
-        fill = {
+        fill: dict[str, Any] = {
             name: value
             for name, value in zip(CARRIED, values, strict=True)
             if value is not None and getattr(last, name) is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import attrs
 from hypothesis import given
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from stars import STARS, Account, Snapshot
 from stars.account import CARRIED
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 FLAGS = (*CARRIED, "reonboarding_agreed", "new_business_unit")
 flag_values = st.fixed_dictionaries({name: st.none() | st.booleans() for name in FLAGS})
 
