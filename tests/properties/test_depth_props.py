@@ -289,7 +289,7 @@ def test_depth_movements_add_up(steps: list[tuple[Depth, str, int]]) -> None:
     at = datetime(2025, 1, 1, tzinfo=UTC)
     for depth, side, gap in steps:
         at += timedelta(days=gap)
-        record_depth(acct, depth, at, side=side)
+        record_depth(acct, depth, at, side=side, allow_integrated=True)
     assert acct.version == len(steps)
     for side in ("agreed", "vendor", "customer"):
         seen = [d for d, s, _ in steps if s == side]
