@@ -1305,17 +1305,17 @@ class DepthGapAdvice:
             >>> from stars.depth import gap_advice
             >>> print(gap_advice("collaborative", "basic").summary)
             ... # doctest: +NORMALIZE_WHITESPACE
-            Treat it as basic, confirm with the customer what the vendor counts beyond
-            that, and do not invest on the strength of the vendor's view.
+            Treat it as basic, not collaborative: confirm with the customer what the vendor
+            counts beyond basic, and do not invest on the strength of the vendor's view.
         """
         beyond = (
-            "confirm with the customer what the vendor counts beyond that"
+            f"confirm with the customer what the vendor counts beyond {self.agreed.value}"
             if self.sees_more == "vendor"
-            else "ask the customer what they count beyond that"
+            else f"ask the customer what they count beyond {self.agreed.value}"
         )
         return (
-            f"Treat it as {self.agreed.value}, {beyond}, and do not invest on the strength"
-            f" of the {self.sees_more}'s view."
+            f"Treat it as {self.agreed.value}, not {self.higher.value}: {beyond}, and do not"
+            f" invest on the strength of the {self.sees_more}'s view."
         )
 
 
