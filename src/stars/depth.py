@@ -47,6 +47,7 @@ __all__ = [
     "Depth",
     "DepthAssessment",
     "DepthEvidence",
+    "DepthGapAdvice",
     "DepthGuidance",
     "DepthMovement",
     "DepthPolicy",
@@ -59,9 +60,11 @@ __all__ = [
     "TwoSidedDepth",
     "ValueConcentration",
     "assess",
+    "check_integrated_opt_in",
     "depth_movements",
     "depth_since",
     "dwell_advice",
+    "gap_advice",
     "guidance",
     "key_account_check",
     "record_depth",
@@ -760,12 +763,17 @@ class DepthAssessment:
             (INTERCONNECTED unless INTEGRATED was allowed).
         also_met: Requirements of deeper levels that are already met.
         evidence: The evidence assessed.
+        integrated_withheld: True when the evidence meets every INTEGRATED requirement
+            but INTEGRATED was not enabled, so the depth stops at INTERCONNECTED
+            (only ever True at INTERCONNECTED).
 
     Examples:
         >>> from stars.depth import DepthEvidence, assess
         >>> a = assess(DepthEvidence())
         >>> a.depth, a.met, a.missing, a.next_depth
         (<Depth.EXPLORATORY: 'exploratory'>, (), ('formal_relationship',), <Depth.BASIC: 'basic'>)
+        >>> a.integrated_withheld
+        False
     """
 
     depth: Depth = attrs.field(converter=_required_depth)
@@ -774,6 +782,15 @@ class DepthAssessment:
     next_depth: Depth | None = attrs.field(converter=_optional_depth)
     also_met: tuple[str, ...] = attrs.field(default=(), converter=_as_tuple, validator=_check_names)
     evidence: DepthEvidence = attrs.field(factory=DepthEvidence, validator=_check_evidence)
+    integrated_withheld: bool = attrs.field(default=False, validator=_check_flag)
+
+    def __attrs_post_init__(self) -> None:
+        if self.integrated_withheld and self.depth is not Depth.INTERCONNECTED:
+            raise InvalidValue(
+                "integrated_withheld",
+                self.integrated_withheld,
+                f"False for an assessment at {self.depth.value!r} (True only at 'interconnected')",
+            )
 
     @property
     def guidance(self) -> DepthGuidance:
@@ -786,6 +803,58 @@ class DepthAssessment:
         """
         return GUIDANCE[self.depth]
 
+    def explain(self) -> str:
+        """A short plain-text account of the assessment.
+
+        It says what placed the depth, what the next depth still needs, and, when the
+        evidence would qualify for INTEGRATED had it been enabled, says so.
+
+        Examples:
+            >>> from stars.depth import DepthEvidence, assess
+            >>> print(assess(DepthEvidence(formal_relationship=True, joint_planning=True,
+            ...                            price_dominates=True)).explain())
+            ... # doctest: +ELLIPSIS
+            Depth: basic
+            Met: formal_relationship
+            Missing for collaborative: stakeholders_both_sides, ..., customer_brings_problems
+            Already met beyond: joint_planning
+        """
+        lines = [f"Depth: {self.depth.value}"]
+        lines += [f"{label}: {text}" for label, text in self._facts()]
+        lines += self._notes()
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        """The assessment as a short Markdown section (the same facts as `explain`).
+
+        Examples:
+            >>> from stars.depth import DepthEvidence, assess
+            >>> print(assess(DepthEvidence()).to_markdown())
+            ### Relationship depth: exploratory
+            <BLANKLINE>
+            - **Missing for basic:** formal_relationship
+            - **Already met beyond:** value_over_price
+        """
+        lines = [f"### Relationship depth: {self.depth.value}", ""]
+        lines += [f"- **{label}:** {text}" for label, text in self._facts()]
+        notes = self._notes()
+        if notes:
+            lines += ["", *notes]
+        return "\n".join(lines)
+
+    def _facts(self) -> list[tuple[str, str]]:
+        facts: list[tuple[str, str]] = []
+        if self.met:
+            facts.append(("Met", ", ".join(self.met)))
+        if self.next_depth is not None and self.missing:
+            facts.append((f"Missing for {self.next_depth.value}", ", ".join(self.missing)))
+        if self.also_met:
+            facts.append(("Already met beyond", ", ".join(self.also_met)))
+        return facts
+
+    def _notes(self) -> list[str]:
+        return [_WITHHELD] if self.integrated_withheld else []
+
     def _repr_html_(self) -> str:
         rows: list[tuple[str, object]] = [
             ("depth", self.depth.value),
@@ -794,7 +863,17 @@ class DepthAssessment:
             ("missing for next", ", ".join(self.missing) or None),
             ("already met beyond", ", ".join(self.also_met) or None),
         ]
+        if self.integrated_withheld:
+            rows.append(("integrated", _WITHHELD))
         return table(["", "value"], rows, caption="Relationship depth")
+
+
+_WITHHELD = (
+    "The evidence also meets every integrated requirement, but integrated is off:"
+    " it is rare and leaves the vendor heavily dependent on one customer, so it is only"
+    " worth it when the two companies are heading for a merger. Pass"
+    " allow_integrated=True to assess (and to record_depth) if that is really the case."
+)
 
 
 def assess(
@@ -812,7 +891,8 @@ def assess(
     Args:
         evidence: One side's evidence.
         allow_integrated: Whether INTEGRATED may be returned. It is off by default
-            because that depth is rare and risky for the vendor.
+            because that depth is rare and risky for the vendor; when it is off and the
+            evidence would qualify, the result says so (``integrated_withheld``).
         policy: The thresholds to use.
 
     Returns:
@@ -848,7 +928,12 @@ def assess(
     met = tuple(name for name, d, *_ in _RULES if d <= reached)
     missing = tuple(name for name, d, *_ in _RULES if d is next_depth and not results[name])
     also_met = tuple(name for name, d, *_ in _RULES if reached < d <= top and results[name])
-    return DepthAssessment(reached, met, missing, next_depth, also_met, evidence)
+    withheld = (
+        not allow_integrated
+        and reached is Depth.INTERCONNECTED
+        and all(results[name] for name, d, *_ in _RULES if d is Depth.INTEGRATED)
+    )
+    return DepthAssessment(reached, met, missing, next_depth, also_met, evidence, withheld)
 
 
 # --------------------------------------------------------------------------- two sides
@@ -964,13 +1049,366 @@ class TwoSidedDepth:
         cus = set(self.customer.met) | set(self.customer.also_met)
         return tuple(name for name in _RULE_NAMES if (name in ven) != (name in cus))
 
+    @property
+    def sees_more(self) -> str | None:
+        """The side that sees the relationship as deeper, or ``None`` when both agree.
+
+        ``"vendor"`` when the gap is positive, ``"customer"`` when it is negative.
+
+        Examples:
+            >>> from stars.depth import DepthEvidence, TwoSidedDepth
+            >>> TwoSidedDepth(vendor=DepthEvidence(formal_relationship=True),
+            ...               customer=DepthEvidence()).sees_more
+            'vendor'
+        """
+        if self.gap == 0:
+            return None
+        return "vendor" if self.gap > 0 else "customer"
+
+    @property
+    def advice(self) -> DepthGapAdvice | None:
+        """What to do about a gap, or ``None`` when both sides see the same depth.
+
+        The advice names the side that sees more, says to treat the relationship as the
+        agreed depth, lists what to verify with the customer (the criteria behind the
+        requirements only the side that sees more meets), and warns against investing
+        on the strength of the higher view.
+
+        Examples:
+            >>> from stars.depth import DepthEvidence, TwoSidedDepth
+            >>> two = TwoSidedDepth(vendor=DepthEvidence(formal_relationship=True),
+            ...                     customer=DepthEvidence())
+            >>> two.advice.verify
+            ('formal_relationship',)
+            >>> print(two.advice.sentences[0])  # doctest: +ELLIPSIS
+            The vendor sees the relationship as basic, the customer only as exploratory ...
+        """
+        if self.gap == 0:
+            return None
+        ahead, behind = (
+            (self.vendor, self.customer) if self.gap > 0 else (self.customer, self.vendor)
+        )
+        ahead_met = set(ahead.met) | set(ahead.also_met)
+        behind_met = set(behind.met) | set(behind.also_met)
+        verify = tuple(
+            name
+            for name, d, *_ in _RULES
+            if self.agreed < d <= ahead.depth and name in ahead_met and name not in behind_met
+        )
+        read = {c for name, _, crit, *_ in _RULES if name in verify for c in crit}
+        checks = tuple(d for d in self.disagreements if d.criterion in read)
+        return gap_advice(self.vendor.depth, self.customer.depth, verify=verify, checks=checks)
+
+    def explain(self) -> str:
+        """A short plain-text account: both views, where they differ, and the advice.
+
+        Examples:
+            >>> from stars.depth import DepthEvidence, TwoSidedDepth
+            >>> same = DepthEvidence(formal_relationship=True)
+            >>> print(TwoSidedDepth(vendor=same, customer=same).explain())
+            Agreed depth: basic (vendor sees basic, customer sees basic; gap +0)
+            Both sides see the same depth: no gap to close.
+        """
+        lines = [self._headline()]
+        if self.disagreements:
+            lines.append("Where the evidence differs:")
+            lines += [f"  {d.criterion}: {_differ(d)}" for d in self.disagreements]
+        advice = self.advice
+        if advice is None:
+            lines.append("Both sides see the same depth: no gap to close.")
+        else:
+            lines.append(f"Advice (the {advice.sees_more} sees more):")
+            lines += [f"  - {x}" for x in advice.sentences]
+        lines += self._notes()
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        """Both views, where they differ, and the advice, as a Markdown section.
+
+        Examples:
+            >>> from stars.depth import DepthEvidence, TwoSidedDepth
+            >>> two = TwoSidedDepth(vendor=DepthEvidence(formal_relationship=True),
+            ...                     customer=DepthEvidence())
+            >>> print(two.to_markdown())  # doctest: +ELLIPSIS
+            ### Agreed depth: exploratory (vendor sees basic, customer sees exploratory; gap +1)
+            <BLANKLINE>
+            | | vendor | customer |
+            |---|---|---|
+            | depth | basic | exploratory |
+            | formal_relationship | yes | no |
+            <BLANKLINE>
+            **Advice** (the vendor sees more):
+            <BLANKLINE>
+            - The vendor sees the relationship as basic, ...
+        """
+        lines = ["### " + self._headline(), "", "| | vendor | customer |", "|---|---|---|"]
+        lines.append(f"| depth | {self.vendor.depth.value} | {self.customer.depth.value} |")
+        lines += [
+            f"| {d.criterion} | {_shown(d.vendor)} | {_shown(d.customer)} |"
+            for d in self.disagreements
+        ]
+        advice = self.advice
+        if advice is None:
+            lines += ["", "Both sides see the same depth: no gap to close."]
+        else:
+            lines += ["", f"**Advice** (the {advice.sees_more} sees more):", ""]
+            lines += [f"- {x}" for x in advice.sentences]
+        notes = self._notes()
+        if notes:
+            lines += ["", *notes]
+        return "\n".join(lines)
+
+    def _headline(self) -> str:
+        return (
+            f"Agreed depth: {self.agreed.value} (vendor sees {self.vendor.depth.value},"
+            f" customer sees {self.customer.depth.value}; gap {self.gap:+d})"
+        )
+
+    def _notes(self) -> list[str]:
+        return [
+            f"The {side}'s evidence would qualify for integrated if it were enabled"
+            " (pass allow_integrated=True to assess)."
+            for side, a in (("vendor", self.vendor), ("customer", self.customer))
+            if a.integrated_withheld
+        ]
+
     def _repr_html_(self) -> str:
         rows: list[tuple[object, ...]] = [
             ("depth", self.vendor.depth.value, self.customer.depth.value),
             *((d.criterion, d.vendor, d.customer) for d in self.disagreements),
         ]
         caption = f"Agreed depth: {self.agreed.value} (gap {self.gap:+d})"
-        return table(["", "vendor", "customer"], rows, caption=caption)
+        html = table(["", "vendor", "customer"], rows, caption=caption)
+        advice = self.advice
+        if advice is not None:
+            html += table(
+                ["advice"],
+                [(x,) for x in advice.sentences],
+                caption=f"The {advice.sees_more} sees more",
+            )
+        return html
+
+
+# --------------------------------------------------------------------------- gap advice
+# What to ask the customer about each criterion, worded without policy thresholds.
+_QUESTIONS: dict[str, str] = {
+    "formal_relationship": "whether a contract is in place",
+    "vendor_stakeholders": "how many of the vendor's people they deal with",
+    "customer_stakeholders": "how many of their own people deal with the vendor",
+    "vendor_functions": "how many of the vendor's departments they work with",
+    "customer_functions": "how many of their own departments work with the vendor",
+    "contact": "how the two sides are in touch",
+    "price_dominates": "whether price still leads the conversation",
+    "ancillary_services": "which services they use beyond the core purchase",
+    "customer_brings_problems": "whether they bring their own business problems for advice",
+    "joint_planning": "whether strategy is planned together",
+    "shared_roadmap": "whether product or growth priorities are set together",
+    "joint_marketing": "whether the two market together",
+    "cost_transparency": "whether each side sees enough of the other to find savings",
+    "integrated_operations": "whether processes and systems run as one",
+}
+
+
+def _shown(value: Criterion) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _differ(d: Disagreement) -> str:
+    return f"vendor {_shown(d.vendor)}, customer {_shown(d.customer)}"
+
+
+def _check_side_name(instance: Any, attribute: Any, value: Any) -> None:
+    if value not in ("vendor", "customer"):
+        raise InvalidValue(attribute.name, value, "'vendor' or 'customer'")
+
+
+def _check_disagreements(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(x, Disagreement) for x in value):
+        raise InvalidValue(attribute.name, value, "a tuple of Disagreement")
+
+
+def _as_items(value: Iterable[Any]) -> tuple[Any, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        return value  # type: ignore[return-value]
+    return tuple(value)
+
+
+@attrs.frozen(slots=True)
+class DepthGapAdvice:
+    """What the account team should do when the two sides see different depths.
+
+    Only what both sides confirm is real: the advice is to work at the agreed depth,
+    check with the customer what only one side sees, and not to invest for the higher
+    depth until both sides confirm it.
+
+    Attributes:
+        sees_more: The side that sees the relationship as deeper, ``"vendor"`` or
+            ``"customer"``.
+        higher: The depth that side sees.
+        agreed: The depth both sides support (the lower one).
+        verify: Requirements met only by the side that sees more, between the two
+            depths: the things to confirm with the customer.
+        checks: The evidence on which the sides differ behind ``verify``.
+        sentences: The advice in plain words, one point per sentence.
+
+    Examples:
+        >>> from stars.depth import gap_advice
+        >>> a = gap_advice("collaborative", "basic")
+        >>> a.sees_more, a.sees_less, a.levels
+        ('vendor', 'customer', 1)
+    """
+
+    sees_more: str = attrs.field(validator=_check_side_name)
+    higher: Depth = attrs.field(converter=_as_depth, validator=_member(Depth))
+    agreed: Depth = attrs.field(converter=_as_depth, validator=_member(Depth))
+    verify: tuple[str, ...] = attrs.field(converter=_as_tuple, validator=_check_names)
+    checks: tuple[Disagreement, ...] = attrs.field(
+        converter=_as_items, validator=_check_disagreements
+    )
+    sentences: tuple[str, ...] = attrs.field(converter=_as_tuple, validator=_check_reasons)
+
+    def __attrs_post_init__(self) -> None:
+        if self.higher <= self.agreed:
+            raise InvalidValue(
+                "higher", self.higher.value, f"a depth deeper than agreed ({self.agreed.value!r})"
+            )
+
+    @property
+    def sees_less(self) -> str:
+        """The other side: the one whose view sets the agreed depth.
+
+        Examples:
+            >>> from stars.depth import gap_advice
+            >>> gap_advice("basic", "interconnected").sees_less
+            'vendor'
+        """
+        return "customer" if self.sees_more == "vendor" else "vendor"
+
+    @property
+    def levels(self) -> int:
+        """How many levels apart the two views are (at least 1).
+
+        Examples:
+            >>> from stars.depth import gap_advice
+            >>> gap_advice("interconnected", "basic").levels
+            2
+        """
+        return self.higher.rank - self.agreed.rank
+
+    @property
+    def summary(self) -> str:
+        """The advice in one sentence, for tables and reports.
+
+        Examples:
+            >>> from stars.depth import gap_advice
+            >>> print(gap_advice("collaborative", "basic").summary)
+            ... # doctest: +NORMALIZE_WHITESPACE
+            Treat it as basic, not collaborative: confirm with the customer what the vendor
+            counts beyond basic, and do not invest on the strength of the vendor's view.
+        """
+        beyond = (
+            f"confirm with the customer what the vendor counts beyond {self.agreed.value}"
+            if self.sees_more == "vendor"
+            else f"ask the customer what they count beyond {self.agreed.value}"
+        )
+        return (
+            f"Treat it as {self.agreed.value}, not {self.higher.value}: {beyond}, and do not"
+            f" invest on the strength of the {self.sees_more}'s view."
+        )
+
+
+def gap_advice(
+    vendor: Depth | str,
+    customer: Depth | str,
+    *,
+    verify: Iterable[str] = (),
+    checks: Iterable[Disagreement] = (),
+) -> DepthGapAdvice | None:
+    """Advice for a gap between the vendor's and the customer's depth.
+
+    `TwoSidedDepth.advice` calls this with what it found in the evidence; call it
+    directly when only the two depths are known (the portfolio report does, from the
+    latest recorded depth of each side).
+
+    Args:
+        vendor: The vendor's depth (or its name).
+        customer: The customer's depth (or its name).
+        verify: Requirements only the side that sees more meets, to confirm with the customer.
+        checks: The evidence disagreements behind them.
+
+    Returns:
+        The advice, or ``None`` when both depths are the same.
+
+    Raises:
+        InvalidValue: A depth is not a depth's name, or ``verify``/``checks`` are malformed.
+        UnknownName: A name in ``verify`` is not a requirement.
+
+    Examples:
+        >>> from stars.depth import gap_advice
+        >>> for line in gap_advice("basic", "collaborative").sentences:
+        ...     print(line)  # doctest: +ELLIPSIS
+        The customer sees the relationship as collaborative, the vendor only as basic ...
+        Only what both sides agree on is real: treat the relationship as basic ...
+        Verify with the customer what they count as ...
+        Do not invest on the strength of the customer's view either: ...
+        >>> print(gap_advice("basic", "basic"))
+        None
+    """
+    ven = _to_depth("vendor", vendor)
+    cus = _to_depth("customer", customer)
+    if ven is cus:
+        return None
+    verify = _as_tuple(verify)
+    checks = _as_items(checks)
+    side, other = ("vendor", "customer") if ven > cus else ("customer", "vendor")
+    higher, agreed = max(ven, cus), min(ven, cus)
+    n = higher.rank - agreed.rank
+    # validate before building the sentences from them
+    advice = DepthGapAdvice(side, higher, agreed, verify, checks, ())
+    apart = f"({n} level{'s' if n > 1 else ''} apart)"
+    if advice.checks:
+        asks = "; ".join(f"{_QUESTIONS[d.criterion]} ({_differ(d)})" for d in advice.checks)
+    elif advice.verify:
+        asks = f"the requirements only the {side}'s view meets ({', '.join(advice.verify)})"
+    else:
+        asks = ""
+    if side == "vendor":
+        first = (
+            f"The vendor sees the relationship as {higher.value}, the customer only as"
+            f" {agreed.value} {apart}. This is the usual direction: account teams tend to"
+            " rate a relationship deeper than their customers do."
+        )
+        what = "Verify with the customer " + (
+            asks or f"what separates {agreed.value} from {higher.value} in their eyes"
+        )
+        last = (
+            f"Do not invest for {higher.value} (more people, extra services, joint plans)"
+            " on the strength of the vendor's view alone; wait until the customer confirms it."
+        )
+    else:
+        first = (
+            f"The customer sees the relationship as {higher.value}, the vendor only as"
+            f" {agreed.value} {apart}. Either the vendor's records miss people or work, or"
+            " the customer expects a closeness the vendor has not committed to."
+        )
+        what = f"Verify with the customer what they count as {higher.value}" + (
+            f": {asks}" if asks else ""
+        )
+        last = (
+            "Do not invest on the strength of the customer's view either: confirm it"
+            " against the vendor's own evidence first, and settle the difference in"
+            " expectations before it turns into disappointment."
+        )
+    sentences = (
+        first,
+        f"Only what both sides agree on is real: treat the relationship as {agreed.value}"
+        f" and plan for that until the {other} sees {higher.value} too.",
+        what + ".",
+        last,
+    )
+    return attrs.evolve(advice, sentences=sentences)
 
 
 # --------------------------------------------------------------------------- dwell advice
@@ -1561,12 +1999,83 @@ def _check_side(side: object) -> str:
     return str(side)
 
 
+def check_integrated_opt_in(
+    depth: Depth | str,
+    *,
+    allow_integrated: bool = False,
+    evidence: DepthEvidence | Iterable[DepthEvidence] | None = None,
+) -> Depth:
+    """Refuse INTEGRATED unless it was asked for, as `assess` does.
+
+    INTEGRATED is rare and risky for the vendor, so it takes the same explicit opt-in
+    everywhere: ``allow_integrated=True``. When evidence is given as well, it must meet
+    every INTEGRATED requirement. Any other depth passes unchanged. `record_depth` calls
+    this before it writes anything; call it too in code that stores depths another way.
+
+    Args:
+        depth: The depth (or its name) about to be recorded.
+        allow_integrated: The opt-in.
+        evidence: The evidence behind the depth, if any (one side's, or several).
+
+    Returns:
+        The depth.
+
+    Raises:
+        InvalidValue: ``depth`` is INTEGRATED without the opt-in, or its evidence misses
+            an INTEGRATED requirement; or an argument has the wrong type.
+
+    Examples:
+        >>> from stars.depth import check_integrated_opt_in
+        >>> check_integrated_opt_in("interconnected")
+        <Depth.INTERCONNECTED: 'interconnected'>
+        >>> check_integrated_opt_in("integrated")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        stars.errors.InvalidValue: allow_integrated: got False, expected True to record ...
+        >>> check_integrated_opt_in("integrated", allow_integrated=True)
+        <Depth.INTEGRATED: 'integrated'>
+    """
+    level = _to_depth("depth", depth)
+    v.flag("allow_integrated", allow_integrated)
+    if evidence is None:
+        sides: tuple[DepthEvidence, ...] = ()
+    elif isinstance(evidence, DepthEvidence):
+        sides = (evidence,)
+    else:
+        sides = _as_items(evidence)
+        if not isinstance(sides, tuple) or not all(isinstance(e, DepthEvidence) for e in sides):
+            raise InvalidValue("evidence", evidence, "a DepthEvidence or several")
+    if level is not Depth.INTEGRATED:
+        return level
+    if not allow_integrated:
+        raise InvalidValue(
+            "allow_integrated",
+            allow_integrated,
+            "True to record 'integrated', which is opt-in as in assess",
+            "integrated is rare and ties the vendor to one customer; pass"
+            " allow_integrated=True only when that is intended",
+        )
+    for e in sides:
+        # The INTEGRATED requirements use no policy threshold, so the default policy serves.
+        results = _evaluate(e, _DEFAULT_POLICY)
+        short = [name for name, d, *_ in _RULES if d is Depth.INTEGRATED and not results[name]]
+        if short:
+            raise InvalidValue(
+                "depth",
+                level.value,
+                "a depth the evidence supports; it misses the integrated requirement(s) "
+                + ", ".join(short),
+            )
+    return level
+
+
 def record_depth(
     account: Account,
     assessment_or_depth: DepthAssessment | TwoSidedDepth | Depth | str,
     at: datetime,
     side: str = "agreed",
     *,
+    allow_integrated: bool = False,
     expected_version: int | None = None,
 ) -> DepthPoint:
     """Append a depth observation to an account's depth history.
@@ -1575,12 +2084,17 @@ def record_depth(
     as instants); nothing changes when the call raises. The point is appended under the
     account's own lock, like every other write to it, so concurrent calls lose nothing.
 
+    INTEGRATED is opt-in here as in `assess`: recording it takes
+    ``allow_integrated=True``, and an assessment's evidence must meet the INTEGRATED
+    requirements (see `check_integrated_opt_in`).
+
     Args:
         account: The account.
         assessment_or_depth: A depth (or its name), an assessment, or a two-sided view
             (``side`` then picks the vendor's, the customer's, or the agreed depth).
         at: When the depth was observed (timezone-aware, not before the last observation).
         side: Whose view it is: ``"agreed"``, ``"vendor"`` or ``"customer"``.
+        allow_integrated: The opt-in needed to record INTEGRATED.
         expected_version: Refuse with `ConcurrentModification` unless the account is at
             this version.
 
@@ -1588,7 +2102,8 @@ def record_depth(
         The recorded point.
 
     Raises:
-        InvalidValue: A bad account, depth, time or side.
+        InvalidValue: A bad account, depth, time or side; INTEGRATED without
+            ``allow_integrated=True`` or without the evidence for it.
         OutOfOrder: ``at`` is earlier than the latest observation.
         ConcurrentModification: ``expected_version`` does not match.
 
@@ -1605,15 +2120,23 @@ def record_depth(
     _need_account(account)
     side = _check_side(side)
     v.aware("at", at)
+    evidence: tuple[DepthEvidence, ...] = ()
     if isinstance(assessment_or_depth, TwoSidedDepth):
         two = assessment_or_depth
         depth = {"agreed": two.agreed, "vendor": two.vendor.depth, "customer": two.customer.depth}[
             side
         ]
+        evidence = {
+            "agreed": (two.vendor.evidence, two.customer.evidence),
+            "vendor": (two.vendor.evidence,),
+            "customer": (two.customer.evidence,),
+        }[side]
     elif isinstance(assessment_or_depth, DepthAssessment):
         depth = assessment_or_depth.depth
+        evidence = (assessment_or_depth.evidence,)
     else:
         depth = _to_depth("assessment_or_depth", assessment_or_depth)
+    check_integrated_opt_in(depth, allow_integrated=allow_integrated, evidence=evidence)
     read = v.expected_version(expected_version)
     point = DepthPoint(at, depth.value, side)
     commit(account, account.id, read, lambda: account._append_depth(point))

@@ -36,7 +36,7 @@ from stars import _validate as v
 from stars.account import Account
 from stars.bands import Band
 from stars.cycles import EpisodeOutcome
-from stars.depth import Depth, key_account_check
+from stars.depth import Depth, gap_advice, key_account_check
 from stars.errors import InvalidDefinition, InvalidValue
 from stars.health import default_scorecard, measures_from
 from stars.lifecycle import STARS, Lifecycle
@@ -182,11 +182,18 @@ class DepthGap:
         vendor: The vendor's latest depth.
         customer: The customer's latest depth.
         gap: Vendor minus customer, in levels.
+        sees_more: The side that sees the relationship as deeper (``"vendor"`` or
+            ``"customer"``); by default worked out from the two depths.
+        advice: What to do about the gap, in one sentence (from `stars.depth.gap_advice`);
+            by default worked out from the two depths.
 
     Examples:
         >>> from stars.report import DepthGap
-        >>> DepthGap("a", "A", None, "collaborative", "basic", 1).gap
-        1
+        >>> g = DepthGap("a", "A", None, "collaborative", "basic", 1)
+        >>> g.gap, g.sees_more
+        (1, 'vendor')
+        >>> print(g.advice)  # doctest: +ELLIPSIS
+        Treat it as basic, not collaborative: confirm with the customer what the vendor ...
     """
 
     account_id: str
@@ -195,6 +202,22 @@ class DepthGap:
     vendor: str
     customer: str
     gap: int
+    sees_more: str = attrs.field(
+        default=attrs.Factory(lambda g: _gap_side(g.vendor, g.customer), takes_self=True)
+    )
+    advice: str = attrs.field(
+        default=attrs.Factory(lambda g: _gap_summary(g.vendor, g.customer), takes_self=True)
+    )
+
+
+def _gap_side(vendor: str, customer: str) -> str:
+    advice = gap_advice(vendor, customer)
+    return "" if advice is None else advice.sees_more
+
+
+def _gap_summary(vendor: str, customer: str) -> str:
+    advice = gap_advice(vendor, customer)
+    return "" if advice is None else advice.summary
 
 
 @attrs.frozen(slots=True)
@@ -286,7 +309,8 @@ class Report:
         bands: Active customers per health band (red, yellow, green, unknown).
         disagreements: Accounts whose evidence points to another stage.
         crises: Open crisis episodes, longest open first, with a drafted plan.
-        depth_gaps: Active customers whose two sides see different depths, widest first.
+        depth_gaps: Active customers whose two sides see different depths, widest first,
+            each with the side that sees more and what to do about it.
         key_accounts: The key-account check.
         episodes: Crisis-episode statistics.
         actions: This week's actions, most urgent first.
@@ -856,10 +880,24 @@ def _render(r: Report, out: _Text) -> str:
     lines += out.section("Depth gaps (vendor's view against the customer's)")
     if r.depth_gaps:
         lines += out.table(
-            ("account", "owner", "vendor sees", "customer sees", "gap"),
-            [(g.account_id, g.owner, g.vendor, g.customer, g.gap) for g in r.depth_gaps[:_SHOWN]],
+            ("account", "owner", "vendor sees", "customer sees", "gap", "sees more"),
+            [
+                (g.account_id, g.owner, g.vendor, g.customer, g.gap, g.sees_more)
+                for g in r.depth_gaps[:_SHOWN]
+            ],
         )
         lines += _more(out, len(r.depth_gaps), _SHOWN, "accounts with a gap")
+        lines += [
+            "",
+            *out.para(
+                "Only what both sides agree on is real: plan each of these at the lower"
+                " depth until both sides see the higher one."
+            ),
+        ]
+        same: dict[str, list[str]] = {}
+        for g in r.depth_gaps[:_SHOWN]:
+            same.setdefault(g.advice, []).append(g.account_id)
+        lines += out.bullets([f"{', '.join(ids)}: {advice}" for advice, ids in same.items()])
     else:
         lines += out.para("Both sides see the same depth everywhere it was assessed.")
     k = r.key_accounts

@@ -289,7 +289,7 @@ def test_depth_movements_add_up(steps: list[tuple[Depth, str, int]]) -> None:
     at = datetime(2025, 1, 1, tzinfo=UTC)
     for depth, side, gap in steps:
         at += timedelta(days=gap)
-        record_depth(acct, depth, at, side=side)
+        record_depth(acct, depth, at, side=side, allow_integrated=True)
     assert acct.version == len(steps)
     for side in ("agreed", "vendor", "customer"):
         seen = [d for d, s, _ in steps if s == side]
@@ -303,3 +303,69 @@ def test_depth_movements_add_up(steps: list[tuple[Depth, str, int]]) -> None:
             assert current[0] is seen[-1]
         else:
             assert depth_since(acct, side=side) is None
+
+
+any_evidence = st.one_of(random_evidence, around_a_depth())
+
+
+@SETTINGS
+@given(vendor=any_evidence, customer=any_evidence, allow=st.booleans())
+def test_gap_advice_exactly_when_the_sides_disagree_and_names_who_sees_more(
+    vendor: DepthEvidence, customer: DepthEvidence, allow: bool
+) -> None:
+    two = TwoSidedDepth(
+        vendor=assess(vendor, allow_integrated=allow),
+        customer=assess(customer, allow_integrated=allow),
+    )
+    advice = two.advice
+    text, md = two.explain(), two.to_markdown()
+    if two.vendor.depth is two.customer.depth:
+        assert advice is None
+        assert two.sees_more is None
+        assert "no gap to close" in text
+        assert "Advice" not in text and "Advice" not in md
+        return
+    assert advice is not None
+    side = "vendor" if two.vendor.depth > two.customer.depth else "customer"
+    assert advice.sees_more == two.sees_more == side
+    assert advice.sentences[0].startswith(f"The {side} sees the relationship as")
+    assert f"Advice (the {side} sees more):" in text
+    assert f"**Advice** (the {side} sees more):" in md
+    assert advice.agreed is two.agreed
+    assert advice.higher is max(two.vendor.depth, two.customer.depth)
+    assert advice.levels == abs(two.gap)
+    assert any(s.startswith("Verify with the customer") for s in advice.sentences)
+    assert any(s.startswith("Do not invest") for s in advice.sentences)
+    # what to verify lies between the two depths and only the side that sees more meets it
+    less = two.customer if side == "vendor" else two.vendor
+    wanted = {r.name: r for r in requirements()}
+    for name in advice.verify:
+        assert advice.agreed < wanted[name].depth <= advice.higher
+        assert name not in less.met + less.also_met
+    assert set(advice.checks) <= set(two.disagreements)
+
+
+@SETTINGS
+@given(evidence=any_evidence)
+def test_integrated_withheld_exactly_when_the_opt_in_would_give_integrated(
+    evidence: DepthEvidence,
+) -> None:
+    withheld = assess(evidence).integrated_withheld
+    assert withheld == (assess(evidence, allow_integrated=True).depth is Depth.INTEGRATED)
+    assert not assess(evidence, allow_integrated=True).integrated_withheld
+    assert ("integrated is off" in assess(evidence).explain()) == withheld
+
+
+@SETTINGS
+@given(depth=st.sampled_from(Depth), allow=st.booleans())
+def test_record_depth_takes_integrated_only_with_the_opt_in(depth: Depth, allow: bool) -> None:
+    from stars.errors import InvalidValue
+
+    acct = Account("acme")
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    if depth is Depth.INTEGRATED and not allow:
+        with pytest.raises(InvalidValue, match="allow_integrated"):
+            record_depth(acct, depth, at, allow_integrated=allow)
+        assert acct.version == 0
+    else:
+        assert record_depth(acct, depth, at, allow_integrated=allow).depth == depth.value
