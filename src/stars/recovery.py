@@ -677,8 +677,7 @@ class DetectionPolicy:
             not part of it. Above 0.
         change_ratio: A move against the baseline in the bad direction larger than this
             share of the baseline warns (default 0.3: usage down, or tickets up, by more
-            than 30%).
-            At least 0 and below 1, so that a fall can always reach it.
+            than 30%). At least 0 and below 1, so that a fall can always reach it.
         sentiment_drop: A fall in sentiment below its baseline larger than this warns
             (default 0.3, on the -1 to 1 scale).
         tickets_rise: Open tickets rising past ``change_ratio`` warn only when they also
