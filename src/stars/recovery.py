@@ -44,6 +44,7 @@ Examples:
 from __future__ import annotations
 
 import enum
+import numbers
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -533,7 +534,7 @@ RISK_SOURCES: Mapping[str, RiskSource] = {
             _L,
             "Doubts about ROI or value",
             "The customer questions whether the product pays back what it costs; a sign "
-            "that earlier warnings went unnoticed and the account must be won over again.",
+            "that earlier warnings went unnoticed and the account has to be sold again.",
             "Prepare a value review with the numbers achieved against the goals bought for.",
             _BC.MISMANAGED_EXPECTATIONS,
         ),
@@ -542,7 +543,8 @@ RISK_SOURCES: Mapping[str, RiskSource] = {
             _L,
             "Asking to rerun a proof of concept",
             "The customer wants to prove the product again, as if the original purchase "
-            "decision no longer held.",
+            "decision no longer held: earlier warnings went unnoticed, and the account has "
+            "to be sold again.",
             "Agree success criteria for the rerun and put an executive sponsor on it.",
             _BC.STRATEGY_CHANGE,
         ),
@@ -550,7 +552,8 @@ RISK_SOURCES: Mapping[str, RiskSource] = {
             "competitive_threat",
             _L,
             "Competitive threat",
-            "A competitor is being evaluated or mentioned, and the renewal is in play.",
+            "A competitor is being evaluated or mentioned, and the renewal is in play: "
+            "earlier warnings went unnoticed, and the account has to be sold again.",
             "Map where the competitor claims an edge and answer each point with evidence.",
             _BC.MARKET_CONDITIONS,
         ),
@@ -599,6 +602,16 @@ class DetectionPolicy:
     it is strictly higher. Findings are raised one step (up to CRITICAL) when the account
     is red or a critical risk is flagged.
 
+    Some signals are also judged by how they move against the account's own recent
+    baseline: the mean of their readings in the ``baseline_days`` before the latest one.
+    Adoption (usage) and meetings falling, or open tickets and response hours rising, by
+    more than ``change_ratio`` of the baseline give a MEDIUM finding even while the level
+    is still fine (open tickets also by more than ``tickets_rise``); so does sentiment
+    falling by more than ``sentiment_drop`` (an absolute amount, since sentiment sits
+    around zero), and NPS falling by more than ``nps_drop`` points. A baseline of zero has
+    no relative change. CSAT, training completion and days since contact are judged by
+    level only.
+
     Attributes:
         bands: Cut-offs from health to band.
         adoption_low: Adoption (0-1) below this warns.
@@ -617,7 +630,7 @@ class DetectionPolicy:
         csat_alarm: CSAT below this alarms.
         nps_low: NPS below this warns.
         nps_alarm: NPS below this alarms.
-        nps_drop: A fall in NPS since the previous reading larger than this warns.
+        nps_drop: A fall in NPS below its baseline larger than this warns.
         nps_drop_alarm: A fall larger than this alarms.
         sentiment_low: Sentiment (-1 to 1) below this warns.
         sentiment_alarm: Sentiment below this alarms.
@@ -625,6 +638,17 @@ class DetectionPolicy:
         trend_flat_within: A slope within ± this (points per 30 days) is flat.
         early_days: Accounts younger than this (in days) are in the early phase.
         renewal_days: Accounts this close to renewal (``metrics["days_to_renewal"]``) are late.
+        baseline_days: The baseline is the mean of a signal's readings taken at most this
+            many days before the latest one (default 90, a quarter); the latest reading is
+            not part of it. Above 0.
+        change_ratio: A move against the baseline in the bad direction larger than this
+            share of the baseline warns (default 0.3: usage down, or tickets up, by more
+            than 30%). At least 0 and below 1, so that a fall can always reach it.
+        sentiment_drop: A fall in sentiment below its baseline larger than this warns
+            (default 0.3, on the -1 to 1 scale).
+        tickets_rise: Open tickets rising past ``change_ratio`` warn only when they also
+            rise by more than this many over the baseline (default 1), so one more ticket
+            on a quiet account is not news.
 
     Examples:
         >>> from stars.recovery import DetectionPolicy
@@ -634,6 +658,12 @@ class DetectionPolicy:
         Traceback (most recent call last):
         ...
         stars.errors.InvalidValue: adoption_alarm: got 0.2, expected a number at or below ...
+        >>> DetectionPolicy().change_ratio, DetectionPolicy().baseline_days
+        (0.3, 90.0)
+        >>> DetectionPolicy(change_ratio=1.5)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        stars.errors.InvalidValue: change_ratio: got 1.5, expected a number ... below 1
     """
 
     bands: BandCutoffs = attrs.field(factory=BandCutoffs)
@@ -660,12 +690,26 @@ class DetectionPolicy:
     trend_flat_within: float = attrs.field(default=2.0, validator=_number(0))
     early_days: float = attrs.field(default=120.0, validator=_number(0))
     renewal_days: float = attrs.field(default=90.0, validator=_number(0))
+    baseline_days: float = attrs.field(default=90.0)
+    change_ratio: float = attrs.field(default=0.3)
+    sentiment_drop: float = attrs.field(default=0.3, validator=_number(0, 2))
+    tickets_rise: int = attrs.field(default=1, validator=_number(0, integer=True))
 
     @trend_days.validator
+    @baseline_days.validator
     def _check_window(self, attribute: Any, value: Any) -> None:
-        v.number("trend_days", value, 0)
+        v.number(attribute.name, value, 0)
         if value == 0:
-            raise InvalidValue("trend_days", value, "a number above 0")
+            raise InvalidValue(attribute.name, value, "a number above 0")
+
+    @change_ratio.validator
+    def _check_ratio(self, attribute: Any, value: Any) -> None:
+        try:
+            ratio = v.number("change_ratio", value, 0, 1)
+        except InvalidValue:
+            ratio = 1.0
+        if ratio >= 1:
+            raise InvalidValue("change_ratio", value, "a number at or above 0 and below 1")
 
     def __attrs_post_init__(self) -> None:
         below = (
@@ -697,9 +741,19 @@ class DetectionPolicy:
                 )
 
 
+def _opt_float(value: Any) -> Any:
+    if value is None or isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return value
+    return float(value)
+
+
 @attrs.frozen(slots=True)
 class RiskEvidence:
-    """One signal compared with its threshold.
+    """One signal compared with its threshold, and with its baseline when it moved.
+
+    A finding that comes from a level carries no baseline. A finding that comes from a
+    move against the account's own recent readings carries the ``baseline`` and the
+    ``change``; its ``threshold`` is then the value the move had to pass.
 
     Attributes:
         signal: The signal's name (a snapshot field, a ``metrics`` key, ``nps_change`` or
@@ -707,25 +761,72 @@ class RiskEvidence:
         value: The value read.
         threshold: The threshold it crossed.
         direction: ``"below"`` (the value is under the threshold) or ``"above"``.
+        baseline: The mean of the signal's recent readings before this one (``None`` for
+            a level finding).
+        change: The latest reading minus the baseline, in the signal's own units (for
+            ``nps_change``, whose value already is the change, the same number).
 
     Examples:
         >>> from stars.recovery import RiskEvidence
         >>> print(RiskEvidence("adoption", 0.3, 0.4, "below"))
         adoption 0.3 below 0.4
+        >>> moved = RiskEvidence("open_tickets", 4, 3, "above", baseline=2, change=2)
+        >>> print(moved)
+        open_tickets 4 above 3, baseline 2, change +2 (+100%)
+        >>> moved.relative_change
+        1.0
     """
 
     signal: str = attrs.field(validator=_text)
     value: float = attrs.field(converter=float, validator=_number())
     threshold: float = attrs.field(converter=float, validator=_number())
     direction: str = attrs.field()
+    baseline: float | None = attrs.field(
+        default=None, converter=_opt_float, validator=v.optional_number()
+    )
+    change: float | None = attrs.field(
+        default=None, converter=_opt_float, validator=v.optional_number()
+    )
 
     @direction.validator
     def _check_direction(self, attribute: Any, value: Any) -> None:
         if value not in ("below", "above"):
             raise InvalidValue("direction", value, "'below' or 'above'")
 
+    def __attrs_post_init__(self) -> None:
+        if (self.baseline is None) != (self.change is None):
+            raise InvalidValue(
+                "change", self.change, "a number exactly when baseline is given, else None"
+            )
+
+    @property
+    def relative_change(self) -> float | None:
+        """The change as a share of the baseline.
+
+        ``None`` without a baseline, and when the baseline is not positive or the latest
+        reading is negative: a share means little on a scale that crosses zero.
+
+        Examples:
+            >>> from stars.recovery import RiskEvidence
+            >>> fell = RiskEvidence("adoption", 0.3, 0.4, "below", baseline=0.8, change=-0.5)
+            >>> fell.relative_change
+            -0.625
+            >>> print(RiskEvidence("sentiment", -0.2, 0, "below", baseline=0.2, change=-0.4))
+            sentiment -0.2 below 0, baseline 0.2, change -0.4
+        """
+        if self.baseline is None or self.change is None:
+            return None
+        if self.baseline <= 0 or self.baseline + self.change < 0:
+            return None
+        return self.change / self.baseline
+
     def __str__(self) -> str:
-        return f"{self.signal} {self.value:g} {self.direction} {self.threshold:g}"
+        text = f"{self.signal} {self.value:g} {self.direction} {self.threshold:g}"
+        if self.baseline is None:
+            return text
+        text += f", baseline {self.baseline:g}, change {self.change:+g}"
+        rel = self.relative_change
+        return text if rel is None else f"{text} ({rel:+.0%})"
 
 
 @attrs.frozen(slots=True)
@@ -735,7 +836,8 @@ class RiskFinding:
     Attributes:
         source: The `RISK_SOURCES` id it points to, or ``None`` for a falling health
             trend, which says something is wrong but not yet what.
-        phase: The account's relationship phase when it was found.
+        phase: The account's relationship phase when it was found. The phase of the risk
+            itself, which picks the plan template, is `risk_phase`.
         kind: Which kind of early-warning input revealed it.
         severity: How serious it is.
         evidence: The signal and threshold behind it.
@@ -788,20 +890,57 @@ class RiskFinding:
         return None if self.source is None else RISK_SOURCES[self.source]
 
     @property
-    def message(self) -> str:
-        """A one-line description of the finding.
+    def risk_phase(self) -> RelationshipPhase:
+        """The phase of the risk: the later of the account's `phase` and the source's own.
+
+        An older account whose customer asks to rerun a proof of concept is past the
+        middle of the relationship whatever its age says: the source belongs to the late
+        phase, so the finding does too. `plan_for` picks the template by this phase.
 
         Examples:
             >>> from datetime import datetime, timezone
             >>> from stars.recovery import RiskEvidence, RiskFinding
-            >>> f = RiskFinding("value_doubt", "late", "monitoring", "high",
-            ...                 RiskEvidence("roi_concern", 1, 0, "above"),
+            >>> f = RiskFinding("poc_rerun", "mid", "monitoring", "high",
+            ...                 RiskEvidence("poc_rerun_requested", 1, 0, "above"),
             ...                 datetime(2025, 1, 1, tzinfo=timezone.utc))
-            >>> f.message
+            >>> f.phase.value, f.risk_phase.value
+            ('mid', 'late')
+        """
+        own = self.risk_source.phase if self.risk_source else self.phase
+        return max(self.phase, own)
+
+    @property
+    def message(self) -> str:
+        """A one-line description of the finding.
+
+        A late-phase risk (see `risk_phase`) also says what it means: the warnings of
+        the earlier phases were probably missed, and the account has to be sold again.
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> from stars.recovery import RiskEvidence, RiskFinding
+            >>> at = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> RiskFinding("support_strain", "mid", "data", "medium",
+            ...             RiskEvidence("open_tickets", 6, 5, "above"), at).message
+            'medium: Support volume, slow answers or unfinished fixes (open_tickets 6 above 5)'
+            >>> late = RiskFinding("value_doubt", "mid", "monitoring", "high",
+            ...                    RiskEvidence("roi_concern", 1, 0, "above"), at).message
+            >>> head, meaning = late.split("; ")
+            >>> head
             'high: Doubts about ROI or value (roi_concern 1 above 0)'
+            >>> meaning.startswith("late-phase risk"), meaning.endswith("has to be sold again")
+            (True, True)
         """
         title = self.risk_source.title if self.risk_source else "Health trending down"
-        return f"{self.severity.value}: {title} ({self.evidence})"
+        text = f"{self.severity.value}: {title} ({self.evidence})"
+        if self.risk_phase is RelationshipPhase.LATE:
+            text += f"; {_LATE_MEANING}"
+        return text
+
+
+_LATE_MEANING: Final = (
+    "late-phase risk: earlier warnings were probably missed, and the account has to be sold again"
+)
 
 
 def _tenure_start(account: Account) -> datetime | None:
@@ -886,6 +1025,11 @@ class _Check:
     direction: str
     warn: str
     alarm: str
+    # How a move against the baseline is judged: "" not at all, "ratio" relative to the
+    # baseline (policy.change_ratio), else the policy field of an absolute fall.
+    change: str = ""
+    # The policy field of the least absolute move that counts, if any.
+    change_min: str = ""
 
 
 def _metric(name: str) -> Callable[[Snapshot], float | None]:
@@ -898,7 +1042,9 @@ def _flag_metric(name: str) -> _Check:
 
 _DATA, _FEEDBACK, _MON = SignalKind.DATA, SignalKind.FEEDBACK, SignalKind.MONITORING
 _CHECKS: Final = (
-    _Check("adoption", _DATA, lambda s: s.adoption, "below", "adoption_low", "adoption_alarm"),
+    _Check(
+        "adoption", _DATA, lambda s: s.adoption, "below", "adoption_low", "adoption_alarm", "ratio"
+    ),
     _Check(
         "training_completion",
         _DATA,
@@ -922,6 +1068,8 @@ _CHECKS: Final = (
         "above",
         "tickets",
         "tickets_alarm",
+        "ratio",
+        "tickets_rise",
     ),
     _Check(
         "response_hours",
@@ -930,13 +1078,28 @@ _CHECKS: Final = (
         "above",
         "response_hours",
         "response_hours_alarm",
+        "ratio",
     ),
     _Check("csat", _FEEDBACK, lambda s: s.csat, "below", "csat_low", "csat_alarm"),
     _Check("nps", _FEEDBACK, lambda s: s.nps, "below", "nps_low", "nps_alarm"),
     _Check(
-        "meetings_last_30d", _FEEDBACK, _metric("meetings_last_30d"), "below", "meetings_low", ""
+        "meetings_last_30d",
+        _FEEDBACK,
+        _metric("meetings_last_30d"),
+        "below",
+        "meetings_low",
+        "",
+        "ratio",
     ),
-    _Check("sentiment", _MON, lambda s: s.sentiment, "below", "sentiment_low", "sentiment_alarm"),
+    _Check(
+        "sentiment",
+        _MON,
+        lambda s: s.sentiment,
+        "below",
+        "sentiment_low",
+        "sentiment_alarm",
+        "sentiment_drop",
+    ),
     _flag_metric("handoff_gaps"),
     _flag_metric("owner_changed"),
     _flag_metric("roi_concern"),
@@ -947,6 +1110,38 @@ _CHECKS: Final = (
 
 def _tripped(value: float, threshold: float, direction: str) -> bool:
     return value < threshold if direction == "below" else value > threshold
+
+
+def _baseline(
+    snaps: Sequence[Snapshot], read: Callable[[Snapshot], float | None], days: float
+) -> float | None:
+    """The mean of ``read`` over the readings in the ``days`` before the latest snapshot."""
+    if len(snaps) < 2:
+        return None
+    start = snaps[-1].at - timedelta(days=days)
+    values = [x for s in snaps[:-1] if not v.before(s.at, start) and (x := read(s)) is not None]
+    return statistics.fmean(values) if values else None
+
+
+def _moved(
+    check: _Check, value: float, baseline: float, policy: DetectionPolicy
+) -> RiskEvidence | None:
+    """The evidence of a move against the baseline in the bad direction, if it is large enough."""
+    sign = -1.0 if check.direction == "below" else 1.0
+    if check.change == "ratio":
+        if baseline <= 0:
+            return None  # no relative change from zero
+        limit = baseline * (1 + sign * policy.change_ratio)
+    else:
+        limit = baseline + sign * float(getattr(policy, check.change))
+    if check.change_min:
+        least = baseline + sign * float(getattr(policy, check.change_min))
+        limit = max(limit, least) if sign > 0 else min(limit, least)
+    if not _tripped(value, limit, check.direction):
+        return None
+    return RiskEvidence(
+        check.signal, value, limit, check.direction, baseline=baseline, change=value - baseline
+    )
 
 
 def _raise(severity: Severity) -> Severity:
@@ -980,12 +1175,22 @@ def detect(
 
     Three kinds of early-warning input are read: **data** (adoption, training completion,
     days since the last conversation, open tickets, support response hours), **feedback**
-    (CSAT, NPS and its fall since the previous reading, meetings in the last 30 days) and
+    (CSAT, NPS and its fall against its baseline, meetings in the last 30 days) and
     **monitoring** (sentiment, a champion who was engaged and no longer is, and flags the
     team sets in ``metrics``: ``handoff_gaps``, ``owner_changed``, ``roi_concern``,
     ``poc_rerun_requested``, ``competitor_active``). A signal that is not measured is not
     judged. Each tripped signal gives one finding, attributed to the risk source that the
-    signal points to in the account's phase.
+    signal points to in the account's phase; the finding's `RiskFinding.risk_phase` is the
+    later of that phase and the source's own.
+
+    Levels are not the whole story: open tickets doubling from 2 to 4 is news even below
+    the ticket threshold. So usage (adoption), meetings and sentiment falling, and open
+    tickets and response hours rising, are also compared with the account's own baseline
+    (the mean of its readings in the policy's ``baseline_days`` before the latest one). A
+    move in the bad direction larger than the policy allows (``change_ratio`` of the
+    baseline, or ``sentiment_drop``) gives a MEDIUM finding whose evidence carries the
+    baseline and the change, unless the level already tripped. The fall in NPS is measured
+    against the same baseline, in points (``nps_drop``, ``nps_drop_alarm``).
 
     Detection is proactive: a falling health trend is a finding even while the account is
     still green (LOW then, MEDIUM when it is not green).
@@ -1013,6 +1218,12 @@ def detect(
         >>> a = Account("a", stage="ascend", snapshots=snaps)
         >>> [(f.source, f.severity.value, f.evidence.signal) for f in detect(a)]
         [(None, 'low', 'health_slope')]
+        >>> later = t + timedelta(days=30)
+        >>> b = Account("b", stage="ascend", snapshots=[
+        ...     Snapshot(at=t, open_tickets=2), Snapshot(at=later, open_tickets=4)])
+        >>> (f,) = detect(b)
+        >>> f.source, f.evidence.baseline, f.evidence.change
+        ('support_strain', 2.0, 2.0)
     """
     account = _need_account(account)
     policy = _check_policy(policy)
@@ -1047,6 +1258,11 @@ def detect(
         warn = float(getattr(policy, check.warn)) if check.warn else 0.0
         alarm = float(getattr(policy, check.alarm)) if check.alarm else warn
         if not _tripped(value, warn, check.direction):
+            base = _baseline(snaps, check.read, policy.baseline_days) if check.change else None
+            moved = None if base is None else _moved(check, value, base, policy)
+            if moved is not None:
+                source = _SIGNAL_SOURCES[check.signal][the_phase]
+                add(source, check.kind, Severity.MEDIUM, moved)
             continue
         severity = Severity.MEDIUM
         threshold = warn
@@ -1060,18 +1276,21 @@ def detect(
             severity,
             RiskEvidence(check.signal, value, threshold, check.direction),
         )
-    if previous is not None:
-        if previous.nps is not None and latest.nps is not None:
-            change = latest.nps - previous.nps
-            if change < -policy.nps_drop:
-                alarm_hit = change < -policy.nps_drop_alarm
-                limit = -(policy.nps_drop_alarm if alarm_hit else policy.nps_drop)
-                sev = Severity.HIGH if alarm_hit else Severity.MEDIUM
-                source = _SIGNAL_SOURCES["nps_change"][the_phase]
-                add(source, _FEEDBACK, sev, RiskEvidence("nps_change", change, limit, "below"))
-        if previous.champion_engaged and not latest.champion_engaged:
-            source = _SIGNAL_SOURCES["champion_engaged"][the_phase]
-            add(source, _MON, Severity.HIGH, RiskEvidence("champion_engaged", 0, 1, "below"))
+    nps_base = _baseline(snaps, lambda s: s.nps, policy.baseline_days)
+    if nps_base is not None and latest.nps is not None:
+        change = latest.nps - nps_base
+        if change < -policy.nps_drop:
+            alarm_hit = change < -policy.nps_drop_alarm
+            limit = -(policy.nps_drop_alarm if alarm_hit else policy.nps_drop)
+            sev = Severity.HIGH if alarm_hit else Severity.MEDIUM
+            source = _SIGNAL_SOURCES["nps_change"][the_phase]
+            evidence = RiskEvidence(
+                "nps_change", change, limit, "below", baseline=nps_base, change=change
+            )
+            add(source, _FEEDBACK, sev, evidence)
+    if previous is not None and previous.champion_engaged and not latest.champion_engaged:
+        source = _SIGNAL_SOURCES["champion_engaged"][the_phase]
+        add(source, _MON, Severity.HIGH, RiskEvidence("champion_engaged", 0, 1, "below"))
     from stars.health import TrendDirection, trend
 
     drift = trend(
@@ -2401,7 +2620,9 @@ def plan_for(
 
     The plan is opened and, when there is at least one finding, moved to ANALYSIS. Root
     causes are the findings' sources, most severe first. The template is the one for the
-    phase of the most severe attributed finding (ties go to the later phase). Actions are
+    `RiskFinding.risk_phase` of the most severe attributed finding (ties go to the later
+    phase), so a late-phase source such as a proof-of-concept rerun gets the late template
+    however young the account is. Actions are
     each root cause's usual response followed by the template's suggestions, all owned by
     ``owner`` (default: the account's owner) and due ``due_in`` after ``at``.
     Stakeholders are left for the team to add.
@@ -2442,10 +2663,10 @@ def plan_for(
         raise InvalidValue(
             "owner", owner, "a non-empty string", hint="pass owner= or set the account's owner"
         )
-    ranked = sorted(items, key=lambda f: (-f.severity.rank, -f.phase.rank))
+    ranked = sorted(items, key=lambda f: (-f.severity.rank, -f.risk_phase.rank))
     causes = tuple(dict.fromkeys(f.source for f in ranked if f.source is not None))
     attributed = [f for f in ranked if f.source is not None]
-    template = template_for(attributed[0].phase) if attributed else None
+    template = template_for(attributed[0].risk_phase) if attributed else None
     due = at + due_in
     actions = [ActionItem(RISK_SOURCES[c].response, owner, due, source=c) for c in causes]
     if template is not None:
