@@ -65,6 +65,7 @@ from stars.errors import (
     TransitionNotAllowed,
     TransitionRefused,
     UnknownName,
+    _a,
 )
 from stars.lifecycle import Verdict
 
@@ -171,7 +172,7 @@ def _each(kind: type[Any]) -> Callable[[Any, Any, Any], None]:
             raise InvalidValue(attribute.name, value, f"a sequence of {kind.__name__} values")
         for i, item in enumerate(value):
             if not isinstance(item, kind):
-                raise InvalidValue(f"{attribute.name}[{i}]", item, f"a {kind.__name__}")
+                raise InvalidValue(f"{attribute.name}[{i}]", item, _a(kind.__name__))
 
     return check
 
@@ -1266,6 +1267,21 @@ class StepRecord:
             raise InvalidValue("reason", self.reason, "a reason whenever forced=True")
 
 
+def _need_item(field: str, value: object, kind: type[Any]) -> None:
+    """Refuse a value that is not a ``kind``, with a hint on how to build one."""
+    if isinstance(value, kind):
+        return
+    names = list(attrs.fields_dict(kind))
+    hint = f"build one with {kind.__name__}({', '.join(names)})"
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in names]
+        if not unknown and value:
+            hint = f"build one from the mapping: {kind.__name__}(**{field})"
+        elif unknown:
+            hint += "; not fields of it: " + ", ".join(repr(k) for k in unknown)
+    raise InvalidValue(field, value, _a(kind.__name__), hint=hint)
+
+
 @attrs.frozen(slots=True)
 class RecoveryPolicy:
     """The thresholds the recovery guards read.
@@ -1549,10 +1565,16 @@ class RecoveryPlan:
             >>> len(p.add_stakeholder(Stakeholder("Ana", "analyst")).stakeholders)
             1
         """
+        _need_item("stakeholder", stakeholder, Stakeholder)
         return self._edit("add a stakeholder", stakeholders=(*self.stakeholders, stakeholder))
 
     def add_action(self, item: ActionItem) -> RecoveryPlan:
         """Add an action item (its due date must not be before the plan's start).
+
+        Raises:
+            InvalidValue: ``item`` is not an `ActionItem` (a mapping of its fields is not
+                taken: build the item, so a typo in a field name fails loudly), its due date
+                is before the plan's start, or the plan has ended.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -1561,7 +1583,12 @@ class RecoveryPlan:
             >>> p = RecoveryPlan("p", "a", t).add_action(ActionItem("Train", "sam", t))
             >>> p.actions[0].owner, p.version
             ('sam', 1)
+            >>> p.add_action({"objective": "Train", "owner": "sam"})  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            stars.errors.InvalidValue: item: got {'objective': ...}, expected an ActionItem ...
         """
+        _need_item("item", item, ActionItem)
         return self._edit("add an action", actions=(*self.actions, item))
 
     def replace_action(self, index: int, item: ActionItem) -> RecoveryPlan:
@@ -1576,6 +1603,7 @@ class RecoveryPlan:
             'kim'
         """
         i = _index("index", index, len(self.actions))
+        _need_item("item", item, ActionItem)
         actions = list(self.actions)
         actions[i] = item
         return self._edit("replace an action", actions=tuple(actions))
