@@ -7,19 +7,25 @@ wrong item type (14).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from stars.bands import BandCutoffs
-from stars.errors import InvalidValue
+from stars.account import Account, Snapshot
+from stars.bands import Band, BandCutoffs
+from stars.errors import InvalidValue, TransitionRefused
+from stars.io import dumps, loads
 from stars.recovery import (
     ActionItem,
     RecoveryPlan,
+    RecoveryPolicy,
     RecoveryProcess,
     RiskEvidence,
     RiskFinding,
     Stakeholder,
+    plan_for,
 )
 
 T0 = datetime(2025, 1, 6, tzinfo=UTC)
@@ -56,6 +62,65 @@ def monitoring(process: RecoveryProcess) -> RecoveryPlan:
     plan = process.fire(plan, "execute", at=T0 + DAY)
     plan = plan.complete_action(0, T0 + 2 * DAY)
     return process.fire(plan, "monitor", at=T0 + 2 * DAY)
+
+
+# --------------------------------------------------------------------------- 7: policy bands
+def test_check_in_uses_the_process_policy_bands_without_passing_them() -> None:
+    strict = RecoveryProcess(RecoveryPolicy(bands=STRICT))
+    plan = strict.open("acme", at=T0)
+    assert plan.bands == STRICT
+    assert plan.check_in(T0, health=75).check_ins[0].band is Band.YELLOW
+    assert plan.check_in(T0, health=45).check_ins[0].band is Band.RED
+    # The default process keeps the default cut-offs.
+    assert RecoveryProcess().open("acme", at=T0).check_in(T0, health=75).check_ins[0].band is (
+        Band.GREEN
+    )
+
+
+def test_plan_for_carries_the_process_policy_bands() -> None:
+    strict = RecoveryProcess(RecoveryPolicy(bands=STRICT))
+    acme = Account("acme", stage="ascend", owner="dana", snapshots=[Snapshot(at=T0, health=60)])
+    plan = plan_for([finding()], acme, T0, process=strict)
+    assert plan.check_in(T0 + DAY, health=75).check_ins[-1].band is Band.YELLOW
+
+
+def test_an_explicit_bands_argument_wins_over_the_policy() -> None:
+    plan = RecoveryProcess(RecoveryPolicy(bands=STRICT)).open("acme", at=T0)
+    lenient = BandCutoffs(red_below=20, green_from=60)
+    assert plan.check_in(T0, health=65, bands=lenient).check_ins[0].band is Band.GREEN
+    # ... for that reading only: the next one uses the plan's cut-offs again.
+    again = plan.check_in(T0, health=65, bands=lenient).check_in(T0, health=65)
+    assert again.check_ins[-1].band is Band.YELLOW
+
+
+def test_prevent_guard_counts_green_by_the_policy_bands() -> None:
+    strict = RecoveryProcess(RecoveryPolicy(bands=STRICT, green_check_ins=2))
+    plan = monitoring(strict)
+    for i in range(2):
+        plan = plan.check_in(T0 + (3 + i) * DAY, health=75)
+    with pytest.raises(TransitionRefused, match="green for 0 check-in"):
+        strict.fire(plan, "prevent", at=T0 + 5 * DAY)
+    plan = plan.check_in(T0 + 5 * DAY, health=85).check_in(T0 + 6 * DAY, health=90)
+    assert strict.fire(plan, "prevent", at=T0 + 6 * DAY).step.value == "prevention"
+
+
+@pytest.mark.parametrize("bands", [{"red_below": 50}, 40, "strict"])
+def test_policy_and_plan_bands_must_be_cutoffs(bands: Any) -> None:
+    with pytest.raises(InvalidValue) as err:
+        RecoveryPolicy(bands=bands)
+    assert err.value.field == "bands" and "expected a BandCutoffs" in str(err.value)
+    with pytest.raises(InvalidValue) as err:
+        RecoveryPlan("p", "acme", T0, bands=bands)
+    assert err.value.field == "bands"
+
+
+def test_a_plan_saved_before_it_carried_bands_still_loads() -> None:
+    plan = RecoveryProcess(RecoveryPolicy(bands=STRICT)).open("acme", at=T0)
+    assert loads(dumps(plan)) == plan
+    old = json.loads(dumps(plan))
+    del old["bands"]
+    loaded = loads(json.dumps(old))
+    assert isinstance(loaded, RecoveryPlan) and loaded.bands == BandCutoffs()
 
 
 # --------------------------------------------------------------------------- 14: errors

@@ -1267,6 +1267,11 @@ class StepRecord:
             raise InvalidValue("reason", self.reason, "a reason whenever forced=True")
 
 
+def _check_cutoffs(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, BandCutoffs):
+        raise InvalidValue(attribute.name, value, "a BandCutoffs")
+
+
 def _need_item(field: str, value: object, kind: type[Any]) -> None:
     """Refuse a value that is not a ``kind``, with a hint on how to build one."""
     if isinstance(value, kind):
@@ -1284,7 +1289,7 @@ def _need_item(field: str, value: object, kind: type[Any]) -> None:
 
 @attrs.frozen(slots=True)
 class RecoveryPolicy:
-    """The thresholds the recovery guards read.
+    """The thresholds the recovery guards read, and the bands its check-ins use.
 
     Attributes:
         green_check_ins: Consecutive green check-ins needed before prevention (hysteresis:
@@ -1292,12 +1297,20 @@ class RecoveryPolicy:
         min_stakeholder_levels: Distinct customer levels that must be engaged before execution.
         stall_window: Check-ins since monitoring began needed to call progress stalled.
         min_progress: Health points gained over the window below which progress has stalled.
-        bands: Cut-offs from health to band for check-ins.
+        bands: Cut-offs from health to band for check-ins. `RecoveryProcess.open` (and so
+            `plan_for`) copies them onto every plan it opens, and `RecoveryPlan.check_in`
+            derives each band with them; `weekly_update` uses them for a health given as a fact.
 
     Examples:
-        >>> from stars.recovery import RecoveryPolicy
+        >>> from datetime import datetime, timezone
+        >>> from stars import BandCutoffs
+        >>> from stars.recovery import RecoveryPolicy, RecoveryProcess
         >>> RecoveryPolicy().green_check_ins
         3
+        >>> strict = RecoveryProcess(RecoveryPolicy(bands=BandCutoffs(green_from=80)))
+        >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+        >>> strict.open("acme", at=t).check_in(t, health=75).check_ins[0].band.value
+        'yellow'
         >>> RecoveryPolicy(min_stakeholder_levels=1)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
@@ -1308,7 +1321,7 @@ class RecoveryPolicy:
     min_stakeholder_levels: int = attrs.field(default=2, validator=_number(2, 5, integer=True))
     stall_window: int = attrs.field(default=3, validator=_number(2, integer=True))
     min_progress: float = attrs.field(default=5.0, validator=_number(0))
-    bands: BandCutoffs = attrs.field(factory=BandCutoffs)
+    bands: BandCutoffs = attrs.field(factory=BandCutoffs, validator=_check_cutoffs)
 
 
 def _to_causes(value: Any) -> tuple[str, ...]:
@@ -1348,6 +1361,8 @@ class RecoveryPlan:
         indicators: The leading indicators of retention chosen to watch.
         history: The step records, in time order.
         version: Increases by one with every change.
+        bands: The cut-offs `check_in` derives a band from health with. `RecoveryProcess.open`
+            sets them from its `RecoveryPolicy.bands`; a plan built directly uses the defaults.
 
     Examples:
         >>> from datetime import datetime, timedelta, timezone
@@ -1392,6 +1407,7 @@ class RecoveryPlan:
         default=(), converter=_as_tuple, validator=_each(StepRecord)
     )
     version: int = attrs.field(default=0, validator=_number(0, integer=True))
+    bands: BandCutoffs = attrs.field(factory=BandCutoffs, validator=_check_cutoffs)
 
     @root_causes.validator
     def _check_causes(self, attribute: Any, value: Any) -> None:
@@ -1657,6 +1673,16 @@ class RecoveryPlan:
     ) -> RecoveryPlan:
         """Record a health reading; the band is derived from ``health`` when not given.
 
+        The cut-offs that derive it are ``bands`` when passed (it wins), else the plan's
+        own `bands`, which `RecoveryProcess.open` took from its `RecoveryPolicy.bands`.
+
+        Args:
+            at: When (timezone-aware, not before the plan's start or the latest check-in).
+            health: The 0-100 score.
+            band: The band, when there is no score or it was judged by hand.
+            note: What was observed.
+            bands: Cut-offs for this reading only, overriding the plan's.
+
         Raises:
             InvalidValue: Neither health nor band is given, ``bands`` is not a
                 `BandCutoffs`, or ``at`` is before the plan's start.
@@ -1668,6 +1694,12 @@ class RecoveryPlan:
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
             >>> RecoveryPlan("p", "a", t).check_in(t, health=72).check_ins[0].band.value
             'green'
+            >>> from stars import BandCutoffs
+            >>> strict = RecoveryPlan("p", "a", t, bands=BandCutoffs(green_from=80))
+            >>> strict.check_in(t, health=72).check_ins[0].band.value
+            'yellow'
+            >>> strict.check_in(t, health=72, bands=BandCutoffs()).check_ins[0].band.value
+            'green'
         """
         v.aware("at", at)
         if bands is not None and not isinstance(bands, BandCutoffs):
@@ -1678,7 +1710,7 @@ class RecoveryPlan:
             if health is None:
                 raise InvalidValue("health", None, "a health score or a band for the check-in")
             v.number("health", health, 0, 100)
-            band = (bands or BandCutoffs()).band_for(health)
+            band = (bands if bands is not None else self.bands).band_for(health)
         item = CheckIn(at, band, health, note)
         if self.check_ins and at < self.check_ins[-1].at:
             raise OutOfOrder("check-in", at.isoformat(), self.check_ins[-1].at.isoformat())
@@ -2240,7 +2272,8 @@ class RecoveryProcess(_engine.Machine):
             reason: Why.
 
         Returns:
-            The new plan, at version 1.
+            The new plan, at version 1, carrying the policy's band cut-offs (which
+            `RecoveryPlan.check_in` applies).
 
         Raises:
             TransitionVetoed: A before-hook raised; no plan is returned.
@@ -2265,6 +2298,7 @@ class RecoveryProcess(_engine.Machine):
             at,
             owner=owner,
             findings=findings,
+            bands=self.policy.bands,
         )
         v.optional_string("actor", actor)
         v.optional_string("reason", reason)
