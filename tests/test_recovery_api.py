@@ -19,13 +19,19 @@ from stars.errors import InvalidValue, TransitionRefused
 from stars.io import dumps, loads
 from stars.recovery import (
     ActionItem,
+    Effort,
     RecoveryPlan,
     RecoveryPolicy,
     RecoveryProcess,
     RiskEvidence,
     RiskFinding,
     Stakeholder,
+    Triage,
+    TriageDecision,
+    TriageFactor,
+    TriagePolicy,
     plan_for,
+    triage,
 )
 
 T0 = datetime(2025, 1, 6, tzinfo=UTC)
@@ -121,6 +127,114 @@ def test_a_plan_saved_before_it_carried_bands_still_loads() -> None:
     del old["bands"]
     loaded = loads(json.dumps(old))
     assert isinstance(loaded, RecoveryPlan) and loaded.bands == BandCutoffs()
+
+
+# --------------------------------------------------------------------------- 10: triage
+def green_account() -> Account:
+    return Account("acme", stage="ascend", snapshots=[Snapshot(at=T0, health=85)])
+
+
+def red_account() -> Account:
+    return Account("acme", stage="ascend", snapshots=[Snapshot(at=T0, health=25)])
+
+
+def test_low_expected_value_releases_a_good_fit() -> None:
+    r = triage(green_account(), icp_fit=0.9, expected_value=5_000, cost_to_serve=10_000)
+    assert r.decision is TriageDecision.RELEASE
+    assert r.decided_by is TriageFactor.EXPECTED_VALUE
+    assert (r.expected_value, r.cost_to_serve) == (5_000, 10_000)
+    assert r.reason == r.reasons[-1]
+    assert r.reason == (
+        "decided by expected value: 5,000 expected against a cost to serve of 10,000 "
+        "(0.50x), below the 1x needed"
+    )
+
+
+def test_enough_expected_value_saves_and_says_so() -> None:
+    r = triage(green_account(), icp_fit=0.9, expected_value=50_000, cost_to_serve=10_000)
+    assert (r.decision, r.decided_by) == (TriageDecision.SAVE, TriageFactor.EXPECTED_VALUE)
+    assert r.reason.startswith("decided by expected value: 50,000 expected")
+    assert "at least the 1x needed" in r.reason
+
+
+def test_a_high_effort_save_must_be_worth_more() -> None:
+    r = triage(red_account(), icp_fit=0.9, expected_value=15_000, cost_to_serve=10_000)
+    assert r.effort is Effort.HIGH
+    assert (r.decision, r.decided_by) == (TriageDecision.RELEASE, TriageFactor.EXPECTED_VALUE)
+    assert "below the 2x needed when the effort is high" in r.reason
+    lenient = TriagePolicy(high_effort_value_ratio=1.5)
+    kept = triage(
+        red_account(), icp_fit=0.9, expected_value=15_000, cost_to_serve=10_000, policy=lenient
+    )
+    assert kept.decision is TriageDecision.SAVE
+
+
+def test_a_poor_fit_is_released_whatever_the_value() -> None:
+    r = triage(green_account(), icp_fit=0.1, expected_value=90_000, cost_to_serve=1_000)
+    assert (r.decision, r.decided_by) == (TriageDecision.RELEASE, TriageFactor.ICP_FIT)
+    assert r.reason.startswith("decided by ICP fit: 0.10 is below 0.30")
+
+
+def test_a_middling_fit_with_high_effort_is_decided_by_effort() -> None:
+    r = triage(red_account(), icp_fit=0.5)
+    assert (r.decision, r.decided_by) == (TriageDecision.RELEASE, TriageFactor.EFFORT)
+    assert r.reason == "decided by effort: the effort is high and the ICP fit 0.50 is below 0.60"
+
+
+def test_without_a_value_the_fit_decides() -> None:
+    r = triage(green_account(), icp_fit=0.9)
+    assert (r.decision, r.decided_by) == (TriageDecision.SAVE, TriageFactor.ICP_FIT)
+    assert r.expected_value is None and r.cost_to_serve is None
+    assert r.reason == "decided by ICP fit: 0.90 justifies the effort"
+
+
+def test_no_cost_to_serve_reads_cleanly() -> None:
+    r = triage(green_account(), icp_fit=0.9, expected_value=100, cost_to_serve=0)
+    assert r.decision is TriageDecision.SAVE
+    assert "a cost to serve of 0, at least the 1x needed" in r.reason
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"expected_value": 5_000}, "cost_to_serve"),
+        ({"cost_to_serve": 5_000}, "expected_value"),
+        ({"expected_value": -1, "cost_to_serve": 5}, "expected_value"),
+        ({"expected_value": 1, "cost_to_serve": float("nan")}, "cost_to_serve"),
+        ({"expected_value": "lots", "cost_to_serve": 5}, "expected_value"),
+    ],
+)
+def test_triage_value_inputs_are_checked(kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidValue) as err:
+        triage(green_account(), icp_fit=0.9, **kwargs)
+    assert err.value.field == field
+
+
+def test_giving_only_one_of_value_and_cost_says_to_give_both() -> None:
+    with pytest.raises(InvalidValue, match="give both or neither"):
+        triage(green_account(), icp_fit=0.9, expected_value=5_000)
+
+
+def test_triage_policy_value_ratios_are_checked() -> None:
+    with pytest.raises(InvalidValue) as err:
+        TriagePolicy(min_value_ratio=3, high_effort_value_ratio=2)
+    assert err.value.field == "high_effort_value_ratio"
+    with pytest.raises(InvalidValue):
+        TriagePolicy(min_value_ratio=-1)
+
+
+def test_triage_result_checks_and_round_trips() -> None:
+    with pytest.raises(InvalidValue) as err:
+        Triage("save", "low", 0.9, ("x",), "expected_value")
+    assert err.value.field == "decided_by"
+    with pytest.raises(InvalidValue):
+        Triage("save", "low", 0.9, ("x",), "luck")
+    r = triage(green_account(), icp_fit=0.9, expected_value=5_000, cost_to_serve=10_000)
+    assert loads(dumps(r)) == r
+    old = json.loads(dumps(Triage("save", "low", 0.9, ("x",))))
+    for key in ("decided_by", "expected_value", "cost_to_serve"):
+        del old[key]
+    assert loads(json.dumps(old)).decided_by is TriageFactor.ICP_FIT
 
 
 # --------------------------------------------------------------------------- 14: errors
