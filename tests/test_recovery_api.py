@@ -32,6 +32,7 @@ from stars.recovery import (
     TriagePolicy,
     plan_for,
     triage,
+    weekly_update,
 )
 
 T0 = datetime(2025, 1, 6, tzinfo=UTC)
@@ -127,6 +128,116 @@ def test_a_plan_saved_before_it_carried_bands_still_loads() -> None:
     del old["bands"]
     loaded = loads(json.dumps(old))
     assert isinstance(loaded, RecoveryPlan) and loaded.bands == BandCutoffs()
+
+
+# --------------------------------------------------------------------------- 9: weekly update
+def test_weekly_update_from_facts_without_a_plan() -> None:
+    note = weekly_update(
+        week=T0,
+        account_name="Globex rollout",
+        health=55,
+        summary="The data migration slipped a week.",
+        done=["SSO live for the finance team"],
+        next_steps=["Import last year's tickets", "Train the second shift"],
+        challenges=["Export waits on their IT team"],
+        owner="dana",
+        stakeholders=[Stakeholder("Ana", "analyst"), Stakeholder("Lena", "economic_buyer")],
+    )
+    lines = note.splitlines()
+    assert lines[0] == "# Weekly update: Globex rollout, week of 2025-01-06"
+    assert "**To:** analyst (Ana); manager; director; executive; economic buyer (Lena)" in lines
+    assert "**From:** dana" in lines
+    assert [line for line in lines if line.startswith("## ")] == [
+        "## Executive summary",
+        "## Done this week",
+        "## Next steps",
+        "## Challenges",
+    ]
+    assert section(note, "Executive summary") == [
+        "Health is yellow (55). The data migration slipped a week."
+    ]
+    assert section(note, "Done this week") == ["- SSO live for the finance team"]
+    assert section(note, "Next steps") == [
+        "- Import last year's tickets",
+        "- Train the second shift",
+    ]
+    assert section(note, "Challenges") == [
+        "- Health is still yellow.",
+        "- Export waits on their IT team",
+    ]
+
+
+def test_weekly_update_from_facts_with_little_to_say() -> None:
+    note = weekly_update(week=T0, account_name="Initech onboarding")
+    assert section(note, "Executive summary") == ["No health reading this week."]
+    assert section(note, "Done this week") == ["- Nothing completed this week."]
+    assert section(note, "Challenges") == ["- None reported."]
+    assert "**From:**" not in note
+    green = weekly_update(week=T0, account_name="Initech onboarding", band="green")
+    assert section(green, "Executive summary") == ["Health is green."]
+
+
+def test_weekly_update_facts_use_the_policy_bands_for_health() -> None:
+    strict = RecoveryPolicy(bands=STRICT)
+    note = weekly_update(week=T0, account_name="Acme", health=75, policy=strict)
+    assert section(note, "Executive summary") == ["Health is yellow (75)."]
+    assert "Health is green (75)." in weekly_update(week=T0, account_name="Acme", health=75)
+
+
+@pytest.mark.parametrize(
+    ("fact", "value"),
+    [
+        ("band", "green"),
+        ("health", 80),
+        ("summary", "All good"),
+        ("done", ["Kickoff"]),
+        ("next_steps", []),
+        ("owner", "dana"),
+        ("stakeholders", [Stakeholder("Ana", "analyst")]),
+    ],
+)
+def test_weekly_update_refuses_a_plan_together_with_facts(fact: str, value: Any) -> None:
+    plan = RecoveryProcess().open("acme", at=T0, owner="dana")
+    with pytest.raises(InvalidValue) as err:
+        weekly_update(plan, T0, **{fact: value})
+    assert err.value.field == fact
+    assert "when a plan is given" in str(err.value)
+    assert "either a plan or the facts, not both" in str(err.value)
+
+
+def test_weekly_update_from_a_plan_still_works_and_names_its_owner() -> None:
+    plan = RecoveryProcess().open("acme", at=T0, owner="dana").check_in(T0 + DAY, health=50)
+    note = weekly_update(plan, T0, account_name="Acme Corp", challenges=["Budget freeze"])
+    assert note.splitlines()[0] == "# Weekly update: Acme Corp, week of 2025-01-06"
+    assert "**From:** dana" in note.splitlines()
+    assert section(note, "Challenges") == ["- Health is still yellow.", "- Budget freeze"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"week": T0}, "account_name"),
+        ({"week": T0, "account_name": ""}, "account_name"),
+        ({"account_name": "Acme"}, "week"),
+        ({"week": datetime(2025, 1, 6), "account_name": "Acme"}, "week"),
+        ({"week": T0, "account_name": "Acme", "band": "blue"}, "band"),
+        ({"week": T0, "account_name": "Acme", "health": 120}, "health"),
+        ({"week": T0, "account_name": "Acme", "done": "Kickoff"}, "done"),
+        ({"week": T0, "account_name": "Acme", "next_steps": [""]}, "next_steps[0]"),
+        ({"week": T0, "account_name": "Acme", "owner": " "}, "owner"),
+        ({"week": T0, "account_name": "Acme", "stakeholders": ["Ana"]}, "stakeholders[0]"),
+        ({"week": T0, "account_name": "Acme", "policy": "strict"}, "policy"),
+    ],
+)
+def test_weekly_update_facts_are_checked(kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidValue) as err:
+        weekly_update(**kwargs)
+    assert err.value.field == field
+
+
+def test_weekly_update_without_plan_or_name_says_what_to_pass() -> None:
+    with pytest.raises(InvalidValue, match="pass a RecoveryPlan, or the facts"):
+        weekly_update(week=T0)  # type: ignore[call-overload]
 
 
 # --------------------------------------------------------------------------- 10: triage
