@@ -16,7 +16,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Sized
 from typing import Any
 
 __all__ = [
@@ -36,9 +36,30 @@ __all__ = [
 ]
 
 
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article: ``an ActionItem``, ``a dict``."""
+    low = noun.lower()
+    vowel = low[:1] in ("a", "e", "i", "o") or (
+        low[:1] == "u" and not low.startswith(("uni", "use", "usu", "uti", "uu"))
+    )
+    return f"{'an' if vowel else 'a'} {noun}"
+
+
 def _show(value: object, limit: int = 80) -> str:
     text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    if len(text) <= limit:
+        return text
+    if isinstance(value, str):
+        return text[: limit - 3] + "..."
+    # Too long to show whole: name the type (and the keys or the size) rather than cut mid-way.
+    kind = type(value).__name__
+    if isinstance(value, Mapping):
+        keys = ", ".join(repr(k) for k in value)
+        shown = f"{_a(kind)} with keys {keys}"
+        return shown if len(shown) <= limit else f"{_a(kind)} with {len(value)} keys"
+    if isinstance(value, Sized):
+        return f"{_a(kind)} of {len(value)} items"
+    return f"{_a(kind)} object"
 
 
 class StarsError(Exception):
@@ -63,6 +84,11 @@ class InvalidValue(StarsError, ValueError):
         >>> err = InvalidValue("adoption", 1.5, "a number from 0 to 1")
         >>> (err.field, err.value)
         ('adoption', 1.5)
+
+        A value too long to show whole is named by its type (and a mapping by its keys):
+
+        >>> print(InvalidValue("item", {"objective": "x" * 80, "owner": "sam"}, "an ActionItem"))
+        item: got a dict with keys 'objective', 'owner', expected an ActionItem
     """
 
     def __init__(self, field: str, value: object, expected: str, hint: str | None = None) -> None:

@@ -48,7 +48,7 @@ import numbers
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
 import attrs
 from transitions import Machine
@@ -67,6 +67,7 @@ from stars.errors import (
     TransitionNotAllowed,
     TransitionRefused,
     UnknownName,
+    _a,
 )
 from stars.lifecycle import Verdict
 
@@ -105,6 +106,7 @@ __all__ = [
     "TemplateKind",
     "Triage",
     "TriageDecision",
+    "TriageFactor",
     "TriagePolicy",
     "audit_handoff",
     "detect",
@@ -173,7 +175,7 @@ def _each(kind: type[Any]) -> Callable[[Any, Any, Any], None]:
             raise InvalidValue(attribute.name, value, f"a sequence of {kind.__name__} values")
         for i, item in enumerate(value):
             if not isinstance(item, kind):
-                raise InvalidValue(f"{attribute.name}[{i}]", item, f"a {kind.__name__}")
+                raise InvalidValue(f"{attribute.name}[{i}]", item, _a(kind.__name__))
 
     return check
 
@@ -334,6 +336,24 @@ class TriageDecision(enum.StrEnum):
     RELEASE = "release"
 
 
+class TriageFactor(enum.StrEnum):
+    """What decided a triage: the ICP fit, the expected value, or the effort.
+
+    ``icp_fit``: how well the account matches the ideal customer profile.
+    ``expected_value``: what keeping the account should bring, weighed against the cost to
+    serve it. ``effort``: a middling fit that is not worth a high effort.
+
+    Examples:
+        >>> from stars.recovery import TriageFactor
+        >>> [f.value for f in TriageFactor]
+        ['icp_fit', 'expected_value', 'effort']
+    """
+
+    ICP_FIT = "icp_fit"
+    EXPECTED_VALUE = "expected_value"
+    EFFORT = "effort"
+
+
 class Effort(OrderedStrEnum):
     """Expected effort to bring an account back to green.
 
@@ -382,6 +402,10 @@ def _c_decision(value: Any) -> Any:
 
 def _c_effort(value: Any) -> Any:
     return _coerce(Effort, value)
+
+
+def _c_factor(value: Any) -> Any:
+    return _coerce(TriageFactor, value)
 
 
 # --------------------------------------------------------------------------- risk catalog
@@ -1451,9 +1475,29 @@ class StepRecord:
             raise InvalidValue("reason", self.reason, "a reason whenever forced=True")
 
 
+def _check_cutoffs(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, BandCutoffs):
+        raise InvalidValue(attribute.name, value, "a BandCutoffs")
+
+
+def _need_item(field: str, value: object, kind: type[Any]) -> None:
+    """Refuse a value that is not a ``kind``, with a hint on how to build one."""
+    if isinstance(value, kind):
+        return
+    names = list(attrs.fields_dict(kind))
+    hint = f"build one with {kind.__name__}({', '.join(names)})"
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in names]
+        if not unknown and value:
+            hint = f"build one from the mapping: {kind.__name__}(**{field})"
+        elif unknown:
+            hint += "; not fields of it: " + ", ".join(repr(k) for k in unknown)
+    raise InvalidValue(field, value, _a(kind.__name__), hint=hint)
+
+
 @attrs.frozen(slots=True)
 class RecoveryPolicy:
-    """The thresholds the recovery guards read.
+    """The thresholds the recovery guards read, and the bands its check-ins use.
 
     Attributes:
         green_check_ins: Consecutive green check-ins needed before prevention (hysteresis:
@@ -1461,12 +1505,20 @@ class RecoveryPolicy:
         min_stakeholder_levels: Distinct customer levels that must be engaged before execution.
         stall_window: Check-ins since monitoring began needed to call progress stalled.
         min_progress: Health points gained over the window below which progress has stalled.
-        bands: Cut-offs from health to band for check-ins.
+        bands: Cut-offs from health to band for check-ins. `RecoveryProcess.open` (and so
+            `plan_for`) copies them onto every plan it opens, and `RecoveryPlan.check_in`
+            derives each band with them; `weekly_update` uses them for a health given as a fact.
 
     Examples:
-        >>> from stars.recovery import RecoveryPolicy
+        >>> from datetime import datetime, timezone
+        >>> from stars import BandCutoffs
+        >>> from stars.recovery import RecoveryPolicy, RecoveryProcess
         >>> RecoveryPolicy().green_check_ins
         3
+        >>> strict = RecoveryProcess(RecoveryPolicy(bands=BandCutoffs(green_from=80)))
+        >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+        >>> strict.open("acme", at=t).check_in(t, health=75).check_ins[0].band.value
+        'yellow'
         >>> RecoveryPolicy(min_stakeholder_levels=1)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
@@ -1477,7 +1529,7 @@ class RecoveryPolicy:
     min_stakeholder_levels: int = attrs.field(default=2, validator=_number(2, 5, integer=True))
     stall_window: int = attrs.field(default=3, validator=_number(2, integer=True))
     min_progress: float = attrs.field(default=5.0, validator=_number(0))
-    bands: BandCutoffs = attrs.field(factory=BandCutoffs)
+    bands: BandCutoffs = attrs.field(factory=BandCutoffs, validator=_check_cutoffs)
 
 
 def _to_causes(value: Any) -> tuple[str, ...]:
@@ -1517,6 +1569,8 @@ class RecoveryPlan:
         indicators: The leading indicators of retention chosen to watch.
         history: The step records, in time order.
         version: Increases by one with every change.
+        bands: The cut-offs `check_in` derives a band from health with. `RecoveryProcess.open`
+            sets them from its `RecoveryPolicy.bands`; a plan built directly uses the defaults.
 
     Examples:
         >>> from datetime import datetime, timedelta, timezone
@@ -1561,6 +1615,7 @@ class RecoveryPlan:
         default=(), converter=_as_tuple, validator=_each(StepRecord)
     )
     version: int = attrs.field(default=0, validator=_number(0, integer=True))
+    bands: BandCutoffs = attrs.field(factory=BandCutoffs, validator=_check_cutoffs)
 
     @root_causes.validator
     def _check_causes(self, attribute: Any, value: Any) -> None:
@@ -1734,10 +1789,16 @@ class RecoveryPlan:
             >>> len(p.add_stakeholder(Stakeholder("Ana", "analyst")).stakeholders)
             1
         """
+        _need_item("stakeholder", stakeholder, Stakeholder)
         return self._edit("add a stakeholder", stakeholders=(*self.stakeholders, stakeholder))
 
     def add_action(self, item: ActionItem) -> RecoveryPlan:
         """Add an action item (its due date must not be before the plan's start).
+
+        Raises:
+            InvalidValue: ``item`` is not an `ActionItem` (a mapping of its fields is not
+                taken: build the item, so a typo in a field name fails loudly), its due date
+                is before the plan's start, or the plan has ended.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -1746,7 +1807,12 @@ class RecoveryPlan:
             >>> p = RecoveryPlan("p", "a", t).add_action(ActionItem("Train", "sam", t))
             >>> p.actions[0].owner, p.version
             ('sam', 1)
+            >>> p.add_action({"objective": "Train", "owner": "sam"})  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            stars.errors.InvalidValue: item: got {'objective': ...}, expected an ActionItem ...
         """
+        _need_item("item", item, ActionItem)
         return self._edit("add an action", actions=(*self.actions, item))
 
     def replace_action(self, index: int, item: ActionItem) -> RecoveryPlan:
@@ -1761,6 +1827,7 @@ class RecoveryPlan:
             'kim'
         """
         i = _index("index", index, len(self.actions))
+        _need_item("item", item, ActionItem)
         actions = list(self.actions)
         actions[i] = item
         return self._edit("replace an action", actions=tuple(actions))
@@ -1814,6 +1881,16 @@ class RecoveryPlan:
     ) -> RecoveryPlan:
         """Record a health reading; the band is derived from ``health`` when not given.
 
+        The cut-offs that derive it are ``bands`` when passed (it wins), else the plan's
+        own `bands`, which `RecoveryProcess.open` took from its `RecoveryPolicy.bands`.
+
+        Args:
+            at: When (timezone-aware, not before the plan's start or the latest check-in).
+            health: The 0-100 score.
+            band: The band, when there is no score or it was judged by hand.
+            note: What was observed.
+            bands: Cut-offs for this reading only, overriding the plan's.
+
         Raises:
             InvalidValue: Neither health nor band is given, ``bands`` is not a
                 `BandCutoffs`, or ``at`` is before the plan's start.
@@ -1825,6 +1902,12 @@ class RecoveryPlan:
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
             >>> RecoveryPlan("p", "a", t).check_in(t, health=72).check_ins[0].band.value
             'green'
+            >>> from stars import BandCutoffs
+            >>> strict = RecoveryPlan("p", "a", t, bands=BandCutoffs(green_from=80))
+            >>> strict.check_in(t, health=72).check_ins[0].band.value
+            'yellow'
+            >>> strict.check_in(t, health=72, bands=BandCutoffs()).check_ins[0].band.value
+            'green'
         """
         v.aware("at", at)
         if bands is not None and not isinstance(bands, BandCutoffs):
@@ -1835,7 +1918,7 @@ class RecoveryPlan:
             if health is None:
                 raise InvalidValue("health", None, "a health score or a band for the check-in")
             v.number("health", health, 0, 100)
-            band = (bands or BandCutoffs()).band_for(health)
+            band = (bands if bands is not None else self.bands).band_for(health)
         item = CheckIn(at, band, health, note)
         if self.check_ins and at < self.check_ins[-1].at:
             raise OutOfOrder("check-in", at.isoformat(), self.check_ins[-1].at.isoformat())
@@ -2397,7 +2480,8 @@ class RecoveryProcess(_engine.Machine):
             reason: Why.
 
         Returns:
-            The new plan, at version 1.
+            The new plan, at version 1, carrying the policy's band cut-offs (which
+            `RecoveryPlan.check_in` applies).
 
         Raises:
             TransitionVetoed: A before-hook raised; no plan is returned.
@@ -2422,6 +2506,7 @@ class RecoveryProcess(_engine.Machine):
             at,
             owner=owner,
             findings=findings,
+            bands=self.policy.bands,
         )
         v.optional_string("actor", actor)
         v.optional_string("reason", reason)
@@ -2697,15 +2782,25 @@ class TriagePolicy:
     Attributes:
         release_below: An ICP fit (0-1) below this is released whatever the effort.
         marginal_below: A fit below this is released when the expected effort is high.
+        min_value_ratio: When the expected value and the cost to serve are given, the value
+            must be at least this many times the cost, else the account is released.
+        high_effort_value_ratio: The multiple needed instead when the effort is high: a save
+            that takes more of the team's time must be worth more.
 
     Examples:
         >>> from stars.recovery import TriagePolicy
-        >>> TriagePolicy().release_below
-        0.3
+        >>> TriagePolicy().release_below, TriagePolicy().min_value_ratio
+        (0.3, 1.0)
+        >>> TriagePolicy(min_value_ratio=3)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        stars.errors.InvalidValue: high_effort_value_ratio: got 2.0, expected a number at or ...
     """
 
     release_below: float = attrs.field(default=0.3, validator=_number(0, 1))
     marginal_below: float = attrs.field(default=0.6, validator=_number(0, 1))
+    min_value_ratio: float = attrs.field(default=1.0, validator=_number(0))
+    high_effort_value_ratio: float = attrs.field(default=2.0, validator=_number(0))
 
     def __attrs_post_init__(self) -> None:
         if self.marginal_below < self.release_below:
@@ -2714,49 +2809,147 @@ class TriagePolicy:
                 self.marginal_below,
                 f"a number at or above release_below ({self.release_below})",
             )
+        if self.high_effort_value_ratio < self.min_value_ratio:
+            raise InvalidValue(
+                "high_effort_value_ratio",
+                self.high_effort_value_ratio,
+                f"a number at or above min_value_ratio ({self.min_value_ratio})",
+            )
+
+
+def _check_value_pair(expected_value: float | None, cost_to_serve: float | None) -> None:
+    if (expected_value is None) == (cost_to_serve is None):
+        return
+    given, missing = (
+        ("expected_value", "cost_to_serve")
+        if cost_to_serve is None
+        else ("cost_to_serve", "expected_value")
+    )
+    raise InvalidValue(
+        missing,
+        None,
+        f"a number of 0 or more when {given} is given",
+        hint="the expected value is weighed against the cost to serve: give both or neither",
+    )
 
 
 @attrs.frozen(slots=True)
 class Triage:
     """A recommendation to save or release an account, with the expected effort and why.
 
+    Attributes:
+        decision: Save or release.
+        effort: The expected effort to bring the account back to green.
+        icp_fit: The fit with the ideal customer profile that was weighed (0-1).
+        reasons: Why, in the order weighed; the last one (`reason`) is the deciding one.
+        decided_by: The factor that decided (`TriageFactor`).
+        expected_value: The expected value weighed, if one was given.
+        cost_to_serve: The cost to serve weighed, if one was given (given with
+            ``expected_value`` or not at all).
+
     Examples:
         >>> from stars.recovery import Triage
-        >>> Triage("save", "low", 0.9, ("fits the ideal customer profile",)).decision.value
-        'save'
+        >>> r = Triage("save", "low", 0.9, ("fits the ideal customer profile",))
+        >>> r.decision.value, r.decided_by.value
+        ('save', 'icp_fit')
+        >>> Triage("save", "low", 0.9, (), expected_value=5000)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        stars.errors.InvalidValue: cost_to_serve: got None, expected a number of 0 or more when ...
     """
 
     decision: TriageDecision = attrs.field(converter=_c_decision, validator=_member(TriageDecision))
     effort: Effort = attrs.field(converter=_c_effort, validator=_member(Effort))
     icp_fit: float = attrs.field(validator=_number(0, 1))
     reasons: tuple[str, ...] = attrs.field(converter=_as_tuple, validator=_each_text)
+    decided_by: TriageFactor = attrs.field(
+        default=TriageFactor.ICP_FIT, converter=_c_factor, validator=_member(TriageFactor)
+    )
+    expected_value: float | None = attrs.field(default=None, validator=v.optional_number(0))
+    cost_to_serve: float | None = attrs.field(default=None, validator=v.optional_number(0))
+
+    def __attrs_post_init__(self) -> None:
+        _check_value_pair(self.expected_value, self.cost_to_serve)
+        if self.decided_by is TriageFactor.EXPECTED_VALUE and self.expected_value is None:
+            raise InvalidValue(
+                "decided_by",
+                self.decided_by.value,
+                "'icp_fit' or 'effort' when no expected value is given",
+            )
+
+    @property
+    def reason(self) -> str:
+        """The deciding reason (the last of ``reasons``); from `triage` it names the factor.
+
+        Examples:
+            >>> from stars.recovery import Triage
+            >>> Triage("release", "high", 0.1, ("health is red", "decided by ICP fit")).reason
+            'decided by ICP fit'
+        """
+        return self.reasons[-1] if self.reasons else ""
+
+
+def _amount(x: float) -> str:
+    return f"{x:,.0f}" if x == round(x) or abs(x) >= 100 else f"{x:,.2f}"
+
+
+def _value_reason(value: float, cost: float, need: float, high: bool, enough: bool) -> str:
+    ratio = f" ({value / cost:.2f}x)" if cost else ""
+    return (
+        f"decided by expected value: {_amount(value)} expected against a cost to serve of "
+        f"{_amount(cost)}{ratio}, {'at least' if enough else 'below'} the {need:g}x needed"
+        + (" when the effort is high" if high else "")
+    )
 
 
 def triage(
     account: Account,
     icp_fit: float,
     *,
+    expected_value: float | None = None,
+    cost_to_serve: float | None = None,
     findings: Iterable[RiskFinding] | None = None,
     policy: TriagePolicy | None = None,
     detection: DetectionPolicy | None = None,
 ) -> Triage:
     """Recommend whether to spend recovery effort on an account or let it go.
 
+    Three factors are weighed, in this order; the first that says "release" decides:
+
+    1. **ICP fit**: a fit below ``release_below`` is released whatever else holds. A poor
+       fit is better let go, so the team's time goes to accounts that fit and can grow.
+    2. **Expected value**, when ``expected_value`` and ``cost_to_serve`` are given: a value
+       below ``min_value_ratio`` times the cost (``high_effort_value_ratio`` times when the
+       effort is HIGH) is released.
+    3. **Effort**: a fit below ``marginal_below`` is released when the effort is HIGH.
+
+    Otherwise the account is saved, decided by the expected value when it was given, else
+    by the fit. `Triage.decided_by` names the deciding factor, and `Triage.reason` (the last
+    of ``reasons``) says why, starting with "decided by".
+
     Effort is HIGH when the account is red, a finding is CRITICAL, or a late-phase risk
     source (ROI doubts, a proof-of-concept rerun, a competitor) is present; MEDIUM when a
     finding is HIGH, the account is yellow, or there are three findings or more; LOW
-    otherwise. A fit below ``release_below`` is released; a fit below ``marginal_below``
-    is released when the effort is HIGH; everything else is saved.
+    otherwise.
 
     Args:
         account: The account.
         icp_fit: How well it matches the ideal customer profile, 0 to 1.
+        expected_value: What keeping the account should bring (the renewal and the growth
+            expected), 0 or more, in the same unit and over the same horizon as
+            ``cost_to_serve``. Give both or neither.
+        cost_to_serve: What keeping it will cost over that horizon (the team's time,
+            support, the save itself), 0 or more.
         findings: The findings to weigh (default: `detect` on the account).
         policy: Where the lines fall.
         detection: Thresholds for detection and bands.
 
     Returns:
         The recommendation.
+
+    Raises:
+        InvalidValue: A number is out of range, or only one of ``expected_value`` and
+            ``cost_to_serve`` is given.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -2765,13 +2958,22 @@ def triage(
         >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
         >>> a = Account("a", stage="tact", snapshots=[Snapshot(at=t, health=25)])
         >>> r = triage(a, icp_fit=0.5)
-        >>> r.decision.value, r.effort.value
-        ('release', 'high')
+        >>> r.decision.value, r.effort.value, r.decided_by.value
+        ('release', 'high', 'effort')
         >>> triage(a, icp_fit=0.9).decision.value
         'save'
+        >>> r = triage(a, icp_fit=0.9, expected_value=8_000, cost_to_serve=12_000)
+        >>> r.decision.value, r.decided_by.value
+        ('release', 'expected_value')
+        >>> print(r.reason)  # doctest: +NORMALIZE_WHITESPACE
+        decided by expected value: 8,000 expected against a cost to serve of 12,000 (0.67x),
+        below the 2x needed when the effort is high
     """
     account = _need_account(account)
     fit = v.number("icp_fit", icp_fit, 0, 1)
+    value = None if expected_value is None else v.number("expected_value", expected_value, 0)
+    cost = None if cost_to_serve is None else v.number("cost_to_serve", cost_to_serve, 0)
+    _check_value_pair(value, cost)
     if policy is None:
         policy = TriagePolicy()
     if not isinstance(policy, TriagePolicy):
@@ -2804,24 +3006,35 @@ def triage(
     else:
         effort = Effort.LOW
         reasons.append(f"{len(found)} finding(s) and no sign of deep trouble")
+    high = effort is Effort.HIGH
+    need = policy.high_effort_value_ratio if high else policy.min_value_ratio
+    worth = None if value is None or cost is None else value >= cost * need
     if fit < policy.release_below:
-        decision = TriageDecision.RELEASE
+        decision, factor = TriageDecision.RELEASE, TriageFactor.ICP_FIT
         reasons.append(
-            f"ICP fit {fit:.2f} is below {policy.release_below:.2f}: a poor fit for the "
-            "business, better to let it go"
+            f"decided by ICP fit: {fit:.2f} is below {policy.release_below:.2f}, a poor fit "
+            "for the business, better to let it go"
         )
-    elif fit < policy.marginal_below and effort is Effort.HIGH:
-        decision = TriageDecision.RELEASE
+    elif value is not None and cost is not None and not worth:
+        decision, factor = TriageDecision.RELEASE, TriageFactor.EXPECTED_VALUE
+        reasons.append(_value_reason(value, cost, need, high, enough=False))
+    elif fit < policy.marginal_below and high:
+        decision, factor = TriageDecision.RELEASE, TriageFactor.EFFORT
         reasons.append(
-            f"ICP fit {fit:.2f} is below {policy.marginal_below:.2f} and the effort is high"
+            f"decided by effort: the effort is high and the ICP fit {fit:.2f} is below "
+            f"{policy.marginal_below:.2f}"
         )
+    elif value is not None and cost is not None:
+        decision, factor = TriageDecision.SAVE, TriageFactor.EXPECTED_VALUE
+        reasons.append(_value_reason(value, cost, need, high, enough=True))
     else:
-        decision = TriageDecision.SAVE
-        reasons.append(f"ICP fit {fit:.2f} justifies the effort")
-    return Triage(decision, effort, fit, tuple(reasons))
+        decision, factor = TriageDecision.SAVE, TriageFactor.ICP_FIT
+        reasons.append(f"decided by ICP fit: {fit:.2f} justifies the effort")
+    return Triage(decision, effort, fit, tuple(reasons), factor, value, cost)
 
 
 # --------------------------------------------------------------------------- weekly update
+@overload
 def weekly_update(
     plan: RecoveryPlan,
     week: datetime,
@@ -2829,24 +3042,86 @@ def weekly_update(
     account_name: str | None = None,
     challenges: Iterable[str] = (),
     policy: RecoveryPolicy | None = None,
-) -> str:
-    """The weekly status note for a plan, in Markdown.
+) -> str: ...
 
-    It is addressed to every level of the customer team, from analyst to economic buyer
-    (naming the engaged stakeholders at each level), so the people doing the work are
-    seen by leadership and leadership sees how the investment is going. Sections:
-    Executive summary, Done this week, Next steps, Challenges.
+
+@overload
+def weekly_update(
+    *,
+    week: datetime,
+    account_name: str,
+    band: Band | str | None = None,
+    health: float | None = None,
+    summary: str | None = None,
+    done: Iterable[str] = (),
+    next_steps: Iterable[str] = (),
+    challenges: Iterable[str] = (),
+    owner: str | None = None,
+    stakeholders: Iterable[Stakeholder] = (),
+    policy: RecoveryPolicy | None = None,
+) -> str: ...
+
+
+def weekly_update(
+    plan: RecoveryPlan | None = None,
+    week: datetime | None = None,
+    *,
+    account_name: str | None = None,
+    band: Band | str | None = None,
+    health: float | None = None,
+    summary: str | None = None,
+    done: Iterable[str] | None = None,
+    next_steps: Iterable[str] | None = None,
+    challenges: Iterable[str] = (),
+    owner: str | None = None,
+    stakeholders: Iterable[Stakeholder] | None = None,
+    policy: RecoveryPolicy | None = None,
+) -> str:
+    """The weekly status note, in Markdown, from a recovery plan or from the facts alone.
+
+    The note is addressed to every level of the customer team, from analyst to economic
+    buyer (naming the people known at each level), so the people doing the work are seen by
+    leadership and leadership sees how the investment is going. Sections: Executive summary,
+    Done this week, Next steps, Challenges.
+
+    Two forms, never mixed:
+
+    - **From a plan** (``weekly_update(plan, week)``): the plan gives the status (its step
+      and latest check-in), what was done that week, the open actions, the owner and the
+      stakeholders, and adds blockers it can see (overdue actions, health not green,
+      progress stalled). ``account_name`` and ``challenges`` may be added.
+    - **From the facts** (``weekly_update(week=..., account_name=..., ...)``), for any
+      implementation or account, with or without a plan: the status as ``band`` or
+      ``health``, ``summary``, ``done``, ``next_steps``, ``challenges``, ``owner`` and
+      ``stakeholders``.
+
+    Passing a plan together with a fact the plan already gives (``band``, ``health``,
+    ``summary``, ``done``, ``next_steps``, ``owner``, ``stakeholders``) is refused: which
+    one should the note say?
 
     Args:
-        plan: The plan.
+        plan: The plan (plan form only).
         week: The start of the week (timezone-aware); the week covers seven days.
-        account_name: A display name (default: the account id).
-        challenges: Blockers to add to the ones the plan shows (overdue actions, health
-            not green, progress stalled).
-        policy: Thresholds (default `RecoveryPolicy`), for the green streak goal.
+        account_name: The account's or the implementation's name (default with a plan:
+            the account id; required without one).
+        band: The status band (facts form).
+        health: The 0-100 health score (facts form); gives the band through
+            ``policy.bands`` when ``band`` is not given.
+        summary: The executive summary in the writer's words (facts form).
+        done: What was done this week (facts form).
+        next_steps: What comes next (facts form).
+        challenges: Blockers and challenges (with a plan, added to the ones it shows).
+        owner: Who sends the note, the vendor-side lead (facts form).
+        stakeholders: The customer people to name at each level (facts form).
+        policy: Thresholds (default `RecoveryPolicy`): the green streak goal with a plan,
+            the band cut-offs for ``health`` without one.
 
     Returns:
         Markdown text.
+
+    Raises:
+        InvalidValue: A plan and a fact it already gives are both passed, no plan and no
+            ``account_name``, ``week`` is missing or naive, or a fact is malformed.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -2857,23 +3132,138 @@ def weekly_update(
         # Weekly update: acme, week of 2025-01-06
         >>> [line for line in note.splitlines() if line.startswith("## ")]
         ['## Executive summary', '## Done this week', '## Next steps', '## Challenges']
+
+        Without a plan, from the facts of an implementation:
+
+        >>> note = weekly_update(
+        ...     week=datetime(2025, 1, 6, tzinfo=timezone.utc),
+        ...     account_name="Globex rollout",
+        ...     health=74,
+        ...     done=["SSO live for the finance team"],
+        ...     next_steps=["Import the 2024 tickets"],
+        ...     challenges=["Data export waits on their IT"],
+        ...     owner="dana",
+        ... )
+        >>> print(note)  # doctest: +ELLIPSIS
+        # Weekly update: Globex rollout, week of 2025-01-06
+        <BLANKLINE>
+        **To:** analyst; manager; director; executive; economic buyer
+        **From:** dana
+        <BLANKLINE>
+        ## Executive summary
+        <BLANKLINE>
+        Health is green (74).
+        <BLANKLINE>
+        ## Done this week
+        <BLANKLINE>
+        - SSO live for the finance team
+        ...
+        >>> weekly_update(plan, datetime(2025, 1, 6, tzinfo=timezone.utc), health=74)
+        ...     # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        stars.errors.InvalidValue: health: got 74, expected None when a plan is given (the plan ...
     """
-    plan = _check_plan(plan)
-    v.aware("week", week)
+    start = v.aware("week", week)
     policy = policy if policy is not None else RecoveryPolicy()
+    if not isinstance(policy, RecoveryPolicy):
+        raise InvalidValue("policy", policy, "a RecoveryPolicy")
+    if account_name is not None:
+        v.text("account_name", account_name)
     extra = _texts("challenges")(challenges)
+    facts: dict[str, object] = {
+        "band": band,
+        "health": health,
+        "summary": summary,
+        "done": done,
+        "next_steps": next_steps,
+        "owner": owner,
+        "stakeholders": stakeholders,
+    }
+    if plan is None:
+        if account_name is None:
+            raise InvalidValue(
+                "account_name",
+                None,
+                "a non-empty string when no plan is given",
+                hint="pass a RecoveryPlan, or the facts: week, account_name, band or health, "
+                "done, next_steps, challenges, owner",
+            )
+        return _update_from_facts(
+            start,
+            account_name,
+            extra,
+            policy,
+            band=band,
+            health=health,
+            summary=summary,
+            done=done,
+            next_steps=next_steps,
+            owner=owner,
+            stakeholders=stakeholders,
+        )
+    plan = _check_plan(plan)
+    for name, fact in facts.items():
+        if fact is not None:
+            raise InvalidValue(
+                name,
+                fact,
+                "None when a plan is given",
+                hint=f"the plan already gives the {name.replace('_', ' ')}: pass either a plan "
+                "or the facts, not both; only account_name and challenges add to a plan's note",
+            )
+    return _update_from_plan(plan, start, account_name or plan.account_id, extra, policy)
+
+
+def _update_from_facts(
+    week: datetime,
+    name: str,
+    extra: tuple[str, ...],
+    policy: RecoveryPolicy,
+    *,
+    band: Band | str | None,
+    health: float | None,
+    summary: str | None,
+    done: Iterable[str] | None,
+    next_steps: Iterable[str] | None,
+    owner: str | None,
+    stakeholders: Iterable[Stakeholder] | None,
+) -> str:
+    if health is not None:
+        v.number("health", health, 0, 100)
+    status = None if band is None else _enum(Band, "band")(band)
+    if status is None and health is not None:
+        status = policy.bands.band_for(health)
+    if summary is not None:
+        v.text("summary", summary)
+    if owner is not None:
+        v.text("owner", owner)
+    did = _texts("done")(() if done is None else done)
+    then = _texts("next_steps")(() if next_steps is None else next_steps)
+    people = v.tuple_of("stakeholders", Stakeholder)(() if stakeholders is None else stakeholders)
+    if status is None:
+        lead = "No health reading this week."
+    else:
+        lead = f"Health is {status.value}" + (f" ({health:.0f})." if health is not None else ".")
+    blockers = [f"Health is still {status.value}."] if status not in (None, Band.GREEN) else []
+    return _render_update(
+        name,
+        week,
+        people,
+        owner,
+        lead + (f" {summary}" if summary else ""),
+        [f"- {item}" for item in did],
+        [f"- {item}" for item in then],
+        [*blockers, *extra],
+    )
+
+
+def _update_from_plan(
+    plan: RecoveryPlan, week: datetime, name: str, extra: tuple[str, ...], policy: RecoveryPolicy
+) -> str:
     end = week + timedelta(days=7)
-    name = account_name or plan.account_id
-    lines = [f"# Weekly update: {name}, week of {_when(week)}", ""]
-    to = []
-    for level in StakeholderLevel:
-        people = [s.name for s in plan.stakeholders if s.level is level]
-        label = level.value.replace("_", " ")
-        to.append(f"{label} ({', '.join(people)})" if people else label)
-    lines += ["**To:** " + "; ".join(to), ""]
     seen = [c for c in plan.check_ins if c.at < end]
     latest = seen[-1] if seen else None
-    lines += ["## Executive summary", ""]
     summary = f"The plan is in the {plan.step.value} step, {(end - plan.started_at).days} days in."
     if latest is not None:
         health = f" ({latest.health:.0f})" if latest.health is not None else ""
@@ -2885,20 +3275,9 @@ def weekly_update(
         summary += " No health check-in yet."
     if plan.root_causes:
         summary += " Root causes: " + ", ".join(c.replace("_", " ") for c in plan.root_causes) + "."
-    lines += [summary, ""]
     done = [a for a in plan.actions if a.done_at is not None and week <= a.done_at < end]
-    lines += ["## Done this week", ""]
-    lines += [f"- {a.objective.rstrip('.')} ({a.owner})" for a in done] or [
-        "- Nothing completed this week."
-    ]
-    lines.append("")
     pending = [a for a in plan.actions if a.done_at is None or a.done_at >= end]
     pending.sort(key=lambda a: a.due)
-    lines += ["## Next steps", ""]
-    lines += [f"- {a.objective.rstrip('.')} ({a.owner}, due {_when(a.due)})" for a in pending] or [
-        "- No open actions."
-    ]
-    lines.append("")
     blockers = [
         f"Overdue: {a.objective.rstrip('.')} ({a.owner}, was due {_when(a.due)})"
         for a in pending
@@ -2908,9 +3287,40 @@ def weekly_update(
         blockers.append(f"Health is still {latest.band.value}.")
     if plan.step is RecoveryStep.MONITORING and _g_stalled(plan, policy, None) is None:
         blockers.append("Progress has stalled; the plan needs adjusting.")
-    blockers += list(extra)
-    lines += ["## Challenges", ""]
-    lines += [f"- {b}" for b in blockers] or ["- None reported."]
+    return _render_update(
+        name,
+        week,
+        plan.stakeholders,
+        plan.owner,
+        summary,
+        [f"- {a.objective.rstrip('.')} ({a.owner})" for a in done],
+        [f"- {a.objective.rstrip('.')} ({a.owner}, due {_when(a.due)})" for a in pending],
+        [*blockers, *extra],
+    )
+
+
+def _render_update(
+    name: str,
+    week: datetime,
+    stakeholders: Sequence[Stakeholder],
+    owner: str | None,
+    summary: str,
+    done: list[str],
+    pending: list[str],
+    blockers: list[str],
+) -> str:
+    to = []
+    for level in StakeholderLevel:
+        people = [s.name for s in stakeholders if s.level is level]
+        label = level.value.replace("_", " ")
+        to.append(f"{label} ({', '.join(people)})" if people else label)
+    lines = [f"# Weekly update: {name}, week of {_when(week)}", ""]
+    lines += ["**To:** " + "; ".join(to)]
+    lines += [f"**From:** {owner}"] if owner else []
+    lines += ["", "## Executive summary", "", summary, ""]
+    lines += ["## Done this week", "", *(done or ["- Nothing completed this week."]), ""]
+    lines += ["## Next steps", "", *(pending or ["- No open actions."]), ""]
+    lines += ["## Challenges", "", *([f"- {b}" for b in blockers] or ["- None reported."])]
     return "\n".join(lines) + "\n"
 
 
