@@ -36,6 +36,7 @@ from stars import _validate as v
 from stars._engine import commit
 from stars._html import table
 from stars._ordered import OrderedStrEnum
+from stars._shown import short_of
 from stars.account import Account, DepthPoint, _need_account
 from stars.errors import InvalidValue, UnknownName
 
@@ -1541,7 +1542,8 @@ def dwell_advice(
     lost = tuple(n for n, d, *_ in _RULES if d <= Depth.COLLABORATIVE and not results[n])
     days = (at - entered_collaborative_at).total_seconds() / 86400.0
     limit = policy.dwell_limit_days
-    spent = f"{days:.0f} of {limit} days spent at collaborative"
+    shown = short_of(days, limit)[0] if days < limit else f"{days:.0f}"
+    spent = f"{shown} of {limit} days spent at collaborative"
     reasons: list[str]
     if assessment.depth >= Depth.INTERCONNECTED:
         action = DwellAction.ADVANCE

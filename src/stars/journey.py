@@ -53,6 +53,7 @@ from stars import _validate as v
 from stars._engine import Edge, EdgeTable, commit, lock_for
 from stars._log import Log, append
 from stars._ordered import OrderedStrEnum
+from stars._shown import short_of
 from stars.errors import (
     ConcurrentModification,
     InvalidValue,
@@ -1053,10 +1054,8 @@ class Journey(_engine.Machine):
             if adoption is None:
                 return ("effective adoption is not recorded",)
             if adoption < policy.adoption_threshold:
-                return (
-                    f"effective adoption {adoption:.2f} is below the"
-                    f" {policy.adoption_threshold:.2f} threshold",
-                )
+                got, need = short_of(adoption, policy.adoption_threshold, digits=2)
+                return (f"effective adoption {got} is below the {need} threshold",)
         if dest is Phase.ADVOCACY:
             if value is None:
                 return ("no value case: the projected value of the business case is unknown",)
@@ -1065,10 +1064,8 @@ class Journey(_engine.Machine):
                     f"realized value is not documented against the projected {value.projected:g}",
                 )
             if value.ratio < policy.min_value_ratio:
-                return (
-                    f"realized value is {value.ratio:.0%} of projected, below the"
-                    f" {policy.min_value_ratio:.0%} required",
-                )
+                got, need = short_of(value.ratio, policy.min_value_ratio, percent=True)
+                return (f"realized value is {got} of projected, below the {need} required",)
         return ()
 
 

@@ -38,6 +38,7 @@ from stars import _engine
 from stars import _validate as v
 from stars._engine import Edge, EdgeTable, commit, lock_for
 from stars._log import Log
+from stars._shown import short_of
 from stars._trend import slope_per_30_days
 from stars.account import Account, Snapshot, TransitionRecord, _need_account, _record_unchecked
 from stars.bands import Band, BandCutoffs
@@ -458,7 +459,10 @@ def _g_tenure(ctx: GuardContext) -> str | None:
     if start is None:
         return "customer tenure is unknown (no sign record and no 'since')"
     days = (ctx.at - start).total_seconds() / _DAY
-    return None if days >= need else f"a customer for {days:.0f} days, {need:.0f} needed"
+    if days >= need:
+        return None
+    got, needed = short_of(days, need)
+    return f"a customer for {got} days, {needed} needed"
 
 
 def _g_expansion(ctx: GuardContext) -> str | None:
