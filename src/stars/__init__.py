@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 from stars.account import (
     Account,
     DepthPoint,
+    OwnerChange,
     Snapshot,
     TransitionRecord,
+    reassign,
 )
 from stars.bands import (
     Band,
@@ -495,6 +497,7 @@ __all__ = [
     "MissingPolicy",
     "MovementDirection",
     "OutOfOrder",
+    "OwnerChange",
     "Percentile",
     "Phase",
     "PhaseProfile",
@@ -581,6 +584,7 @@ __all__ = [
     "phases_for",
     "plan_for",
     "plot_maturity_radar",
+    "reassign",
     "record_depth",
     "relationship_phase",
     "template_for",

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from stars import _validate as v
+from stars._engine import commit
 from stars._log import Log, append
 from stars.bands import Band
 from stars.errors import InvalidSignal, InvalidValue, OutOfOrder
@@ -32,7 +33,15 @@ from stars.stages import Cycle, stage_name
 if TYPE_CHECKING:
     from stars._pending import PendingHistory
 
-__all__ = ["Account", "DepthPoint", "Log", "Snapshot", "TransitionRecord"]
+__all__ = [
+    "Account",
+    "DepthPoint",
+    "Log",
+    "OwnerChange",
+    "Snapshot",
+    "TransitionRecord",
+    "reassign",
+]
 
 
 def _to_cycle(value: object) -> Cycle:
@@ -280,6 +289,32 @@ class DepthPoint:
             raise InvalidValue("side", value, "'agreed', 'vendor' or 'customer'")
 
 
+@attrs.frozen(slots=True)
+class OwnerChange:
+    """The account passed from one owner to another (see `reassign`).
+
+    Attributes:
+        at: When the new owner took over (timezone-aware).
+        owner: The new owner.
+        previous: The owner before, ``None`` when the account had none.
+        by: Who made the change, if known.
+        reason: Why, if given.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from stars import OwnerChange
+        >>> c = OwnerChange(datetime(2025, 3, 1, tzinfo=timezone.utc), "lee", "dana", by="mia")
+        >>> c.previous, c.owner, c.by
+        ('dana', 'lee', 'mia')
+    """
+
+    at: datetime = attrs.field(validator=v.field(v.aware))
+    owner: str = attrs.field(validator=v.field(v.text))
+    previous: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
+    by: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
+    reason: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
+
+
 def _tags(value: Iterable[str]) -> frozenset[str]:
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise InvalidValue("tags", value, "an iterable of strings")
@@ -336,7 +371,10 @@ class Account:
         snapshots: Observed signals, in time order.
         history: Applied transitions, in time order, each starting where the previous ended.
         depths: Relationship depth observations, in time order.
-        version: The number of recorded changes (transitions, snapshots and depth points);
+        owners: Changes of owner, in time order (see `reassign`); ``owner``, when given
+            with them, must be the last change's.
+        version: The number of recorded changes (transitions, snapshots, depth points and
+            owner changes);
             leave it out to have it derived. A version that disagrees is refused.
 
     Examples:
@@ -354,7 +392,12 @@ class Account:
 
     id: str = attrs.field(validator=_check_id)
     name: str = attrs.field(default="", validator=v.field(v.optional_string))
-    owner: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
+    _owner: str | None = attrs.field(
+        default=None,
+        alias="owner",
+        validator=v.field(v.optional_string),
+        on_setattr=attrs.setters.NO_OP,
+    )
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=_tags)
     since: datetime | None = attrs.field(default=None, validator=_check_since)
     # Private state changes only through the lifecycle, which validates before it writes,
@@ -374,6 +417,9 @@ class Account:
     )
     _depths: Sequence[DepthPoint] = attrs.field(
         default=(), converter=_tuple, alias="depths", on_setattr=attrs.setters.NO_OP
+    )
+    _owners: Sequence[OwnerChange] = attrs.field(
+        default=(), converter=_tuple, alias="owners", on_setattr=attrs.setters.NO_OP
     )
     _version: int = attrs.field(
         default=None,
@@ -396,7 +442,8 @@ class Account:
         _check_ordered("snapshot", self._snapshots, Snapshot)
         _check_ordered("depth", self._depths, DepthPoint)
         _check_chain(self._history, self._stage)
-        changes = len(self._history) + len(self._snapshots) + len(self._depths)
+        _check_owners(self)
+        changes = len(self._history) + len(self._snapshots) + len(self._depths) + len(self._owners)
         given: int | None = self._version  # None (the default) means: derive it
         if given is None:
             _set(self, "_version", changes)
@@ -405,9 +452,32 @@ class Account:
                 "version",
                 given,
                 f"{changes}, the number of recorded changes ({len(self._history)} transitions,"
-                f" {len(self._snapshots)} snapshots, {len(self._depths)} depth points)",
+                f" {len(self._snapshots)} snapshots, {len(self._depths)} depth points,"
+                f" {len(self._owners)} owner changes)",
                 hint="leave version out to have it derived",
             )
+
+    @property
+    def owner(self) -> str | None:
+        """Who owns the account now (change it with `reassign`, which keeps the history).
+
+        Examples:
+            >>> from stars import Account
+            >>> Account("a", owner="dana").owner
+            'dana'
+        """
+        return self._owner
+
+    @property
+    def owners(self) -> Sequence[OwnerChange]:
+        """Every change of owner, in time order (see `reassign`).
+
+        Examples:
+            >>> from stars import Account
+            >>> Account("a", owner="dana").owners
+            ()
+        """
+        return self._owners
 
     @property
     def stage(self) -> str:
@@ -601,8 +671,14 @@ class Account:
     def _append_depth(self, point: DepthPoint) -> None:
         self._append_dated("_depths", "depth", point)
 
-    def _append_dated(self, slot: str, what: str, item: Snapshot | DepthPoint) -> None:
-        items: Sequence[Snapshot | DepthPoint] = getattr(self, slot)
+    def _append_owner(self, change: OwnerChange) -> None:
+        self._append_dated("_owners", "owner change", change)
+        _set(self, "_owner", change.owner)
+
+    def _append_dated(
+        self, slot: str, what: str, item: Snapshot | DepthPoint | OwnerChange
+    ) -> None:
+        items: Sequence[Snapshot | DepthPoint | OwnerChange] = getattr(self, slot)
         if items and v.before(item.at, items[-1].at):
             raise OutOfOrder(what, item.at.isoformat(), items[-1].at.isoformat())
         _set(self, slot, append(items, item))
@@ -639,6 +715,80 @@ def _check_ordered(what: str, items: Sequence[Any], kind: type[Any]) -> None:
         previous = item.at
 
 
+def _check_owners(account: Account) -> None:
+    owners = account._owners
+    _check_ordered("owner change", owners, OwnerChange)
+    for i in range(1, len(owners)):
+        if owners[i].previous != owners[i - 1].owner:
+            raise InvalidValue(
+                f"owners[{i}].previous",
+                owners[i].previous,
+                f"{owners[i - 1].owner!r}, the owner the change before gave the account",
+            )
+    if owners:
+        current = owners[-1].owner
+        if account._owner is not None and account._owner != current:
+            raise InvalidValue("owner", account._owner, f"{current!r}, the last owner change's")
+        _set(account, "_owner", current)
+
+
+def reassign(
+    account: Account,
+    owner: str,
+    *,
+    at: datetime,
+    by: str | None = None,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> OwnerChange:
+    """Hand the account to a new owner, keeping who owned it before and who decided.
+
+    The change is appended to `Account.owners` and counts as one change of the
+    account's version. It is atomic for the account: two threads reassigning at once
+    each record the owner they replaced, in order.
+
+    Args:
+        account: The account.
+        owner: The new owner.
+        at: When the new owner takes over (timezone-aware, not before the last change).
+        by: Who made the change.
+        reason: Why.
+        expected_version: Refuse with `ConcurrentModification` unless the account is at
+            this version.
+
+    Returns:
+        The recorded change.
+
+    Raises:
+        InvalidValue: For a bad argument, or when ``owner`` already owns the account.
+        OutOfOrder: When ``at`` is before the last owner change.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from stars import Account, reassign
+        >>> a = Account("acme", owner="dana")
+        >>> change = reassign(a, "lee", at=datetime(2025, 3, 1, tzinfo=timezone.utc), by="mia")
+        >>> a.owner, change.previous, a.version
+        ('lee', 'dana', 1)
+    """
+    _need_account(account)
+    v.text("owner", owner)
+    at = v.aware("at", at)
+    v.optional_string("by", by)
+    v.optional_string("reason", reason)
+    read = v.expected_version(expected_version)
+
+    def write() -> OwnerChange:
+        previous = account._owner
+        if previous == owner:
+            raise InvalidValue("owner", owner, "a different owner than the current one")
+        change = OwnerChange(at, owner, previous, by, reason)
+        account._append_owner(change)
+        return change
+
+    return commit(account, account.id, read, write)
+
+
 def _check_chain(history: Sequence[TransitionRecord], stage: str) -> None:
     previous: TransitionRecord | None = None
     for i, record in enumerate(history):
@@ -660,6 +810,7 @@ def _check_chain(history: Sequence[TransitionRecord], stage: str) -> None:
     _a_id,
     _a_name,
     _a_owner,
+    _a_owners,
     _a_tags,
     _a_since,
     _a_stage,
@@ -674,7 +825,8 @@ def _check_chain(history: Sequence[TransitionRecord], stage: str) -> None:
     for name in (
         "id",
         "name",
-        "owner",
+        "_owner",
+        "_owners",
         "tags",
         "since",
         "_stage",
@@ -703,6 +855,7 @@ def _account_unchecked(
     _a_id(account, account_id)
     _a_name(account, name)
     _a_owner(account, owner)
+    _a_owners(account, ())
     _a_tags(account, tags)
     _a_since(account, since)
     _a_stage(account, stage)

@@ -717,7 +717,7 @@ def _check_evidence(df: nw.DataFrame[Any], numbers: Mapping[str, nw.Expr]) -> No
 
 # -- portfolio <-> frames (behind Portfolio.to_frame, from_frames and evidence_frame) ---
 
-_FRAME_KINDS: Final = ("accounts", "history", "snapshots", "episodes")
+_FRAME_KINDS: Final = ("accounts", "history", "snapshots", "episodes", "owners")
 _SNAPSHOT_NUMBERS: Final = (
     "health",
     "adoption",
@@ -843,6 +843,18 @@ def _portfolio_frame(portfolio: Portfolio, kind: str, backend: str) -> Any:
         for name in metrics:
             cols["metric_" + name] = [s.metrics.get(name) for _, s in snaps]
             types["metric_" + name] = "float"
+    elif kind == "owners":
+        changes = [(a.id, c) for a in accounts for c in a.owners]
+        cols = {
+            "account_id": [i for i, _ in changes],
+            "at": [_utc(c.at) for _, c in changes],
+            "owner": [c.owner for _, c in changes],
+            "previous": [c.previous for _, c in changes],
+            "by": [c.by for _, c in changes],
+            "reason": [c.reason for _, c in changes],
+        }
+        types = dict.fromkeys(cols, "str")
+        types["at"] = "time"
     else:
         eps = portfolio.episodes()
         cols = {

@@ -71,7 +71,7 @@ import attrs
 
 from stars import _validate as v
 from stars._log import Log
-from stars.account import Account, DepthPoint, Snapshot, TransitionRecord
+from stars.account import Account, DepthPoint, OwnerChange, Snapshot, TransitionRecord
 from stars.bands import BandCutoffs
 from stars.cycles import CycleEpisode
 from stars.errors import InvalidDefinition, InvalidValue, SchemaError, StarsError, UnknownName
@@ -1360,6 +1360,7 @@ def _register_core() -> None:
         Snapshot,
         TransitionRecord,
         DepthPoint,
+        OwnerChange,
         Account,
         CycleEpisode,
         Policy,

@@ -40,7 +40,14 @@ from stars._engine import Edge, EdgeTable, commit, lock_for
 from stars._log import Log
 from stars._shown import short_of
 from stars._trend import slope_per_30_days
-from stars.account import Account, Snapshot, TransitionRecord, _need_account, _record_unchecked
+from stars.account import (
+    Account,
+    OwnerChange,
+    Snapshot,
+    TransitionRecord,
+    _need_account,
+    _record_unchecked,
+)
 from stars.bands import Band, BandCutoffs
 from stars.cycles import CycleEpisode, episodes
 from stars.errors import (
@@ -1634,6 +1641,7 @@ class Lifecycle(_engine.Machine):
         tags: Iterable[str] = (),
         since: datetime | None = None,
         snapshots: Iterable[Snapshot] = (),
+        owners: Iterable[OwnerChange] = (),
     ) -> Account:
         """Rebuild an account from its history (records) or from events, without hooks.
 
@@ -1649,6 +1657,7 @@ class Lifecycle(_engine.Machine):
             tags: The account's tags.
             since: The account's start, if imported mid-life.
             snapshots: Its snapshots, in time order.
+            owners: Its owner changes, in time order (``owner`` then defaults to the last).
 
         Returns:
             A new account whose stage, history and version match the items.
@@ -1715,7 +1724,9 @@ class Lifecycle(_engine.Machine):
             last = record.at
             stage = record.dest
             history.append(record)
-        return self._assemble(account_id, stage, history, name, owner, tags, since, snapshots)
+        return self._assemble(
+            account_id, stage, history, name, owner, tags, since, snapshots, owners
+        )
 
     def _assemble(
         self,
@@ -1727,6 +1738,7 @@ class Lifecycle(_engine.Machine):
         tags: Iterable[str],
         since: datetime | None,
         snapshots: Iterable[Snapshot],
+        owners: Iterable[OwnerChange] = (),
     ) -> Account:
         account = Account(
             account_id,
@@ -1736,11 +1748,12 @@ class Lifecycle(_engine.Machine):
             since=since,
             stage=self.initial,
             snapshots=tuple(snapshots),
+            owners=tuple(owners),
         )
         _set = object.__setattr__
         _set(account, "_history", tuple(history))
         _set(account, "_stage", stage)
-        _set(account, "_version", len(history) + len(account.snapshots))
+        _set(account, "_version", account.version + len(history))
         return account
 
     def _record_from(
@@ -1936,6 +1949,72 @@ def _fmt_days(days: float) -> str:
     return f"{days:.0f} days"
 
 
+def _day(t: datetime | None) -> str:
+    return t.date().isoformat() if t is not None else "–"
+
+
+def _owner_lines(account: Account, lc: Lifecycle, now: datetime | None) -> list[str]:
+    """One row per owner, the current first: when, who decided, and what happened then."""
+    changes = account.owners
+    spans: list[tuple[str, datetime | None, datetime | None, OwnerChange | None]]
+    if not changes:
+        if account.owner is None:
+            return ["No owner is recorded."]
+        start = account.since or (account.history[0].at if account.history else None)
+        spans = [(account.owner, start, None, None)]
+    else:
+        first = changes[0]
+        start = account.since or (account.history[0].at if account.history else None)
+        spans = []
+        if first.previous is not None:
+            spans.append((first.previous, start, first.at, None))
+        for i, step in enumerate(changes):
+            end = changes[i + 1].at if i + 1 < len(changes) else None
+            spans.append((step.owner, step.at, end, step))
+    eps = episodes(account, lc.kind_of)
+    rows = ["| owner | from | until | what happened |", "|---|---|---|---|"]
+    for owner, begin, until, change in reversed(spans):
+        who = f"{owner} (now)" if until is None else owner
+        taken = _day(begin)
+        if change is not None and (change.by or change.reason):
+            said = ": ".join(x for x in (change.by and f"by {change.by}", change.reason) if x)
+            taken += f" ({said})"
+        rows.append(f"| {who} | {taken} | {_day(until)} | {_under(account, eps, begin, until)} |")
+    return rows
+
+
+def _under(
+    account: Account,
+    eps: Sequence[CycleEpisode],
+    begin: datetime | None,
+    end: datetime | None,
+) -> str:
+    """What happened to the account between ``begin`` and ``end`` (open ends allowed)."""
+
+    def inside(t: datetime) -> bool:
+        return (begin is None or not v.before(t, begin)) and (end is None or v.before(t, end))
+
+    moved = [r for r in account.history if inside(r.at)]
+    if moved:
+        parts = ["moved " + " → ".join([moved[0].source, *(r.dest for r in moved)])]
+    else:
+        before = [r for r in account.history if begin is not None and not v.before(begin, r.at)]
+        held = before[-1].dest if before else account.stage
+        parts = [f"stayed in {held}"]
+    opened = [e for e in eps if inside(e.opened_at)]
+    for e in opened:
+        outcome = {"recovered": f"recovered to {e.returned_to}", "lost": "lost"}.get(
+            e.outcome.value, "still open"
+        )
+        parts.append(f"a crisis from {e.opened_at.date().isoformat()} ({outcome})")
+    seen = [s for s in account.snapshots if inside(s.at) and s.health is not None]
+    if len(seen) == 1:
+        parts.append(f"health {seen[0].health:.0f}")
+    elif seen:
+        parts.append(f"health {seen[0].health:.0f} → {seen[-1].health:.0f}")
+    return "; ".join(parts)
+
+
 def handover_brief(
     account: Account,
     lifecycle: Lifecycle | None = None,
@@ -1943,7 +2022,11 @@ def handover_brief(
     as_of: datetime | None = None,
     open_plans: Sequence[str] = (),
 ) -> str:
-    """A short markdown brief for a new owner: path, crises, where it stands, how to show up.
+    """A short markdown brief for a new owner: owners, path, crises, and how to show up.
+
+    The owners come first after where the account stands, the current one on top: who
+    owned it from when to when, who made each change and why, and what happened under
+    each owner (stages, crises, health), so a new owner knows where the customer has been.
 
     Args:
         account: The account being handed over.
@@ -1988,6 +2071,8 @@ def handover_brief(
             f"**Latest signals ({latest.at.date().isoformat()}):** health {health}"
             f", band {band.value if band else 'unknown'}."
         )
+    lines += ["", "## Owners", ""]
+    lines += _owner_lines(account, lc, now)
     lines += ["", "## The path so far", ""]
     if not account.history:
         lines.append("No transitions recorded yet.")

@@ -1228,7 +1228,7 @@ class Portfolio:
     # -- DataFrames ---------------------------------------------------------------------
     def to_frame(
         self,
-        kind: Literal["accounts", "history", "snapshots", "episodes"] = "accounts",
+        kind: Literal["accounts", "history", "snapshots", "episodes", "owners"] = "accounts",
         backend: Literal["polars", "pandas"] = "polars",
     ) -> Any:
         """One table of the portfolio, as a polars or pandas DataFrame (built column by column).
@@ -1242,7 +1242,9 @@ class Portfolio:
         - ``snapshots``: account_id, at, band, the numeric signals, the flags, and one
           ``metric_<name>`` column per extra metric seen;
         - ``episodes``: account_id, opened_at, closed_at, outcome, left, stages (list),
-          returned_to, relapse, days (null while ongoing).
+          returned_to, relapse, days (null while ongoing);
+        - ``owners``: one row per owner change (see `stars.reassign`): account_id, at,
+          owner, previous, by, reason.
 
         Args:
             kind: Which table.

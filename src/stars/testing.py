@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from stars.account import Account, Snapshot
+from stars.account import Account, Snapshot, reassign
 from stars.errors import MissingDependency
 from stars.lifecycle import STARS, Event, Lifecycle
 
@@ -125,7 +125,9 @@ def accounts(lifecycle: Lifecycle = STARS, *, max_events: int = 20) -> st.Search
         'sign'
     """
 
-    def build(account_id: str, evs: list[Event], snaps: list[Snapshot]) -> Account:
+    def build(
+        account_id: str, evs: list[Event], snaps: list[Snapshot], hands: list[tuple[str, int]]
+    ) -> Account:
         legal: list[Event] = []
         stage = lifecycle.initial
         for e in evs:
@@ -137,13 +139,22 @@ def accounts(lifecycle: Lifecycle = STARS, *, max_events: int = 20) -> st.Search
                 legal.append(e)
                 stage = chosen[0].dest
         snaps = sorted(snaps, key=lambda s: s.at)
-        return lifecycle.replay(account_id, legal, owner="owner", snapshots=snaps)
+        account = lifecycle.replay(account_id, legal, owner="owner", snapshots=snaps)
+        at = _EPOCH
+        for owner, gap in hands:  # owner changes, as `reassign` records them
+            at += timedelta(days=gap)
+            if owner != account.owner:
+                reassign(account, owner, at=at, by="lead", reason="generated")
+        return account
 
     return st.builds(
         build,
         st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12),
         events(lifecycle, max_size=max_events),
         st.lists(snapshots(), max_size=4),
+        st.lists(
+            st.tuples(st.sampled_from(["dana", "lee", "sam"]), st.integers(0, 400)), max_size=3
+        ),
     )
 
 

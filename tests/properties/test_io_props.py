@@ -93,6 +93,7 @@ def _with_extras(account: Account, data: Any) -> Account:
         account.id,
         name=data.draw(st.text(max_size=10)),
         owner=account.owner,
+        owners=account.owners,
         tags=data.draw(st.frozensets(names, max_size=3)),
         since=data.draw(st.none() | times),
         stage=account.stage,
@@ -423,7 +424,11 @@ def test_random_bytes_never_crash(raw: bytes) -> None:
 @given(accounts())
 def test_history_replays_to_the_same_account(account: Account) -> None:
     again = STARS.replay(
-        account.id, account.history, owner=account.owner, snapshots=account.snapshots
+        account.id,
+        account.history,
+        owner=account.owner,
+        snapshots=account.snapshots,
+        owners=account.owners,
     )
     assert again == account
     assert all(a is b for a, b in zip(again.history, account.history, strict=True))
