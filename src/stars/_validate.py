@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from stars.errors import InvalidValue
+from stars.errors import InvalidValue, _a
 
 T = TypeVar("T")
 
@@ -215,7 +215,7 @@ def tuple_of(field: str, kind: type[T]) -> Callable[[object], tuple[T, ...]]:
         out = tuple(value)
         for i, item in enumerate(out):
             if not isinstance(item, kind):
-                raise InvalidValue(f"{field}[{i}]", item, f"a {kind.__name__}")
+                raise InvalidValue(f"{field}[{i}]", item, _a(kind.__name__))
         return out
 
     return convert

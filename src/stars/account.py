@@ -27,7 +27,7 @@ from stars import _validate as v
 from stars._engine import commit
 from stars._log import Log, append
 from stars.bands import Band
-from stars.errors import InvalidSignal, InvalidValue, OutOfOrder
+from stars.errors import InvalidSignal, InvalidValue, OutOfOrder, _a
 from stars.stages import Cycle, stage_name
 
 if TYPE_CHECKING:
@@ -709,7 +709,7 @@ def _check_ordered(what: str, items: Sequence[Any], kind: type[Any]) -> None:
     item: Any
     for i, item in enumerate(items):
         if not isinstance(item, kind):
-            raise InvalidValue(f"{what}s[{i}]", item, f"a {kind.__name__}")
+            raise InvalidValue(f"{what}s[{i}]", item, _a(kind.__name__))
         if previous is not None and v.before(item.at, previous):
             raise OutOfOrder(what, item.at.isoformat(), previous.isoformat())
         previous = item.at

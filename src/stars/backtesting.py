@@ -45,7 +45,14 @@ from stars import _validate as v
 from stars import frames as _frames
 from stars._html import table
 from stars.bands import Band, BandCutoffs
-from stars.errors import InvalidDefinition, InvalidValue, MissingDependency, SchemaError, StarsError
+from stars.errors import (
+    InvalidDefinition,
+    InvalidValue,
+    MissingDependency,
+    SchemaError,
+    StarsError,
+    _a,
+)
 from stars.health import Direction, MissingPolicy, Scorecard, Steps
 
 if TYPE_CHECKING:
@@ -596,7 +603,7 @@ class Backtest:
 
 def _instance(field: str, value: object, kind: type[Any]) -> None:
     if not isinstance(value, kind):
-        raise InvalidValue(field, value, f"a {kind.__name__}")
+        raise InvalidValue(field, value, _a(kind.__name__))
 
 
 @attrs.frozen(slots=True)

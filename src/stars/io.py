@@ -74,7 +74,7 @@ from stars._log import Log
 from stars.account import Account, DepthPoint, OwnerChange, Snapshot, TransitionRecord
 from stars.bands import BandCutoffs
 from stars.cycles import CycleEpisode
-from stars.errors import InvalidDefinition, InvalidValue, SchemaError, StarsError, UnknownName
+from stars.errors import InvalidDefinition, InvalidValue, SchemaError, StarsError, UnknownName, _a
 from stars.lifecycle import (
     GUARDS,
     STARS,
@@ -490,7 +490,7 @@ class _EnumSpec(_Spec):
 
     def encode(self, value: Any, path: str) -> Any:
         if not isinstance(value, self.cls):
-            raise InvalidValue(path, value, f"a {self.cls.__name__}")
+            raise InvalidValue(path, value, _a(self.cls.__name__))
         return value.value
 
     def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
@@ -715,7 +715,7 @@ class _UnionSpec(_Spec):
 class _ClassSpec(_Spec):
     def __init__(self, cls: type[Any]) -> None:
         self.cls = cls
-        self.expected = f"a {cls.__name__} object"
+        self.expected = f"{_a(cls.__name__)} object"
 
     def codec(self) -> _Codec:
         return _REGISTRY.codec_of(self.cls)
@@ -874,7 +874,7 @@ class _Codec:
 
     def decode(self, raw: Any, path: str, ctx: LoadContext, *, top: bool = False) -> Any:
         if not isinstance(raw, Mapping):
-            raise SchemaError(path, raw, f"a {self.name} object")
+            raise SchemaError(path, raw, f"{_a(self.name)} object")
         kind = raw.get("type", _MISSING)
         if kind is not _MISSING and kind != self.name:
             raise SchemaError(_join(path, "type"), kind, repr(self.name))
@@ -883,7 +883,7 @@ class _Codec:
             data = {k: item for k, item in raw.items() if k not in skip}
             value = self.decoder(data, ctx, path)
             if not isinstance(value, self.cls):
-                raise SchemaError(path, type(value).__name__, f"a {self.name} from the decoder")
+                raise SchemaError(path, type(value).__name__, f"{_a(self.name)} from the decoder")
         else:
             for key in raw:
                 if key not in self.keys and key not in skip:

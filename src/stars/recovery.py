@@ -1269,7 +1269,9 @@ def detect(
     latest = snaps[-1]
     previous = snaps[-2] if len(snaps) > 1 else None
     band = policy.bands.band_for(latest.health) if latest.health is not None else latest.band
-    escalate = band is Band.RED or latest.critical_risk
+    # A critical risk stays open until a snapshot closes it (a standing fact).
+    known = account.known(latest.at)
+    escalate = band is Band.RED or bool(known is not None and known.critical_risk)
     found: list[tuple[str | None, SignalKind, Severity, RiskEvidence]] = []
 
     def add(source: str | None, kind: SignalKind, sev: Severity, ev: RiskEvidence) -> None:
