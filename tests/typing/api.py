@@ -65,3 +65,20 @@ depth_name: str = assess_depth(DepthEvidence()).depth.value
 two: type[TwoSidedDepth] = TwoSidedDepth
 n_indicators: int = len(default_questionnaire().indicators)
 _ = assess_maturity
+
+# issue 17: owners, stage names, standing facts, triage by value, weekly notes without a plan
+from stars import OwnerChange, Stage, reassign  # noqa: E402
+from stars.depth import DepthGapAdvice, gap_advice  # noqa: E402
+from stars.recovery import Triage, TriageFactor, triage, weekly_update  # noqa: E402
+
+handed: Account = Account("typed", owner="dana")
+change: OwnerChange = reassign(handed, "lee", at=datetime(2025, 3, 1, tzinfo=UTC), by="mia")
+previous: str | None = change.previous
+parsed: Stage = Stage.parse("Turnaround")
+known: Snapshot | None = handed.known()
+decision: Triage = triage(handed, 0.8, expected_value=100_000.0, cost_to_serve=20_000.0)
+factor: TriageFactor | None = decision.decided_by
+note: str = weekly_update(
+    week=datetime(2025, 3, 3, tzinfo=UTC), account_name="Typed", band="yellow", done=["call"]
+)
+advice: DepthGapAdvice | None = gap_advice("basic", "collaborative")
