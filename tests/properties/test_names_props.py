@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stars import Account, Stage
+from stars._ordered import OrderedStrEnum
 from stars.errors import UnknownName
 
 stages = st.sampled_from(list(Stage))
@@ -40,3 +41,47 @@ def test_a_one_letter_slip_is_refused_and_named(stage: Stage, data: st.DataObjec
     with pytest.raises(UnknownName, match=f"did you mean {stage.value!r}[?]") as caught:
         Account("a", stage=slip)
     assert caught.value.suggestion == stage.value
+
+
+def _ordered_enums() -> list[type[OrderedStrEnum]]:
+    import importlib
+    import pkgutil
+
+    import stars
+
+    for info in pkgutil.walk_packages(stars.__path__, "stars."):
+        if info.name != "stars.__main__":
+            importlib.import_module(info.name)
+    found, todo = [], list(OrderedStrEnum.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if list(cls):
+            found.append(cls)
+    return found
+
+
+ORDERED = _ordered_enums()
+
+
+@given(
+    st.sampled_from(ORDERED).flatmap(
+        lambda c: st.tuples(
+            st.sampled_from(list(c)), st.sampled_from(list(c)), st.booleans(), st.booleans()
+        )
+    )
+)
+def test_every_ordered_enum_orders_members_and_plain_values_alike(
+    pair: tuple[OrderedStrEnum, OrderedStrEnum, bool, bool],
+) -> None:
+    a, b, a_plain, b_plain = pair
+    order = list(type(a))
+    i, j = order.index(a), order.index(b)
+    left: object = a.value if a_plain and not b_plain else a
+    right: object = b.value if b_plain else b
+    assert (left < right, left <= right, left > right, left >= right) == (  # type: ignore[operator]
+        i < j,
+        i <= j,
+        i > j,
+        i >= j,
+    )
