@@ -16,7 +16,6 @@ from stars.account import Account
 from stars.depth import (
     Depth,
     DepthAssessment,
-    DepthEvidence,
     DepthGapAdvice,
     Disagreement,
     TwoSidedDepth,
@@ -28,38 +27,11 @@ from stars.depth import (
 from stars.errors import InvalidValue, UnknownName
 from stars.lifecycle import STARS
 from stars.report import build_report
+from stars.testing import depth_examples
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
-BASIC = DepthEvidence(
-    formal_relationship=True,
-    vendor_stakeholders=1,
-    customer_stakeholders=1,
-    vendor_functions=1,
-    customer_functions=1,
-    contact="regular",
-    price_dominates=True,
-)
-COLLABORATIVE = DepthEvidence(
-    formal_relationship=True,
-    vendor_stakeholders=5,
-    customer_stakeholders=4,
-    vendor_functions=3,
-    customer_functions=2,
-    contact="ad_hoc",
-    ancillary_services=2,
-    customer_brings_problems=True,
-)
-INTERCONNECTED = attrs.evolve(
-    COLLABORATIVE,
-    vendor_functions=5,
-    customer_functions=4,
-    contact="coordinated",
-    joint_planning=True,
-    shared_roadmap=True,
-    cost_transparency=True,
-)
-INTEGRATED = attrs.evolve(INTERCONNECTED, joint_marketing=True, integrated_operations=True)
+_, BASIC, COLLABORATIVE, INTERCONNECTED, INTEGRATED = depth_examples().values()
 
 
 # ---------------------------------------------------------------- item 2: gap advice

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from helpers import section
 from stars.account import Account, Snapshot
 from stars.bands import Band
 from stars.depth import BreakdownCause
@@ -1025,17 +1026,6 @@ def test_weekly_update_for_an_empty_plan_and_a_stalled_one() -> None:
         weekly_update(plan, datetime(2025, 1, 6))
     with pytest.raises(InvalidValue):
         weekly_update(plan, T0, challenges="late")
-
-
-def section(note: str, title: str) -> list[str]:
-    lines = note.splitlines()
-    start = lines.index(f"## {title}") + 2
-    out = []
-    for line in lines[start:]:
-        if not line or line.startswith("## "):
-            break
-        out.append(line)
-    return out
 
 
 # --------------------------------------------------------------------------- handoff

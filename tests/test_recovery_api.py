@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from helpers import section
 from stars.account import Account, Snapshot
 from stars.bands import Band, BandCutoffs
 from stars.errors import InvalidValue, TransitionRefused
@@ -38,17 +39,6 @@ from stars.recovery import (
 T0 = datetime(2025, 1, 6, tzinfo=UTC)
 DAY = timedelta(days=1)
 STRICT = BandCutoffs(red_below=50, green_from=80)
-
-
-def section(note: str, title: str) -> list[str]:
-    lines = note.splitlines()
-    start = lines.index(f"## {title}") + 2
-    out = []
-    for line in lines[start:]:
-        if not line or line.startswith("## "):
-            break
-        out.append(line)
-    return out
 
 
 def finding() -> RiskFinding:

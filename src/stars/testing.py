@@ -13,18 +13,28 @@ Examples:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stars.account import Account, Snapshot, reassign
 from stars.errors import MissingDependency
 from stars.lifecycle import STARS, Event, Lifecycle
+
+if TYPE_CHECKING:
+    from stars.depth import DepthEvidence
 
 try:
     from hypothesis import strategies as st
 except ImportError as exc:  # pragma: no cover - hypothesis is a dev dependency
     raise MissingDependency("hypothesis", "dev") from exc
 
-__all__ = ["accounts", "aware_datetimes", "events", "snapshots", "synthetic_history"]
+__all__ = [
+    "accounts",
+    "aware_datetimes",
+    "depth_examples",
+    "events",
+    "snapshots",
+    "synthetic_history",
+]
 
 _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
@@ -308,3 +318,61 @@ def synthetic_history(
     import pyarrow as pa
 
     return pa.table(cols)
+
+
+def depth_examples() -> dict[str, DepthEvidence]:
+    """Evidence that assesses at each relationship depth, built from the depth descriptions.
+
+    Handy as fixtures: one relationship per depth, from exploratory to integrated (the
+    integrated one needs ``allow_integrated=True`` to assess as such).
+
+    Examples:
+        >>> from stars.depth import assess
+        >>> from stars.testing import depth_examples
+        >>> examples = depth_examples()
+        >>> [assess(e, allow_integrated=True).depth.value for e in examples.values()]
+        ['exploratory', 'basic', 'collaborative', 'interconnected', 'integrated']
+    """
+    import attrs
+
+    from stars.depth import DepthEvidence
+
+    basic = DepthEvidence(
+        formal_relationship=True,
+        vendor_stakeholders=1,
+        customer_stakeholders=1,
+        vendor_functions=1,
+        customer_functions=1,
+        contact="regular",
+        price_dominates=True,
+    )
+    collaborative = DepthEvidence(
+        formal_relationship=True,
+        vendor_stakeholders=5,
+        customer_stakeholders=4,
+        vendor_functions=3,
+        customer_functions=2,
+        contact="ad_hoc",
+        ancillary_services=2,
+        customer_brings_problems=True,
+    )
+    interconnected = attrs.evolve(
+        collaborative,
+        vendor_functions=5,
+        customer_functions=4,
+        contact="coordinated",
+        joint_planning=True,
+        shared_roadmap=True,
+        cost_transparency=True,
+    )
+    return {
+        "exploratory": DepthEvidence(
+            vendor_stakeholders=2, customer_stakeholders=1, contact="ad_hoc"
+        ),
+        "basic": basic,
+        "collaborative": collaborative,
+        "interconnected": interconnected,
+        "integrated": attrs.evolve(
+            interconnected, joint_marketing=True, integrated_operations=True
+        ),
+    }
