@@ -38,6 +38,14 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "memory": ("memory per account", lifecycle_bench.memory),
     "fire_growth": ("one fire, short history against long", engine_bench.fire_growth),
     "observe_growth": ("one observe, few snapshots against many", engine_bench.observe_growth),
+    "diagnose_growth": (
+        "observe and diagnose, few snapshots against many",
+        engine_bench.diagnose_growth,
+    ),
+    "reassign_growth": (
+        "one owner change, short owner history against long",
+        engine_bench.reassign_growth,
+    ),
     "threads": ("hooks that wait on I/O, eight threads against one", engine_bench.threads),
     "import": ("import time in a fresh interpreter", import_bench.imports),
     "score": ("batch health scoring", frames_bench.score),
