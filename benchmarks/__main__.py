@@ -46,6 +46,10 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
         "one owner change, short owner history against long",
         engine_bench.reassign_growth,
     ),
+    "timeline_growth": (
+        "record a fact in order and read the account, few facts known against many",
+        engine_bench.timeline_growth,
+    ),
     "threads": ("hooks that wait on I/O, eight threads against one", engine_bench.threads),
     "import": ("import time in a fresh interpreter", import_bench.imports),
     "score": ("batch health scoring", frames_bench.score),
