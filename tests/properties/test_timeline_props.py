@@ -57,8 +57,10 @@ def test_any_arrival_order_gives_the_sorted_streams_account(
             if read_as_it_goes:
                 tl.account(aid)  # the in-order fast path and the rebuild must agree
     assert _state(shuffled_tl, account.id) == _state(sorted_tl, account.id)
-    # and what the timeline built is the account the stream came from
-    built = sorted_tl.account(account.id)
-    assert built.stage == account.stage
-    assert [r.dest for r in built.history] == [r.dest for r in account.history]
-    assert built.owners == account.owners
+    # and, where no two facts share a time (ties are ordered by id, not by arrival), what
+    # the timeline built is the account the stream came from
+    if len(set(ats)) == len(ats):
+        built = sorted_tl.account(account.id)
+        assert built.stage == account.stage
+        assert [r.dest for r in built.history] == [r.dest for r in account.history]
+        assert built.owners == account.owners
