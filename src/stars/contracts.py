@@ -521,8 +521,9 @@ class Renewal:
             contract of the same account starting on the renewal date or within the
             book's grace days after it.
         parent: The account's top-level parent, when it has one.
-        band: The account's current health band, when accounts were given and it has one.
-        health: The account's latest known health score, when known.
+        band: The account's current health band: that of its latest snapshot with a health
+            score or a band, when accounts were given.
+        health: That snapshot's health score, when it has one.
 
     Examples:
         >>> from datetime import date
@@ -836,6 +837,16 @@ def _account_index(accounts: Iterable[Account], tree: AccountTree) -> dict[str, 
         exact[account.id] = account
         redirected.setdefault(tree.resolve(account.id), account)
     return {**redirected, **exact}
+
+
+def _health(account: Account | None, policy: Policy) -> tuple[Band | None, float | None]:
+    """The band and score of the account's latest snapshot that has a score or a band."""
+    if account is None:
+        return None, None
+    for snapshot in reversed(account.snapshots):
+        if snapshot.health is not None or snapshot.band is not None:
+            return policy.band_of(snapshot), snapshot.health
+    return None, None
 
 
 def _check_rates(value: object) -> dict[str, float] | None:
@@ -1203,7 +1214,8 @@ class ContractBook:
             start: The first day of the window.
             end: The first day after it.
             accounts: Accounts to read the current health from (matched by id, old ids
-                redirecting); their latest known snapshot gives ``band`` and ``health``.
+                redirecting): their latest snapshot with a health score or a band gives
+                ``band`` and ``health`` (snapshots that report other things are passed over).
             policy: The band cut-offs for snapshots without a band (default `Policy()`).
 
         Returns:
@@ -1249,7 +1261,7 @@ class ContractBook:
             )
             root = tree.root_of(account)
             holder = index.get(account) or index.get(c.account)
-            known = holder.known() if holder is not None else None
+            band, health = _health(holder, policy)
             out.append(
                 Renewal(
                     c.end,
@@ -1259,8 +1271,8 @@ class ContractBook:
                     self.currency or c.currency,
                     renewed,
                     root if root != account else None,
-                    policy.band_of(known),
-                    known.health if known is not None else None,
+                    band,
+                    health,
                 )
             )
         out.sort(key=lambda r: (r.on, r.account, r.contract.id or ""))
@@ -1429,8 +1441,9 @@ class ContractBook:
 
         Args:
             on: The day.
-            accounts: The accounts to read the bands from (their latest known snapshot);
-                accounts with revenue but not given, or without a band, count under ``None``.
+            accounts: The accounts to read the bands from (their latest snapshot with a
+                health score or a band); accounts with revenue but not given, or without a
+                band, count under ``None``.
             policy: The band cut-offs for snapshots without a band (default `Policy()`).
 
         Returns:
@@ -1457,8 +1470,7 @@ class ContractBook:
             amount = t.on(on)
             if amount <= 0:
                 continue
-            holder = index.get(account)
-            band = policy.band_of(holder.known()) if holder is not None else None
+            band, _ = _health(index.get(account), policy)
             sums.setdefault(band, []).append(amount)
         total = math.fsum(x for xs in sums.values() for x in xs)
         order: list[Band | None] = [*Band, None]
