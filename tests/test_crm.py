@@ -430,3 +430,20 @@ def test_column_maps_are_checked_when_built() -> None:
     with pytest.raises(UnknownName, match="unknown sample CRM 'pipedrive'"):
         sample("pipedrive", "cases")
     assert SALESFORCE.for_kind("cases") is SALESFORCE.cases
+
+
+# --------------------------------------------------------------------------- the how-to's output
+def test_the_howto_shows_the_output_its_code_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import re
+
+    page = (SHIPPED.parents[3] / "docs" / "howto" / "crm.md").read_text(encoding="utf-8")
+    pairs = re.findall(r"```python\n(.*?)```\n\n```text\n(.*?)```", page, re.S)
+    assert len(pairs) >= 8
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"__name__": "howto_crm"}
+    for code, shown in pairs:
+        exec(compile(code, "crm.md", "exec"), namespace)
+        printed = capsys.readouterr().out
+        assert [line.rstrip() for line in printed.splitlines()] == shown.splitlines(), code

@@ -890,7 +890,7 @@ class ContractBook:
     revenue before the gap is counted through it, so a late signature is a renewal and
     not a churn followed by a reactivation.
 
-    Args:
+    Attributes:
         contracts: The contracts, in any order; ids, when given, must be unique.
         tree: Parents and merges (default: none).
         rates: Currency code to the value of one unit of it in the reporting currency.
