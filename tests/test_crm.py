@@ -447,3 +447,12 @@ def test_the_howto_shows_the_output_its_code_prints(
         exec(compile(code, "crm.md", "exec"), namespace)
         printed = capsys.readouterr().out
         assert [line.rstrip() for line in printed.splitlines()] == shown.splitlines(), code
+
+
+def test_importing_crm_stays_light() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, stars.crm; print(sorted(m for m in ('polars', 'pandas', 'numpy', 'narwhals', 'cattrs', 'stars.io') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
