@@ -1158,14 +1158,12 @@ class ContractBook:
         currency = self.currency or ""
         for account, t in self._units(unit).items():
             previous = 0.0
-            for d, after, exact in zip(t.dates, t.values, t.exact, strict=True):
+            for d, after in zip(t.dates, t.values, strict=True):
                 before = previous
                 previous = after
                 if (lo is not None and d < lo) or (hi is not None and d >= hi):
                     continue
                 kind = _kind(before, after, t.first_positive is not None and t.first_positive < d)
-                if kind is MovementKind.RENEWAL and exact == 0:  # pragma: no cover - dropped
-                    continue
                 out.append(
                     Movement(
                         account,

@@ -896,13 +896,13 @@ def _contract_rows(
     out: list[tuple[int, Contract]] = []
     seen: dict[str, int] = {}
     for line, row in table:
-        account = table.cell(row, "account")
-        if not account:
-            tally.reject(line, f"{h('account')}: no value")
-            continue
         why = keep(row)
         if why is not None:
             tally.skip(line, *why)
+            continue
+        account = table.cell(row, "account")
+        if not account:
+            tally.reject(line, f"{h('account')}: no value")
             continue
         start_field = "start_date"
         start_text = table.cell(row, "start_date")
