@@ -752,7 +752,11 @@ class _Table:
         source, rows = _read_table(file)
         self.tally = _Tally(source, kind)
         if not rows or rows[0][1] is None:
-            raise SchemaError(f"{source}: header", _MISSING, f"a header row of a {kind} export")
+            raise SchemaError(
+                f"{source}: header",
+                _MISSING,
+                f"a header row naming the columns of the {kind} export",
+            )
         header = [h.strip() for h in rows[0][1]]
         exact = {h: i for i, h in enumerate(header)}
         folded = {_fold(h): i for i, h in enumerate(header)}

@@ -50,7 +50,8 @@ contracts, result = read_contracts(sample("salesforce", "contracts"), SALESFORCE
 read: ReadResult = result
 summary: str = read.summary()
 mine: ColumnMap = SALESFORCE.opportunities.with_columns(amount="ARR")
-won, _ = read_opportunities(io.StringIO(""), mine, tz="Europe/Berlin", currency="EUR")
+export = io.StringIO("Account ID,Stage,Close Date,ARR\nacme,Closed Won,3/31/2025,100\n")
+won, _ = read_opportunities(export, mine, tz="Europe/Berlin", currency="EUR")
 cases, _ = read_cases(sample("salesforce", "cases"), SALESFORCE.cases)
 history, _ = read_field_history(sample("salesforce", "history"), SALESFORCE.history)
 facts: list[CrmFact] = [*cases, *history]
