@@ -377,6 +377,8 @@ _SUBMODULES = frozenset(
     {
         "backtesting",
         "cli",
+        "contracts",
+        "crm",
         "demo",
         "depth",
         "frames",
@@ -389,6 +391,7 @@ _SUBMODULES = frozenset(
         "recovery",
         "report",
         "testing",
+        "timeline",
     }
 )
 
