@@ -26,20 +26,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, TypeVar
 
 from stars._version import __version__
 from stars.errors import StarsError
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "build_parser", "main"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "EXIT_REJECTED", "build_parser", "main"]
 
 EXIT_OK: Final = 0
 """Exit code of a successful run."""
 
 EXIT_BAD_INPUT: Final = 2
 """Exit code when the input (arguments, files, their content) is wrong."""
+
+EXIT_REJECTED: Final = 3
+"""Exit code when the report was written but a file had more rejected rows than allowed."""
 
 _FORMATS: Final = ("text", "json", "markdown")
 _PROGRESS_MIN: Final = 2000
@@ -102,70 +105,147 @@ def _cmd_demo(args: argparse.Namespace) -> str:
     return render(report, args.format)
 
 
-def _read_csv(
-    path: str, reader: Callable[[Path], tuple[list[T], list[Any]]]
-) -> tuple[list[T], list[Any]]:
-    where = Path(path)
-    if not where.is_file():
+def _need_file(path: str) -> None:
+    if not Path(path).is_file():
         raise _BadInput(f"{path}: no such file")
-    return reader(where)
 
 
-def _cmd_assess(args: argparse.Namespace) -> str:
-    from stars.io import read_accounts_csv, read_snapshots_csv
+def _options(args: argparse.Namespace) -> Any:
+    from stars import _csv
+    from stars._intake import Options, known_column, listing
+
+    rename: dict[str, str] = {}
+    for item in args.map or ():
+        source, sep, target = item.partition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise _BadInput(f"--map {item!r}: expected SOURCE=TARGET, such as 'Account ID=id'")
+        column = target.strip()
+        if not known_column(column):
+            raise _BadInput(f"--map {item!r}: {column!r} is no column stars reads ({listing()})")
+        rename[source.strip()] = column
+    zone = _csv.parse_zone(args.tz)
+    return Options(
+        zone=zone,
+        zone_name=_csv.zone_label(zone),
+        rename=rename,
+        encoding=_csv.check_encoding(args.encoding),
+        delimiter=args.delimiter,
+    )
+
+
+class _Done:
+    """What a command produced: its output, its exit code, and lines for stderr after it."""
+
+    __slots__ = ("code", "messages", "output")
+
+    def __init__(self, output: str, code: int = EXIT_OK, messages: Sequence[str] = ()) -> None:
+        self.output = output
+        self.code = code
+        self.messages = list(messages)
+
+
+_MAX_CAUSES: Final = 8
+
+
+def _cmd_assess(args: argparse.Namespace) -> _Done:
+    import attrs
+
+    from stars._intake import (
+        DEFAULT_MAX_REJECTS,
+        Limit,
+        apply_events,
+        apply_snapshots,
+        read_accounts,
+        write_rejects,
+    )
     from stars.lifecycle import STARS
     from stars.report import build_report, render
 
-    accounts, rejected = _read_csv(args.accounts, read_accounts_csv)
-    events: list[Any] = []
-    bad_snaps: list[Any] = []
-    if args.snapshots:
-        events, bad_snaps = _read_csv(args.snapshots, read_snapshots_csv)
-    _show_rejected(args.accounts, rejected)
-    _show_rejected(args.snapshots or "", bad_snaps)
-    if not accounts:
-        raise _BadInput(f"{args.accounts}: no account could be imported")
-    by_id = {a.id: a for a in accounts}
-    unknown = sorted({e.account for e in events if e.account not in by_id})
-    if unknown:
-        shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-        print(
-            f"{args.snapshots}: {len(unknown)} account id(s) not in {args.accounts}, "
-            f"their snapshots were skipped: {shown}",
-            file=sys.stderr,
+    limit = Limit.parse("0" if args.strict else (args.max_rejects or DEFAULT_MAX_REJECTS))
+    for path in (args.accounts, args.events, args.snapshots):
+        if path is not None:
+            _need_file(path)
+    opts = _options(args)
+    accounts, acc_in = read_accounts(args.accounts, opts, STARS)
+    intakes = [acc_in]
+    if accounts and args.events:
+        accounts, ev_in = apply_events(args.events, opts, accounts, args.accounts, STARS)
+        intakes.append(ev_in)
+    if accounts and args.snapshots:
+        show = _want_progress(args.progress, Path(args.snapshots).stat().st_size // 64)
+
+        def tracked(items: Sequence[int], label: str) -> Iterable[int]:
+            return _tracked(items, label, show)
+
+        intakes.append(
+            apply_snapshots(args.snapshots, opts, accounts, args.accounts, STARS, tracked)
         )
-    ordered = sorted(
-        (e for e in events if e.account in by_id), key=lambda e: (e.account, e.event.at)
+    messages = _reject_messages(intakes, opts.zone_name)
+    if args.rejects:
+        write_rejects(Path(args.rejects), intakes)
+    if not accounts:
+        for line in messages:
+            print(line, file=sys.stderr)
+        raise _BadInput(f"{args.accounts}: no account could be imported")
+    over = [i for i in intakes if i.rejected_rows > limit.allowed(i.rows)]
+    report = build_report(
+        accounts,
+        STARS,
+        title=f"Portfolio report: {Path(args.accounts).name}",
+        company_maturity=args.maturity,
+        key_account_capacity=args.key_account_capacity,
     )
-    show = _want_progress(args.progress, len(ordered))
-    for e in _tracked(ordered, "scoring snapshots", show):
-        snap = e.event
-        account = by_id[e.account]
-        if snap.health is None and snap.band is None and _has_signals(snap):
-            from stars.health import measures_from
+    notes = []
+    for i in over:
+        notes.append(
+            f"INCOMPLETE: {i.label} had {i.rejected_rows:,} of {i.rows:,} rows rejected,"
+            f" more than --max-rejects {limit.text} allows ({limit.allowed(i.rows):,})"
+        )
+    for i in intakes:
+        notes.append(i.summary(opts.zone_name))
+        causes = i.cause_lines()
+        notes += [f"{i.label}, rejected {c}" for c in causes[:_MAX_CAUSES]]
+        if len(causes) > _MAX_CAUSES:
+            more = len(causes) - _MAX_CAUSES
+            notes.append(f"{i.label}: {more} more causes (--rejects FILE lists every row)")
+        notes += [f"{i.label}: {n}" for n in i.notes]
+    report = attrs.evolve(report, notes=(*notes, *report.notes))
+    if args.format == "json":
+        data = report.to_dict()
+        data["input"] = {
+            "files": [i.to_dict(limit) for i in intakes],
+            "time_zone": opts.zone_name,
+            "max_rejects": limit.text,
+            "complete": not over,
+        }
+        output = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    else:
+        output = render(report, args.format)
+    code = EXIT_OK
+    if over:
+        code = EXIT_REJECTED
+        for i in over:
+            messages.append(
+                f"stars: error: {i.label}: {i.rejected_rows:,} of {i.rows:,} rows rejected, more"
+                f" than --max-rejects {limit.text} allows ({limit.allowed(i.rows):,});"
+                " the report is incomplete"
+            )
+    return _Done(output, code, messages)
 
-            STARS.observe(account, snap, measures=measures_from(snap))
-        else:
-            STARS.observe(account, snap)
-    report = build_report(accounts, STARS, title=f"Portfolio report: {Path(args.accounts).name}")
-    return render(report, args.format)
 
-
-def _has_signals(snap: Any) -> bool:
-    from stars.health import measures_from
-
-    return any(x is not None for x in measures_from(snap).values())
-
-
-def _show_rejected(path: str, rejected: Iterable[Any]) -> None:
-    rows = list(rejected)
-    if not rows:
-        return
-    lines = [f"{path}: {len(rows)} rejected cell(s); those rows were skipped:"]
-    for r in rows:
-        column = f" column {r.column!r}" if r.column else ""
-        lines.append(f"  line {r.line}{column}: got {r.value!r}, expected {r.why}")
-    print("\n".join(lines), file=sys.stderr)
+def _reject_messages(intakes: Sequence[Any], zone: str) -> list[str]:
+    lines: list[str] = []
+    for i in intakes:
+        if not i.rejected_rows:
+            continue
+        lines.append(f"stars: {i.summary(zone)}")
+        causes = i.cause_lines()
+        lines += [f"  {c}" for c in causes[:_MAX_CAUSES]]
+        if len(causes) > _MAX_CAUSES:
+            lines.append(
+                f"  ... {len(causes) - _MAX_CAUSES} more causes (--rejects FILE lists every row)"
+            )
+    return lines
 
 
 def _cmd_diagram(args: argparse.Namespace) -> str:
@@ -259,6 +339,12 @@ def _maturity_text(report: Any) -> str:
 
 
 # --------------------------------------------------------------------------- parser
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``stars`` command.
 
@@ -286,10 +372,71 @@ def build_parser() -> argparse.ArgumentParser:
     with_format(demo)
     demo.set_defaults(run=_cmd_demo)
 
-    assess = sub.add_parser("assess", help="report on your own accounts (CSV)")
-    assess.add_argument("accounts", metavar="ACCOUNTS.csv", help="columns: id, name, owner, ...")
+    assess = sub.add_parser(
+        "assess",
+        help="report on your own accounts (CSV files)",
+        description=(
+            "Read an accounts file and, optionally, a stage-events file and a snapshots file,"
+            " and print the portfolio report. Every file's rows are counted (read, used,"
+            " rejected, grouped by cause); more rejected rows than --max-rejects allows makes"
+            f" the exit code {EXIT_REJECTED}."
+        ),
+    )
+    assess.add_argument(
+        "accounts", metavar="ACCOUNTS.csv", help="columns: id (or account_id), name, owner, ..."
+    )
     assess.add_argument(
         "--snapshots", metavar="SNAPSHOTS.csv", help="columns: account, at, and any signals"
+    )
+    assess.add_argument(
+        "--events",
+        metavar="EVENTS.csv",
+        help="stage events: account, at, trigger and/or stage, actor, reason (builds histories)",
+    )
+    assess.add_argument(
+        "--tz",
+        default="UTC",
+        metavar="ZONE",
+        help="read dates and times without a UTC offset in this zone (default: UTC)",
+    )
+    assess.add_argument(
+        "--map",
+        action="append",
+        metavar="SOURCE=TARGET",
+        help="read column SOURCE as TARGET (repeat for more), e.g. --map 'Account ID=id'",
+    )
+    assess.add_argument(
+        "--encoding", metavar="NAME", help="the files' encoding (default: UTF-8, BOM honoured)"
+    )
+    assess.add_argument(
+        "--delimiter", metavar="CHAR", help="the delimiter (default: found from the header)"
+    )
+    limits = assess.add_mutually_exclusive_group()
+    limits.add_argument(
+        "--max-rejects",
+        metavar="N|P%",
+        help=(
+            "rejected rows a file may have, a count or a share (default: 1%%);"
+            f" more exits with {EXIT_REJECTED}"
+        ),
+    )
+    limits.add_argument(
+        "--strict", action="store_true", help="no rejected row at all (--max-rejects 0)"
+    )
+    assess.add_argument(
+        "--rejects", metavar="FILE.csv", help="write every rejected row, with why, to this file"
+    )
+    assess.add_argument(
+        "--maturity",
+        choices=("young", "mature"),
+        default="mature",
+        help="the company's maturity, for key-account capacity (default: mature)",
+    )
+    assess.add_argument(
+        "--key-account-capacity",
+        type=_positive_int,
+        metavar="N",
+        help="how many key accounts the company can serve (default: 5 young, 30 mature)",
     )
     assess.add_argument(
         "--progress",
@@ -348,7 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return cli_backtest(args)
     try:
-        output = args.run(args)
+        done = args.run(args)
     except _BadInput as err:
         return _fail(str(err))
     except StarsError as err:
@@ -358,12 +505,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"{name}: {err.strerror or err}" if name else str(err))
     except UnicodeDecodeError as err:
         return _fail(f"cannot read the file as UTF-8 text ({err.reason})")
+    if not isinstance(done, _Done):
+        done = _Done(done)
     try:
-        sys.stdout.write(output)
+        sys.stdout.write(done.output)
         sys.stdout.flush()
     except BrokenPipeError:  # pragma: no cover - e.g. `stars demo | head`
-        return EXIT_OK
-    return EXIT_OK
+        return done.code
+    for line in done.messages:
+        print(line, file=sys.stderr)
+    return done.code
 
 
 def _fail(message: str) -> int:

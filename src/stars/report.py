@@ -774,11 +774,14 @@ def _more(out: _Text, total: int, shown: int, what: str) -> list[str]:
 
 def _render(r: Report, out: _Text) -> str:
     lines = out.heading(r.title)
-    date = r.as_of.date().isoformat() if r.as_of else "no data"
-    lines += [
-        "",
-        *out.para(f"As of {date}: {r.accounts} accounts, {r.customers} active customers."),
-    ]
+    counts = f"{r.accounts} accounts, {r.customers} active customers."
+    if r.as_of is None:
+        lines += ["", *out.para(f"As of: no data, nothing dated was read. {counts}")]
+    else:
+        lines += ["", *out.para(f"As of {r.as_of.date().isoformat()}: {counts}")]
+    # Active customers with a health reading: without any, no verdict can be "all is well".
+    readings = sum(b.accounts for b in r.bands if b.band != "unknown")
+    unread = r.customers - readings
     for note in r.notes:
         lines += out.para(f"Note: {note}.")
 
@@ -796,6 +799,16 @@ def _render(r: Report, out: _Text) -> str:
                 )
                 for a in r.actions
             ],
+        )
+    elif r.customers and not readings:
+        lines += out.para(
+            f"Nothing can be called urgent or fine: none of the {r.customers} active customers"
+            " has a health reading. Give snapshots with signals to judge them."
+        )
+    elif unread:
+        lines += out.para(
+            f"Nothing urgent among the {readings} active customers with a health reading;"
+            f" {unread} more have none, so nothing is known about them."
         )
     else:
         lines += out.para("Nothing urgent: no red accounts, disagreements or stale contacts.")
@@ -826,6 +839,13 @@ def _render(r: Report, out: _Text) -> str:
             ],
         )
         lines += _more(out, len(r.disagreements), _SHOWN, "accounts")
+    elif r.customers and not readings:
+        lines += out.para("No stage could be checked: no account has a health reading to judge by.")
+    elif unread:
+        lines += out.para(
+            f"Every account with a health reading is in the stage its evidence points to;"
+            f" {unread} active customers have no reading to check."
+        )
     else:
         lines += out.para("Every account's stage matches its evidence.")
 
@@ -837,6 +857,12 @@ def _render(r: Report, out: _Text) -> str:
         + ("-" if e.median_days_to_recover is None else f"{e.median_days_to_recover:.0f} days")
         + " to recover."
     )
+    unknown = sum(1 for c in r.crises if c.opened_at is None)
+    if unknown:
+        lines += out.para(
+            f"Not counted above: {unknown} accounts are in a crisis stage with no recorded move"
+            " into it, so when their episode opened is unknown; their history would tell."
+        )
     if r.crises:
         lines += [
             "",
