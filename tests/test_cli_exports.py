@@ -240,3 +240,84 @@ def test_stage_names_as_people_write_them(tmp_path: Path) -> None:
         "stage: expected a stage of lifecycle 'STARS' (did you mean 'accelerate'?)" in done.stderr
     )
     assert "line 5" in done.stderr and "'accelarate'" in done.stderr
+
+
+# ----------------------------------------------------------------- 4. history from files
+EVENTS = """account,at,trigger,stage,actor,reason
+acme,2024-01-10,sign,,dana,contract signed
+acme,2024-03-01,,Accelerate,dana,
+acme,2024-09-15,escalate,,dana,exec sponsor left
+acme,2024-10-20,,reset,dana,
+acme,2024-12-05,realign,ascend,dana,
+globex,2024-02-01,sign,,lee,
+globex,2024-05-01,,Turnaround,lee,support backlog
+"""
+
+
+def test_stage_events_build_histories_episodes_and_briefs(tmp_path: Path) -> None:
+    write(tmp_path / "accounts.csv", ACCOUNTS)
+    write(tmp_path / "events.csv", EVENTS)
+    base = ("assess", "accounts.csv", "--events", "events.csv")
+    done = stars(*base, "--brief", "globex", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "events.csv: 7 rows read, 7 used, 0 rejected" in out
+    assert "2 episodes so far: 1 recovered, 0 lost, 1 open" in out
+    assert "globex   lee    tact   2024-05-01" in out  # a real start, not "-"
+    assert "Not counted above" not in out
+    assert "1 account ends in another stage than accounts.csv gives" in out
+    assert "Time in the current stage" in out and "Stage moves, month to month" in out
+    assert "# Hand-over brief: Globex (globex)" in out
+    data = json.loads(stars(*base, "--format", "json", cwd=tmp_path).stdout)
+    assert data["episodes"]["opened"] == 2 and data["episodes"]["recovered"] == 1
+    assert data["histories"]["days_in_stage"] == {"acme": 0.0, "globex": 218.0}
+    matrix = data["histories"]["transition_matrix"]
+    tact = matrix["stages"].index("tact")
+    assert matrix["counts"][tact][tact] > 0
+
+
+def test_events_that_do_not_fit_the_graph_are_rejected_with_the_allowed_ones(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "accounts.csv", ACCOUNTS)
+    write(
+        tmp_path / "events.csv",
+        "account,at,trigger\nacme,2024-01-10,sign\nacme,2024-02-10,realign\n"
+        "ghost,2024-01-10,sign\nacme,2024-03-10,stabilise\n",
+    )
+    done = stars("assess", "accounts.csv", "--events", "events.csv", cwd=tmp_path)
+    assert done.returncode == 3
+    err = done.stderr
+    assert "events.csv: 4 rows read, 1 used, 3 rejected" in err
+    assert (
+        "trigger: expected a trigger allowed from seed (accelerate, escalate, lose): 1 row (line 3"
+        in err
+    )
+    assert "account: expected an account of accounts.csv: 1 row (line 4; e.g. 'ghost')" in err
+    assert "(did you mean 'stabilize'?)" in err
+
+
+def test_without_history_the_report_does_not_contradict_itself(tmp_path: Path) -> None:
+    write(tmp_path / "accounts.csv", "id,stage\na,tact\nb,tact\nc,reset\n")
+    done = stars("assess", "accounts.csv", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Not counted above: 3 accounts are in a crisis stage with no recorded move" in out
+    assert "Nothing urgent" not in out and "Every account's stage matches" not in out
+
+
+def test_maturity_and_key_account_capacity_options(tmp_path: Path) -> None:
+    rows = "".join(f"k{i},enterprise;key-account,ascend\n" for i in range(8))
+    write(tmp_path / "accounts.csv", "id,tags,stage\n" + rows)
+    young = json.loads(
+        stars(
+            "assess", "accounts.csv", "--maturity", "young", "--format", "json", cwd=tmp_path
+        ).stdout
+    )
+    assert young["key_accounts"]["maturity"] == "young" and not young["key_accounts"]["within"]
+    mature = json.loads(stars("assess", "accounts.csv", "--format", "json", cwd=tmp_path).stdout)
+    assert mature["key_accounts"]["within"]
+    capped = stars("assess", "accounts.csv", "--key-account-capacity", "6", cwd=tmp_path)
+    assert "2 over the capacity of 6" in capped.stdout
+    bad = stars("assess", "accounts.csv", "--key-account-capacity", "none", cwd=tmp_path)
+    assert bad.returncode == 2 and "usage:" in bad.stderr

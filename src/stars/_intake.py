@@ -274,9 +274,10 @@ def apply_events(
     ]
     if differ:
         shown = ", ".join(differ[:FIRST_LINES]) + (", ..." if len(differ) > FIRST_LINES else "")
+        many = len(differ) > 1
         intake.notes.append(
-            f"{len(differ)} accounts end in another stage than {accounts_label} gives;"
-            f" the events were followed: {shown}"
+            f"{len(differ)} {'accounts end' if many else 'account ends'} in another stage than"
+            f" {accounts_label} gives; the events were followed: {shown}"
         )
     return built, intake
 
@@ -333,3 +334,48 @@ def apply_snapshots(
         except StarsError as err:
             intake.reject(RejectedRow(lines[i], "", "", f"a snapshot the account takes ({err})"))
     return intake
+
+
+# --------------------------------------------------------------------------- histories
+def book_ids(accounts: Sequence[Account]) -> list[str]:
+    """The accounts' ids, in order."""
+    return [a.id for a in accounts]
+
+
+@attrs.frozen(slots=True)
+class StageTime:
+    """How long the accounts in one stage have been there, in days."""
+
+    stage: str
+    accounts: int
+    median_days: float | None
+    longest_days: float | None
+
+
+def histories(
+    accounts: Sequence[Account], lifecycle: Lifecycle, as_of: Any
+) -> tuple[list[StageTime], Any, dict[str, float | None]]:
+    """Time in the current stage per stage, the monthly transition matrix, and days per account."""
+    import statistics
+
+    from stars.portfolio import Portfolio
+
+    book = Portfolio(accounts, lifecycle)
+    days: dict[str, float | None] = (
+        book.time_in_stage(as_of) if as_of is not None else dict.fromkeys(book_ids(accounts))
+    )
+    rows: list[StageTime] = []
+    for stage in lifecycle.stages:
+        here = [a for a in accounts if a.stage == stage.name]
+        if not here:
+            continue
+        known = [d for a in here if (d := days[a.id]) is not None]
+        rows.append(
+            StageTime(
+                stage.name,
+                len(here),
+                statistics.median(known) if known else None,
+                max(known) if known else None,
+            )
+        )
+    return rows, book.transition_matrix(), days

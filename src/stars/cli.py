@@ -210,6 +210,8 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
             notes.append(f"{i.label}: {more} more causes (--rejects FILE lists every row)")
         notes += [f"{i.label}: {n}" for n in i.notes]
     report = attrs.evolve(report, notes=(*notes, *report.notes))
+    briefs = _briefs(args.brief or (), accounts, report.as_of)
+    with_history = bool(args.events) or any(a.history for a in accounts)
     if args.format == "json":
         data = report.to_dict()
         data["input"] = {
@@ -218,9 +220,17 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
             "max_rejects": limit.text,
             "complete": not over,
         }
+        if with_history:
+            data["histories"] = _histories_data(accounts, report.as_of)
+        if briefs:
+            data["briefs"] = briefs
         output = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     else:
         output = render(report, args.format)
+        if with_history:
+            output += _histories_text(accounts, report.as_of, args.format == "markdown")
+        for text in briefs.values():
+            output += "\n" + text.rstrip("\n") + "\n"
     code = EXIT_OK
     if over:
         code = EXIT_REJECTED
@@ -231,6 +241,107 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
                 " the report is incomplete"
             )
     return _Done(output, code, messages)
+
+
+def _briefs(ids: Sequence[str], accounts: Sequence[Any], as_of: Any) -> dict[str, str]:
+    from stars.lifecycle import handover_brief
+
+    by_id = {a.id: a for a in accounts}
+    out: dict[str, str] = {}
+    for ident in ids:
+        if ident not in by_id:
+            from stars.errors import UnknownName
+
+            raise _BadInput(f"--brief: {UnknownName('account', ident, sorted(by_id)[:20])}")
+        out[ident] = handover_brief(by_id[ident], as_of=as_of)
+    return out
+
+
+def _histories_data(accounts: Sequence[Any], as_of: Any) -> dict[str, Any]:
+    from stars._intake import histories
+    from stars.lifecycle import STARS
+
+    rows, matrix, days = histories(accounts, STARS, as_of)
+    return {
+        "time_in_stage": [
+            {
+                "stage": r.stage,
+                "accounts": r.accounts,
+                "median_days": r.median_days,
+                "longest_days": r.longest_days,
+            }
+            for r in rows
+        ],
+        "days_in_stage": days,
+        "transition_matrix": {
+            "freq": matrix.freq,
+            "stages": list(matrix.stages),
+            "counts": [list(row) for row in matrix.counts],
+        },
+    }
+
+
+def _histories_text(accounts: Sequence[Any], as_of: Any, markdown: bool) -> str:
+    from stars._intake import histories
+    from stars.lifecycle import STARS
+
+    rows, matrix, _ = histories(accounts, STARS, as_of)
+
+    def days(x: float | None) -> str:
+        return "-" if x is None else f"{x:.0f}"
+
+    out = _Table(markdown)
+    out.section("Time in the current stage")
+    out.table(
+        ("stage", "accounts", "median days", "longest"),
+        [(r.stage, str(r.accounts), days(r.median_days), days(r.longest_days)) for r in rows],
+        right=(1, 2, 3),
+    )
+    out.section("Stage moves, month to month (from the histories)")
+    used = [i for i, row in enumerate(matrix.counts) if any(row)]
+    if not used:
+        out.para("No account has moves spanning a month end yet.")
+    else:
+        cols = [j for j in range(len(matrix.stages)) if any(matrix.counts[i][j] for i in used)]
+        out.table(
+            ("from \\ to", *(matrix.stages[j] for j in cols)),
+            [(matrix.stages[i], *(str(matrix.counts[i][j]) for j in cols)) for i in used],
+            right=tuple(range(1, len(cols) + 1)),
+        )
+    return "\n".join(out.lines) + "\n"
+
+
+class _Table:
+    """Sections and tables in the report's plain-text or Markdown style."""
+
+    def __init__(self, markdown: bool) -> None:
+        self.markdown = markdown
+        self.lines: list[str] = []
+
+    def section(self, title: str) -> None:
+        self.lines += ["", f"## {title}", ""] if self.markdown else ["", title, "-" * len(title)]
+
+    def para(self, text: str) -> None:
+        self.lines.append(text)
+
+    def table(
+        self, head: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()
+    ) -> None:
+        if self.markdown:
+            self.lines.append("| " + " | ".join(head) + " |")
+            self.lines.append("|" + "---|" * len(head))
+            self.lines += ["| " + " | ".join(row) + " |" for row in rows]
+            return
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+
+        def line(cells: Sequence[str]) -> str:
+            parts = [
+                c.rjust(w) if i in right else c.ljust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            ]
+            return "  ".join(parts).rstrip()
+
+        self.lines += [line(head), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
 
 
 def _reject_messages(intakes: Sequence[Any], zone: str) -> list[str]:
@@ -425,6 +536,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     assess.add_argument(
         "--rejects", metavar="FILE.csv", help="write every rejected row, with why, to this file"
+    )
+    assess.add_argument(
+        "--brief",
+        action="append",
+        metavar="ACCOUNT",
+        help="add the hand-over brief of this account (repeat for more)",
     )
     assess.add_argument(
         "--maturity",
