@@ -6,11 +6,16 @@ Subcommands:
 - ``stars assess ACCOUNTS.csv [--snapshots SNAPSHOTS.csv]``: the same report on your own data;
 - ``stars diagram [--lifecycle FILE]``: the lifecycle as a Mermaid state diagram;
 - ``stars maturity ANSWERS.json``: the customer-success maturity report;
+- ``stars backtest FILE.csv --scorecard CARD.json --outcome COLUMN``: does a scorecard
+  predict churn (needs the ``frames`` extra);
+- ``stars init DIR``: template files that every command accepts, to start from;
+- ``stars scorecard``: the default health scorecard as JSON;
 - ``stars --version``.
 
 Reports print as terminal tables by default; ``--format json`` and ``--format markdown``
 suit machines and documents. The exit code is 0 on success and 2 for bad input, with a
-one-line message on stderr and never a traceback.
+one-line message on stderr and never a traceback; ``stars assess`` exits with 3 when it
+wrote its report but a file had more rejected rows than ``--max-rejects`` allows.
 
 Examples:
     >>> from stars.cli import main
@@ -449,6 +454,47 @@ def _maturity_text(report: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cmd_init(args: argparse.Namespace) -> _Done:
+    from stars._templates import files
+
+    where = Path(args.dir)
+    if where.exists() and not where.is_dir():
+        raise _BadInput(f"{args.dir}: not a directory")
+    templates = files()
+    taken = sorted(name for name in templates if (where / name).exists())
+    if taken and not args.force:
+        raise _BadInput(
+            f"{args.dir}: {', '.join(taken)} already there; pass --force to overwrite them"
+        )
+    where.mkdir(parents=True, exist_ok=True)
+    for name, text in templates.items():
+        (where / name).write_text(text, encoding="utf-8")
+    lines = [f"Wrote {len(templates)} template files to {where}:"]
+    lines += [f"  {where / name}" for name in templates]
+    lines += [
+        "Try them:",
+        f"  stars assess {where / 'accounts.csv'} --events {where / 'events.csv'}"
+        f" --snapshots {where / 'snapshots.csv'}",
+        f"  stars maturity {where / 'maturity.json'}",
+        f"  stars backtest {where / 'history.csv'} --scorecard {where / 'scorecard.json'}"
+        " --outcome churned --period period",
+    ]
+    return _Done("\n".join(lines) + "\n")
+
+
+def _cmd_scorecard(args: argparse.Namespace) -> _Done:
+    from stars._templates import scorecard
+
+    text = scorecard()
+    if args.output is None:
+        return _Done(text)
+    target = Path(args.output)
+    if target.exists() and not args.force:
+        raise _BadInput(f"{args.output}: already there; pass --force to overwrite it")
+    target.write_text(text, encoding="utf-8")
+    return _Done(f"Wrote the default scorecard to {target}\n")
+
+
 # --------------------------------------------------------------------------- parser
 def _positive_int(text: str) -> int:
     if not text.strip().isdigit() or int(text) < 1:
@@ -580,6 +626,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     with_format(maturity)
     maturity.set_defaults(run=_cmd_maturity)
+
+    init = sub.add_parser(
+        "init",
+        help="write template files to start from",
+        description=(
+            "Write small template files (accounts, stage events, snapshots, a churn history,"
+            " the default scorecard and the maturity questionnaire) that every command accepts"
+            " unchanged."
+        ),
+    )
+    init.add_argument("dir", metavar="DIR", help="where to write them (made if missing)")
+    init.add_argument("--force", action="store_true", help="overwrite files already there")
+    init.set_defaults(run=_cmd_init)
+
+    card = sub.add_parser(
+        "scorecard",
+        help="print or write the default health scorecard (JSON)",
+        description="The default health scorecard as JSON, to edit and give to stars backtest.",
+    )
+    card.add_argument("--output", metavar="FILE.json", help="write it here instead of printing")
+    card.add_argument("--force", action="store_true", help="overwrite FILE.json if it exists")
+    card.set_defaults(run=_cmd_scorecard)
 
     from stars.backtesting import add_backtest_parser
 

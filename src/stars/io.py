@@ -2308,6 +2308,12 @@ _ANY_TIME: Final = "an ISO 8601 date or date-time, such as 2025-01-28 or 2025-01
 _TZ_HINT: Final = "give a time zone (tz=, or --tz on the command line) to read it in"
 
 
+def _is_time(spec: _Spec) -> bool:
+    if isinstance(spec, _UnionSpec):
+        return any(isinstance(o, _DateTimeSpec) for o in spec.options)
+    return isinstance(spec, _DateTimeSpec)
+
+
 class _CsvReader:
     """Reads the rows of one opened table into parsed cells, collecting what it rejects."""
 
@@ -2324,6 +2330,7 @@ class _CsvReader:
         self.rows = 0
         self.zoned = 0
         self.width = len(table.columns)
+        self.times = frozenset(c for c, sp in specs.items() if _is_time(sp))
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, str], dict[str, Any]]]:
         columns = self.table.columns
@@ -2355,11 +2362,10 @@ class _CsvReader:
                 cells[column] = text
                 if not text.strip():
                     continue
-                spec = specs[column]
-                if isinstance(spec, _DateTimeSpec):
+                if column in self.times:
                     parsed = _csv.parse_time(text, self.zone)
                     if parsed is None:
-                        why = spec.expected if self.zone is None else _ANY_TIME
+                        why = _DateTimeSpec.expected if self.zone is None else _ANY_TIME
                         if self.zone is None and _csv.parse_time(text, UTC) is not None:
                             why += f" (this one has none: {_TZ_HINT})"
                         rejected.append(RejectedRow(line, column, text, why))
@@ -2369,7 +2375,7 @@ class _CsvReader:
                     self.zoned += parsed[1]
                     continue
                 try:
-                    values[column] = spec.parse_cell(text)
+                    values[column] = specs[column].parse_cell(text)
                 except _CellError as err:
                     rejected.append(RejectedRow(line, column, text, str(err)))
                     ok = False
