@@ -321,3 +321,52 @@ def test_maturity_and_key_account_capacity_options(tmp_path: Path) -> None:
     assert "2 over the capacity of 6" in capped.stdout
     bad = stars("assess", "accounts.csv", "--key-account-capacity", "none", cwd=tmp_path)
     assert bad.returncode == 2 and "usage:" in bad.stderr
+
+
+# ----------------------------------------------------------------- 7. output fits the terminal
+def widest(text: str) -> int:
+    return max(len(line) for line in text.splitlines())
+
+
+def test_text_output_wraps_to_columns_or_100(tmp_path: Path) -> None:
+    env_without = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    narrow = stars("demo", cwd=tmp_path, env={"COLUMNS": "80"})
+    assert narrow.returncode == 0 and widest(narrow.stdout) <= 80
+    plain = subprocess.run(
+        [sys.executable, "-m", "stars", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+        env={**env_without, "PYTHONPATH": SRC},
+    )
+    assert plain.returncode == 0 and 90 < widest(plain.stdout) <= 100  # not a terminal: 100
+    write(tmp_path / "accounts.csv", ACCOUNTS)
+    write(tmp_path / "events.csv", EVENTS)
+    write(tmp_path / "snaps.csv", snapshots(40))
+    done = stars(
+        "assess",
+        "accounts.csv",
+        "--events",
+        "events.csv",
+        "--snapshots",
+        "snaps.csv",
+        "--brief",
+        "acme",
+        cwd=tmp_path,
+        env={"COLUMNS": "72"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert widest(done.stdout) <= 72
+
+
+def test_repeated_advice_is_said_once_per_group(tmp_path: Path) -> None:
+    done = stars("demo", cwd=tmp_path)
+    actions = done.stdout.split("This week's actions")[1].split("\nStages\n")[0]
+    advice = "Find the root causes from data and from direct conversations."
+    assert actions.count(advice) == 1
+    assert "(a) For #1, #2" in actions and actions.count("see (a)") >= 2
+    plans = done.stdout.split("Open crisis episodes")[1]
+    assert plans.count("Draft plan for") <= 3
+    assert "Draft plan for acct-" in plans and "," in plans.split("Draft plan for")[1].split("(")[0]

@@ -1842,17 +1842,36 @@ def _cli_backtest(args: argparse.Namespace) -> None:
             data["warnings"] = warnings
             print(json.dumps(data, indent=2))
         else:
-            print(fit.explain())
-            for w in warnings:
-                print(f"Warning: {w}.")
-            print(f"Wrote the calibrated scorecard to {output}")
+            text = [fit.explain(), *(f"Warning: {w}." for w in warnings)]
+            text.append(f"Wrote the calibrated scorecard to {output}")
+            print(_fit_lines("\n".join(text)))
         for w in warnings:
             print(f"stars: warning: {w}", file=sys.stderr)
     else:
         result = backtest(
             frame, card, outcome=args.outcome, period=args.period, segment=args.segment
         )
-        print(json.dumps(result.to_dict(), indent=2) if args.format == "json" else result.explain())
+        print(
+            json.dumps(result.to_dict(), indent=2)
+            if args.format == "json"
+            else _fit_lines(result.explain())
+        )
+
+
+def _fit_lines(text: str) -> str:
+    """Wrap lines wider than the terminal (``COLUMNS``; else 100), keeping their indents."""
+    import shutil
+    import textwrap
+
+    width = max(40, shutil.get_terminal_size((100, 24)).columns)
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip()) + 2)
+        out += textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)
+    return "\n".join(out)
 
 
 def _read_json(path: Path) -> object:

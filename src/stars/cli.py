@@ -102,12 +102,21 @@ def _want_progress(flag: bool | None, size: int) -> bool:
 
 
 # --------------------------------------------------------------------------- commands
+def _width() -> int:
+    """The terminal's width (``COLUMNS`` first), or 100 when the output is no terminal."""
+    import shutil
+
+    from stars.report import TEXT_WIDTH
+
+    return max(40, shutil.get_terminal_size((TEXT_WIDTH, 24)).columns)
+
+
 def _cmd_demo(args: argparse.Namespace) -> str:
     from stars.demo import load_bundled
     from stars.report import build_report, render
 
     report = build_report(load_bundled(), title="Portfolio report: the stars demo portfolio")
-    return render(report, args.format)
+    return render(report, args.format, width=_width())
 
 
 def _need_file(path: str) -> None:
@@ -231,11 +240,13 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
             data["briefs"] = briefs
         output = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     else:
-        output = render(report, args.format)
+        output = render(report, args.format, width=_width())
         if with_history:
             output += _histories_text(accounts, report.as_of, args.format == "markdown")
         for text in briefs.values():
-            output += "\n" + text.rstrip("\n") + "\n"
+            brief = text.rstrip("\n")
+            output += "\n" + (brief if args.format == "markdown" else _fit_lines(brief, _width()))
+            output += "\n"
     code = EXIT_OK
     if over:
         code = EXIT_REJECTED
@@ -420,6 +431,22 @@ def _cmd_maturity(args: argparse.Namespace) -> str:
     return _maturity_text(report)
 
 
+def _fit_lines(text: str, width: int) -> str:
+    """Wrap the lines longer than ``width``, keeping each line's indentation (and its bullet)."""
+    import re
+    import textwrap
+
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        lead = re.match(r"\s*(?:- |\* )?", line)
+        indent = " " * (lead.end() if lead else 0)
+        out += textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)
+    return "\n".join(out)
+
+
 def _maturity_text(report: Any) -> str:
     from stars.maturity import Level
 
@@ -451,7 +478,7 @@ def _maturity_text(report: Any) -> str:
         lines += [f"  - {i.id}: {i.statement}" for i in r.next_steps]
     if report.missing:
         lines += ["", "Unanswered (scored as no): " + ", ".join(report.missing)]
-    return "\n".join(lines) + "\n"
+    return _fit_lines("\n".join(lines), _width()) + "\n"
 
 
 def _cmd_init(args: argparse.Namespace) -> _Done:
