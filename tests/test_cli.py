@@ -164,7 +164,8 @@ def test_assess_progress_bar_on_request(files: Path, capsys: pytest.CaptureFixtu
         "--progress",
     )
     assert code == EXIT_OK
-    assert "scoring snapshots [" in err and "3/3" in err and err.endswith("\n")
+    assert "reading snapshots.csv [" in err and "100% of 0.3 kB" in err
+    assert "scoring snapshots [" in err and "2/2" in err and err.endswith("\n")
     code, _, err = run(capsys, "assess", str(files / "accounts.csv"), "--no-progress")
     assert (code, err) == (EXIT_OK, "")
 

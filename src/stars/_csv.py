@@ -80,6 +80,16 @@ class Table:
         self.rows = rows
         self._source = source
 
+    def position(self) -> int | None:
+        """How many bytes of the file have been read so far (``None`` for a text stream)."""
+        source = self._source
+        if source is None or isinstance(source, io.TextIOBase):
+            return None
+        try:
+            return source.tell()
+        except (OSError, ValueError):
+            return None
+
     def close(self) -> None:
         """Close the file if this table opened it."""
         if self._source is not None:

@@ -10,24 +10,24 @@ counts always add up: ``read == used + rejected``.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import tzinfo
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import attrs
 
 from stars.account import Account, Snapshot
-from stars.errors import InvalidValue, StarsError
+from stars.errors import InvalidValue
 from stars.io import (
     CsvImport,
     RejectedRow,
     accounts_from_stage_events,
     read_accounts_csv,
-    read_snapshots_csv,
     read_stage_events_csv,
 )
 from stars.lifecycle import Lifecycle
@@ -93,16 +93,18 @@ class Cause:
 class Intake:
     """One input file: how it was read, and what became of each row."""
 
-    def __init__(self, label: str, kind: str) -> None:
+    def __init__(self, label: str, kind: str, *, detail: bool = True) -> None:
         self.label = label
         self.kind = kind
+        self.detail = detail
         self.rows = 0
         self.extra: tuple[str, ...] = ()
         self.encoding: str | None = None
         self.delimiter = ","
         self.zoned = 0
         self.rejected: list[RejectedRow] = []
-        self._lines: set[int] = set()
+        self.rejected_rows = 0
+        self._last = -1
         self.causes: dict[tuple[str, str], Cause] = {}
         self.notes: list[str] = []
 
@@ -117,8 +119,16 @@ class Intake:
             self.reject(r)
 
     def reject(self, row: RejectedRow) -> None:
-        """Count one rejected cell (a row with several counts once)."""
-        self.rejected.append(row)
+        """Count one rejected cell (a row with several counts once).
+
+        A row's bad cells come one after another, and a row rejected once is not looked
+        at again, so a new line number is a new rejected row.
+        """
+        if self.detail:
+            self.rejected.append(row)
+        if row.line != self._last:
+            self.rejected_rows += 1
+            self._last = row.line
         key = (row.column, row.why)
         cause = self.causes.get(key)
         if cause is None:
@@ -126,12 +136,6 @@ class Intake:
         cause.rows += 1  # a row has each (column, expected) pair at most once
         if len(cause.lines) < FIRST_LINES:
             cause.lines.append(row.line)
-        self._lines.add(row.line)
-
-    @property
-    def rejected_rows(self) -> int:
-        """Distinct rows rejected."""
-        return len(self._lines)
 
     @property
     def used(self) -> int:
@@ -289,51 +293,155 @@ def has_signals(snap: Snapshot) -> bool:
     return any(x is not None for x in measures_from(snap).values())
 
 
-def apply_snapshots(
+#: How many of each account's latest snapshots the report reads by default: enough for
+#: the green streak and the trend window of the default policy, and the one before.
+DEFAULT_KEEP: Final = 4
+
+
+class Tails:
+    """The latest ``keep`` snapshots of each account, whatever order the rows come in."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.by_account: dict[str, list[tuple[datetime, int, Snapshot]]] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, account: str, snap: Snapshot, line: int) -> None:
+        """Offer one good row (``line`` breaks ties between rows at the same time)."""
+        self.counts[account] = self.counts.get(account, 0) + 1
+        kept = self.by_account.get(account)
+        item = (snap.at, line, snap)
+        if kept is None:
+            self.by_account[account] = [item]
+        elif len(kept) < self.keep:
+            bisect.insort(kept, item, key=_when)
+        elif _when(item) > _when(kept[0]):
+            kept.pop(0)
+            bisect.insort(kept, item, key=_when)
+
+    def snapshots(self) -> dict[str, list[Snapshot]]:
+        """Each account's kept snapshots, oldest first."""
+        return {a: [x[2] for x in kept] for a, kept in self.by_account.items()}
+
+    def note(self) -> str | None:
+        """What the report should say when some account had more rows than were kept."""
+        over = [n for n in self.counts.values() if n > self.keep]
+        if not over:
+            return None
+        return (
+            f"each account's diagnosis and draft plan read its latest {self.keep} snapshots;"
+            f" {len(over):,} accounts have more (up to {max(over):,};"
+            " --keep-snapshots N reads more)"
+        )
+
+
+def _when(item: tuple[datetime, int, Snapshot]) -> tuple[datetime, int]:
+    return item[0], item[1]
+
+
+class Progress(Protocol):
+    """A progress display: told how far along, then closed."""
+
+    def update(self, done: int) -> None:
+        """Show ``done`` of the total."""
+
+    def close(self) -> None:
+        """End the display."""
+
+
+ProgressFactory = Callable[[str, int, str], "Progress | None"]
+
+
+def read_snapshots(
     path: str,
     opts: Options,
-    accounts: Sequence[Account],
+    ids: frozenset[str],
     accounts_label: str,
-    lifecycle: Lifecycle,
-    tracked: Callable[[Sequence[int], str], Iterable[int]],
-) -> Intake:
-    """Observe a snapshots file's rows on the accounts, in time order per account."""
-    from stars.health import measures_from
+    keep: int,
+    progress: ProgressFactory,
+    detail: bool,
+) -> tuple[Tails, Intake]:
+    """Read a snapshots file row by row, keeping each account's latest snapshots."""
+    from stars import io as stars_io
 
-    intake = Intake(path, "snapshots")
-    read = read_snapshots_csv(
-        Path(path),
-        tz=opts.zone,
-        rename=opts.rename,
-        extra="keep",
-        encoding=opts.encoding,
-        delimiter=opts.delimiter,
-    )
-    intake.took(read)
-    by_id = {a.id: a for a in accounts}
-    items, lines = read.items, read.lines
-    keep: list[int] = []
-    for i, e in enumerate(items):
-        if e.account in by_id:
-            keep.append(i)
-        else:
-            intake.reject(
-                RejectedRow(lines[i], "account", e.account, f"an account of {accounts_label}")
-            )
-    keep.sort(key=lambda i: (items[i].account, items[i].event.at))
-    for i in tracked(keep, "scoring snapshots"):
-        e = items[i]
-        snap = e.event
-        assert isinstance(snap, Snapshot)
-        account = by_id[e.account]
-        try:
-            if snap.health is None and snap.band is None and has_signals(snap):
-                lifecycle.observe(account, snap, measures=measures_from(snap))
+    intake = Intake(path, "snapshots", detail=detail)
+    tails = Tails(keep)
+    size = Path(path).stat().st_size
+    with (
+        stars_io._snapshot_table(
+            Path(path), opts.rename, "keep", opts.encoding, opts.delimiter
+        ) as table,
+        stars_io._guarded(),
+    ):
+        reader, rows = stars_io._snapshot_rows(table, opts.zone)
+        bar = progress(f"reading {Path(path).name}", size, "B")
+        rejected = reader.rejected
+        why = f"an account of {accounts_label}"
+        for n, (line, account, snap) in enumerate(rows):
+            if rejected:
+                for r in rejected:
+                    intake.reject(r)
+                rejected.clear()
+            if account in ids:
+                tails.add(account, snap, line)
             else:
-                lifecycle.observe(account, snap)
-        except StarsError as err:
-            intake.reject(RejectedRow(lines[i], "", "", f"a snapshot the account takes ({err})"))
-    return intake
+                intake.reject(RejectedRow(line, "account", account, why))
+            if bar is not None and not n % 4096:
+                bar.update(table.position() or 0)
+        for r in rejected:
+            intake.reject(r)
+        rejected.clear()
+        if bar is not None:
+            bar.update(size)
+            bar.close()
+        intake.rows = reader.rows
+        intake.extra = table.extra
+        intake.encoding = table.encoding
+        intake.delimiter = table.delimiter
+        intake.zoned = reader.zoned
+    return tails, intake
+
+
+def scored(snapshots: Sequence[Snapshot], stage: str, lifecycle: Lifecycle) -> list[Snapshot]:
+    """The snapshots as `Lifecycle.observe` stores them: scored from their signals, banded."""
+    from stars.health import ScorecardSet, default_scorecard, measures_from
+
+    cards = lifecycle.scorecards or ScorecardSet(default_scorecard())
+    out = []
+    for snap in snapshots:
+        if snap.health is None and snap.band is None:
+            values = measures_from(snap)
+            if any(x is not None for x in values.values()):
+                result = cards.score(stage, values)
+                snap = attrs.evolve(snap, health=result.score, band=result.band)
+        elif snap.band is None and snap.health is not None:
+            snap = attrs.evolve(snap, band=lifecycle.policy.bands.band_for(snap.health))
+        out.append(snap)
+    return out
+
+
+def with_snapshots(
+    accounts: Sequence[Account], snapshots: Mapping[str, Sequence[Snapshot]]
+) -> list[Account]:
+    """The accounts (as read from the accounts file, without history) with their snapshots."""
+    out = []
+    for a in accounts:
+        snaps = snapshots.get(a.id)
+        if not snaps:
+            out.append(a)
+            continue
+        out.append(
+            Account(
+                a.id,
+                name=a.name,
+                owner=a.owner,
+                tags=a.tags,
+                since=a.since,
+                stage=a.stage,
+                snapshots=snaps,
+            )
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- histories

@@ -31,9 +31,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, Final, TypeVar
+from typing import IO, Any, Final
 
 from stars._version import __version__
 from stars.errors import StarsError
@@ -51,7 +51,6 @@ EXIT_REJECTED: Final = 3
 
 _FORMATS: Final = ("text", "json", "markdown")
 _PROGRESS_MIN: Final = 2000
-T = TypeVar("T")
 
 
 class _BadInput(Exception):
@@ -62,36 +61,36 @@ class _BadInput(Exception):
 class _Progress:
     """A one-line progress bar on a stream (stderr), redrawn in place."""
 
-    def __init__(self, stream: IO[str], label: str, total: int, width: int = 30) -> None:
+    def __init__(
+        self, stream: IO[str], label: str, total: int, width: int = 30, unit: str = ""
+    ) -> None:
         self.stream = stream
         self.label = label
         self.total = max(total, 1)
         self.width = width
+        self.unit = unit
         self.shown = -1
 
+    def _amount(self, done: int) -> str:
+        if self.unit != "B":
+            return f"{done}/{self.total}"
+        size = self.total
+        human = f"{size / 1e6:,.0f} MB" if size >= 10e6 else f"{size / 1e3:,.1f} kB"
+        return f"{100 * done // size}% of {human}"
+
     def update(self, done: int) -> None:
+        done = min(done, self.total)
         filled = self.width * done // self.total
         if filled == self.shown and done != self.total:
             return
         self.shown = filled
         bar = "#" * filled + "." * (self.width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{self.total}")
+        self.stream.write(f"\r{self.label} [{bar}] {self._amount(done)}")
         self.stream.flush()
 
     def close(self) -> None:
         self.stream.write("\n")
         self.stream.flush()
-
-
-def _tracked(items: Sequence[T], label: str, show: bool) -> Iterator[T]:
-    if not show:
-        yield from items
-        return
-    bar = _Progress(sys.stderr, label, len(items))
-    for i, item in enumerate(items, start=1):
-        yield item
-        bar.update(i)
-    bar.close()
 
 
 def _want_progress(flag: bool | None, size: int) -> bool:
@@ -168,8 +167,10 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
         DEFAULT_MAX_REJECTS,
         Limit,
         apply_events,
-        apply_snapshots,
         read_accounts,
+        read_snapshots,
+        scored,
+        with_snapshots,
         write_rejects,
     )
     from stars.lifecycle import STARS
@@ -182,18 +183,40 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
     opts = _options(args)
     accounts, acc_in = read_accounts(args.accounts, opts, STARS)
     intakes = [acc_in]
+    kept_note = None
+    if accounts and args.snapshots:
+        size = Path(args.snapshots).stat().st_size
+        show = _want_progress(args.progress, size // 64)
+
+        def progress(label: str, total: int, unit: str) -> _Progress | None:
+            return _Progress(sys.stderr, label, total, unit=unit) if show else None
+
+        ids = frozenset(a.id for a in accounts)
+        tails, snap_in = read_snapshots(
+            args.snapshots,
+            opts,
+            ids,
+            args.accounts,
+            args.keep_snapshots,
+            progress,
+            detail=bool(args.rejects),
+        )
+        intakes.append(snap_in)
+        kept = tails.snapshots()
+        stage = {a.id: a.stage for a in accounts}
+        bar = progress("scoring snapshots", len(kept), "")
+        for n, (ident, snaps) in enumerate(kept.items(), start=1):
+            kept[ident] = scored(snaps, stage[ident], STARS)
+            if bar is not None and not n % 512:
+                bar.update(n)
+        if bar is not None:
+            bar.update(len(kept))
+            bar.close()
+        accounts = with_snapshots(accounts, kept)
+        kept_note = tails.note()
     if accounts and args.events:
         accounts, ev_in = apply_events(args.events, opts, accounts, args.accounts, STARS)
-        intakes.append(ev_in)
-    if accounts and args.snapshots:
-        show = _want_progress(args.progress, Path(args.snapshots).stat().st_size // 64)
-
-        def tracked(items: Sequence[int], label: str) -> Iterable[int]:
-            return _tracked(items, label, show)
-
-        intakes.append(
-            apply_snapshots(args.snapshots, opts, accounts, args.accounts, STARS, tracked)
-        )
+        intakes.insert(1, ev_in)
     messages = _reject_messages(intakes, opts.zone_name)
     if args.rejects:
         write_rejects(Path(args.rejects), intakes)
@@ -223,6 +246,8 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
             more = len(causes) - _MAX_CAUSES
             notes.append(f"{i.label}: {more} more causes (--rejects FILE lists every row)")
         notes += [f"{i.label}: {n}" for n in i.notes]
+    if kept_note is not None:
+        notes.append(f"{args.snapshots}: {kept_note}")
     report = attrs.evolve(report, notes=(*notes, *report.notes))
     briefs = _briefs(args.brief or (), accounts, report.as_of)
     with_history = bool(args.events) or any(a.history for a in accounts)
@@ -609,6 +634,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     assess.add_argument(
         "--rejects", metavar="FILE.csv", help="write every rejected row, with why, to this file"
+    )
+    assess.add_argument(
+        "--keep-snapshots",
+        type=_positive_int,
+        default=4,
+        metavar="N",
+        help="how many of each account's latest snapshots the report reads (default: 4)",
     )
     assess.add_argument(
         "--brief",

@@ -2619,29 +2619,50 @@ def read_snapshots_csv(
         >>> read_snapshots_csv(io.StringIO(text), tz="UTC").zoned
         1
     """
-    columns, specs = _snapshot_csv()
-    metric = _SPECS[float]
     zone = _zone(tz)
     out: list[AccountEvent] = []
     lines: list[int] = []
-    with (
-        _csv.open_table(
-            file,
-            columns,
-            required=("account", "at"),
-            rename=rename,
-            extra=extra,
-            encoding=encoding,
-            delimiter=delimiter,
-        ) as table,
-        _guarded(),
-    ):
-        cell_specs = {
-            h: (_SPECS[str] if h == "account" else specs.get(h, metric))
-            for h in table.columns
-            if h is not None
-        }
-        reader = _CsvReader(table, cell_specs, zone)
+    with _snapshot_table(file, rename, extra, encoding, delimiter) as table, _guarded():
+        reader, rows = _snapshot_rows(table, zone)
+        for line, account, snap in rows:
+            out.append(AccountEvent(account, snap))
+            lines.append(line)
+        return reader.result(out, lines)
+
+
+def _snapshot_table(
+    file: Path | IO[str],
+    rename: Mapping[str, str] | None,
+    extra: str,
+    encoding: str | None,
+    delimiter: str | None,
+) -> _csv.Table:
+    """Open a snapshots file and read its header."""
+    return _csv.open_table(
+        file,
+        _snapshot_csv()[0],
+        required=("account", "at"),
+        rename=rename,
+        extra=extra,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+def _snapshot_rows(
+    table: _csv.Table, zone: tzinfo | None
+) -> tuple[_CsvReader, Iterator[tuple[int, str, Snapshot]]]:
+    """The good rows of an opened snapshots table, one at a time (rejects go to the reader)."""
+    specs = _snapshot_csv()[1]
+    metric = _SPECS[float]
+    cell_specs = {
+        h: (_SPECS[str] if h == "account" else specs.get(h, metric))
+        for h in table.columns
+        if h is not None
+    }
+    reader = _CsvReader(table, cell_specs, zone)
+
+    def rows() -> Iterator[tuple[int, str, Snapshot]]:
         rejected = reader.rejected
         for line, cells, values in reader:
             account = values.pop("account", "").strip()
@@ -2656,9 +2677,9 @@ def read_snapshots_csv(
                 line, functools.partial(Snapshot, **values, metrics=metrics), cells, rejected
             )
             if snap is not None:
-                out.append(AccountEvent(account, snap))
-                lines.append(line)
-        return reader.result(out, lines)
+                yield line, account, snap
+
+    return reader, rows()
 
 
 # --------------------------------------------------------------------------- stage events
