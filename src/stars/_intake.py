@@ -137,6 +137,15 @@ class Intake:
         if len(cause.lines) < FIRST_LINES:
             cause.lines.append(row.line)
 
+    def add_cause(self, column: str, why: str, rows: int, lines: Sequence[int], value: str) -> None:
+        """Count ``rows`` cells rejected for one cause at once (their rows are counted apart)."""
+        key = (column, why)
+        cause = self.causes.get(key)
+        if cause is None:
+            cause = self.causes[key] = Cause(column, why, value=value)
+        cause.rows += rows
+        cause.lines += list(lines[: FIRST_LINES - len(cause.lines)])
+
     @property
     def used(self) -> int:
         """Rows read and not rejected."""
@@ -293,9 +302,16 @@ def has_signals(snap: Snapshot) -> bool:
     return any(x is not None for x in measures_from(snap).values())
 
 
-#: How many of each account's latest snapshots the report reads by default: enough for
-#: the green streak and the trend window of the default policy, and the one before.
-DEFAULT_KEEP: Final = 4
+def default_keep(lifecycle: Lifecycle) -> int:
+    """How many of each account's latest snapshots the diagnosis needs with this policy.
+
+    The green streak and the trend window read that many readings back (and the risk
+    detection reads the latest two), so the stage the evidence points to is the same as
+    with every snapshot kept. Only the trend the risk detection draws over its window of
+    days, and the length of a green streak quoted in a reason, may read fewer.
+    """
+    policy = lifecycle.policy
+    return max(policy.green_streak, policy.trend_window, 2)
 
 
 class Tails:
@@ -325,14 +341,19 @@ class Tails:
 
     def note(self) -> str | None:
         """What the report should say when some account had more rows than were kept."""
-        over = [n for n in self.counts.values() if n > self.keep]
-        if not over:
-            return None
-        return (
-            f"each account's diagnosis and draft plan read its latest {self.keep} snapshots;"
-            f" {len(over):,} accounts have more (up to {max(over):,};"
-            " --keep-snapshots N reads more)"
-        )
+        return kept_note(self.keep, [n for n in self.counts.values() if n > self.keep])
+
+
+def kept_note(keep: int, over: Sequence[int]) -> str | None:
+    """The note on accounts with more good rows than the ``keep`` read (``over``: their counts)."""
+    if not over:
+        return None
+    many = len(over) > 1
+    return (
+        f"each account's diagnosis and draft plan read its latest {keep} snapshots;"
+        f" {len(over):,} {'accounts have' if many else 'account has'} more"
+        f" (up to {max(over):,}; --keep-snapshots N reads more)"
+    )
 
 
 def _when(item: tuple[datetime, int, Snapshot]) -> tuple[datetime, int]:
@@ -352,6 +373,20 @@ class Progress(Protocol):
 ProgressFactory = Callable[[str, int, str], "Progress | None"]
 
 
+#: Snapshots files from this size on are read with polars, when it is installed.
+BIG_FILE: Final = 4 * 1024 * 1024
+
+
+class Kept(Protocol):
+    """Each account's kept snapshots, and what to say about the ones not kept."""
+
+    def snapshots(self) -> dict[str, list[Snapshot]]:
+        """Each account's kept snapshots, oldest first."""
+
+    def note(self) -> str | None:
+        """What the report should say when some account had more rows than were kept."""
+
+
 def read_snapshots(
     path: str,
     opts: Options,
@@ -360,8 +395,45 @@ def read_snapshots(
     keep: int,
     progress: ProgressFactory,
     detail: bool,
+    lifecycle: Lifecycle | None = None,
+) -> tuple[Kept, Intake]:
+    """Read a snapshots file, keeping each account's latest snapshots.
+
+    A big file is read with polars in chunks when it is installed (and ``lifecycle``
+    is given, to score the kept rows), else row by row; both accept and reject the
+    same rows for the same reasons.
+    """
+    size = Path(path).stat().st_size
+    if lifecycle is not None and size >= BIG_FILE:
+        from stars import _bigcsv
+
+        if _bigcsv.available():
+            intake = Intake(path, "snapshots", detail=detail)
+            try:
+                frame_tails = _bigcsv.read(
+                    path, opts, ids, accounts_label, keep, progress, intake, lifecycle
+                )
+            except _bigcsv.GiveUp as why:
+                slow = f"read row by row ({why})"
+            else:
+                return frame_tails, intake
+        else:
+            slow = "read row by row: install the frames extra to read big files faster"
+        tails, intake = _read_rows(path, opts, ids, accounts_label, keep, progress, detail)
+        intake.notes.append(slow)
+        return tails, intake
+    return _read_rows(path, opts, ids, accounts_label, keep, progress, detail)
+
+
+def _read_rows(
+    path: str,
+    opts: Options,
+    ids: frozenset[str],
+    accounts_label: str,
+    keep: int,
+    progress: ProgressFactory,
+    detail: bool,
 ) -> tuple[Tails, Intake]:
-    """Read a snapshots file row by row, keeping each account's latest snapshots."""
     from stars import io as stars_io
 
     intake = Intake(path, "snapshots", detail=detail)
@@ -406,10 +478,12 @@ def scored(snapshots: Sequence[Snapshot], stage: str, lifecycle: Lifecycle) -> l
     """The snapshots as `Lifecycle.observe` stores them: scored from their signals, banded."""
     from stars.health import ScorecardSet, default_scorecard, measures_from
 
-    cards = lifecycle.scorecards or ScorecardSet(default_scorecard())
+    cards: ScorecardSet | None = None
     out = []
     for snap in snapshots:
         if snap.health is None and snap.band is None:
+            if cards is None:
+                cards = lifecycle.scorecards or ScorecardSet(default_scorecard())
             values = measures_from(snap)
             if any(x is not None for x in values.values()):
                 result = cards.score(stage, values)

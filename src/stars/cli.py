@@ -167,6 +167,7 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
         DEFAULT_MAX_REJECTS,
         Limit,
         apply_events,
+        default_keep,
         read_accounts,
         read_snapshots,
         scored,
@@ -197,9 +198,10 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
             opts,
             ids,
             args.accounts,
-            args.keep_snapshots,
+            args.keep_snapshots or default_keep(STARS),
             progress,
             detail=bool(args.rejects),
+            lifecycle=STARS,
         )
         intakes.append(snap_in)
         kept = tails.snapshots()
@@ -638,9 +640,11 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument(
         "--keep-snapshots",
         type=_positive_int,
-        default=4,
         metavar="N",
-        help="how many of each account's latest snapshots the report reads (default: 4)",
+        help=(
+            "how many of each account's latest snapshots the report reads"
+            " (default: what the policy's green streak and trend window need, 3)"
+        ),
     )
     assess.add_argument(
         "--brief",

@@ -706,14 +706,16 @@ class _UnionSpec(_Spec):
     def parse_cell(self, text: str) -> Any:
         if not text.strip() and any(isinstance(o, _NoneSpec) for o in self.options):
             return None
+        tried: list[_CellError] = []
         for option in self.options:
             if isinstance(option, _NoneSpec):
                 continue
             try:
                 return option.parse_cell(text)
-            except _CellError:
-                continue
-        raise _CellError(self.expected)
+            except _CellError as err:
+                tried.append(err)
+        # an optional value says what its one type wants (an empty cell is always fine)
+        raise tried[0] if len(tried) == 1 else _CellError(self.expected)
 
 
 class _ClassSpec(_Spec):
