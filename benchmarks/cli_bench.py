@@ -102,8 +102,6 @@ def _assess(accounts: Path, snapshots: Path) -> list[str]:
         str(accounts),
         "--snapshots",
         str(snapshots),
-        "--format",
-        "json",
     ]
 
 

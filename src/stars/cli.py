@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -187,6 +188,11 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
     kept_note = None
     if accounts and args.snapshots:
         size = Path(args.snapshots).stat().st_size
+        if "polars" not in sys.modules:
+            # Polars' allocator (jemalloc) keeps freed pages for a while by default; a big
+            # file read chunk by chunk then holds about twice the memory it needs. Returning
+            # them at once costs a little time (unless the user set their own option).
+            os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0")
         show = _want_progress(args.progress, size // 64)
 
         def progress(label: str, total: int, unit: str) -> _Progress | None:
