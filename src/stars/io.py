@@ -51,6 +51,7 @@ Examples:
 
 from __future__ import annotations
 
+import csv
 import enum
 import functools
 import inspect
@@ -117,7 +118,10 @@ __all__ = [
     "register",
     "registered_types",
     "to_dict",
+    "write_accounts_csv",
     "write_events",
+    "write_snapshots_csv",
+    "write_stage_events_csv",
 ]
 
 T = TypeVar("T")
@@ -2684,6 +2688,165 @@ def _snapshot_rows(
     return reader, rows()
 
 
+def _writer(file: Path | IO[str]) -> tuple[Any, IO[str] | None]:
+    if isinstance(file, str | os.PathLike):
+        handle = open(file, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+        return csv.writer(handle, lineterminator="\n"), handle
+    return csv.writer(file, lineterminator="\n"), None
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _write_rows(file: Path | IO[str], header: Sequence[str], rows: Iterable[list[Any]]) -> int:
+    writer, handle = _writer(file)
+    try:
+        writer.writerow(header)
+        n = 0
+        for row in rows:
+            writer.writerow([_cell(x) for x in row])
+            n += 1
+        return n
+    finally:
+        if handle is not None:
+            handle.close()
+
+
+def write_accounts_csv(accounts: Iterable[Account], file: Path | IO[str]) -> int:
+    r"""Write accounts as the CSV `read_accounts_csv` reads (their snapshots and history aside).
+
+    Tags are joined with ``;`` (so a tag must not hold one); times are ISO 8601 with their
+    offset. `write_stage_events_csv` and `write_snapshots_csv` write the rest of each
+    account, and reading the three files back gives the same accounts.
+
+    Args:
+        accounts: The accounts.
+        file: A path (written as UTF-8) or a text stream.
+
+    Returns:
+        The number of rows written (the header aside).
+
+    Examples:
+        >>> import io
+        >>> from stars import Account
+        >>> from stars.io import write_accounts_csv
+        >>> out = io.StringIO()
+        >>> write_accounts_csv([Account("acme", name="Acme, Inc.", tags={"emea"})], out)
+        1
+        >>> print(out.getvalue(), end="")
+        id,name,owner,tags,since,stage
+        acme,"Acme, Inc.",,emea,,prospect
+    """
+    return _write_rows(
+        file,
+        _ACCOUNT_COLUMNS,
+        (
+            [a.id, a.name, a.owner, ";".join(sorted(a.tags)), a.since, a.stage]
+            for a in _accounts_arg(accounts)
+        ),
+    )
+
+
+def _accounts_arg(accounts: Iterable[Account]) -> list[Account]:
+    items = list(accounts)
+    for i, a in enumerate(items):
+        if not isinstance(a, Account):
+            raise InvalidValue(f"accounts[{i}]", a, "an Account")
+    return items
+
+
+def write_snapshots_csv(accounts: Iterable[Account], file: Path | IO[str]) -> int:
+    r"""Write every snapshot of the accounts as the CSV `read_snapshots_csv` reads.
+
+    One row per snapshot, oldest first per account; one ``metrics.<name>`` column per
+    metric name any snapshot has. Numbers are written exactly (``repr``), flags as
+    ``true``/``false``, an unmeasured signal as an empty cell.
+
+    Args:
+        accounts: The accounts.
+        file: A path (written as UTF-8) or a text stream.
+
+    Returns:
+        The number of rows written.
+
+    Examples:
+        >>> import io
+        >>> from datetime import datetime, timezone
+        >>> from stars import Account, Snapshot
+        >>> from stars.io import read_snapshots_csv, write_snapshots_csv
+        >>> t = datetime(2025, 1, 6, tzinfo=timezone.utc)
+        >>> acme = Account("acme", snapshots=[Snapshot(at=t, health=72.5, metrics={"seats": 40})])
+        >>> out = io.StringIO()
+        >>> write_snapshots_csv([acme], out)
+        1
+        >>> [e.event for e in read_snapshots_csv(io.StringIO(out.getvalue())).items] == [
+        ...     acme.snapshots[0]]
+        True
+    """
+    items = _accounts_arg(accounts)
+    fields = [f for f in _snapshot_csv()[1] if f != "at"]
+    names = sorted({name for a in items for s in a.snapshots for name in s.metrics})
+    header = ["account", "at", *fields, *(f"metrics.{n}" for n in names)]
+    return _write_rows(
+        file,
+        header,
+        (
+            [a.id, s.at, *(getattr(s, f) for f in fields), *(s.metrics.get(n) for n in names)]
+            for a in items
+            for s in a.snapshots
+        ),
+    )
+
+
+def write_stage_events_csv(accounts: Iterable[Account], file: Path | IO[str]) -> int:
+    r"""Write every account's history as the stage-events CSV `read_stage_events_csv` reads.
+
+    One row per transition record, oldest first: the trigger, the stage it led to, when,
+    who, why, and whether it was forced.
+
+    Args:
+        accounts: The accounts.
+        file: A path (written as UTF-8) or a text stream.
+
+    Returns:
+        The number of rows written.
+
+    Examples:
+        >>> import io
+        >>> from datetime import datetime, timezone
+        >>> from stars import STARS, Event
+        >>> from stars.io import write_stage_events_csv
+        >>> t = datetime(2025, 1, 6, tzinfo=timezone.utc)
+        >>> acme = STARS.replay("acme", [Event("sign", t, "dana", "imported", forced=True)])
+        >>> out = io.StringIO()
+        >>> write_stage_events_csv([acme], out)
+        1
+        >>> print(out.getvalue(), end="")
+        account,at,trigger,stage,actor,reason,forced
+        acme,2025-01-06T00:00:00+00:00,sign,seed,dana,imported,true
+    """
+    return _write_rows(
+        file,
+        _EVENT_CSV.known,
+        (
+            [a.id, r.at, r.trigger, r.dest, r.actor, r.reason, r.forced]
+            for a in _accounts_arg(accounts)
+            for r in a.history
+        ),
+    )
+
+
 # --------------------------------------------------------------------------- stage events
 @attrs.frozen(slots=True)
 class StageEvent:
@@ -2697,6 +2860,7 @@ class StageEvent:
         actor: Who made it happen.
         reason: Why.
         line: The line of the file it came from (0 when not from a file).
+        forced: The trigger overrode a guard (a reason is then required).
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -2711,15 +2875,18 @@ class StageEvent:
     actor: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
     reason: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
     line: int = attrs.field(default=0, validator=v.field(v.number, 0, integer=True))
+    forced: bool = attrs.field(default=False, validator=v.field(v.flag))
 
     def __attrs_post_init__(self) -> None:
         if self.trigger is None and self.stage is None:
             raise InvalidValue("trigger", None, "a trigger or a stage (or both)")
+        if self.forced and not (self.reason and self.reason.strip()):
+            raise InvalidValue("reason", self.reason, "a reason whenever forced is true")
 
 
 _EVENT_CSV: Final = _csv.Columns(
     "stage events",
-    ("account", "at", "trigger", "stage", "actor", "reason"),
+    ("account", "at", "trigger", "stage", "actor", "reason", "forced"),
     {"account_id": "account", "event": "trigger", "to": "stage"},
 )
 
@@ -2738,7 +2905,8 @@ def read_stage_events_csv(
 
     Columns: ``account`` (or ``account_id``) and ``at`` (required), ``trigger`` and
     ``stage`` (at least one of the two columns, and a value in at least one of them on
-    each row), ``actor`` and ``reason``. Stage names are read as `read_accounts_csv`
+    each row), ``actor``, ``reason`` and ``forced`` (true when the trigger overrode a
+    guard; a reason is then required). Stage names are read as `read_accounts_csv`
     reads them; a trigger must be one of the lifecycle's (a typo gets a "did you
     mean"). Turn the events into histories with `accounts_from_stage_events`.
 
@@ -2774,7 +2942,10 @@ def read_stage_events_csv(
     """
     zone = _zone(tz)
     spec = _SPECS[str]
-    specs = {c: (_SPECS[datetime] if c == "at" else spec) for c in _EVENT_CSV.known}
+    specs = {
+        c: (_SPECS[datetime] if c == "at" else _SPECS[bool] if c == "forced" else spec)
+        for c in _EVENT_CSV.known
+    }
     out: list[StageEvent] = []
     triggers = sorted(lifecycle.triggers) if lifecycle is not None else []
     with (
@@ -2835,7 +3006,15 @@ def read_stage_events_csv(
                     continue
             actor = values.get("actor", "").strip() or None
             reason = values.get("reason", "").strip() or None
-            out.append(StageEvent(account, values["at"], trigger, stage, actor, reason, line))
+            forced = bool(values.get("forced", False))
+            if forced and reason is None:
+                rejected.append(
+                    RejectedRow(line, "reason", cells.get("reason", ""), "a reason when forced")
+                )
+                continue
+            out.append(
+                StageEvent(account, values["at"], trigger, stage, actor, reason, line, forced)
+            )
         return reader.result(out, [e.line for e in out])
 
 
@@ -2967,7 +3146,7 @@ def accounts_from_stage_events(
                         )
                     )
                     continue
-                replayed.append(Event(e.trigger, e.at, e.actor, e.reason, False, pairs[0][1]))
+                replayed.append(Event(e.trigger, e.at, e.actor, e.reason, e.forced, pairs[0][1]))
                 stage = pairs[0][1]
                 continue
             assert e.stage is not None
