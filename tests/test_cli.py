@@ -136,6 +136,7 @@ def test_assess_lists_rejected_rows(tmp_path: Path, capsys: pytest.CaptureFixtur
     )
     # half of each file is rejected: far more than the default 1%, so the exit says so
     assert code == EXIT_REJECTED
+    err = " ".join(err.split())  # long lines are wrapped to the terminal's width
     assert "a.csv: 2 rows read, 1 used, 1 rejected" in err
     assert "stage: expected a stage of lifecycle 'STARS'" in err and "line 3" in err
     assert "health: expected a number from 0 to 100: 1 row (line 2; e.g. '140')" in err

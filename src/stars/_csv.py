@@ -311,7 +311,7 @@ def open_table(
     source: IO[bytes] | IO[str] | None
     lines: Iterator[str]
     if isinstance(file, str | os.PathLike):
-        name = os.path.basename(os.fspath(file))
+        name = os.fspath(file)
         text, codec, source = _open_bytes(file, codec, name)
         lines = iter(text)
     else:

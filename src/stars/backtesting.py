@@ -1846,7 +1846,7 @@ def _cli_backtest(args: argparse.Namespace) -> None:
             text.append(f"Wrote the calibrated scorecard to {output}")
             print(_fit_lines("\n".join(text)))
         for w in warnings:
-            print(f"stars: warning: {w}", file=sys.stderr)
+            print(_fit_lines(f"stars: warning: {w}"), file=sys.stderr)
     else:
         result = backtest(
             frame, card, outcome=args.outcome, period=args.period, segment=args.segment

@@ -230,7 +230,7 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
         write_rejects(Path(args.rejects), intakes)
     if not accounts:
         for line in messages:
-            print(line, file=sys.stderr)
+            print(_wrap_message(line, _width()), file=sys.stderr)
         raise _BadInput(f"{args.accounts}: no account could be imported")
     over = [i for i in intakes if i.rejected_rows > limit.allowed(i.rows)]
     report = build_report(
@@ -766,9 +766,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
     except BrokenPipeError:  # pragma: no cover - e.g. `stars demo | head`
         return done.code
+    width = _width()
     for line in done.messages:
-        print(line, file=sys.stderr)
+        print(_wrap_message(line, width), file=sys.stderr)
     return done.code
+
+
+def _wrap_message(line: str, width: int) -> str:
+    """A stderr line wrapped to the width, its continuation indented under it."""
+    import textwrap
+
+    if len(line) <= width:
+        return line
+    lead = len(line) - len(line.lstrip())
+    indent = " " * (lead + 4 if lead else 4)
+    return "\n".join(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False))
 
 
 def _fail(message: str) -> int:
