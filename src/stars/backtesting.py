@@ -1842,9 +1842,8 @@ def _cli_backtest(args: argparse.Namespace) -> None:
             data["warnings"] = warnings
             print(json.dumps(data, indent=2))
         else:
-            text = [fit.explain(), *(f"Warning: {w}." for w in warnings)]
-            text.append(f"Wrote the calibrated scorecard to {output}")
-            print(_fit_lines("\n".join(text)))
+            print(_fit_lines("\n".join([fit.explain(), *(f"Warning: {w}." for w in warnings)])))
+            print(f"Wrote the calibrated scorecard to {output}")  # whole, to copy the path
         for w in warnings:
             print(_fit_lines(f"stars: warning: {w}"), file=sys.stderr)
     else:
