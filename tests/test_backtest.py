@@ -888,7 +888,7 @@ def test_cli_errors_exit_2(
     args = parse(str(csv), "--scorecard", str(card), "--outcome", "churned", *extra)
     assert cli_backtest(args) == 2
     err = capsys.readouterr().err
-    assert err.startswith("stars backtest: error:") and message in err
+    assert err.startswith("stars: error:") and message in err
 
 
 def test_cli_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -905,7 +905,7 @@ def test_cli_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
         cli_backtest(parse(str(tmp_path / "no.csv"), "--scorecard", str(card), "--outcome", "b"))
         == 2
     )
-    assert "an existing CSV file" in capsys.readouterr().err
+    assert "no.csv: no such file" in capsys.readouterr().err
     missing = tmp_path / "none.json"
     assert cli_backtest(parse(str(csv), "--scorecard", str(missing), "--outcome", "b")) == 2
     assert "none.json" in capsys.readouterr().err

@@ -74,6 +74,7 @@ __all__ = [
     "add_backtest_parser",
     "backtest",
     "calibrate",
+    "calibration_warnings",
     "cli_backtest",
     "fit_percentile",
 ]
@@ -1696,6 +1697,13 @@ def add_backtest_parser(subparsers: Any) -> argparse.ArgumentParser:
 def cli_backtest(args: argparse.Namespace) -> int:
     """Run ``stars backtest``: print the report, and with ``--calibrate`` write a scorecard.
 
+    It keeps the conventions of every ``stars`` command: bad input (a missing or unreadable
+    file, a column that is not there, a missing optional dependency, named with the extra
+    that brings it) ends with one line on stderr starting ``stars: error:`` and exit code 2,
+    never a traceback. ``--calibrate`` warns, in its output and on stderr, when the
+    calibrated card ranks the held-out periods worse than the one given, when one measure
+    takes nearly all the weight, or when the training rows are too few to trust.
+
     Args:
         args: Parsed arguments from the parser `add_backtest_parser` adds.
 
@@ -1714,56 +1722,182 @@ def cli_backtest(args: argparse.Namespace) -> int:
     import sys
 
     try:
-        if args.calibrate and (args.period is None or args.train_until is None):
-            raise InvalidValue("--calibrate", True, "--period and --train-until as well")
-        card = _scorecard_from_dict(_read_json(Path(args.scorecard)))
-        frame = _read_csv(Path(args.file))
-        if args.calibrate:
-            fit = calibrate(
-                frame,
-                card,
-                outcome=args.outcome,
-                period=args.period,
-                train_until=args.train_until,
-            )
-            output = (
-                Path(args.output)
-                if args.output
-                else Path(args.scorecard).with_suffix(".calibrated.json")
-            )
-            output.write_text(
-                json.dumps(_scorecard_to_dict(fit.scorecard), indent=2) + "\n", encoding="utf-8"
-            )
-            if args.format == "json":
-                print(json.dumps(fit.to_dict(), indent=2))
-            else:
-                print(fit.explain())
-                print(f"Wrote the calibrated scorecard to {output}")
-        else:
-            result = backtest(
-                frame, card, outcome=args.outcome, period=args.period, segment=args.segment
-            )
-            print(
-                json.dumps(result.to_dict(), indent=2)
-                if args.format == "json"
-                else result.explain()
-            )
-    except (StarsError, OSError) as exc:
-        print(f"stars backtest: error: {exc}", file=sys.stderr)
-        return 2
+        _cli_backtest(args)
+    except MissingDependency as exc:
+        need = "with --calibrate " if exc.extra == "calibrate" else ""
+        return _cli_fail(
+            f"stars backtest {need}needs {exc.package!r}: pip install 'stars[{exc.extra}]'"
+        )
+    except StarsError as exc:
+        return _cli_fail(f"{type(exc).__name__}: {exc}")
+    except OSError as exc:
+        name = exc.filename if exc.filename is not None else ""
+        if isinstance(exc, FileNotFoundError) and name:
+            return _cli_fail(f"{name}: no such file")
+        return _cli_fail(f"{name}: {exc.strerror or exc}" if name else str(exc))
+    except KeyboardInterrupt:  # pragma: no cover - the user stopped it
+        print("", file=sys.stderr)
+        return 130
     return 0
 
 
-def _read_json(path: Path) -> object:
+def _cli_fail(message: str) -> int:
+    import sys
+
+    print(f"stars: error: {message}", file=sys.stderr)
+    return 2
+
+
+#: Below this many positive training rows per fitted weight, a calibration is not trusted.
+_POSITIVES_PER_WEIGHT: Final = 10
+
+#: A calibrated weight above this share says the fit leaned on one measure alone.
+_DOMINANT_WEIGHT: Final = 0.9
+
+
+def calibration_warnings(fit: Calibration) -> list[str]:
+    """What to be wary of in a calibration: worse held-out AUC, a dominant weight, too few rows.
+
+    Args:
+        fit: A result of `calibrate`.
+
+    Returns:
+        One sentence per warning (empty when the fit looks trustworthy).
+
+    Examples:
+        >>> from stars.backtesting import calibrate, calibration_warnings
+        >>> from stars.health import Direction, Linear, Measure, Scorecard
+        >>> from stars.testing import synthetic_history
+        >>> card = Scorecard([
+        ...     Measure("adoption", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1)),
+        ...     Measure("sentiment", 1, Direction.HIGHER_IS_BETTER, Linear(-1, 1)),
+        ... ])
+        >>> small = synthetic_history(12, 8, seed=5, signal=2.0)
+        >>> fit = calibrate(small, card, outcome="churned", period="period",
+        ...                 train_until="2024-04-01")
+        >>> any("too few to trust" in w for w in calibration_warnings(fit))
+        True
+    """
+    out: list[str] = []
+    before, after = fit.before.auc, fit.after.auc
+    if before is not None and after is not None and after < before:
+        out.append(
+            f"the calibrated scorecard ranks the held-out periods worse than the one given"
+            f" (AUC {before:.3f} -> {after:.3f}); keep the one you have"
+        )
+    weights = fit.weights
+    top = max(weights, key=lambda n: weights[n]) if weights else None
+    if top is not None and len(weights) > 1 and weights[top] > _DOMINANT_WEIGHT:
+        out.append(
+            f"{top} takes {weights[top]:.1%} of the weight: the fit leans on one measure alone"
+        )
+    need = _POSITIVES_PER_WEIGHT * len(weights)
+    if fit.train_positives < need:
+        out.append(
+            f"{fit.train_positives} positive rows in {fit.train_rows} training rows are too few"
+            f" to trust for {len(weights)} weights (about {need}, {_POSITIVES_PER_WEIGHT} per"
+            " weight, are needed)"
+        )
+    return out
+
+
+def _needs(calibrating: bool) -> None:
+    """Say which extra is missing before any work starts."""
+    _numpy()
+    _frames._require_narwhals()
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        import polars  # noqa: F401
+    except ImportError:
+        try:
+            import pandas  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
+        except ImportError:
+            raise MissingDependency("polars", "frames") from None
+    if calibrating:
+        try:
+            import scipy  # noqa: F401
+        except ImportError:
+            raise MissingDependency("scipy", "calibrate") from None
+
+
+def _cli_backtest(args: argparse.Namespace) -> None:
+    import sys
+
+    if args.calibrate and (args.period is None or args.train_until is None):
+        raise InvalidValue("--calibrate", True, "--period and --train-until as well")
+    _needs(args.calibrate)
+    card = _scorecard_from_dict(_read_json(Path(args.scorecard)))
+    frame = _read_csv(Path(args.file))
+    if args.calibrate:
+        fit = calibrate(
+            frame,
+            card,
+            outcome=args.outcome,
+            period=args.period,
+            train_until=args.train_until,
+        )
+        warnings = calibration_warnings(fit)
+        output = (
+            Path(args.output)
+            if args.output
+            else Path(args.scorecard).with_suffix(".calibrated.json")
+        )
+        output.write_text(
+            json.dumps(_scorecard_to_dict(fit.scorecard), indent=2) + "\n", encoding="utf-8"
+        )
+        if args.format == "json":
+            data = fit.to_dict()
+            data["warnings"] = warnings
+            print(json.dumps(data, indent=2))
+        else:
+            print(_fit_lines("\n".join([fit.explain(), *(f"Warning: {w}." for w in warnings)])))
+            print(f"Wrote the calibrated scorecard to {output}")  # whole, to copy the path
+        for w in warnings:
+            print(_fit_lines(f"stars: warning: {w}"), file=sys.stderr)
+    else:
+        result = backtest(
+            frame, card, outcome=args.outcome, period=args.period, segment=args.segment
+        )
+        print(
+            json.dumps(result.to_dict(), indent=2)
+            if args.format == "json"
+            else _fit_lines(result.explain())
+        )
+
+
+def _fit_lines(text: str) -> str:
+    """Wrap lines wider than the terminal (``COLUMNS``; else 100), keeping their indents."""
+    import shutil
+    import textwrap
+
+    width = max(40, shutil.get_terminal_size((100, 24)).columns)
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip()) + 2)
+        out += textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)
+    return "\n".join(out)
+
+
+def _read_json(path: Path) -> object:
+    if not path.is_file():
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SchemaError(
+            str(path), f"byte {exc.start}", "a scorecard saved as JSON (UTF-8 text)"
+        ) from None
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise SchemaError(str(path), f"line {exc.lineno}", "valid JSON") from None
 
 
 def _read_csv(path: Path) -> Any:
     if not path.is_file():
-        raise InvalidValue("FILE.csv", str(path), "an existing CSV file")
+        raise FileNotFoundError(2, "No such file or directory", str(path))
     try:
         import polars as pl
     except ImportError:  # pragma: no cover - polars is installed in the test env
@@ -1771,7 +1905,12 @@ def _read_csv(path: Path) -> Any:
             import pandas as pd  # type: ignore[import-untyped,unused-ignore]
         except ImportError:
             raise MissingDependency("polars", "frames") from None
-        return pd.read_csv(path)
+        try:
+            return pd.read_csv(path)
+        except Exception as exc:
+            raise InvalidValue(
+                "FILE.csv", str(path), "a readable CSV file", hint=str(exc)
+            ) from None
     try:
         return pl.read_csv(path, try_parse_dates=True)
     except pl.exceptions.PolarsError as exc:

@@ -6,11 +6,16 @@ Subcommands:
 - ``stars assess ACCOUNTS.csv [--snapshots SNAPSHOTS.csv]``: the same report on your own data;
 - ``stars diagram [--lifecycle FILE]``: the lifecycle as a Mermaid state diagram;
 - ``stars maturity ANSWERS.json``: the customer-success maturity report;
+- ``stars backtest FILE.csv --scorecard CARD.json --outcome COLUMN``: does a scorecard
+  predict churn (needs the ``frames`` extra);
+- ``stars init DIR``: template files that every command accepts, to start from;
+- ``stars scorecard``: the default health scorecard as JSON;
 - ``stars --version``.
 
 Reports print as terminal tables by default; ``--format json`` and ``--format markdown``
 suit machines and documents. The exit code is 0 on success and 2 for bad input, with a
-one-line message on stderr and never a traceback.
+one-line message on stderr and never a traceback; ``stars assess`` exits with 3 when it
+wrote its report but a file had more rejected rows than ``--max-rejects`` allows.
 
 Examples:
     >>> from stars.cli import main
@@ -25,15 +30,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, Final, TypeVar
+from typing import IO, Any, Final
 
 from stars._version import __version__
 from stars.errors import StarsError
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "build_parser", "main"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "EXIT_REJECTED", "build_parser", "main"]
 
 EXIT_OK: Final = 0
 """Exit code of a successful run."""
@@ -41,9 +47,11 @@ EXIT_OK: Final = 0
 EXIT_BAD_INPUT: Final = 2
 """Exit code when the input (arguments, files, their content) is wrong."""
 
+EXIT_REJECTED: Final = 3
+"""Exit code when the report was written but a file had more rejected rows than allowed."""
+
 _FORMATS: Final = ("text", "json", "markdown")
 _PROGRESS_MIN: Final = 2000
-T = TypeVar("T")
 
 
 class _BadInput(Exception):
@@ -54,36 +62,36 @@ class _BadInput(Exception):
 class _Progress:
     """A one-line progress bar on a stream (stderr), redrawn in place."""
 
-    def __init__(self, stream: IO[str], label: str, total: int, width: int = 30) -> None:
+    def __init__(
+        self, stream: IO[str], label: str, total: int, width: int = 30, unit: str = ""
+    ) -> None:
         self.stream = stream
         self.label = label
         self.total = max(total, 1)
         self.width = width
+        self.unit = unit
         self.shown = -1
 
+    def _amount(self, done: int) -> str:
+        if self.unit != "B":
+            return f"{done}/{self.total}"
+        size = self.total
+        human = f"{size / 1e6:,.0f} MB" if size >= 10e6 else f"{size / 1e3:,.1f} kB"
+        return f"{100 * done // size}% of {human}"
+
     def update(self, done: int) -> None:
+        done = min(done, self.total)
         filled = self.width * done // self.total
         if filled == self.shown and done != self.total:
             return
         self.shown = filled
         bar = "#" * filled + "." * (self.width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{self.total}")
+        self.stream.write(f"\r{self.label} [{bar}] {self._amount(done)}")
         self.stream.flush()
 
     def close(self) -> None:
         self.stream.write("\n")
         self.stream.flush()
-
-
-def _tracked(items: Sequence[T], label: str, show: bool) -> Iterator[T]:
-    if not show:
-        yield from items
-        return
-    bar = _Progress(sys.stderr, label, len(items))
-    for i, item in enumerate(items, start=1):
-        yield item
-        bar.update(i)
-    bar.close()
 
 
 def _want_progress(flag: bool | None, size: int) -> bool:
@@ -94,78 +102,310 @@ def _want_progress(flag: bool | None, size: int) -> bool:
 
 
 # --------------------------------------------------------------------------- commands
+def _width() -> int:
+    """The terminal's width (``COLUMNS`` first), or 100 when the output is no terminal."""
+    import shutil
+
+    from stars.report import TEXT_WIDTH
+
+    return max(40, shutil.get_terminal_size((TEXT_WIDTH, 24)).columns)
+
+
 def _cmd_demo(args: argparse.Namespace) -> str:
     from stars.demo import load_bundled
     from stars.report import build_report, render
 
     report = build_report(load_bundled(), title="Portfolio report: the stars demo portfolio")
-    return render(report, args.format)
+    return render(report, args.format, width=_width())
 
 
-def _read_csv(
-    path: str, reader: Callable[[Path], tuple[list[T], list[Any]]]
-) -> tuple[list[T], list[Any]]:
-    where = Path(path)
-    if not where.is_file():
+def _need_file(path: str) -> None:
+    if not Path(path).is_file():
         raise _BadInput(f"{path}: no such file")
-    return reader(where)
 
 
-def _cmd_assess(args: argparse.Namespace) -> str:
-    from stars.io import read_accounts_csv, read_snapshots_csv
+def _options(args: argparse.Namespace) -> Any:
+    from stars import _csv
+    from stars._intake import Options, known_column, listing
+
+    rename: dict[str, str] = {}
+    for item in args.map or ():
+        source, sep, target = item.partition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise _BadInput(f"--map {item!r}: expected SOURCE=TARGET, such as 'Account ID=id'")
+        column = target.strip()
+        if not known_column(column):
+            raise _BadInput(f"--map {item!r}: {column!r} is no column stars reads ({listing()})")
+        rename[source.strip()] = column
+    zone = _csv.parse_zone(args.tz)
+    return Options(
+        zone=zone,
+        zone_name=_csv.zone_label(zone),
+        rename=rename,
+        encoding=_csv.check_encoding(args.encoding),
+        delimiter=args.delimiter,
+    )
+
+
+class _Done:
+    """What a command produced: its output, its exit code, and lines for stderr after it."""
+
+    __slots__ = ("code", "messages", "output")
+
+    def __init__(self, output: str, code: int = EXIT_OK, messages: Sequence[str] = ()) -> None:
+        self.output = output
+        self.code = code
+        self.messages = list(messages)
+
+
+_MAX_CAUSES: Final = 8
+
+
+def _cmd_assess(args: argparse.Namespace) -> _Done:
+    import attrs
+
+    from stars._intake import (
+        DEFAULT_MAX_REJECTS,
+        Limit,
+        apply_events,
+        default_keep,
+        read_accounts,
+        read_snapshots,
+        scored,
+        with_snapshots,
+        write_rejects,
+    )
     from stars.lifecycle import STARS
     from stars.report import build_report, render
 
-    accounts, rejected = _read_csv(args.accounts, read_accounts_csv)
-    events: list[Any] = []
-    bad_snaps: list[Any] = []
-    if args.snapshots:
-        events, bad_snaps = _read_csv(args.snapshots, read_snapshots_csv)
-    _show_rejected(args.accounts, rejected)
-    _show_rejected(args.snapshots or "", bad_snaps)
-    if not accounts:
-        raise _BadInput(f"{args.accounts}: no account could be imported")
-    by_id = {a.id: a for a in accounts}
-    unknown = sorted({e.account for e in events if e.account not in by_id})
-    if unknown:
-        shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-        print(
-            f"{args.snapshots}: {len(unknown)} account id(s) not in {args.accounts}, "
-            f"their snapshots were skipped: {shown}",
-            file=sys.stderr,
+    limit = Limit.parse("0" if args.strict else (args.max_rejects or DEFAULT_MAX_REJECTS))
+    for path in (args.accounts, args.events, args.snapshots):
+        if path is not None:
+            _need_file(path)
+    opts = _options(args)
+    accounts, acc_in = read_accounts(args.accounts, opts, STARS)
+    intakes = [acc_in]
+    kept_note = None
+    if accounts and args.snapshots:
+        size = Path(args.snapshots).stat().st_size
+        if "polars" not in sys.modules:
+            # Polars' allocator (jemalloc) keeps freed pages for a while by default; a big
+            # file read chunk by chunk then holds about twice the memory it needs. Returning
+            # them at once costs a little time (unless the user set their own option).
+            os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0")
+        show = _want_progress(args.progress, size // 64)
+
+        def progress(label: str, total: int, unit: str) -> _Progress | None:
+            return _Progress(sys.stderr, label, total, unit=unit) if show else None
+
+        ids = frozenset(a.id for a in accounts)
+        tails, snap_in = read_snapshots(
+            args.snapshots,
+            opts,
+            ids,
+            args.accounts,
+            args.keep_snapshots or default_keep(STARS),
+            progress,
+            detail=bool(args.rejects),
+            lifecycle=STARS,
         )
-    ordered = sorted(
-        (e for e in events if e.account in by_id), key=lambda e: (e.account, e.event.at)
+        intakes.append(snap_in)
+        kept = tails.snapshots()
+        stage = {a.id: a.stage for a in accounts}
+        bar = progress("scoring snapshots", len(kept), "")
+        for n, (ident, snaps) in enumerate(kept.items(), start=1):
+            kept[ident] = scored(snaps, stage[ident], STARS)
+            if bar is not None and not n % 512:
+                bar.update(n)
+        if bar is not None:
+            bar.update(len(kept))
+            bar.close()
+        accounts = with_snapshots(accounts, kept)
+        kept_note = tails.note()
+    if accounts and args.events:
+        accounts, ev_in = apply_events(args.events, opts, accounts, args.accounts, STARS)
+        intakes.insert(1, ev_in)
+    messages = _reject_messages(intakes, opts.zone_name)
+    if args.rejects:
+        write_rejects(Path(args.rejects), intakes)
+    if not accounts:
+        for line in messages:
+            print(_wrap_message(line, _width()), file=sys.stderr)
+        raise _BadInput(f"{args.accounts}: no account could be imported")
+    over = [i for i in intakes if i.rejected_rows > limit.allowed(i.rows)]
+    report = build_report(
+        accounts,
+        STARS,
+        title=f"Portfolio report: {Path(args.accounts).name}",
+        company_maturity=args.maturity,
+        key_account_capacity=args.key_account_capacity,
     )
-    show = _want_progress(args.progress, len(ordered))
-    for e in _tracked(ordered, "scoring snapshots", show):
-        snap = e.event
-        account = by_id[e.account]
-        if snap.health is None and snap.band is None and _has_signals(snap):
-            from stars.health import measures_from
+    notes = []
+    for i in over:
+        notes.append(
+            f"INCOMPLETE: {i.label} had {i.rejected_rows:,} of {i.rows:,} rows rejected,"
+            f" more than --max-rejects {limit.text} allows ({limit.allowed(i.rows):,})"
+        )
+    for i in intakes:
+        notes.append(i.summary(opts.zone_name))
+        causes = i.cause_lines()
+        notes += [f"{i.label}, rejected {c}" for c in causes[:_MAX_CAUSES]]
+        if len(causes) > _MAX_CAUSES:
+            more = len(causes) - _MAX_CAUSES
+            notes.append(f"{i.label}: {more} more causes (--rejects FILE lists every row)")
+        notes += [f"{i.label}: {n}" for n in i.notes]
+    if kept_note is not None:
+        notes.append(f"{args.snapshots}: {kept_note}")
+    report = attrs.evolve(report, notes=(*notes, *report.notes))
+    briefs = _briefs(args.brief or (), accounts, report.as_of)
+    with_history = bool(args.events) or any(a.history for a in accounts)
+    if args.format == "json":
+        data = report.to_dict()
+        data["input"] = {
+            "files": [i.to_dict(limit) for i in intakes],
+            "time_zone": opts.zone_name,
+            "max_rejects": limit.text,
+            "complete": not over,
+        }
+        if with_history:
+            data["histories"] = _histories_data(accounts, report.as_of)
+        if briefs:
+            data["briefs"] = briefs
+        output = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    else:
+        output = render(report, args.format, width=_width())
+        if with_history:
+            output += _histories_text(accounts, report.as_of, args.format == "markdown")
+        for text in briefs.values():
+            brief = text.rstrip("\n")
+            output += "\n" + (brief if args.format == "markdown" else _fit_lines(brief, _width()))
+            output += "\n"
+    code = EXIT_OK
+    if over:
+        code = EXIT_REJECTED
+        for i in over:
+            messages.append(
+                f"stars: error: {i.label}: {i.rejected_rows:,} of {i.rows:,} rows rejected, more"
+                f" than --max-rejects {limit.text} allows ({limit.allowed(i.rows):,});"
+                " the report is incomplete"
+            )
+    return _Done(output, code, messages)
 
-            STARS.observe(account, snap, measures=measures_from(snap))
-        else:
-            STARS.observe(account, snap)
-    report = build_report(accounts, STARS, title=f"Portfolio report: {Path(args.accounts).name}")
-    return render(report, args.format)
+
+def _briefs(ids: Sequence[str], accounts: Sequence[Any], as_of: Any) -> dict[str, str]:
+    from stars.lifecycle import handover_brief
+
+    by_id = {a.id: a for a in accounts}
+    out: dict[str, str] = {}
+    for ident in ids:
+        if ident not in by_id:
+            from stars.errors import UnknownName
+
+            raise _BadInput(f"--brief: {UnknownName('account', ident, sorted(by_id)[:20])}")
+        out[ident] = handover_brief(by_id[ident], as_of=as_of)
+    return out
 
 
-def _has_signals(snap: Any) -> bool:
-    from stars.health import measures_from
+def _histories_data(accounts: Sequence[Any], as_of: Any) -> dict[str, Any]:
+    from stars._intake import histories
+    from stars.lifecycle import STARS
 
-    return any(x is not None for x in measures_from(snap).values())
+    rows, matrix, days = histories(accounts, STARS, as_of)
+    return {
+        "time_in_stage": [
+            {
+                "stage": r.stage,
+                "accounts": r.accounts,
+                "median_days": r.median_days,
+                "longest_days": r.longest_days,
+            }
+            for r in rows
+        ],
+        "days_in_stage": days,
+        "transition_matrix": {
+            "freq": matrix.freq,
+            "stages": list(matrix.stages),
+            "counts": [list(row) for row in matrix.counts],
+        },
+    }
 
 
-def _show_rejected(path: str, rejected: Iterable[Any]) -> None:
-    rows = list(rejected)
-    if not rows:
-        return
-    lines = [f"{path}: {len(rows)} rejected cell(s); those rows were skipped:"]
-    for r in rows:
-        column = f" column {r.column!r}" if r.column else ""
-        lines.append(f"  line {r.line}{column}: got {r.value!r}, expected {r.why}")
-    print("\n".join(lines), file=sys.stderr)
+def _histories_text(accounts: Sequence[Any], as_of: Any, markdown: bool) -> str:
+    from stars._intake import histories
+    from stars.lifecycle import STARS
+
+    rows, matrix, _ = histories(accounts, STARS, as_of)
+
+    def days(x: float | None) -> str:
+        return "-" if x is None else f"{x:.0f}"
+
+    out = _Table(markdown)
+    out.section("Time in the current stage")
+    out.table(
+        ("stage", "accounts", "median days", "longest"),
+        [(r.stage, str(r.accounts), days(r.median_days), days(r.longest_days)) for r in rows],
+        right=(1, 2, 3),
+    )
+    out.section("Stage moves, month to month (from the histories)")
+    used = [i for i, row in enumerate(matrix.counts) if any(row)]
+    if not used:
+        out.para("No account has moves spanning a month end yet.")
+    else:
+        cols = [j for j in range(len(matrix.stages)) if any(matrix.counts[i][j] for i in used)]
+        out.table(
+            ("from \\ to", *(matrix.stages[j] for j in cols)),
+            [(matrix.stages[i], *(str(matrix.counts[i][j]) for j in cols)) for i in used],
+            right=tuple(range(1, len(cols) + 1)),
+        )
+    return "\n".join(out.lines) + "\n"
+
+
+class _Table:
+    """Sections and tables in the report's plain-text or Markdown style."""
+
+    def __init__(self, markdown: bool) -> None:
+        self.markdown = markdown
+        self.lines: list[str] = []
+
+    def section(self, title: str) -> None:
+        self.lines += ["", f"## {title}", ""] if self.markdown else ["", title, "-" * len(title)]
+
+    def para(self, text: str) -> None:
+        self.lines.append(text)
+
+    def table(
+        self, head: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()
+    ) -> None:
+        if self.markdown:
+            self.lines.append("| " + " | ".join(head) + " |")
+            self.lines.append("|" + "---|" * len(head))
+            self.lines += ["| " + " | ".join(row) + " |" for row in rows]
+            return
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+
+        def line(cells: Sequence[str]) -> str:
+            parts = [
+                c.rjust(w) if i in right else c.ljust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            ]
+            return "  ".join(parts).rstrip()
+
+        self.lines += [line(head), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
+
+
+def _reject_messages(intakes: Sequence[Any], zone: str) -> list[str]:
+    lines: list[str] = []
+    for i in intakes:
+        if not i.rejected_rows:
+            continue
+        lines.append(f"stars: {i.summary(zone)}")
+        causes = i.cause_lines()
+        lines += [f"  {c}" for c in causes[:_MAX_CAUSES]]
+        if len(causes) > _MAX_CAUSES:
+            lines.append(
+                f"  ... {len(causes) - _MAX_CAUSES} more causes (--rejects FILE lists every row)"
+            )
+    return lines
 
 
 def _cmd_diagram(args: argparse.Namespace) -> str:
@@ -224,6 +464,22 @@ def _cmd_maturity(args: argparse.Namespace) -> str:
     return _maturity_text(report)
 
 
+def _fit_lines(text: str, width: int) -> str:
+    """Wrap the lines longer than ``width``, keeping each line's indentation (and its bullet)."""
+    import re
+    import textwrap
+
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        lead = re.match(r"\s*(?:- |\* )?", line)
+        indent = " " * (lead.end() if lead else 0)
+        out += textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)
+    return "\n".join(out)
+
+
 def _maturity_text(report: Any) -> str:
     from stars.maturity import Level
 
@@ -255,10 +511,57 @@ def _maturity_text(report: Any) -> str:
         lines += [f"  - {i.id}: {i.statement}" for i in r.next_steps]
     if report.missing:
         lines += ["", "Unanswered (scored as no): " + ", ".join(report.missing)]
-    return "\n".join(lines) + "\n"
+    return _fit_lines("\n".join(lines), _width()) + "\n"
+
+
+def _cmd_init(args: argparse.Namespace) -> _Done:
+    from stars._templates import files
+
+    where = Path(args.dir)
+    if where.exists() and not where.is_dir():
+        raise _BadInput(f"{args.dir}: not a directory")
+    templates = files()
+    taken = sorted(name for name in templates if (where / name).exists())
+    if taken and not args.force:
+        raise _BadInput(
+            f"{args.dir}: {', '.join(taken)} already there; pass --force to overwrite them"
+        )
+    where.mkdir(parents=True, exist_ok=True)
+    for name, text in templates.items():
+        (where / name).write_text(text, encoding="utf-8")
+    lines = [f"Wrote {len(templates)} template files to {where}:"]
+    lines += [f"  {where / name}" for name in templates]
+    lines += [
+        "Try them:",
+        f"  stars assess {where / 'accounts.csv'} --events {where / 'events.csv'}"
+        f" --snapshots {where / 'snapshots.csv'}",
+        f"  stars maturity {where / 'maturity.json'}",
+        f"  stars backtest {where / 'history.csv'} --scorecard {where / 'scorecard.json'}"
+        " --outcome churned --period period",
+    ]
+    return _Done("\n".join(lines) + "\n")
+
+
+def _cmd_scorecard(args: argparse.Namespace) -> _Done:
+    from stars._templates import scorecard
+
+    text = scorecard()
+    if args.output is None:
+        return _Done(text)
+    target = Path(args.output)
+    if target.exists() and not args.force:
+        raise _BadInput(f"{args.output}: already there; pass --force to overwrite it")
+    target.write_text(text, encoding="utf-8")
+    return _Done(f"Wrote the default scorecard to {target}\n")
 
 
 # --------------------------------------------------------------------------- parser
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``stars`` command.
 
@@ -286,10 +589,86 @@ def build_parser() -> argparse.ArgumentParser:
     with_format(demo)
     demo.set_defaults(run=_cmd_demo)
 
-    assess = sub.add_parser("assess", help="report on your own accounts (CSV)")
-    assess.add_argument("accounts", metavar="ACCOUNTS.csv", help="columns: id, name, owner, ...")
+    assess = sub.add_parser(
+        "assess",
+        help="report on your own accounts (CSV files)",
+        description=(
+            "Read an accounts file and, optionally, a stage-events file and a snapshots file,"
+            " and print the portfolio report. Every file's rows are counted (read, used,"
+            " rejected, grouped by cause); more rejected rows than --max-rejects allows makes"
+            f" the exit code {EXIT_REJECTED}."
+        ),
+    )
+    assess.add_argument(
+        "accounts", metavar="ACCOUNTS.csv", help="columns: id (or account_id), name, owner, ..."
+    )
     assess.add_argument(
         "--snapshots", metavar="SNAPSHOTS.csv", help="columns: account, at, and any signals"
+    )
+    assess.add_argument(
+        "--events",
+        metavar="EVENTS.csv",
+        help="stage events: account, at, trigger and/or stage, actor, reason (builds histories)",
+    )
+    assess.add_argument(
+        "--tz",
+        default="UTC",
+        metavar="ZONE",
+        help="read dates and times without a UTC offset in this zone (default: UTC)",
+    )
+    assess.add_argument(
+        "--map",
+        action="append",
+        metavar="SOURCE=TARGET",
+        help="read column SOURCE as TARGET (repeat for more), e.g. --map 'Account ID=id'",
+    )
+    assess.add_argument(
+        "--encoding", metavar="NAME", help="the files' encoding (default: UTF-8, BOM honoured)"
+    )
+    assess.add_argument(
+        "--delimiter", metavar="CHAR", help="the delimiter (default: found from the header)"
+    )
+    limits = assess.add_mutually_exclusive_group()
+    limits.add_argument(
+        "--max-rejects",
+        metavar="N|P%",
+        help=(
+            "rejected rows a file may have, a count or a share (default: 1%%);"
+            f" more exits with {EXIT_REJECTED}"
+        ),
+    )
+    limits.add_argument(
+        "--strict", action="store_true", help="no rejected row at all (--max-rejects 0)"
+    )
+    assess.add_argument(
+        "--rejects", metavar="FILE.csv", help="write every rejected row, with why, to this file"
+    )
+    assess.add_argument(
+        "--keep-snapshots",
+        type=_positive_int,
+        metavar="N",
+        help=(
+            "how many of each account's latest snapshots the report reads"
+            " (default: what the policy's green streak and trend window need, 3)"
+        ),
+    )
+    assess.add_argument(
+        "--brief",
+        action="append",
+        metavar="ACCOUNT",
+        help="add the hand-over brief of this account (repeat for more)",
+    )
+    assess.add_argument(
+        "--maturity",
+        choices=("young", "mature"),
+        default="mature",
+        help="the company's maturity, for key-account capacity (default: mature)",
+    )
+    assess.add_argument(
+        "--key-account-capacity",
+        type=_positive_int,
+        metavar="N",
+        help="how many key accounts the company can serve (default: 5 young, 30 mature)",
     )
     assess.add_argument(
         "--progress",
@@ -316,6 +695,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     with_format(maturity)
     maturity.set_defaults(run=_cmd_maturity)
+
+    init = sub.add_parser(
+        "init",
+        help="write template files to start from",
+        description=(
+            "Write small template files (accounts, stage events, snapshots, a churn history,"
+            " the default scorecard and the maturity questionnaire) that every command accepts"
+            " unchanged."
+        ),
+    )
+    init.add_argument("dir", metavar="DIR", help="where to write them (made if missing)")
+    init.add_argument("--force", action="store_true", help="overwrite files already there")
+    init.set_defaults(run=_cmd_init)
+
+    card = sub.add_parser(
+        "scorecard",
+        help="print or write the default health scorecard (JSON)",
+        description="The default health scorecard as JSON, to edit and give to stars backtest.",
+    )
+    card.add_argument("--output", metavar="FILE.json", help="write it here instead of printing")
+    card.add_argument("--force", action="store_true", help="overwrite FILE.json if it exists")
+    card.set_defaults(run=_cmd_scorecard)
 
     from stars.backtesting import add_backtest_parser
 
@@ -348,7 +749,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return cli_backtest(args)
     try:
-        output = args.run(args)
+        done = args.run(args)
     except _BadInput as err:
         return _fail(str(err))
     except StarsError as err:
@@ -358,12 +759,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"{name}: {err.strerror or err}" if name else str(err))
     except UnicodeDecodeError as err:
         return _fail(f"cannot read the file as UTF-8 text ({err.reason})")
+    if not isinstance(done, _Done):
+        done = _Done(done)
     try:
-        sys.stdout.write(output)
+        sys.stdout.write(done.output)
         sys.stdout.flush()
     except BrokenPipeError:  # pragma: no cover - e.g. `stars demo | head`
-        return EXIT_OK
-    return EXIT_OK
+        return done.code
+    width = _width()
+    for line in done.messages:
+        print(_wrap_message(line, width), file=sys.stderr)
+    return done.code
+
+
+def _wrap_message(line: str, width: int) -> str:
+    """A stderr line wrapped to the width, its continuation indented under it."""
+    import textwrap
+
+    if len(line) <= width:
+        return line
+    lead = len(line) - len(line.lstrip())
+    indent = " " * (lead + 4 if lead else 4)
+    return "\n".join(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False))
 
 
 def _fail(message: str) -> int:

@@ -64,11 +64,12 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime
-from typing import IO, Any, Final, TypeVar, overload
+from datetime import UTC, datetime, tzinfo
+from typing import IO, Any, Final, Generic, TypeVar, overload
 
 import attrs
 
+from stars import _csv
 from stars import _validate as v
 from stars._log import Log
 from stars.account import Account, DepthPoint, OwnerChange, Snapshot, TransitionRecord
@@ -88,7 +89,7 @@ from stars.lifecycle import (
     TransitionDef,
     Verdict,
 )
-from stars.stages import Cycle, StageProfile
+from stars.stages import Cycle, StageProfile, stage_name
 
 __all__ = [
     "JSON_SCHEMA_DIALECT",
@@ -97,9 +98,12 @@ __all__ = [
     "MAX_INT",
     "SCHEMA",
     "AccountEvent",
+    "CsvImport",
     "LoadContext",
     "RejectedRow",
+    "StageEvent",
     "accounts_from_events",
+    "accounts_from_stage_events",
     "dumps",
     "events_of",
     "from_dict",
@@ -110,10 +114,14 @@ __all__ = [
     "read_accounts_csv",
     "read_events",
     "read_snapshots_csv",
+    "read_stage_events_csv",
     "register",
     "registered_types",
     "to_dict",
+    "write_accounts_csv",
     "write_events",
+    "write_snapshots_csv",
+    "write_stage_events_csv",
 ]
 
 T = TypeVar("T")
@@ -702,14 +710,16 @@ class _UnionSpec(_Spec):
     def parse_cell(self, text: str) -> Any:
         if not text.strip() and any(isinstance(o, _NoneSpec) for o in self.options):
             return None
+        tried: list[_CellError] = []
         for option in self.options:
             if isinstance(option, _NoneSpec):
                 continue
             try:
                 return option.parse_cell(text)
-            except _CellError:
-                continue
-        raise _CellError(self.expected)
+            except _CellError as err:
+                tried.append(err)
+        # an optional value says what its one type wants (an empty cell is always fine)
+        raise tried[0] if len(tried) == 1 else _CellError(self.expected)
 
 
 class _ClassSpec(_Spec):
@@ -2202,88 +2212,196 @@ class RejectedRow:
     why: str
 
 
-def _open_csv(file: Path | IO[str]) -> Iterator[tuple[int, list[str]]]:
-    """Rows with the line each starts on; a row the csv module refuses is yielded as None."""
-    handle: IO[str]
-    if isinstance(file, str | os.PathLike):
-        handle = open(file, encoding="utf-8-sig", newline="")  # noqa: SIM115
-        owned = True
-    else:
-        handle = file
-        owned = False
-    try:
-        reader = csv.reader(handle)
-        start = 1
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield start, ["\x00csv-error", str(exc)]
-                start = reader.line_num + 1
+class CsvImport(tuple[list[T], list[RejectedRow]], Generic[T]):
+    r"""What reading one CSV file gave: the pair ``(items, rejected)``, and how it was read.
+
+    It unpacks as a pair, ``items, rejected = read_accounts_csv(...)``; its
+    attributes say how many rows the file had and what the reader found.
+
+    Attributes:
+        file: The file's name (``<stream>`` for a text stream).
+        rows: Data rows read (the header and blank lines are not counted).
+        rejected_rows: Rows that were skipped (a row with several bad cells counts once).
+        lines: The line each item came from, in the order of the items.
+        extra_columns: Header names that are no column of this kind of file, kept aside.
+        encoding: The encoding the bytes were read with (``None`` for a text stream).
+        delimiter: The delimiter found in the header.
+        zoned: Date-times without a UTC offset that were read in the ``tz`` given.
+
+    Examples:
+        >>> import io
+        >>> from stars.io import read_accounts_csv
+        >>> read = read_accounts_csv(io.StringIO("id;stage;arr\nacme;Ascend;10\nb;gold;1\n"),
+        ...                          extra="keep")
+        >>> read.rows, read.used, read.rejected_rows, read.extra_columns, read.delimiter
+        (2, 1, 1, ('arr',), ';')
+        >>> accounts, rejected = read
+        >>> accounts[0].stage, rejected[0].column
+        ('ascend', 'stage')
+    """
+
+    file: str
+    rows: int
+    rejected_rows: int
+    lines: list[int]
+    extra_columns: tuple[str, ...]
+    encoding: str | None
+    delimiter: str
+    zoned: int
+
+    def __new__(
+        cls,
+        items: list[T],
+        rejected: list[RejectedRow],
+        *,
+        file: str = "<stream>",
+        rows: int = 0,
+        lines: list[int] | None = None,
+        extra_columns: tuple[str, ...] = (),
+        encoding: str | None = None,
+        delimiter: str = ",",
+        zoned: int = 0,
+    ) -> CsvImport[T]:
+        """Make the pair, with what reading found as keyword arguments."""
+        self = super().__new__(cls, (items, rejected))
+        self.file = file
+        self.rows = rows
+        self.rejected_rows = len({r.line for r in rejected})
+        self.lines = lines if lines is not None else list(range(len(items)))
+        self.extra_columns = tuple(extra_columns)
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self.zoned = zoned
+        return self
+
+    @property
+    def items(self) -> list[T]:
+        r"""The values read from the good rows.
+
+        Examples:
+            >>> import io
+            >>> from stars.io import read_accounts_csv
+            >>> [a.id for a in read_accounts_csv(io.StringIO("id\nacme\n")).items]
+            ['acme']
+        """
+        return self[0]
+
+    @property
+    def rejected(self) -> list[RejectedRow]:
+        r"""The rejected rows, one entry per bad cell.
+
+        Examples:
+            >>> import io
+            >>> from stars.io import read_accounts_csv
+            >>> read_accounts_csv(io.StringIO("id\nacme\n")).rejected
+            []
+        """
+        return self[1]
+
+    @property
+    def used(self) -> int:
+        r"""How many rows gave a value (``len(items)``).
+
+        Examples:
+            >>> import io
+            >>> from stars.io import read_accounts_csv
+            >>> read_accounts_csv(io.StringIO("id\nacme\nbeta\n")).used
+            2
+        """
+        return len(self[0])
+
+
+_ANY_TIME: Final = "an ISO 8601 date or date-time, such as 2025-01-28 or 2025-01-28T09:30:00+01:00"
+_TZ_HINT: Final = "give a time zone (tz=, or --tz on the command line) to read it in"
+
+
+def _is_time(spec: _Spec) -> bool:
+    if isinstance(spec, _UnionSpec):
+        return any(isinstance(o, _DateTimeSpec) for o in spec.options)
+    return isinstance(spec, _DateTimeSpec)
+
+
+class _CsvReader:
+    """Reads the rows of one opened table into parsed cells, collecting what it rejects."""
+
+    def __init__(
+        self,
+        table: _csv.Table,
+        specs: Mapping[str, _Spec],
+        zone: tzinfo | None,
+    ) -> None:
+        self.table = table
+        self.specs = specs
+        self.zone = zone
+        self.rejected: list[RejectedRow] = []
+        self.rows = 0
+        self.zoned = 0
+        self.width = len(table.columns)
+        self.times = frozenset(c for c, sp in specs.items() if _is_time(sp))
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str], dict[str, Any]]]:
+        columns = self.table.columns
+        rejected = self.rejected
+        specs = self.specs
+        for line, row in self.table.rows:
+            self.rows += 1
+            if row[0] == _csv.CSV_ERROR:
+                rejected.append(
+                    RejectedRow(line, "", "", f"readable CSV (this row is unreadable: {row[1]})")
+                )
                 continue
-            yield start, row
-            start = reader.line_num + 1
-    finally:
-        if owned:
-            handle.close()
+            if len(row) != self.width:
+                rejected.append(
+                    RejectedRow(
+                        line,
+                        "",
+                        self.table.delimiter.join(row)[:200],
+                        f"{self.width} fields, got {len(row)}",
+                    )
+                )
+                continue
+            cells: dict[str, str] = {}
+            values: dict[str, Any] = {}
+            ok = True
+            for column, text in zip(columns, row, strict=True):
+                if column is None:
+                    continue
+                cells[column] = text
+                if not text.strip():
+                    continue
+                if column in self.times:
+                    parsed = _csv.parse_time(text, self.zone)
+                    if parsed is None:
+                        why = _DateTimeSpec.expected if self.zone is None else _ANY_TIME
+                        if self.zone is None and _csv.parse_time(text, UTC) is not None:
+                            why += f" (this one has none: {_TZ_HINT})"
+                        rejected.append(RejectedRow(line, column, text, why))
+                        ok = False
+                        continue
+                    values[column] = parsed[0]
+                    self.zoned += parsed[1]
+                    continue
+                try:
+                    values[column] = specs[column].parse_cell(text)
+                except _CellError as err:
+                    rejected.append(RejectedRow(line, column, text, str(err)))
+                    ok = False
+            if ok:
+                yield line, cells, values
 
-
-def _header(
-    rows: Iterator[tuple[int, list[str]]],
-    allowed: Callable[[str], bool],
-    required: Sequence[str],
-    what: str,
-) -> list[str]:
-    for _line, row in rows:
-        if not row:
-            continue
-        header = [h.strip() for h in row]
-        for h in header:
-            if not allowed(h):
-                raise SchemaError(f"header column {h!r}", h, f"a column of a {what} file")
-        if len(set(header)) != len(header):
-            raise SchemaError("header", ",".join(header), "each column once")
-        for name in required:
-            if name not in header:
-                raise SchemaError(f"header column {name!r}", _MISSING, "a required column")
-        return header
-    raise SchemaError("header", _MISSING, f"a header row naming the {what} columns")
-
-
-def _cells(
-    line: int, row: list[str], header: list[str], rejected: list[RejectedRow]
-) -> dict[str, str] | None:
-    if row and row[0] == "\x00csv-error":
-        rejected.append(RejectedRow(line, "", "", f"unreadable CSV: {row[1]}"))
-        return None
-    if len(row) != len(header):
-        rejected.append(
-            RejectedRow(line, "", ",".join(row)[:200], f"{len(header)} fields, got {len(row)}")
+    def result(self, items: list[T], lines: list[int]) -> CsvImport[T]:
+        t = self.table
+        return CsvImport(
+            items,
+            self.rejected,
+            file=t.name,
+            rows=self.rows,
+            lines=lines,
+            extra_columns=t.extra,
+            encoding=t.encoding,
+            delimiter=t.delimiter,
+            zoned=self.zoned,
         )
-        return None
-    return dict(zip(header, row, strict=True))
-
-
-def _parse_cells(
-    line: int,
-    cells: Mapping[str, str],
-    specs: Mapping[str, _Spec],
-    rejected: list[RejectedRow],
-) -> dict[str, Any] | None:
-    out: dict[str, Any] = {}
-    ok = True
-    for column, text in cells.items():
-        spec = specs[column]
-        if not text.strip():
-            continue
-        try:
-            out[column] = spec.parse_cell(text)
-        except _CellError as err:
-            rejected.append(RejectedRow(line, column, text, str(err)))
-            ok = False
-    return out if ok else None
 
 
 def _build(
@@ -2300,32 +2418,95 @@ def _build(
     return None
 
 
+def _zone(tz: str | tzinfo | None) -> tzinfo | None:
+    if tz is None or isinstance(tz, tzinfo):
+        return tz
+    return _csv.parse_zone(tz)
+
+
+def _stage_of(text: str, lifecycle: Lifecycle | None) -> str:
+    """A stage as people write it, checked against the lifecycle (`UnknownName` if not one)."""
+    if lifecycle is None:
+        return stage_name(text)
+    names = [s.name for s in lifecycle.stages]
+    word = text.strip()
+    if word in names:
+        return word
+    folded = {_csv.fold(n): n for n in names}
+    if _csv.fold(word) in folded:
+        return folded[_csv.fold(word)]
+    try:
+        name = stage_name(word)
+    except UnknownName as err:
+        if err.suggestion in names:
+            raise UnknownName("stage", word, names, err.suggestion) from None
+        name = word
+    if name in names:
+        return name
+    raise UnknownName("stage", word, names)
+
+
+def _stage_why(err: StarsError, lifecycle: Lifecycle | None) -> str:
+    where = f"a stage of lifecycle {lifecycle.name!r}" if lifecycle is not None else "a stage"
+    if isinstance(err, UnknownName):
+        if err.suggestion is not None:
+            return f"{where} (did you mean {err.suggestion!r}?)"
+        return f"{where} ({', '.join(str(k) for k in err.known)})"
+    return f"{where} (a non-empty name)"
+
+
 _ACCOUNT_COLUMNS: Final = ("id", "name", "owner", "tags", "since", "stage")
+_ACCOUNT_CSV: Final = _csv.Columns(
+    "accounts", _ACCOUNT_COLUMNS, {"account_id": "id", "account": "id"}
+)
 
 
 def read_accounts_csv(
-    file: Path | IO[str], *, lifecycle: Lifecycle | None = STARS
-) -> tuple[list[Account], list[RejectedRow]]:
+    file: Path | IO[str],
+    *,
+    lifecycle: Lifecycle | None = STARS,
+    tz: str | tzinfo | None = None,
+    rename: Mapping[str, str] | None = None,
+    extra: str = "refuse",
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> CsvImport[Account]:
     r"""Import accounts from CSV, keeping the good rows and reporting the bad ones.
 
-    Columns: ``id`` (required), ``name``, ``owner``, ``tags`` (separated by ``;``),
-    ``since`` (ISO 8601 with an offset) and ``stage`` (a stage of the lifecycle). Empty
-    cells take the default. A repeated id is rejected on its later line.
+    Columns: ``id`` (required; ``account_id`` is read as ``id`` too), ``name``,
+    ``owner``, ``tags`` (separated by ``;``), ``since`` (ISO 8601) and ``stage`` (a
+    stage of the lifecycle, in any case and spacing, or by its STARS situation such as
+    ``Turnaround``; a typo is rejected with a "did you mean"). Header names match in
+    any case. Empty cells take the default. A repeated id is rejected on its later line.
 
     Args:
-        file: A path (UTF-8, a byte-order mark is fine) or a text stream.
+        file: A path or a text stream. A path is read as UTF-8 (or ``encoding``); a
+            UTF-8 or UTF-16 byte-order mark is honoured; the delimiter (comma,
+            semicolon, tab or bar) is found from the header.
         lifecycle: Stages must be known to it (``None``: any stage name).
+        tz: Read date-times without a UTC offset (and bare dates) in this zone: a name
+            such as ``"UTC"`` or ``"Europe/Paris"``, an offset such as ``"+02:00"``, or a
+            ``tzinfo``. ``None`` rejects them.
+        rename: Header names to read as other columns (``{"Account Name": "name"}``).
+        extra: ``"refuse"`` (an unknown column is an error) or ``"keep"`` (it is kept
+            aside and listed in ``extra_columns``).
+        encoding: The file's encoding (default UTF-8).
+        delimiter: The delimiter, instead of finding it.
 
     Returns:
-        The accounts, and the rejected rows (one entry per bad cell).
+        A `CsvImport`: the accounts and the rejected rows (one entry per bad
+        cell), with the counts and what was found.
 
     Raises:
-        SchemaError: The header is missing, repeats a column or names an unknown one.
+        SchemaError: The header is missing, repeats a column, lacks ``id`` or (with
+            ``extra="refuse"``) names an unknown one; the file is binary; or a line is
+            not in the encoding (the error names the line and the encoding it seems to be).
+        InvalidValue: ``tz``, ``encoding``, ``delimiter`` or ``extra`` is not usable.
 
     Examples:
         >>> import io
         >>> from stars.io import read_accounts_csv
-        >>> text = "id,name,stage,tags\nacme,Acme,seed,emea;smb\nbeta,Beta,gold,\n"
+        >>> text = "id,name,stage,tags\nacme,Acme,Seed,emea;smb\nbeta,Beta,gold,\n"
         >>> accounts, rejected = read_accounts_csv(io.StringIO(text))
         >>> [(a.id, a.stage, sorted(a.tags)) for a in accounts]
         [('acme', 'seed', ['emea', 'smb'])]
@@ -2334,28 +2515,33 @@ def read_accounts_csv(
     """
     codec = _REGISTRY.codec_of(Account)
     specs = {f.key: f.spec for f in codec.fields if f.key in _ACCOUNT_COLUMNS}
-    ctx = LoadContext(lifecycle, GUARDS)
-    rows = _open_csv(file)
-    rejected: list[RejectedRow] = []
+    zone = _zone(tz)
     accounts: list[Account] = []
+    lines: list[int] = []
     seen: dict[str, int] = {}
-    with _guarded():
-        header = _header(rows, lambda h: h in _ACCOUNT_COLUMNS, ("id",), "accounts")
-        for line, row in rows:
-            if not row:
-                continue
-            cells = _cells(line, row, header, rejected)
-            if cells is None:
-                continue
-            values = _parse_cells(line, cells, specs, rejected)
-            if values is None:
-                continue
+    with (
+        _csv.open_table(
+            file,
+            _ACCOUNT_CSV,
+            required=("id",),
+            rename=rename,
+            extra=extra,
+            encoding=encoding,
+            delimiter=delimiter,
+        ) as table,
+        _guarded(),
+    ):
+        reader = _CsvReader(table, specs, zone)
+        rejected = reader.rejected
+        for line, cells, values in reader:
             stage = values.get("stage")
-            if stage is not None and lifecycle is not None:
+            if stage is not None:
                 try:
-                    ctx._check_stage(stage, "stage")
-                except SchemaError as err:
-                    rejected.append(RejectedRow(line, "stage", cells["stage"], err.expected))
+                    values["stage"] = _stage_of(stage, lifecycle)
+                except StarsError as err:
+                    rejected.append(
+                        RejectedRow(line, "stage", cells["stage"], _stage_why(err, lifecycle))
+                    )
                     continue
             ident = cells["id"].strip()
             if not ident:
@@ -2373,65 +2559,119 @@ def read_accounts_csv(
             if account is not None:
                 seen[ident] = line
                 accounts.append(account)
-    return accounts, rejected
+                lines.append(line)
+        return reader.result(accounts, lines)
 
 
 _SNAPSHOT_SKIP: Final = ("metrics",)
 
 
-def read_snapshots_csv(file: Path | IO[str]) -> tuple[list[AccountEvent], list[RejectedRow]]:
+@functools.cache
+def _snapshot_csv() -> tuple[_csv.Columns, dict[str, _Spec]]:
+    codec = _REGISTRY.codec_of(Snapshot)
+    specs: dict[str, _Spec] = {f.key: f.spec for f in codec.fields if f.key not in _SNAPSHOT_SKIP}
+    columns = _csv.Columns(
+        "snapshots", ("account", *specs), {"account_id": "account"}, prefixes=("metrics.",)
+    )
+    return columns, specs
+
+
+def read_snapshots_csv(
+    file: Path | IO[str],
+    *,
+    tz: str | tzinfo | None = None,
+    rename: Mapping[str, str] | None = None,
+    extra: str = "refuse",
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> CsvImport[AccountEvent]:
     r"""Import snapshots from CSV, keeping the good rows and reporting the bad ones.
 
-    Columns: ``account`` and ``at`` (required), any `Snapshot` signal
-    (``health``, ``band``, ``adoption``, ``nps``, ..., flags as ``true``/``false``,
-    ``yes``/``no`` or ``1``/``0``), and ``metrics.<name>`` for other numeric signals.
-    Empty cells mean not measured. Rows are returned in file order; sort them by
-    time per account before observing them.
+    Columns: ``account`` (or ``account_id``) and ``at`` (required), any `Snapshot`
+    signal (``health``, ``band``, ``adoption``, ``nps``, ..., flags as
+    ``true``/``false``, ``yes``/``no`` or ``1``/``0``), and ``metrics.<name>`` for other
+    numeric signals. Empty cells mean not measured. Rows are returned in file order;
+    sort them by time per account before observing them.
 
     Args:
-        file: A path (UTF-8, a byte-order mark is fine) or a text stream.
+        file: A path or a text stream (read as `read_accounts_csv` reads it).
+        tz: Read date-times without a UTC offset, and bare dates, in this zone
+            (``None``: reject them).
+        rename: Header names to read as other columns.
+        extra: ``"refuse"`` an unknown column, or ``"keep"`` it aside.
+        encoding: The file's encoding (default UTF-8).
+        delimiter: The delimiter, instead of finding it.
 
     Returns:
-        The snapshots with their account ids, and the rejected rows (one per bad cell).
+        A `CsvImport`: the snapshots with their account ids, and the rejected
+        rows (one per bad cell).
 
     Raises:
-        SchemaError: The header is missing, repeats a column or names an unknown one.
+        SchemaError: As for `read_accounts_csv` (``account`` and ``at`` are required).
+        InvalidValue: ``tz``, ``encoding``, ``delimiter`` or ``extra`` is not usable.
 
     Examples:
         >>> import io
         >>> from stars.io import read_snapshots_csv
-        >>> text = ("account,at,health,champion_engaged,metrics.seats\n"
+        >>> text = ("account_id,at,health,champion_engaged,metrics.seats\n"
         ...         "acme,2025-01-06T00:00:00+00:00,72,yes,40\n"
-        ...         "acme,2025-01-13T00:00:00+00:00,140,no,41\n")
+        ...         "acme,2025-01-13T00:00:00+00:00,140,no,41\n"
+        ...         "acme,2025-01-20,70,no,41\n")
         >>> good, rejected = read_snapshots_csv(io.StringIO(text))
         >>> s = good[0].event
         >>> s.health, s.champion_engaged, s.metrics
         (72.0, True, {'seats': 40.0})
-        >>> rejected
-        [RejectedRow(line=3, column='health', value='140', why='a number from 0 to 100')]
+        >>> [(r.line, r.column, r.value) for r in rejected]
+        [(3, 'health', '140'), (4, 'at', '2025-01-20')]
+        >>> read_snapshots_csv(io.StringIO(text), tz="UTC").zoned
+        1
     """
-    codec = _REGISTRY.codec_of(Snapshot)
-    specs: dict[str, _Spec] = {f.key: f.spec for f in codec.fields if f.key not in _SNAPSHOT_SKIP}
-    metric = _SPECS[float]
-
-    def allowed(h: str) -> bool:
-        return h == "account" or h in specs or (h.startswith("metrics.") and len(h) > 8)
-
-    rows = _open_csv(file)
-    rejected: list[RejectedRow] = []
+    zone = _zone(tz)
     out: list[AccountEvent] = []
-    with _guarded():
-        header = _header(rows, allowed, ("account", "at"), "snapshots")
-        cell_specs = {h: (_SPECS[str] if h == "account" else specs.get(h, metric)) for h in header}
-        for line, row in rows:
-            if not row:
-                continue
-            cells = _cells(line, row, header, rejected)
-            if cells is None:
-                continue
-            values = _parse_cells(line, cells, cell_specs, rejected)
-            if values is None:
-                continue
+    lines: list[int] = []
+    with _snapshot_table(file, rename, extra, encoding, delimiter) as table, _guarded():
+        reader, rows = _snapshot_rows(table, zone)
+        for line, account, snap in rows:
+            out.append(AccountEvent(account, snap))
+            lines.append(line)
+        return reader.result(out, lines)
+
+
+def _snapshot_table(
+    file: Path | IO[str],
+    rename: Mapping[str, str] | None,
+    extra: str,
+    encoding: str | None,
+    delimiter: str | None,
+) -> _csv.Table:
+    """Open a snapshots file and read its header."""
+    return _csv.open_table(
+        file,
+        _snapshot_csv()[0],
+        required=("account", "at"),
+        rename=rename,
+        extra=extra,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+def _snapshot_rows(
+    table: _csv.Table, zone: tzinfo | None
+) -> tuple[_CsvReader, Iterator[tuple[int, str, Snapshot]]]:
+    """The good rows of an opened snapshots table, one at a time (rejects go to the reader)."""
+    specs = _snapshot_csv()[1]
+    metric = _SPECS[float]
+    cell_specs = {
+        h: (_SPECS[str] if h == "account" else specs.get(h, metric))
+        for h in table.columns
+        if h is not None
+    }
+    reader = _CsvReader(table, cell_specs, zone)
+
+    def rows() -> Iterator[tuple[int, str, Snapshot]]:
+        rejected = reader.rejected
+        for line, cells, values in reader:
             account = values.pop("account", "").strip()
             if not account:
                 rejected.append(RejectedRow(line, "account", cells["account"], "an account id"))
@@ -2444,8 +2684,503 @@ def read_snapshots_csv(file: Path | IO[str]) -> tuple[list[AccountEvent], list[R
                 line, functools.partial(Snapshot, **values, metrics=metrics), cells, rejected
             )
             if snap is not None:
-                out.append(AccountEvent(account, snap))
-    return out, rejected
+                yield line, account, snap
+
+    return reader, rows()
+
+
+def _writer(file: Path | IO[str]) -> tuple[Any, IO[str] | None]:
+    if isinstance(file, str | os.PathLike):
+        handle = open(file, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+        return csv.writer(handle, lineterminator="\n"), handle
+    return csv.writer(file, lineterminator="\n"), None
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _write_rows(file: Path | IO[str], header: Sequence[str], rows: Iterable[list[Any]]) -> int:
+    writer, handle = _writer(file)
+    try:
+        writer.writerow(header)
+        n = 0
+        for row in rows:
+            writer.writerow([_cell(x) for x in row])
+            n += 1
+        return n
+    finally:
+        if handle is not None:
+            handle.close()
+
+
+def write_accounts_csv(accounts: Iterable[Account], file: Path | IO[str]) -> int:
+    r"""Write accounts as the CSV `read_accounts_csv` reads (their snapshots and history aside).
+
+    Tags are joined with ``;`` (so a tag must not hold one); times are ISO 8601 with their
+    offset. `write_stage_events_csv` and `write_snapshots_csv` write the rest of each
+    account, and reading the three files back gives the same accounts.
+
+    Args:
+        accounts: The accounts.
+        file: A path (written as UTF-8) or a text stream.
+
+    Returns:
+        The number of rows written (the header aside).
+
+    Examples:
+        >>> import io
+        >>> from stars import Account
+        >>> from stars.io import write_accounts_csv
+        >>> out = io.StringIO()
+        >>> write_accounts_csv([Account("acme", name="Acme, Inc.", tags={"emea"})], out)
+        1
+        >>> print(out.getvalue(), end="")
+        id,name,owner,tags,since,stage
+        acme,"Acme, Inc.",,emea,,prospect
+    """
+    return _write_rows(
+        file,
+        _ACCOUNT_COLUMNS,
+        (
+            [a.id, a.name, a.owner, ";".join(sorted(a.tags)), a.since, a.stage]
+            for a in _accounts_arg(accounts)
+        ),
+    )
+
+
+def _accounts_arg(accounts: Iterable[Account]) -> list[Account]:
+    items = list(accounts)
+    for i, a in enumerate(items):
+        if not isinstance(a, Account):
+            raise InvalidValue(f"accounts[{i}]", a, "an Account")
+    return items
+
+
+def write_snapshots_csv(accounts: Iterable[Account], file: Path | IO[str]) -> int:
+    r"""Write every snapshot of the accounts as the CSV `read_snapshots_csv` reads.
+
+    One row per snapshot, oldest first per account; one ``metrics.<name>`` column per
+    metric name any snapshot has. Numbers are written exactly (``repr``), flags as
+    ``true``/``false``, an unmeasured signal as an empty cell.
+
+    Args:
+        accounts: The accounts.
+        file: A path (written as UTF-8) or a text stream.
+
+    Returns:
+        The number of rows written.
+
+    Examples:
+        >>> import io
+        >>> from datetime import datetime, timezone
+        >>> from stars import Account, Snapshot
+        >>> from stars.io import read_snapshots_csv, write_snapshots_csv
+        >>> t = datetime(2025, 1, 6, tzinfo=timezone.utc)
+        >>> acme = Account("acme", snapshots=[Snapshot(at=t, health=72.5, metrics={"seats": 40})])
+        >>> out = io.StringIO()
+        >>> write_snapshots_csv([acme], out)
+        1
+        >>> [e.event for e in read_snapshots_csv(io.StringIO(out.getvalue())).items] == [
+        ...     acme.snapshots[0]]
+        True
+    """
+    items = _accounts_arg(accounts)
+    fields = [f for f in _snapshot_csv()[1] if f != "at"]
+    names = sorted({name for a in items for s in a.snapshots for name in s.metrics})
+    header = ["account", "at", *fields, *(f"metrics.{n}" for n in names)]
+    return _write_rows(
+        file,
+        header,
+        (
+            [a.id, s.at, *(getattr(s, f) for f in fields), *(s.metrics.get(n) for n in names)]
+            for a in items
+            for s in a.snapshots
+        ),
+    )
+
+
+def write_stage_events_csv(accounts: Iterable[Account], file: Path | IO[str]) -> int:
+    r"""Write every account's history as the stage-events CSV `read_stage_events_csv` reads.
+
+    One row per transition record, oldest first: the trigger, the stage it led to, when,
+    who, why, and whether it was forced.
+
+    Args:
+        accounts: The accounts.
+        file: A path (written as UTF-8) or a text stream.
+
+    Returns:
+        The number of rows written.
+
+    Examples:
+        >>> import io
+        >>> from datetime import datetime, timezone
+        >>> from stars import STARS, Event
+        >>> from stars.io import write_stage_events_csv
+        >>> t = datetime(2025, 1, 6, tzinfo=timezone.utc)
+        >>> acme = STARS.replay("acme", [Event("sign", t, "dana", "imported", forced=True)])
+        >>> out = io.StringIO()
+        >>> write_stage_events_csv([acme], out)
+        1
+        >>> print(out.getvalue(), end="")
+        account,at,trigger,stage,actor,reason,forced
+        acme,2025-01-06T00:00:00+00:00,sign,seed,dana,imported,true
+    """
+    return _write_rows(
+        file,
+        _EVENT_CSV.known,
+        (
+            [a.id, r.at, r.trigger, r.dest, r.actor, r.reason, r.forced]
+            for a in _accounts_arg(accounts)
+            for r in a.history
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- stage events
+@attrs.frozen(slots=True)
+class StageEvent:
+    """One row of a stage-events file: a trigger fired, or a stage set, for an account.
+
+    Attributes:
+        account: The account's id.
+        at: When it happened.
+        trigger: The trigger (``None`` when the row gives only the stage).
+        stage: The stage the account moved to (``None`` when the row gives only a trigger).
+        actor: Who made it happen.
+        reason: Why.
+        line: The line of the file it came from (0 when not from a file).
+        forced: The trigger overrode a guard (a reason is then required).
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from stars.io import StageEvent
+        >>> StageEvent("acme", datetime(2025, 1, 6, tzinfo=timezone.utc), stage="seed").trigger
+    """
+
+    account: str = attrs.field(validator=_check_account_id)
+    at: datetime = attrs.field(validator=v.field(v.aware))
+    trigger: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
+    stage: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
+    actor: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
+    reason: str | None = attrs.field(default=None, validator=v.field(v.optional_string))
+    line: int = attrs.field(default=0, validator=v.field(v.number, 0, integer=True))
+    forced: bool = attrs.field(default=False, validator=v.field(v.flag))
+
+    def __attrs_post_init__(self) -> None:
+        if self.trigger is None and self.stage is None:
+            raise InvalidValue("trigger", None, "a trigger or a stage (or both)")
+        if self.forced and not (self.reason and self.reason.strip()):
+            raise InvalidValue("reason", self.reason, "a reason whenever forced is true")
+
+
+_EVENT_CSV: Final = _csv.Columns(
+    "stage events",
+    ("account", "at", "trigger", "stage", "actor", "reason", "forced"),
+    {"account_id": "account", "event": "trigger", "to": "stage"},
+)
+
+
+def read_stage_events_csv(
+    file: Path | IO[str],
+    *,
+    lifecycle: Lifecycle | None = STARS,
+    tz: str | tzinfo | None = None,
+    rename: Mapping[str, str] | None = None,
+    extra: str = "refuse",
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> CsvImport[StageEvent]:
+    r"""Import stage events from CSV: which trigger fired, or which stage was set, and when.
+
+    Columns: ``account`` (or ``account_id``) and ``at`` (required), ``trigger`` and
+    ``stage`` (at least one of the two columns, and a value in at least one of them on
+    each row), ``actor``, ``reason`` and ``forced`` (true when the trigger overrode a
+    guard; a reason is then required). Stage names are read as `read_accounts_csv`
+    reads them; a trigger must be one of the lifecycle's (a typo gets a "did you
+    mean"). Turn the events into histories with `accounts_from_stage_events`.
+
+    Args:
+        file: A path or a text stream (read as `read_accounts_csv` reads it).
+        lifecycle: Triggers and stages must be known to it (``None``: any name).
+        tz: Read date-times without a UTC offset in this zone (``None``: reject them).
+        rename: Header names to read as other columns.
+        extra: ``"refuse"`` an unknown column, or ``"keep"`` it aside.
+        encoding: The file's encoding (default UTF-8).
+        delimiter: The delimiter, instead of finding it.
+
+    Returns:
+        A `CsvImport` of `StageEvent` values, in file order, and the rejected rows.
+
+    Raises:
+        SchemaError: As for `read_accounts_csv`, or the header has neither ``trigger``
+            nor ``stage``.
+        InvalidValue: ``tz``, ``encoding``, ``delimiter`` or ``extra`` is not usable.
+
+    Examples:
+        >>> import io
+        >>> from stars.io import read_stage_events_csv
+        >>> text = ("account,at,trigger,stage,actor\n"
+        ...         "acme,2025-01-06,sign,,dana\n"
+        ...         "acme,2025-03-03,,Accelerated growth,dana\n"
+        ...         "acme,2025-04-01,acelerate,,dana\n")
+        >>> events, rejected = read_stage_events_csv(io.StringIO(text), tz="UTC")
+        >>> [(e.trigger, e.stage) for e in events]
+        [('sign', None), (None, 'accelerate')]
+        >>> rejected[0].why
+        "a trigger of lifecycle 'STARS' (did you mean 'accelerate'?)"
+    """
+    zone = _zone(tz)
+    spec = _SPECS[str]
+    specs = {
+        c: (_SPECS[datetime] if c == "at" else _SPECS[bool] if c == "forced" else spec)
+        for c in _EVENT_CSV.known
+    }
+    out: list[StageEvent] = []
+    triggers = sorted(lifecycle.triggers) if lifecycle is not None else []
+    with (
+        _csv.open_table(
+            file,
+            _EVENT_CSV,
+            required=("account", "at"),
+            rename=rename,
+            extra=extra,
+            encoding=encoding,
+            delimiter=delimiter,
+        ) as table,
+        _guarded(),
+    ):
+        if "trigger" not in table.columns and "stage" not in table.columns:
+            raise SchemaError(
+                "header column 'trigger'", _MISSING, "a trigger or a stage column (or both)"
+            )
+        reader = _CsvReader(table, specs, zone)
+        rejected = reader.rejected
+        for line, cells, values in reader:
+            account = values.get("account", "").strip()
+            if not account:
+                rejected.append(RejectedRow(line, "account", cells["account"], "an account id"))
+                continue
+            if "at" not in values:
+                rejected.append(RejectedRow(line, "at", cells["at"], "a date-time"))
+                continue
+            trigger = values.get("trigger", "").strip() or None
+            stage_text = values.get("stage", "").strip() or None
+            if trigger is None and stage_text is None:
+                rejected.append(RejectedRow(line, "", "", "a trigger or a stage"))
+                continue
+            if trigger is not None and lifecycle is not None and trigger not in triggers:
+                err = UnknownName("trigger", trigger, triggers)
+                hint = (
+                    f"did you mean {err.suggestion!r}?"
+                    if err.suggestion is not None
+                    else ", ".join(triggers)
+                )
+                rejected.append(
+                    RejectedRow(
+                        line,
+                        "trigger",
+                        cells["trigger"],
+                        f"a trigger of lifecycle {lifecycle.name!r} ({hint})",
+                    )
+                )
+                continue
+            stage = None
+            if stage_text is not None:
+                try:
+                    stage = _stage_of(stage_text, lifecycle)
+                except StarsError as err2:
+                    rejected.append(
+                        RejectedRow(line, "stage", cells["stage"], _stage_why(err2, lifecycle))
+                    )
+                    continue
+            actor = values.get("actor", "").strip() or None
+            reason = values.get("reason", "").strip() or None
+            forced = bool(values.get("forced", False))
+            if forced and reason is None:
+                rejected.append(
+                    RejectedRow(line, "reason", cells.get("reason", ""), "a reason when forced")
+                )
+                continue
+            out.append(
+                StageEvent(account, values["at"], trigger, stage, actor, reason, line, forced)
+            )
+        return reader.result(out, [e.line for e in out])
+
+
+def _edges(lifecycle: Lifecycle) -> dict[str, list[tuple[str, str]]]:
+    """For each stage, its ``(trigger, dest)`` pairs, in definition order."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for t in lifecycle.transitions:
+        for source in t.sources:
+            out.setdefault(source, []).append((t.trigger, t.dest))
+    return out
+
+
+def _path(
+    edges: Mapping[str, list[tuple[str, str]]], start: str, goal: str
+) -> list[tuple[str, str]]:
+    """The shortest ``(trigger, dest)`` walk from ``start`` to ``goal`` (empty: none)."""
+    came: dict[str, tuple[str, str, str]] = {}
+    frontier = [start]
+    seen = {start}
+    while frontier:
+        nxt = []
+        for stage in frontier:
+            for trigger, dest in edges.get(stage, ()):
+                if dest in seen:
+                    continue
+                seen.add(dest)
+                came[dest] = (stage, trigger, dest)
+                if dest == goal:
+                    walk = []
+                    at = goal
+                    while at != start:
+                        src, trig, dst = came[at]
+                        walk.append((trig, dst))
+                        at = src
+                    return walk[::-1]
+                nxt.append(dest)
+        frontier = nxt
+    return []
+
+
+def accounts_from_stage_events(
+    events: Iterable[StageEvent],
+    accounts: Iterable[Account] | None = None,
+    *,
+    lifecycle: Lifecycle = STARS,
+    source: str = "the events file",
+) -> tuple[list[Account], list[RejectedRow]]:
+    """Build accounts whose histories are the stage events, with `Lifecycle.replay`.
+
+    Each account's events are taken in time order (rows at the same time keep their file
+    order). A row with a trigger replays that trigger (with its ``stage`` as the
+    destination, when given). A row with only a stage is a stage set by hand: it is
+    replayed as the trigger that leads there from the stage reached, forced, with the
+    row's reason (or one naming the file and line); when no single transition leads
+    there, the shortest walk through the graph is replayed, each step forced and saying
+    so. A row that sets the stage the account is already in changes nothing. Guards are
+    not evaluated (history is fact), but the graph is: a trigger that is not allowed
+    from the stage reached is rejected, and the account goes on from where it was.
+
+    Args:
+        events: The events (from `read_stage_events_csv`, say).
+        accounts: The accounts the events belong to (their name, owner, tags, since and
+            snapshots are kept; an event for another account is rejected). ``None``: one
+            new account per id in the events.
+        lifecycle: The lifecycle to replay in.
+        source: How the rejected rows and forced records name the file.
+
+    Returns:
+        The accounts (those given, in their order, with their histories; then, without
+        ``accounts``, one per id in order of first appearance), and the rejected rows.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from stars.io import StageEvent, accounts_from_stage_events
+        >>> t = lambda day: datetime(2025, 1, day, tzinfo=timezone.utc)
+        >>> events = [StageEvent("acme", t(2), stage="seed", line=2),
+        ...           StageEvent("acme", t(9), stage="tact", line=3),
+        ...           StageEvent("acme", t(5), trigger="accelerate", line=4)]
+        >>> [acme], rejected = accounts_from_stage_events(events)
+        >>> [(r.trigger, r.dest, r.forced) for r in acme.history]
+        [('sign', 'seed', True), ('accelerate', 'accelerate', False), ('escalate', 'tact', True)]
+        >>> acme.history[0].reason
+        'stage set to seed in the events file line 2'
+    """
+    if not isinstance(lifecycle, Lifecycle):
+        raise InvalidValue("lifecycle", lifecycle, "a Lifecycle")
+    items = list(events)
+    for i, e in enumerate(items):
+        if not isinstance(e, StageEvent):
+            raise InvalidValue(f"events[{i}]", e, "a StageEvent")
+    base: dict[str, Account] = {}
+    if accounts is not None:
+        for a in accounts:
+            if not isinstance(a, Account):
+                raise InvalidValue("accounts", a, "Account values")
+            base[a.id] = a
+    rejected: list[RejectedRow] = []
+    by_account: dict[str, list[StageEvent]] = {}
+    for e in items:
+        if accounts is not None and e.account not in base:
+            rejected.append(
+                RejectedRow(e.line, "account", e.account, "an account of the accounts file")
+            )
+            continue
+        by_account.setdefault(e.account, []).append(e)
+    edges = _edges(lifecycle)
+    built: dict[str, Account] = {}
+    for ident, rows in by_account.items():
+        rows.sort(key=lambda e: e.at)
+        stage = lifecycle.initial
+        replayed: list[Event] = []
+        for e in rows:
+            where = f"{source} line {e.line}" if e.line else source
+            steps: list[tuple[str, str]]
+            if e.trigger is not None:
+                pairs = [(t, d) for t, d in edges.get(stage, ()) if t == e.trigger]
+                if e.stage is not None:
+                    pairs = [(t, d) for t, d in pairs if d == e.stage]
+                if not pairs:
+                    allowed = sorted({t for t, _ in edges.get(stage, ())})
+                    goal = f" to {e.stage}" if e.stage is not None else ""
+                    rejected.append(
+                        RejectedRow(
+                            e.line,
+                            "trigger",
+                            e.trigger,
+                            f"a trigger allowed from {stage}{goal} "
+                            f"({', '.join(allowed) or 'none'})",
+                        )
+                    )
+                    continue
+                replayed.append(Event(e.trigger, e.at, e.actor, e.reason, e.forced, pairs[0][1]))
+                stage = pairs[0][1]
+                continue
+            assert e.stage is not None
+            if e.stage == stage:
+                continue
+            steps = _path(edges, stage, e.stage)
+            if not steps:
+                rejected.append(
+                    RejectedRow(e.line, "stage", e.stage, f"a stage reachable from {stage}")
+                )
+                continue
+            for i, (trigger, dest) in enumerate(steps, start=1):
+                why = e.reason or f"stage set to {e.stage} in {where}"
+                if len(steps) > 1:
+                    why += (
+                        f" (step {i} of {len(steps)}: no single transition leads from"
+                        f" {stage if i == 1 else steps[i - 2][1]} to {e.stage})"
+                    )
+                replayed.append(Event(trigger, e.at, e.actor, why, True, dest))
+            stage = e.stage
+        old = base.get(ident)
+        built[ident] = lifecycle.replay(
+            ident,
+            replayed,
+            name=old.name if old else "",
+            owner=old.owner if old else None,
+            tags=old.tags if old else (),
+            since=old.since if old else None,
+            snapshots=old.snapshots if old else (),
+        )
+    if accounts is None:
+        return list(built.values()), rejected
+    return [built.get(a.id, a) for a in base.values()], rejected
 
 
 # =========================================================================== registration

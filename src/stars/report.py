@@ -26,6 +26,7 @@ Examples:
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -47,6 +48,7 @@ from stars.stages import StageKind
 __all__ = [
     "FORMATS",
     "KEY_ACCOUNT_TAG",
+    "TEXT_WIDTH",
     "Action",
     "BandRow",
     "CrisisRow",
@@ -65,6 +67,12 @@ KEY_ACCOUNT_TAG: Final = "key-account"
 
 FORMATS: Final = ("text", "json", "markdown")
 """The formats `render` accepts."""
+
+TEXT_WIDTH: Final = 100
+"""The width text reports wrap at by default (the command uses the terminal's width)."""
+
+_MIN_WIDTH: Final = 40
+_MIN_COLUMN: Final = 6
 
 _DAY: Final = 86400.0
 _SHOWN: Final = 15
@@ -368,15 +376,27 @@ class Report:
         """
         return _render(self, _Markdown())
 
-    def to_text(self) -> str:
-        """The report as plain-text tables for a terminal.
+    def to_text(self, width: int | None = TEXT_WIDTH) -> str:
+        """The report as plain-text tables for a terminal, no wider than ``width``.
+
+        Headings, paragraphs and bullets wrap at ``width`` columns; a table too wide for
+        it wraps the text in its widest text columns (down to 6 characters each), so every
+        line fits from a width of about 60 on (``None``: never wrap).
+        Advice that several actions share is said once, below the table, and identical
+        draft plans are shown once for all their accounts.
 
         Examples:
             >>> from stars.report import build_report
             >>> build_report([]).to_text().splitlines()[0]
             'PORTFOLIO REPORT'
+            >>> from stars.demo import load_bundled
+            >>> text = build_report(load_bundled()).to_text(width=80)
+            >>> max(len(line) for line in text.splitlines()) <= 80
+            True
         """
-        return _render(self, _Text())
+        if width is not None:
+            width = int(v.number("width", width, _MIN_WIDTH, integer=True))
+        return _render(self, _Text(width))
 
     def _repr_html_(self) -> str:
         from stars._html import table
@@ -395,8 +415,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def render(report: Report, fmt: str = "text") -> str:
+def render(report: Report, fmt: str = "text", *, width: int | None = TEXT_WIDTH) -> str:
     """Render a report as ``text``, ``json`` or ``markdown``.
+
+    Args:
+        report: The report.
+        fmt: One of `FORMATS`.
+        width: For ``text``, the widest a line may be (see `Report.to_text`).
 
     Raises:
         InvalidValue: ``fmt`` is not one of `FORMATS`, or ``report`` is not a Report.
@@ -413,7 +438,7 @@ def render(report: Report, fmt: str = "text") -> str:
     if not isinstance(report, Report):
         raise InvalidValue("report", report, "a Report")
     if fmt == "text":
-        return report.to_text()
+        return report.to_text(width)
     if fmt == "json":
         return report.to_json() + "\n"
     if fmt == "markdown":
@@ -722,14 +747,23 @@ def _actions(
 
 # --------------------------------------------------------------------------- rendering
 class _Text:
+    def __init__(self, width: int | None = None) -> None:
+        self.width = width
+
     def heading(self, text: str) -> list[str]:
-        return [text.upper(), "=" * len(text)]
+        lines = self.para(text.upper())
+        return [*lines, "=" * max(len(x) for x in lines)]
 
     def section(self, text: str) -> list[str]:
-        return ["", text, "-" * len(text)]
+        lines = self.para(text)
+        return ["", *lines, "-" * max(len(x) for x in lines)]
 
-    def para(self, text: str) -> list[str]:
-        return [text]
+    def para(self, text: str, indent: str = "") -> list[str]:
+        if self.width is None or len(text) <= self.width:
+            return [text]
+        return textwrap.wrap(
+            text, self.width, subsequent_indent=indent, break_on_hyphens=False
+        ) or [text]
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
         cells = [[_cell(c) for c in row] for row in rows]
@@ -741,21 +775,53 @@ class _Text:
             and bool(rows)
             for i in range(len(headers))
         ]
+        widths = self._fit(widths, numeric)
 
-        def line(values: Sequence[str]) -> str:
+        def lines(values: Sequence[str]) -> list[str]:
             parts = [
-                val.rjust(w) if num else val.ljust(w)
-                for val, w, num in zip(values, widths, numeric, strict=True)
+                textwrap.wrap(val, w, break_on_hyphens=False) or [""] if len(val) > w else [val]
+                for val, w in zip(values, widths, strict=True)
             ]
-            return "  ".join(parts).rstrip()
+            out = []
+            for k in range(max(len(p) for p in parts)):
+                out.append(
+                    "  ".join(
+                        (p[k] if k < len(p) else "").rjust(w)
+                        if num
+                        else (p[k] if k < len(p) else "").ljust(w)
+                        for p, w, num in zip(parts, widths, numeric, strict=True)
+                    ).rstrip()
+                )
+            return out
 
-        return [line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in cells)]
+        body = [line for r in cells for line in lines(r)]
+        return [*lines(headers), "  ".join("-" * w for w in widths), *body]
+
+    def _fit(self, widths: list[int], numeric: list[bool]) -> list[int]:
+        """Narrow the widest text columns until the table fits the width (if it can)."""
+        if self.width is None:
+            return widths
+        widths = list(widths)
+        excess = sum(widths) + 2 * (len(widths) - 1) - self.width
+        while excess > 0:  # one column at a time, always the widest: narrowed evenly
+            text_cols = [i for i, num in enumerate(numeric) if not num and widths[i] > _MIN_COLUMN]
+            if not text_cols:
+                break
+            widths[max(text_cols, key=lambda i: (widths[i], i))] -= 1
+            excess -= 1
+        return widths
 
     def bullets(self, items: Sequence[str]) -> list[str]:
-        return [f"  - {x}" for x in items]
+        out: list[str] = []
+        for x in items:
+            out += self.para(f"  - {x}", indent="    ")
+        return out
 
 
 class _Markdown(_Text):
+    def __init__(self) -> None:
+        super().__init__(None)
+
     def heading(self, text: str) -> list[str]:
         return [f"# {text}"]
 
@@ -796,18 +862,63 @@ def _more(out: _Text, total: int, shown: int, what: str) -> list[str]:
     return ["", *out.para(f"... and {total - shown} more {what} (the JSON output lists all).")]
 
 
+def _split_advice(detail: str) -> tuple[str, str]:
+    """An action's detail as what is seen and what to do (split at a ': ' outside brackets)."""
+    depth = 0
+    for i, ch in enumerate(detail):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        elif ch == ":" and depth == 0 and detail[i + 1 : i + 2] == " ":
+            return detail[:i], detail[i + 2 :]
+    return detail, ""
+
+
+def _grouped_advice(
+    actions: Sequence[Action],
+) -> tuple[list[str], dict[str, tuple[list[int], str]]]:
+    """Each action's text, with advice shared by several said once under a letter."""
+    parts = [_split_advice(a.detail) for a in actions]
+    counts: dict[str, int] = {}
+    for _, advice in parts:
+        if advice:
+            counts[advice] = counts.get(advice, 0) + 1
+    marks: dict[str, str] = {}
+    grouped: dict[str, tuple[list[int], str]] = {}
+    shown = []
+    for a, (seen, advice) in zip(actions, parts, strict=True):
+        if advice and counts[advice] > 1:
+            if advice not in marks:
+                marks[advice] = chr(ord("a") + len(marks)) if len(marks) < 26 else str(len(marks))
+                grouped[marks[advice]] = ([], advice)
+            grouped[marks[advice]][0].append(a.rank)
+            shown.append(f"{seen}: see ({marks[advice]})")
+        else:
+            shown.append(a.detail)
+    return shown, grouped
+
+
+def _ranks(ranks: Sequence[int]) -> str:
+    return "#" + ", #".join(str(n) for n in ranks)
+
+
 def _render(r: Report, out: _Text) -> str:
     lines = out.heading(r.title)
-    date = r.as_of.date().isoformat() if r.as_of else "no data"
-    lines += [
-        "",
-        *out.para(f"As of {date}: {r.accounts} accounts, {r.customers} active customers."),
-    ]
+    counts = f"{r.accounts} accounts, {r.customers} active customers."
+    if r.as_of is None:
+        lines += ["", *out.para(f"As of: no data, nothing dated was read. {counts}")]
+    else:
+        lines += ["", *out.para(f"As of {r.as_of.date().isoformat()}: {counts}")]
+    # Active customers with a health reading: without any, no verdict can be "all is well".
+    readings = sum(b.accounts for b in r.bands if b.band != "unknown")
+    unread = r.customers - readings
     for note in r.notes:
-        lines += out.para(f"Note: {note}.")
+        lines += out.para(f"Note: {note}.", indent="  ")
 
     lines += out.section("This week's actions")
     if r.actions:
+        shown, advice = _grouped_advice(r.actions)
         lines += out.table(
             ("#", "account", "owner", "why", "what to do"),
             [
@@ -816,10 +927,22 @@ def _render(r: Report, out: _Text) -> str:
                     f"{a.name} ({a.account_id})" if a.name else a.account_id,
                     a.owner,
                     a.kind,
-                    a.detail,
+                    text,
                 )
-                for a in r.actions
+                for a, text in zip(r.actions, shown, strict=True)
             ],
+        )
+        for mark, (ranks, text) in advice.items():
+            lines += ["", *out.para(f"({mark}) For {_ranks(ranks)}: {text}", indent="    ")]
+    elif r.customers and not readings:
+        lines += out.para(
+            f"Nothing can be called urgent or fine: none of the {r.customers} active customers"
+            " has a health reading. Give snapshots with signals to judge them."
+        )
+    elif unread:
+        lines += out.para(
+            f"Nothing urgent among the {readings} active customers with a health reading;"
+            f" {unread} more have none, so nothing is known about them."
         )
     else:
         lines += out.para("Nothing urgent: no red accounts, disagreements or stale contacts.")
@@ -850,6 +973,13 @@ def _render(r: Report, out: _Text) -> str:
             ],
         )
         lines += _more(out, len(r.disagreements), _SHOWN, "accounts")
+    elif r.customers and not readings:
+        lines += out.para("No stage could be checked: no account has a health reading to judge by.")
+    elif unread:
+        lines += out.para(
+            f"Every account with a health reading is in the stage its evidence points to;"
+            f" {unread} active customers have no reading to check."
+        )
     else:
         lines += out.para("Every account's stage matches its evidence.")
 
@@ -861,6 +991,12 @@ def _render(r: Report, out: _Text) -> str:
         + ("-" if e.median_days_to_recover is None else f"{e.median_days_to_recover:.0f} days")
         + " to recover."
     )
+    unknown = sum(1 for c in r.crises if c.opened_at is None)
+    if unknown:
+        lines += out.para(
+            f"Not counted above: {unknown} accounts are in a crisis stage with no recorded move"
+            " into it, so when their episode opened is unknown; their history would tell."
+        )
     if r.crises:
         lines += [
             "",
@@ -873,10 +1009,16 @@ def _render(r: Report, out: _Text) -> str:
             ),
         ]
         lines += _more(out, len(r.crises), _SHOWN, "open episodes")
-        for c in r.crises[:3]:
-            lines += ["", *out.para(f"Draft plan for {c.account_id} ({c.plan_source}):")]
-            lines += out.bullets(c.plan)
-        lines += _more(out, len(r.crises), 3, "draft plans")
+        plans: dict[tuple[tuple[str, ...], str], list[str]] = {}
+        for c in r.crises:
+            plans.setdefault((c.plan, c.plan_source), []).append(c.account_id)
+        for (plan, source), ids in list(plans.items())[:3]:
+            who = ", ".join(ids[:_SHOWN]) + (
+                f" and {len(ids) - _SHOWN} more" if len(ids) > _SHOWN else ""
+            )
+            lines += ["", *out.para(f"Draft plan for {who} ({source}):")]
+            lines += out.bullets(plan)
+        lines += _more(out, len(plans), 3, "draft plans")
     lines += out.section("Depth gaps (vendor's view against the customer's)")
     if r.depth_gaps:
         lines += out.table(

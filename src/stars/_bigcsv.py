@@ -1,0 +1,811 @@
+"""Big snapshots files, read with polars in chunks, in bounded memory (private).
+
+``stars assess`` reads a snapshots file here when polars is installed and the file is
+big. The file is cut into chunks of whole records (about `CHUNK` bytes each); each
+chunk is parsed by polars as text, every cell is checked with whole-column expressions
+that accept exactly what the row-by-row reader of `stars.io` accepts (the same number,
+flag, band and ISO 8601 rules, and the `Snapshot` validators for ranges), the rejected
+cells are counted by cause, and only each account's latest snapshots are kept between
+chunks. Peak memory is a chunk or two plus the kept snapshots, whatever the file's size.
+
+When the file is not UTF-8, has rows of the wrong length, or polars refuses a chunk,
+`read` gives up before anything is counted and the caller reads the file row by row:
+the slow path names the line at fault.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from stars import _csv
+from stars import io as stars_io
+from stars.account import Snapshot
+from stars.bands import Band
+from stars.errors import InvalidValue, StarsError
+from stars.io import RejectedRow
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from stars._intake import Intake, Options, ProgressFactory
+    from stars.lifecycle import Lifecycle
+
+#: About how many bytes of the file one chunk holds.
+CHUNK: Final = 4 * 1024 * 1024
+
+_AT: Final = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class GiveUp(Exception):
+    """This file is better read row by row (the reason is the message)."""
+
+
+def available() -> bool:
+    """Whether polars can be imported."""
+    try:
+        import polars  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _kinds() -> dict[str, tuple[str, Any]]:
+    """Each snapshot column's kind (float, int, bool, enum, time, text) and its CSV spec."""
+    specs = stars_io._snapshot_csv()[1]
+    out: dict[str, tuple[str, Any]] = {"account": ("text", stars_io._SPECS[str])}
+    for name, spec in specs.items():
+        base = spec
+        if isinstance(spec, stars_io._UnionSpec):
+            base = next(o for o in spec.options if not isinstance(o, stars_io._NoneSpec))
+        if isinstance(base, stars_io._FloatSpec):
+            kind = "float"
+        elif isinstance(base, stars_io._IntSpec):
+            kind = "int"
+        elif isinstance(base, stars_io._BoolSpec):
+            kind = "bool"
+        elif isinstance(base, stars_io._EnumSpec):
+            kind = "enum"
+        elif isinstance(base, stars_io._DateTimeSpec):
+            kind = "time"
+        else:  # pragma: no cover - every Snapshot field is one of the above
+            raise GiveUp(f"no whole-column rule for column {name!r}")
+        out[name] = (kind, base)
+    return out
+
+
+def _why(spec: Any, text: str) -> str:
+    """What the row-by-row reader says about a cell it refuses."""
+    try:
+        spec.parse_cell(text)
+    except stars_io._CellError as err:
+        return str(err)
+    return str(spec.expected)  # pragma: no cover - only refused cells are asked about
+
+
+def _polars_zone(zone: tzinfo) -> str:
+    key = getattr(zone, "key", None)
+    if isinstance(key, str):
+        return key
+    if zone is UTC:
+        return "UTC"
+    offset = zone.utcoffset(None)
+    if offset is None:  # pragma: no cover - parse_zone gives named or fixed zones
+        raise GiveUp(f"time zone {zone}")
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _header(path: Path) -> tuple[int, int]:
+    """The byte offset where data starts, and the header's line number."""
+    with path.open("rb") as f:
+        line = 0
+        while True:
+            raw = f.readline()
+            line += 1
+            if not raw:
+                raise GiveUp("no data")
+            if line == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            if raw.strip():
+                if b'"' in raw:
+                    raise GiveUp("a quoted header")
+                return f.tell(), line
+
+
+def _boundary(data: bytes) -> int:
+    """The end of the last whole record in ``data`` (0 when there is none)."""
+    last = data.rfind(b"\n")
+    if last < 0:
+        return 0
+    if b'"' not in data:
+        return last + 1
+    quotes = data.count(b'"', 0, last)
+    while quotes % 2:
+        previous = data.rfind(b"\n", 0, last)
+        if previous < 0:
+            return 0
+        quotes -= data.count(b'"', previous, last)
+        last = previous
+    return last + 1
+
+
+def _line_numbers(chunk: bytes, first: int, delimiter: str) -> list[int]:
+    """The line each non-blank record of a chunk starts on (for chunks with quotes)."""
+    text = chunk.decode("utf-8")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    out = []
+    start = first
+    for row in reader:
+        if row and any(c.strip() for c in row):
+            out.append(start)
+        start = first + reader.line_num
+    return out
+
+
+class _Chunker:
+    """Whole-record chunks of a file, with the line each starts on and the bytes read."""
+
+    def __init__(self, path: Path, start: int, first_line: int) -> None:
+        self.path = path
+        self.start = start
+        self.first_line = first_line
+
+    def __iter__(self) -> Any:
+        with self.path.open("rb") as f:
+            f.seek(self.start)
+            line = self.first_line
+            rest = b""
+            while True:
+                block = f.read(CHUNK)
+                data = rest + block
+                if not block:
+                    if data.strip():
+                        if not data.endswith(b"\n"):
+                            data += b"\n"
+                        yield data, line, f.tell()
+                    return
+                cut = _boundary(data)
+                if cut == 0:
+                    rest = data
+                    continue
+                chunk, rest = data[:cut], data[cut:]
+                yield chunk, line, f.tell() - len(rest)
+                line += chunk.count(b"\n")
+
+
+class _State:
+    """What is kept between chunks: each account's latest rows and its count of good rows.
+
+    Good rows wait in a buffer, which is folded into the kept rows once it holds about
+    as many rows as they do: memory stays bounded, and the sorting work stays linear.
+    """
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.tails: pl.DataFrame | None = None
+        self.counts: dict[int, int] = {}
+        self.waiting: list[pl.DataFrame] = []
+        self.waiting_rows = 0
+
+    def add(self, good: pl.DataFrame) -> None:
+        if good.height == 0:
+            return
+        for account, n in good.group_by("__id").len().iter_rows():
+            self.counts[account] = self.counts.get(account, 0) + n
+        if good.height > 2 * self.keep * len(self.counts) // 8:  # worth reducing first
+            good = (
+                good.sort("__id", "__inst", "__line")
+                .group_by("__id", maintain_order=True)
+                .tail(self.keep)
+            )
+        self.waiting.append(good)
+        self.waiting_rows += good.height
+        if self.waiting_rows >= max(_FOLD_ROWS, self.tails.height if self.tails is not None else 0):
+            self.fold()
+
+    def fold(self) -> None:
+        """Fold the waiting rows into each account's kept rows."""
+        import polars as pl
+
+        if not self.waiting:
+            return
+        parts = ([self.tails] if self.tails is not None else []) + self.waiting
+        self.tails = (
+            pl.concat(parts, how="vertical")
+            .sort("__id", "__inst", "__line")
+            .group_by("__id", maintain_order=True)
+            .tail(self.keep)
+        )
+        self.waiting = []
+        self.waiting_rows = 0
+
+
+#: Good rows waiting to be folded into the kept ones, at least (see `_State`).
+_FOLD_ROWS: Final = 200_000
+
+
+class FrameTails:
+    """Each account's kept snapshots (built once), and what to say about the rest."""
+
+    def __init__(
+        self, snapshots: dict[str, list[Snapshot]], keep: int, over: Sequence[int]
+    ) -> None:
+        self._snapshots = snapshots
+        self.keep = keep
+        self.over = list(over)
+
+    def snapshots(self) -> dict[str, list[Snapshot]]:
+        """Each account's kept snapshots, oldest first."""
+        return self._snapshots
+
+    def note(self) -> str | None:
+        """What the report should say when some account had more rows than were kept."""
+        from stars._intake import kept_note
+
+        return kept_note(self.keep, self.over)
+
+
+def read(
+    path: str,
+    opts: Options,
+    ids: frozenset[str],
+    accounts_label: str,
+    keep: int,
+    progress: ProgressFactory,
+    intake: Intake,
+    lifecycle: Lifecycle,
+) -> FrameTails:
+    """Read a big snapshots file into ``intake`` (counts) and the kept snapshots.
+
+    Raises:
+        GiveUp: The file should be read row by row instead (nothing was counted yet
+            when this is raised before the first chunk; the caller starts over anyway).
+    """
+    import polars as pl
+
+    where = Path(path)
+    with stars_io._snapshot_table(
+        where, opts.rename, "keep", opts.encoding, opts.delimiter
+    ) as table:
+        columns = list(table.columns)
+        delimiter = table.delimiter
+        encoding = table.encoding
+        intake.extra = table.extra
+    if encoding not in ("utf-8", "utf_8"):
+        raise GiveUp(f"encoding {encoding}")
+    start, header_line = _header(where)
+    kinds = _kinds()
+    zone = opts.zone
+    polars_zone = _polars_zone(zone)
+    names = [f"_{i}" for i in range(len(columns))]
+    used = {c: names[i] for i, c in enumerate(columns) if c is not None}
+    state = _State(keep)
+    size = os.path.getsize(where)
+    bar = progress(f"reading {where.name}", size, "B")
+    why_account = f"an account of {accounts_label}"
+    id_series = pl.DataFrame(
+        {"account": sorted(ids)}, schema={"account": pl.String}
+    ).with_row_index("__id")
+    for chunk, first, done in _Chunker(where, start, header_line + 1):
+        try:
+            frame = pl.read_csv(
+                io.BytesIO(chunk),
+                has_header=False,
+                new_columns=names,
+                separator=delimiter,
+                infer_schema=False,
+                encoding="utf8",
+                raise_if_empty=False,
+            )
+        except Exception as exc:  # polars' own errors: ragged rows, bad UTF-8, ...
+            raise GiveUp(f"polars: {exc}") from None
+        if frame.width != len(names):
+            raise GiveUp("rows of another length")
+        lines = (
+            pl.Series("__line", _line_numbers(chunk, first, delimiter), dtype=pl.Int64)
+            if b'"' in chunk
+            else None
+        )
+        frame = frame.with_row_index("__line", offset=first).with_columns(
+            pl.col("__line").cast(pl.Int64)
+        )
+        frame = frame.filter(
+            pl.any_horizontal(pl.col(n).str.strip_chars().str.len_bytes() > 0 for n in names)
+        )
+        if lines is not None:
+            if lines.len() != frame.height:
+                raise GiveUp("records span lines in a way polars reads differently")
+            frame = frame.with_columns(lines)
+        _chunk(frame, used, kinds, zone, polars_zone, id_series, why_account, state, intake)
+        if bar is not None:
+            bar.update(done)
+    if bar is not None:
+        bar.update(size)
+        bar.close()
+    intake.encoding = encoding
+    intake.delimiter = delimiter
+    return _finish(id_series["account"].to_list(), state, used, kinds, zone, lifecycle)
+
+
+def _chunk(
+    frame: pl.DataFrame,
+    used: Mapping[str, str],
+    kinds: Mapping[str, tuple[str, Any]],
+    zone: tzinfo,
+    polars_zone: str,
+    ids: pl.DataFrame,
+    why_account: str,
+    state: _State,
+    intake: Intake,
+) -> None:
+    """Check one chunk's cells, count what is rejected, and keep the good rows."""
+    import polars as pl
+
+    intake.rows += frame.height
+    padded = frame.select(
+        pl.any_horizontal(
+            pl.col(n).str.starts_with(" ").any(),
+            pl.col(n).str.ends_with(" ").any(),
+            pl.col(n).str.starts_with("\t").any(),
+            pl.col(n).str.ends_with("\t").any(),
+        ).alias(n)
+        for n in used.values()
+    ).row(0, named=True)
+    # a column is copied without its surrounding spaces only when some cell has them
+    raw = {c: pl.col(n).str.strip_chars() if padded[n] else pl.col(n) for c, n in used.items()}
+    present = {c: e.is_not_null() & (e.str.len_bytes() > 0) for c, e in raw.items()}
+    values: dict[str, pl.Expr] = {}
+    bad: dict[str, pl.Expr] = {}
+    for column, expr in raw.items():
+        kind, spec = kinds.get(column, ("float", stars_io._SPECS[float]))
+        # polars reads numbers as the row-by-row reader does, except that it also takes
+        # "inf" and "nan", which are refused here as not finite
+        if kind == "float":
+            number = expr.cast(pl.Float64, strict=False)
+            values[column] = number
+            bad[column] = present[column] & ~number.is_finite().fill_null(False)
+        elif kind == "int":
+            number = expr.cast(pl.Int64, strict=False)
+            ok = number.is_not_null() & (number.abs() <= stars_io.MAX_INT)
+            values[column] = pl.when(ok).then(number)
+            bad[column] = present[column] & ~ok
+        elif kind == "bool":
+            word = expr.str.to_lowercase()
+            truth = (
+                pl.when(word.is_in(sorted(spec._TRUE)))
+                .then(True)
+                .when(word.is_in(sorted(spec._FALSE)))
+                .then(False)
+            )
+            values[column] = truth
+            bad[column] = present[column] & truth.is_null()
+        elif kind == "enum":
+            known = [str(k) for k in spec.by_value]
+            values[column] = pl.when(expr.is_in(known)).then(expr)
+            bad[column] = present[column] & ~expr.is_in(known)
+        elif kind == "time":
+            values[column] = expr
+            bad[column] = pl.lit(False)
+        else:
+            values[column] = expr
+            bad[column] = pl.lit(False)
+    checked = frame.select(
+        "__line",
+        *(pl.col(n).alias(f"raw:{c}") for c, n in used.items()),
+        *(v.alias(c) for c, v in values.items()),
+        *(b.alias(f"bad:{c}") for c, b in bad.items()),
+    )
+    checked = _times(checked, zone, polars_zone, intake)
+    # Each row's fate, in the row-by-row reader's order: cells that do not parse, then no
+    # account id, then no time, then a value a Snapshot refuses, then an unknown account.
+    bad_cell = pl.any_horizontal(f"bad:{c}" for c in used)
+    account = pl.col("account")
+    checked = checked.with_columns(
+        pl.when(bad_cell)
+        .then(pl.lit("parse"))
+        .when(account.is_null() | (account == ""))
+        .then(pl.lit("account"))
+        .when(pl.col("__inst").is_null())
+        .then(pl.lit("at"))
+        .alias("__stage"),
+    )
+    checked = checked.join(ids, on="account", how="left", maintain_order="left")
+    checked = _ranges(checked, used, kinds)
+    stage = pl.col("__stage")
+    checked = checked.with_columns(
+        pl.when(stage.is_null() & pl.col("__id").is_null())
+        .then(pl.lit("unknown"))
+        .otherwise(stage)
+        .alias("__stage")
+    )
+    if checked["__stage"].null_count() < checked.height:
+        _reject(checked.filter(stage.is_not_null()), used, kinds, zone, why_account, intake)
+    # kept rows hold no text: strings would pin each chunk's whole text buffers in memory
+    good = checked.filter(stage.is_null()).select(
+        "__id",
+        "__inst",
+        "__line",
+        pl.col("raw:at").cast(pl.Categorical),
+        *(
+            pl.col(c).cast(pl.Enum([b.value for b in Band])) if c == "band" else pl.col(c)
+            for c in used
+            if c not in ("account", "at")
+        ),
+    )
+    state.add(good)
+
+
+def _reject(
+    rows: pl.DataFrame,
+    used: Mapping[str, str],
+    kinds: Mapping[str, tuple[str, Any]],
+    zone: tzinfo,
+    why_account: str,
+    intake: Intake,
+) -> None:
+    """Count the rejected rows of a chunk, by the first reason each one fails."""
+    import polars as pl
+
+    stage = pl.col("__stage")
+    parse = rows.filter(stage == "parse")
+    if parse.height:
+        _count_parse(parse, used, kinds, zone, intake)
+    _count(intake, rows.filter(stage == "account"), "account", "raw:account", "an account id")
+    _count(intake, rows.filter(stage == "at"), "at", "raw:at", "a date-time")
+    refused = rows.filter(stage.str.starts_with("range:"))
+    if refused.height:
+        intake.rejected_rows += refused.height
+        parts = []
+        for (name,), these in refused.group_by("__stage", maintain_order=True):
+            field = str(name)[6:]
+            parts.append(
+                these.select(
+                    "__line",
+                    pl.col(f"raw:{field}").alias("value"),
+                    pl.col("__why").alias("why"),
+                    pl.lit(field).alias("column"),
+                )
+            )
+        _add_causes(intake, pl.concat(parts).sort("__line"), count_rows=False)
+    _count(intake, rows.filter(stage == "unknown"), "account", "account", why_account)
+
+
+#: ISO 8601 shapes polars reads directly: (pattern, polars format, has an offset).
+_SHAPES: Final = (
+    (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d", False),
+    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", "%Y-%m-%dT%H:%M", False),
+    (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "%Y-%m-%d %H:%M", False),
+    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", "%Y-%m-%dT%H:%M:%S", False),
+    (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "%Y-%m-%d %H:%M:%S", False),
+    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}", "%Y-%m-%dT%H:%M:%S%:z", True),
+    (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}", "%Y-%m-%d %H:%M:%S%:z", True),
+    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "%Y-%m-%dT%H:%M:%S%#z", True),
+)
+
+
+def _shape(sample: str) -> tuple[str, int, bool] | None:
+    """The polars format, text length and offset-ness of a sample time, if polars reads it."""
+    import re
+
+    for pattern, fmt, offset in _SHAPES:
+        if re.fullmatch(pattern, sample):
+            return fmt, len(sample.encode()), offset
+    return None
+
+
+def _times(checked: pl.DataFrame, zone: tzinfo, polars_zone: str, intake: Intake) -> pl.DataFrame:
+    """``__inst``: each ``at`` as an instant (UTC), null when not a date-time; counts zoned.
+
+    Polars reads the texts shaped like the first one (same ISO 8601 form, same length,
+    so nothing the row-by-row reader would refuse); Python's ISO 8601 reader decides
+    about every other text, once per distinct text.
+    """
+    import polars as pl
+
+    text = pl.col("at")
+    sample = checked.select(text.filter(text.is_not_null() & (text != "")).first()).item()
+    shape = _shape(sample) if isinstance(sample, str) else None
+    zoned = 0
+    if shape is None:
+        checked = checked.with_columns(pl.lit(None, pl.Datetime("us", "UTC")).alias("__inst"))
+    else:
+        fmt, length, offset = shape
+        same = pl.when(text.str.len_bytes() == length).then(text)
+        try:
+            if offset:
+                inst = same.str.to_datetime(fmt, strict=False, time_zone="UTC")
+            else:
+                inst = (
+                    same.str.to_datetime(fmt, strict=False)
+                    .dt.replace_time_zone(polars_zone, ambiguous="earliest", non_existent="null")
+                    .dt.convert_time_zone("UTC")
+                )
+            checked = checked.with_columns(inst.dt.cast_time_unit("us").alias("__inst"))
+        except Exception as exc:  # a zone polars does not know, say
+            raise GiveUp(f"times: {exc}") from None
+        if not offset:
+            zoned = int(checked["__inst"].is_not_null().sum())
+    missing = checked.filter(text.is_not_null() & (text != "") & pl.col("__inst").is_null())
+    if missing.height:
+        found: dict[str, datetime] = {}
+        naive: list[str] = []
+        for value in missing["at"].unique().to_list():
+            parsed = _csv.parse_time(value, zone)
+            if parsed is not None:
+                found[value] = parsed[0].astimezone(UTC)
+                if parsed[1]:
+                    naive.append(value)
+        if found:
+            lookup = pl.DataFrame(
+                {
+                    "at": list(found),
+                    "__fallback": pl.Series(list(found.values()), dtype=pl.Datetime("us", "UTC")),
+                }
+            )
+            checked = (
+                checked.join(lookup, on="at", how="left", maintain_order="left")
+                .with_columns(pl.coalesce("__inst", "__fallback").alias("__inst"))
+                .drop("__fallback")
+            )
+            zoned += int(missing["at"].is_in(naive).sum())
+    intake.zoned += zoned
+    bad_time = (
+        pl.col("raw:at").is_not_null()
+        & (pl.col("raw:at").str.strip_chars() != "")
+        & pl.col("__inst").is_null()
+    )
+    return checked.with_columns(bad_time.alias("bad:at"))
+
+
+def _count_parse(
+    rows: pl.DataFrame,
+    used: Mapping[str, str],
+    kinds: Mapping[str, tuple[str, Any]],
+    zone: tzinfo,
+    intake: Intake,
+) -> None:
+    """Count the cells that do not parse, by column and what the reader expects."""
+    import polars as pl
+
+    intake.rejected_rows += rows.height
+    parts = []
+    for column in used:
+        cells = rows.filter(pl.col(f"bad:{column}")).select(
+            "__line", pl.col(f"raw:{column}").alias("value")
+        )
+        if not cells.height:
+            continue
+        kind, spec = kinds.get(column, ("float", stars_io._SPECS[float]))
+        if kind == "time":
+            why = (
+                stars_io._ANY_TIME
+                if zone is not None
+                else stars_io._DateTimeSpec.expected  # pragma: no cover - the command has a zone
+            )
+            cells = cells.with_columns(pl.lit(why).alias("why"))
+        else:
+            texts = cells["value"].str.strip_chars().unique().head(10_000).to_list()
+            whys = {t: _why(spec, t) for t in texts}
+            default = next(iter(whys.values()))
+            cells = cells.with_columns(
+                pl.col("value")
+                .str.strip_chars()
+                .replace_strict(whys, default=default, return_dtype=pl.String)
+                .alias("why")
+            )
+        parts.append(cells.with_columns(pl.lit(column).alias("column")))
+    if parts:
+        _add_causes(intake, pl.concat(parts).sort("__line"), count_rows=False)
+
+
+def _count(intake: Intake, rows: pl.DataFrame, column: str, value: str, why: str) -> None:
+    """Count rows rejected for one reason."""
+    import polars as pl
+
+    if not rows.height:
+        return
+    intake.rejected_rows += rows.height
+    cells = rows.select(
+        "__line",
+        pl.col(value).fill_null("").alias("value"),
+        pl.lit(why).alias("why"),
+        pl.lit(column).alias("column"),
+    )
+    _add_causes(intake, cells, count_rows=False)
+
+
+def _add_causes(intake: Intake, cells: pl.DataFrame, *, count_rows: bool) -> None:
+    """Fold rejected cells (``__line``, column, value, why) into the intake's causes."""
+    import polars as pl
+
+    groups = cells.group_by("column", "why", maintain_order=True).agg(
+        pl.len().alias("rows"),
+        pl.col("__line").head(5).alias("lines"),
+        pl.col("value").first().alias("value"),
+    )
+    for column, why, rows, lines, value in groups.iter_rows():
+        intake.add_cause(column, why, rows, lines, value or "")
+    if intake.detail:
+        for line, column, value, why in cells.select(
+            "__line", "column", "value", "why"
+        ).iter_rows():
+            intake.rejected.append(RejectedRow(line, column, value or "", why))
+    if count_rows:  # pragma: no cover - callers count rows themselves
+        intake.rejected_rows += cells["__line"].n_unique()
+
+
+def _ranges(
+    rows: pl.DataFrame,
+    used: Mapping[str, str],
+    kinds: Mapping[str, tuple[str, Any]],
+) -> pl.DataFrame:
+    """Mark (``__stage`` = ``range:<field>``, ``__why``) the rows a `Snapshot` would refuse.
+
+    The field is the first one refused in the order `Snapshot` checks them. Only a
+    column whose smallest or largest value is refused is looked at value by value.
+    """
+    import polars as pl
+
+    numeric = [
+        f
+        for f in stars_io._snapshot_csv()[1]
+        if f in used and f != "at" and kinds[f][0] in ("float", "int")
+    ]
+    ok = pl.col("__stage").is_null()
+    if not numeric or not rows.height:
+        return rows.with_columns(pl.lit(None, pl.String).alias("__why"))
+    bounds = rows.select(
+        *(pl.col(f).filter(ok).min().alias(f"min:{f}") for f in numeric),
+        *(pl.col(f).filter(ok).max().alias(f"max:{f}") for f in numeric),
+    ).row(0, named=True)
+    refusals: list[tuple[str, dict[Any, str]]] = []
+    for field in numeric:
+        lo, hi = bounds[f"min:{field}"], bounds[f"max:{field}"]
+        if lo is None or (_refusal(field, lo) is None and _refusal(field, hi) is None):
+            continue
+        found = {}
+        for value in rows.filter(ok)[field].drop_nulls().unique().to_list():
+            refused = _refusal(field, value)
+            if refused is not None:
+                found[value] = refused
+        refusals.append((field, found))
+    if not refusals:
+        return rows.with_columns(pl.lit(None, pl.String).alias("__why"))
+    stage = pl.col("__stage")
+    why = pl.lit(None, pl.String)
+    for field, found in reversed(refusals):  # the first refused field wins
+        hit = pl.col(field).is_in(list(found))
+        stage = pl.when(ok & hit).then(pl.lit(f"range:{field}")).otherwise(stage)
+        why = (
+            pl.when(ok & hit)
+            .then(pl.col(field).replace_strict(found, default=None, return_dtype=pl.String))
+            .otherwise(why)
+        )
+    return rows.with_columns(stage.alias("__stage"), why.alias("__why"))
+
+
+def _refusal(field: str, value: Any) -> str | None:
+    """What `Snapshot` expects when it refuses ``value`` for ``field`` (``None``: accepted)."""
+    try:
+        Snapshot(at=_AT, **{field: value})
+    except InvalidValue as err:
+        return err.expected
+    return None
+
+
+def _finish(
+    names: Sequence[str],
+    state: _State,
+    used: Mapping[str, str],
+    kinds: Mapping[str, tuple[str, Any]],
+    zone: tzinfo,
+    lifecycle: Lifecycle,
+) -> FrameTails:
+    """Score the kept rows with the default scorecard and turn them into snapshots."""
+    state.fold()
+    tails = state.tails
+    over = [n for n in state.counts.values() if n > state.keep]
+    if tails is None or tails.height == 0:
+        return FrameTails({}, state.keep, over)
+    tails = _score(tails, lifecycle)
+    import attrs
+    import polars as pl
+
+    # one column per Snapshot field, in the order its constructor takes them
+    order = [f for f in attrs.fields(Snapshot) if f.name not in ("at", "metrics")]
+    columns = []
+    for f in order:
+        if f.name in tails.columns:
+            column = pl.col(f.name)
+            if kinds[f.name][0] == "bool":
+                column = column.fill_null(False)
+            elif kinds[f.name][0] == "enum":
+                column = column.cast(pl.String)
+            columns.append(column)
+        else:
+            columns.append(pl.lit(f.default, allow_object=True).alias(f.name))
+    metrics = [c for c in tails.columns if c.startswith("metrics.")]
+    times: dict[str, datetime] = {}
+    bands: dict[str | None, Band | None] = {b.value: b for b in Band}
+    bands[None] = None
+    band_at = next((i for i, f in enumerate(order) if f.name == "band"), None)
+    out: dict[str, list[Snapshot]] = {}
+    frame = tails.select("__id", pl.col("raw:at").cast(pl.String), *columns, *metrics)
+    width = len(order)
+    make: Any = Snapshot  # every field but metrics, by position, then metrics
+    for row in frame.iter_rows():
+        at = times.get(row[1])
+        if at is None:
+            parsed = _csv.parse_time(row[1], zone)
+            if parsed is None:  # pragma: no cover - every kept row's time was read
+                raise GiveUp(f"time {row[1]!r}")
+            at = times[row[1]] = parsed[0]
+        args = list(row[2 : 2 + width])
+        if band_at is not None:
+            args[band_at] = bands[args[band_at]]
+        found = (
+            {m[8:]: x for m, x in zip(metrics, row[2 + width :], strict=True) if x is not None}
+            if metrics
+            else {}
+        )
+        try:
+            snap = make(at, *args, found)
+        except StarsError as exc:  # pragma: no cover - the ranges were checked
+            raise GiveUp(f"snapshot {exc}") from None
+        out.setdefault(names[row[0]], []).append(snap)
+    return FrameTails(out, state.keep, over)
+
+
+def _score(tails: pl.DataFrame, lifecycle: Lifecycle) -> pl.DataFrame:
+    """Fill in health and band as `Lifecycle.observe` would, for the default scorecard."""
+    import polars as pl
+
+    if lifecycle.scorecards is not None:  # per-stage cards: scored later, one by one
+        return tails
+    from stars.frames import score
+    from stars.health import default_scorecard
+
+    card = default_scorecard()
+    present = [n if n in tails.columns else f"metrics.{n}" for n in card.names]
+    present = [c for c in present if c in tails.columns]
+    health = pl.col("health") if "health" in tails.columns else pl.lit(None, pl.Float64)
+    band = pl.col("band") if "band" in tails.columns else pl.lit(None, pl.String)
+    signal = (
+        pl.any_horizontal(pl.col(c).is_not_null() for c in present) if present else pl.lit(False)
+    )
+    tails = tails.with_row_index("__i")
+    needs = tails.filter(health.is_null() & band.is_null() & signal)
+    if not needs.height:
+        return tails.drop("__i")
+    measures = needs.select(
+        "__i",
+        *(
+            (
+                pl.col(n)
+                if n in needs.columns
+                else pl.col(f"metrics.{n}")
+                if f"metrics.{n}" in needs.columns
+                else pl.lit(None)
+            )
+            .cast(pl.Float64)
+            .alias(f"m:{n}")
+            for n in card.names
+        ),
+    )
+    renamed = measures.rename({f"m:{n}": n for n in card.names})
+    got = score(renamed, card).select(
+        "__i", pl.col("health").alias("__h"), pl.col("band").alias("__b")
+    )
+    tails = tails.join(got, on="__i", how="left")
+    tails = tails.with_columns(
+        pl.coalesce(health, "__h").alias("health"), pl.coalesce(band, "__b").alias("band")
+    )
+    return tails.drop("__i", "__h", "__b")

@@ -1,0 +1,183 @@
+"""Big snapshots files: read with polars in chunks, with the same verdicts as row by row.
+
+The command reads a snapshots file of `stars._intake.BIG_FILE` bytes or more with polars
+(when it is installed). These tests move that threshold to make either path read the
+same files, and check that the user reads the same report, the same counts, the same
+causes and the same rejects file; one test runs the real command on a file above the
+threshold in a subprocess.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import stars as stars_package
+from stars import _bigcsv, _intake
+from stars.cli import main
+
+SRC = str(Path(stars_package.__file__).resolve().parent.parent)
+
+ACCOUNTS = "id,name,stage\na,A,ascend\nb,B,tact\nc,C,seed\n"
+
+#: Every kind of cell the readers must agree about.
+TRICKY = """account,at,health,band,adoption,open_tickets,critical_risk,metrics.seats,nps,arr
+a,2025-01-06T00:00:00+00:00,72,green,0.5,3,no,40,10,1
+a,2025-01-13T00:00:00+00:00,abc,purple,1.5,2.5,maybe,x,5,1
+b,2025-01-06T00:00:00Z,,,,,yes,,,
+,2025-01-06T00:00:00+00:00,,,,,,,,
+b,,,,,,,,,
+
+b,2025-01-06,50,,,,,,,
+b,2025-01-07 10:30,nan,,,,,,,
+b,2025-01-07T00:00:00+00:00,50,,,7,,1e400,,
+b,2025-01-08T00:00:00-05:00,50,,,+0012,TRUE,,-20,
+c,2025-01-08T00:00:00+00:00,140,,,,,,,
+c,2025-01-09T00:00:00+00:00,,,0.7,2,,,101,
+c,2025-01-10T00:00:00+00:00,,,0.7,2,,,30,"quoted, with a
+line break"
+c,20250111,,,0.7,2,,,30,
+c,2025-02-30,,,0.7,2,,,30,
+ghost,2025-01-10T00:00:00+00:00,,,0.7,2,,,30,
+c,2025-01-12T00:00:00+00:00, 60 ,,,,,,,
+a,2025-01-20,,,0.9,1,,,50,
+a,2025-01-21,,,0.9,1,,,50,
+a,2025-01-22,,,0.9,1,,,50,
+a,2025-01-23,,,0.9,-1,,,50,
+a,2025-03-30T02:30:00,,,0.9,1,,,50,
+"""
+
+
+def run(tmp: Path, big: bool, *extra: str) -> tuple[int, dict[str, object], str, str]:
+    """The command in this process, with the polars path forced on or off."""
+    old = _intake.BIG_FILE
+    _intake.BIG_FILE = 0 if big else 10**15
+    out, err = io.StringIO(), io.StringIO()
+    rejects = tmp / f"rejects-{big}.csv"
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(
+                [
+                    "assess",
+                    str(tmp / "accounts.csv"),
+                    "--snapshots",
+                    str(tmp / "snaps.csv"),
+                    "--format",
+                    "json",
+                    "--max-rejects",
+                    "100%",
+                    "--rejects",
+                    str(rejects),
+                    *extra,
+                ]
+            )
+    finally:
+        _intake.BIG_FILE = old
+    return code, json.loads(out.getvalue()), err.getvalue(), rejects.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "+02:00"])
+def test_both_readers_give_the_same_report_counts_and_rejects(tmp_path: Path, zone: str) -> None:
+    (tmp_path / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
+    (tmp_path / "snaps.csv").write_text(TRICKY, encoding="utf-8")
+    slow = run(tmp_path, False, "--tz", zone)
+    fast = run(tmp_path, True, "--tz", zone)
+    assert fast == slow
+    code, data, err, rejects = fast
+    files = data["input"]["files"]  # type: ignore[index]
+    assert (code, files[1]["rows"], files[1]["rejected"]) == (0, 21, 10)  # one line is blank
+    assert "snaps.csv: 21 rows read, 11 used, 10 rejected" in " ".join(err.split())
+    assert "snaps.csv,3,health,abc,a number\n" in rejects
+    assert "snaps.csv,18,account,ghost,an account of" in rejects  # after the quoted line break
+
+
+def test_the_big_file_path_from_the_command_line(tmp_path: Path) -> None:
+    accounts = 2_000
+    rows = ["account,at,adoption,nps,csat,open_tickets,days_since_contact,sentiment,extra"]
+    for week in range(60):
+        for n in range(accounts):
+            rows.append(
+                f"acct-{n:05d},2024-{1 + week // 5:02d}-{1 + week % 5 * 6:02d},"
+                f"0.{(n * 7 + week) % 100:02d},{n % 90 - 40},{60 + n % 40},{n % 9},{week % 50},"
+                f"0.{n % 10},x"
+            )
+    rows[5] = rows[5].replace(",0.", ",1.7", 1)  # adoption 1.7..: out of range on line 6
+    (tmp_path / "snaps.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert (tmp_path / "snaps.csv").stat().st_size >= _intake.BIG_FILE
+    ids = "\n".join(f"acct-{n:05d},ascend" for n in range(accounts))
+    (tmp_path / "accounts.csv").write_text("id,stage\n" + ids + "\n", encoding="utf-8")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stars",
+            "assess",
+            "accounts.csv",
+            "--snapshots",
+            "snaps.csv",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": SRC},
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    snaps = data["input"]["files"][1]
+    assert (snaps["rows"], snaps["used"], snaps["rejected"]) == (120_000, 119_999, 1)
+    assert snaps["causes"][0]["first_lines"] == [6] and snaps["extra_columns"] == ["extra"]
+    assert snaps["notes"] == []  # read with polars, not row by row
+    assert any(
+        "read its latest 3 snapshots; 2,000 accounts have more (up to 60" in n
+        for n in data["notes"]
+    )
+    assert "adoption: expected a number from 0 to 1: 1 row (line 6" in done.stderr
+
+
+def test_a_file_polars_cannot_read_is_read_row_by_row_and_said_so(tmp_path: Path) -> None:
+    (tmp_path / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
+    text = "account,at,health,note\na,2025-01-06,72,Société\nb,2025-01-06,40,x,y\n"
+    (tmp_path / "snaps.csv").write_bytes(text.encode("cp1252"))
+    _, data, _, rejects = run(tmp_path, True, "--encoding", "cp1252")
+    notes = data["input"]["files"][1]["notes"]  # type: ignore[index]
+    assert notes == ["read row by row (encoding cp1252)"]
+    assert 'snaps.csv,3,,"b,2025-01-06,40,x,y","4 fields, got 5"' in rejects
+    (tmp_path / "snaps.csv").write_text(text, encoding="utf-8")
+    _, data, _, rejects = run(tmp_path, True)
+    notes = data["input"]["files"][1]["notes"]  # type: ignore[index]
+    assert len(notes) == 1 and notes[0].startswith("read row by row (polars:")
+    assert "4 fields, got 5" in rejects
+
+
+def test_without_polars_a_big_file_says_how_to_read_it_faster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
+    (tmp_path / "snaps.csv").write_text(TRICKY, encoding="utf-8")
+    monkeypatch.setattr(_bigcsv, "available", lambda: False)
+    _, data, _, _ = run(tmp_path, True)
+    notes = data["input"]["files"][1]["notes"]  # type: ignore[index]
+    assert notes == ["read row by row: install the frames extra to read big files faster"]
+
+
+def test_keep_snapshots_reads_more_of_each_account(tmp_path: Path) -> None:
+    (tmp_path / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
+    (tmp_path / "snaps.csv").write_text(TRICKY, encoding="utf-8")
+    for big in (False, True):
+        _, data, _, _ = run(tmp_path, big)
+        assert any(
+            "latest 3 snapshots; 1 account has more (up to 5;" in str(n) for n in data["notes"]
+        )  # type: ignore[attr-defined]
+        _, data, _, _ = run(tmp_path, big, "--keep-snapshots", "5")
+        assert not any("latest" in str(n) for n in data["notes"])  # type: ignore[attr-defined]
