@@ -11,6 +11,7 @@ from pathlib import Path
 
 from benchmarks import (
     backtest_bench,
+    derive_bench,
     engine_bench,
     frames_bench,
     import_bench,
@@ -53,6 +54,7 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "from_frames": ("build a portfolio from frames", portfolio_bench.from_frames),
     "transition_matrix": ("transition matrix from histories", portfolio_bench.transition_matrix),
     "backtest": ("does the score predict churn", backtest_bench.backtest),
+    "derive": ("stages from history: monthly facts to events", derive_bench.derive),
 }
 
 HERE = Path(__file__).resolve().parent

@@ -170,11 +170,14 @@ def _raise_rows(df: pl.DataFrame, field: str, mask: pl.Expr, expected: str, coun
     )
 
 
-def _of_type(df: pl.DataFrame, name: str, *kinds: Any) -> bool:
-    import polars as pl
+def _blank(df: pl.DataFrame, name: str) -> bool:
+    """Whether a column holds no value at all (of any type, as an empty CSV column reads)."""
+    return df[name].null_count() == len(df)
 
+
+def _of_type(df: pl.DataFrame, name: str, *kinds: Any) -> bool:
     dtype = df.schema[name]
-    return dtype == pl.Null or any(dtype == k for k in kinds)
+    return any(dtype == k for k in kinds) or _blank(df, name)
 
 
 def _check(df: pl.DataFrame) -> None:
@@ -199,7 +202,7 @@ def _check(df: pl.DataFrame) -> None:
             "a timezone-aware datetime column",
             hint="convert it, e.g. with .dt.replace_time_zone('UTC') in polars",
         )
-    if "health" in schema and not (schema["health"].is_numeric() or schema["health"] == pl.Null):
+    if "health" in schema and not (schema["health"].is_numeric() or _blank(df, "health")):
         raise InvalidValue("facts.health", str(schema["health"]), "a numeric column")
     for name in _FLAGS:
         if name in schema and not _of_type(df, name, pl.Boolean):
@@ -208,18 +211,19 @@ def _check(df: pl.DataFrame) -> None:
         ("account_id", pl.col("account_id").is_null(), "an account id on every row"),
         ("at", pl.col("at").is_null(), "a time on every row"),
     ]
-    if "health" in schema and schema["health"].is_numeric():
+    present = [n for n in schema if not _blank(df, n)]
+    if "health" in present:
         h = pl.col("health").cast(pl.Float64)
         inside = h.is_finite() & (h >= 0) & (h <= 100)
         checks.append(("health", ~inside, "a number from 0 to 100"))
-    if "band" in schema and schema["band"] != pl.Null:
+    if "band" in present:
         band = pl.col("band").cast(pl.String)
         checks.append(("band", ~band.is_in(_BANDS), "'red', 'yellow', 'green' or null"))
-    if "contract" in schema and schema["contract"] != pl.Null:
+    if "contract" in present:
         contract = pl.col("contract").cast(pl.String)
         expected = "'start', 'renewal', 'end' or null"
         checks.append(("contract", ~contract.is_in(CONTRACT_KINDS), expected))
-        if schema.get("contract_signed") == pl.Boolean:
+        if "contract_signed" in present:
             clash = pl.col("contract_signed") != (contract != "end")
             expected = "no clash with the row's contract fact (False with 'end', else True)"
             checks.append(("contract_signed", clash, expected))
@@ -235,7 +239,7 @@ def _check(df: pl.DataFrame) -> None:
 def _column(df: pl.DataFrame, name: str, dtype: Any) -> pl.Expr:
     import polars as pl
 
-    if name in df.schema and df.schema[name] != pl.Null:
+    if name in df.schema and not _blank(df, name):
         return pl.col(name).cast(dtype)
     return pl.lit(None, dtype=dtype)
 
