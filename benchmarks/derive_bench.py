@@ -154,14 +154,18 @@ def hand_polars(facts: Any) -> Any:
         pl.col("new_business_unit").fill_null(False).alias("unit"),
         pl.int_range(pl.len()).over(acct).alias("pos"),
     )
-    green = pl.col("band") == 2
-    df = df.with_columns(
-        (~green.fill_null(False)).cum_sum().over(acct).alias("run_id"),
-    ).with_columns(
-        green.fill_null(False).cast(pl.Int32).cum_sum().over(acct, "run_id").alias("streak")
+    # green streak: greens so far, minus the count where the last non-green row was
+    green = (pl.col("band") == 2).fill_null(False)
+    greens = green.cast(pl.Int32).cum_sum().over(acct)
+    df = df.with_columns(greens.alias("greens")).with_columns(
+        (
+            pl.col("greens")
+            - pl.when(~green).then(pl.col("greens")).forward_fill().over(acct).fill_null(0)
+        ).alias("streak")
     )
     # the trend: least squares over the last three readings (two at the start)
-    readings = df.filter(h.is_not_null()).select(acct, "t", "health")
+    df = df.with_row_index("row")
+    readings = df.filter(h.is_not_null()).select("row", acct, "t", "health")
     x1 = (pl.col("t") - pl.col("t").shift(1).over(acct)) / 1e6 / (30 * 86400)
     x2 = (pl.col("t") - pl.col("t").shift(2).over(acct)) / 1e6 / (30 * 86400)
     y1, y2 = h.shift(1).over(acct), h.shift(2).over(acct)
@@ -179,25 +183,18 @@ def hand_polars(facts: Any) -> Any:
     # two points: (0, y1), (d1, y)
     sxx2 = d1**2 / 2
     sxy2 = d1 * (h - v1) / 2
-    readings = readings.with_columns(
+    readings = readings.select(
+        "row",
         pl.when(pl.col("k") >= 3)
         .then(pl.when(sxx3 != 0).then(sxy3 / sxx3))
         .when(pl.col("k") == 2)
         .then(pl.when(sxx2 != 0).then(sxy2 / sxx2))
+        .fill_null(float("nan"))  # a reading without a trend yet
         .alias("slope"),
-        pl.lit(True).alias("reading"),
     )
-    df = df.join(
-        readings.select(acct, "t", "slope", "reading"),
-        on=[acct, "t"],
-        how="left",
-        maintain_order="left",
-    )
+    df = df.join(readings, on="row", how="left", maintain_order="left")
     # rows without a reading keep the trend of the account's last reading
-    last = pl.when(pl.col("reading")).then(pl.col("pos")).forward_fill().over(acct)
-    df = df.with_columns(last.alias("last")).with_columns(
-        pl.col("slope").gather(pl.col("last")).over(acct).alias("slope")
-    )
+    df = df.with_columns(pl.col("slope").forward_fill().over(acct).fill_nan(None))
     b, met, crit = pl.col("band"), pl.col("met"), pl.col("crit")
     falling = (pl.col("slope") < -FLAT_WITHIN).fill_null(False)
     red, yellow = (b == 0).fill_null(False), (b == 1).fill_null(False)
