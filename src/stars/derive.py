@@ -38,7 +38,7 @@ Examples:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
@@ -787,21 +787,3 @@ def derive_portfolio(
     from stars._derive_frames import _derive_portfolio
 
     return _derive_portfolio(frame, _check_lifecycle(lifecycle), _check_rule(rule))
-
-
-def _rows(events: Sequence[DerivedEvent]) -> list[tuple[Any, ...]]:
-    """The events as `derive_frame`'s rows, without the evidence (for tests and docs)."""
-    return [
-        (
-            d.account_id,
-            v.instant(d.event.at),
-            d.event.trigger,
-            d.source,
-            d.event.to,
-            d.rule,
-            d.event.reason,
-            d.readings,
-            d.days_in_stage,
-        )
-        for d in events
-    ]
