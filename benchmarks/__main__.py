@@ -12,6 +12,7 @@ from pathlib import Path
 from benchmarks import (
     backtest_bench,
     cli_bench,
+    derive_bench,
     engine_bench,
     frames_bench,
     import_bench,
@@ -59,6 +60,7 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "transition_matrix": ("transition matrix from histories", portfolio_bench.transition_matrix),
     "backtest": ("does the score predict churn", backtest_bench.backtest),
     "assess_big": ("stars assess on a big snapshots file", cli_bench.assess_big),
+    "derive": ("stages from history: monthly facts to events", derive_bench.derive),
 }
 
 HERE = Path(__file__).resolve().parent

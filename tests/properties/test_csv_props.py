@@ -53,6 +53,8 @@ def book(draw: st.DrawFn) -> list[Account]:
                 owner=draw(st.none() | TEXT),
                 tags=draw(st.frozensets(TAG, max_size=3)),
                 since=since,
+                owners=(),  # CSV files carry the current owner, not the owner changes
+                version=None,
             )
         )
     return out
