@@ -381,6 +381,7 @@ _SUBMODULES = frozenset(
         "crm",
         "demo",
         "depth",
+        "derive",
         "frames",
         "health",
         "io",
