@@ -36,8 +36,9 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy --strict src tests/typing
 
+## make docs: build the site; any warning fails it (never add --quiet: it hides warnings from --strict)
 docs: $(VENV)/.installed-dev
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $(VENV)/site
 
 pytest: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest --cov=stars --cov-report=term -q
