@@ -8,6 +8,10 @@ constructor attrs writes for it, with its aliases, types and defaults.
 from __future__ import annotations
 
 import importlib
+import re
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -50,8 +54,55 @@ def _actions() -> str:
     return "\n".join(out)
 
 
-def on_page_markdown(markdown: str, **kwargs: Any) -> str:
-    """Replace the placeholders with tables generated from `stars.STARS`."""
+# --- executed documentation -------------------------------------------------------------------
+
+# Every ```python block runs at build time (markdown-exec) and the page shows what it printed.
+# Blocks of one page share a session, in page order, and run in a scratch folder of their own,
+# so examples that write files never write into the project. A block that says `html="1"`
+# prints HTML (a figure, a report) that goes onto the page as it is. A block that sets `exec`
+# itself is left as its author wrote it.
+_PYTHON_FENCE = re.compile(r"^```python([^\n]*)$", re.M)
+_scratch: Path | None = None
+
+
+def on_pre_build(**kwargs: Any) -> None:
+    """Make the scratch folder the examples run in."""
+    global _scratch
+    _scratch = Path(tempfile.mkdtemp(prefix="stars-docs-"))
+
+
+def on_post_build(**kwargs: Any) -> None:
+    """Remove the scratch folder."""
+    if _scratch is not None:
+        shutil.rmtree(_scratch, ignore_errors=True)
+
+
+def on_build_error(**kwargs: Any) -> None:
+    """Remove the scratch folder after a failed build too."""
+    on_post_build()
+
+
+def _executed(markdown: str, page: str) -> str:
+    if _scratch is None:  # pragma: no cover - on_pre_build always runs first
+        raise RuntimeError("the scratch folder is missing")
+    workdir = _scratch / re.sub(r"[^\w]+", "-", page)
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    def fence(match: re.Match[str]) -> str:
+        options = match.group(1)
+        if "exec=" in options:
+            return match.group(0)
+        added = f' exec="1" session="{page}" source="material-block" workdir="{workdir}"'
+        if 'html="1"' not in options:
+            added += ' result="text"'
+        return f"```python{options}{added}"
+
+    return _PYTHON_FENCE.sub(fence, markdown)
+
+
+def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:
+    """Fill the generated tables and mark every Python block for execution."""
+    markdown = _executed(markdown, page.file.src_uri)
     return (
         markdown.replace("<!-- stars:stage-table -->", _stage_table())
         .replace("<!-- stars:transition-table -->", _transition_table())

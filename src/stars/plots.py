@@ -2,9 +2,10 @@
 
 Every function builds and returns a `matplotlib.figure.Figure` directly, without
 pyplot, so nothing global changes and figures are safe to build in threads or services.
-Show one in a notebook by leaving it as the cell's value, or save it with
-``fig.savefig("flow.png")``. matplotlib is imported when a function runs, not when
-``stars`` is imported.
+Show one in a notebook by leaving it as the cell's value: the figures carry their own
+``_repr_png_`` and ``_repr_html_``, so they show as pictures in a fresh kernel, without
+``%matplotlib inline``. Save one with ``fig.savefig("flow.png")``. matplotlib is imported
+when a function runs, not when ``stars`` is imported.
 
 Examples:
     >>> from datetime import datetime, timezone
@@ -15,8 +16,10 @@ Examples:
     >>> a = STARS.replay("a", [Event("sign", t, forced=True, reason="x"),
     ...                         Event("escalate", t.replace(month=3), forced=True, reason="x")])
     >>> fig = transition_heatmap(Portfolio([a]).transition_matrix())
-    >>> type(fig).__name__, fig.axes[0].get_title()
-    ('Figure', 'Monthly stage transitions')
+    >>> fig.axes[0].get_title()
+    'Monthly stage transitions'
+    >>> fig._repr_png_()[1:4]  # a notebook shows the figure as a picture
+    b'PNG'
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from stars import _validate as v
-from stars.errors import InvalidValue, MissingDependency
+from stars.errors import InvalidValue
 from stars.portfolio import (
     Portfolio,
     RecoveryCurve,
@@ -67,11 +70,9 @@ _FALLBACK: Final = (
 
 
 def _figure(width: float = 8.0, height: float = 4.5) -> Figure:
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - matplotlib is installed in the test env
-        raise MissingDependency("matplotlib", "plot") from None
-    return Figure(figsize=(width, height), layout="constrained")
+    from stars._figure import figure
+
+    return figure(width, height, layout="constrained")
 
 
 def _colors(stages: Sequence[str]) -> dict[str, str]:
