@@ -100,6 +100,17 @@ def _executed(markdown: str, page: str) -> str:
     return _PYTHON_FENCE.sub(fence, markdown)
 
 
+_EMPTY_RESULT = re.compile(
+    r'<div class="result">\s*<div class="highlight"><pre><span></span><code>\s*</code></pre></div>'
+    r"\s*</div>"
+)
+
+
+def on_page_content(html: str, **kwargs: Any) -> str:
+    """Drop the empty output box under a block that printed nothing (it only defines things)."""
+    return _EMPTY_RESULT.sub("", html)
+
+
 def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:
     """Fill the generated tables and mark every Python block for execution."""
     markdown = _executed(markdown, page.file.src_uri)

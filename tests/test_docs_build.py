@@ -85,3 +85,17 @@ def test_a_documented_parameter_that_does_not_exist_fails_the_build(tmp_path: Pa
     assert broken.returncode != 0
     assert "Parameter 'colour' does not appear in the function signature" in broken.stderr
     assert "Aborted with 2 warnings in strict mode" in broken.stdout + broken.stderr, broken.stdout
+
+
+def test_a_docs_example_that_raises_fails_the_build(tmp_path: Path) -> None:
+    copy = _copy(tmp_path, ["install.md"])
+    clean = _build(copy)
+    assert clean.returncode == 0, clean.stderr
+    page = (copy / "site" / "install" / "index.html").read_text(encoding="utf-8")
+    assert "expected a timezone-aware datetime" in page  # the example ran; its output is shown
+
+    _plant(copy / "docs" / "install.md", "import stars\n", "import stars\n\n1 / 0\n")
+    broken = _build(copy)
+    assert broken.returncode != 0
+    assert "Execution of python code block exited with errors" in broken.stderr
+    assert "ZeroDivisionError" in broken.stderr
