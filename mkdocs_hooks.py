@@ -44,6 +44,48 @@ def _transition_table() -> str:
     return "\n".join(rows)
 
 
+# The lifecycle in four small pictures instead of one with 23 arrows: each path reads on its own.
+_PATHS = (
+    ("The growth path", lambda t: t.cycle.value == "growth"),
+    ("Into trouble", lambda t: t.cycle.value == "crisis" and t.dest != "churn"),
+    ("The way back", lambda t: t.cycle.value == "recovery" and t.dest != "prospect"),
+    ("Losing the account, and winning it back", lambda t: "churn" in (t.dest, *t.sources)),
+)
+_KIND_STYLE = {
+    "before": "fill:#eeeeee,stroke:#757575,color:#212121",
+    "growth": "fill:#e8f5e9,stroke:#2e7d32,color:#1b5e20",
+    "crisis": "fill:#fff3e0,stroke:#e65100,color:#bf360c",
+    "lost": "fill:#cfd8dc,stroke:#37474f,color:#263238",
+}
+
+
+def _path_diagram(keep: Any) -> str:
+    kinds = {s.value: s.kind.value for s in Stage}
+    lines = ["flowchart LR"]
+    used: list[str] = []
+    for t in STARS.transitions:
+        if not keep(t):
+            continue
+        guards = " & ".join(g.label for g in t.guards)
+        label = f"<b>{t.trigger}</b>" + (f"<br/>{guards}" if guards else "")
+        for source in t.sources:
+            lines.append(f'    {source} -->|"{label}"| {t.dest}')
+            used += [s for s in (source, t.dest) if s not in used]
+    order = [s.value for s in Stage]  # declared in lifecycle order: the layout reads left to right
+    used.sort(key=lambda stage: order.index(stage) if stage in order else len(order))
+    lines[1:1] = [f"    {stage}([{stage.upper()}])" for stage in used]
+    lines += [f"    classDef {kind} {style}" for kind, style in _KIND_STYLE.items()]
+    lines += [f"    class {stage} {kinds.get(stage, 'growth')}" for stage in used]
+    return "\n".join(lines)
+
+
+def _lifecycle_diagrams() -> str:
+    out = []
+    for title, keep in _PATHS:
+        out.append(f"**{title}**\n\n```mermaid\n{_path_diagram(keep)}\n```\n")
+    return "\n".join(out)
+
+
 def _actions() -> str:
     out = []
     for s in Stage:
@@ -118,7 +160,7 @@ def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:
         markdown.replace("<!-- stars:stage-table -->", _stage_table())
         .replace("<!-- stars:transition-table -->", _transition_table())
         .replace("<!-- stars:key-actions -->", _actions())
-        .replace("<!-- stars:mermaid -->", "```mermaid\n" + STARS.to_mermaid() + "\n```")
+        .replace("<!-- stars:mermaid -->", _lifecycle_diagrams())
     )
 
 
@@ -137,6 +179,8 @@ def _field_call_args(value: object) -> dict[str, Any]:
 def _default(field: Any, value: object) -> str | griffe.Expr | None:
     if field.default is attrs.NOTHING:
         return None  # required
+    if isinstance(field.default, attrs.Factory) and field.default.takes_self:  # type: ignore[arg-type]
+        return "..."  # computed from the other fields; the docstring says how
     args = _field_call_args(value)
     if "factory" in args:
         return griffe.ExprCall(function=args["factory"], arguments=[])
