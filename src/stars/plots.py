@@ -345,6 +345,10 @@ def transition_heatmap(
 def recovery_plot(source: Portfolio | RecoveryCurve, *, as_of: datetime | None = None) -> Figure:
     """The share of crisis episodes still open by days since they opened (Kaplan-Meier).
 
+    The median marked on the plot is the Kaplan-Meier median: lost and still-open episodes
+    count as not recovered until they end (or until ``as_of``). It is longer than the median
+    over recovered episodes only, which `Portfolio.episode_stats` and the report give.
+
     Args:
         source: A portfolio (its `recovery_curve` is used)
             or a curve.
@@ -373,7 +377,9 @@ def recovery_plot(source: Portfolio | RecoveryCurve, *, as_of: datetime | None =
     if median is not None:
         ax.axvline(median, linestyle=":", color="#616161")
         ax.annotate(
-            f"median {median:.0f} days",
+            # which median: lost and open episodes count until they end, so it is longer
+            # than the median over recovered episodes only that reports and stats give
+            f"Kaplan-Meier median {median:.0f} days\n(lost and open episodes count until they end)",
             (median, 0.5),
             xytext=(5, 5),
             textcoords="offset points",
@@ -383,5 +389,5 @@ def recovery_plot(source: Portfolio | RecoveryCurve, *, as_of: datetime | None =
     ax.set_xlim(left=0)
     ax.set_xlabel("days since the crisis opened")
     ax.set_ylabel("share still in crisis")
-    ax.set_title(f"Time to recover ({curve.episodes} episodes)")
+    ax.set_title(f"Time to recover ({curve.episodes} episodes, Kaplan-Meier)")
     return fig
