@@ -134,7 +134,7 @@ def _executed(markdown: str, page: str) -> str:
         options = match.group(1)
         if "exec=" in options:
             return match.group(0)
-        added = f' exec="1" session="{page}" source="material-block" workdir="{workdir}"'
+        added = f' exec="1" session="{page}" source="block" workdir="{workdir}"'
         if 'html="1"' not in options:
             added += ' result="text"'
         return f"```python{options}{added}"

@@ -168,16 +168,9 @@ CHECKS: dict[str, dict[int, list[str]]] = {
         ],
     },
     "docs/howto/cli.md": {
-        1: [
-            "assert exit_code == 0",
-        ],
-        2: [
-            'assert main(["diagram", "--lifecycle", "stars.json"]) == 0',
-        ],
-        3: [
-            'assert main(["maturity", "answers.json", "--format", "json"]) == 0',
-            'assert main(["maturity", "no-such-file.json"]) == 2',
-        ],
+        2: ["assert exit_code == 0"],
+        3: ["assert diagram_code == 0"],
+        4: ["assert maturity_code == 0", "assert missing_code == 2"],
     },
     "docs/howto/custom-lifecycle.md": {
         0: [

@@ -42,6 +42,7 @@ def _copy(tmp_path: Path, pages: list[str]) -> Path:
     shutil.copytree(ROOT / "src", copy / "src", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("mkdocs.yml", "mkdocs_hooks.py", "CHANGELOG.md"):
         shutil.copy(ROOT / name, copy / name)
+    shutil.copytree(ROOT / "docs" / "assets", copy / "docs" / "assets")
     for page in pages:
         (copy / "docs" / page).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / "docs" / page, copy / "docs" / page)
@@ -72,7 +73,7 @@ def _plant(path: Path, old: str, new: str) -> None:
 
 
 def test_a_documented_parameter_that_does_not_exist_fails_the_build(tmp_path: Path) -> None:
-    copy = _copy(tmp_path, ["reference/core.md"])
+    copy = _copy(tmp_path, ["reference/core.md", "concepts/lifecycle.md"])
     clean = _build(copy)
     assert clean.returncode == 0, clean.stderr
 
