@@ -10,15 +10,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# The distribution was called `stars` before (a name taken on PyPI): drop the old install first.
 $(VENV)/.installed-base: pyproject.toml | $(BIN)/python
+	-$(PIP) uninstall --quiet --yes stars 2>/dev/null
 	$(PIP) install --quiet -e .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	-$(PIP) uninstall --quiet --yes stars 2>/dev/null
 	$(PIP) install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed-base
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	-$(PIP) uninstall --quiet --yes stars 2>/dev/null
 	$(PIP) install --quiet -e '.[bench]'
 	touch $@ $(VENV)/.installed-base
 
@@ -36,8 +40,9 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy --strict src tests/typing
 
+## make docs: build the site; any warning fails it (never add --quiet: it hides warnings from --strict)
 docs: $(VENV)/.installed-dev
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $(VENV)/site
 
 pytest: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest --cov=stars --cov-report=term -q

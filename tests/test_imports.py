@@ -49,7 +49,7 @@ def test_public_names_are_sorted_documented_and_exist() -> None:
 def test_version_comes_from_metadata() -> None:
     from importlib.metadata import version
 
-    assert stars.__version__ == version("stars")
+    assert stars.__version__ == version("stars-lifecycle")
 
 
 def test_typing_example_runs() -> None:

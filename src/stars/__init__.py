@@ -409,7 +409,7 @@ def __getattr__(name: str) -> Any:
         from importlib.metadata import PackageNotFoundError, version
 
         try:
-            found = version("stars")
+            found = version("stars-lifecycle")
         except PackageNotFoundError:  # pragma: no cover - only when run from a source tree
             found = "0+unknown"
         globals()["__version__"] = found

@@ -1638,11 +1638,9 @@ def _scorecard_from_dict(data: object) -> Scorecard:
 
 
 def _figure() -> tuple[Figure, Any]:
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - matplotlib is installed in the test env
-        raise MissingDependency("matplotlib", "plot") from None
-    fig = Figure(figsize=(5.5, 4.0), layout="constrained")
+    from stars._figure import figure
+
+    fig = figure(5.5, 4.0, layout="constrained")  # shows itself in a notebook
     return fig, fig.add_subplot()
 
 

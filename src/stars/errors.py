@@ -365,13 +365,13 @@ class MissingDependency(StarsError, ImportError):
 
     Examples:
         >>> str(MissingDependency("matplotlib", "plot"))
-        "this feature needs 'matplotlib': pip install 'stars[plot]'"
+        "this feature needs 'matplotlib': pip install 'stars-lifecycle[plot]'"
     """
 
     def __init__(self, package: str, extra: str) -> None:
         self.package = package
         self.extra = extra
-        super().__init__(f"this feature needs {package!r}: pip install 'stars[{extra}]'")
+        super().__init__(f"this feature needs {package!r}: pip install 'stars-lifecycle[{extra}]'")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.package, self.extra))

@@ -813,6 +813,7 @@ class HealthScore:
             ("measure", "score", "weight", "points"),
             rows,
             caption=f"Health {self.score:.1f} ({self.band.value})",
+            highlight=[n for n, (name, *_) in enumerate(rows) if name == self.weakest],
         )
         notes = []
         if self.weakest is not None:

@@ -1331,11 +1331,9 @@ def plot_radar(
     )
     if len(names) != len(reports):
         raise InvalidValue("labels", labels, f"{len(reports)} labels, one per report")
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise MissingDependency("matplotlib", "plot") from None
-    fig = Figure(figsize=(6, 6))
+    from stars._figure import figure
+
+    fig = figure(6, 6)  # shows itself in a notebook; MissingDependency without matplotlib
     ax = fig.add_subplot(projection="polar")
     count = len(Area)
     angles = [2 * math.pi * k / count for k in range(count)]

@@ -2,9 +2,10 @@
 
 Every function builds and returns a `matplotlib.figure.Figure` directly, without
 pyplot, so nothing global changes and figures are safe to build in threads or services.
-Show one in a notebook by leaving it as the cell's value, or save it with
-``fig.savefig("flow.png")``. matplotlib is imported when a function runs, not when
-``stars`` is imported.
+Show one in a notebook by leaving it as the cell's value: the figures carry their own
+``_repr_png_`` and ``_repr_html_``, so they show as pictures in a fresh kernel, without
+``%matplotlib inline``. Save one with ``fig.savefig("flow.png")``. matplotlib is imported
+when a function runs, not when ``stars`` is imported.
 
 Examples:
     >>> from datetime import datetime, timezone
@@ -15,8 +16,10 @@ Examples:
     >>> a = STARS.replay("a", [Event("sign", t, forced=True, reason="x"),
     ...                         Event("escalate", t.replace(month=3), forced=True, reason="x")])
     >>> fig = transition_heatmap(Portfolio([a]).transition_matrix())
-    >>> type(fig).__name__, fig.axes[0].get_title()
-    ('Figure', 'Monthly stage transitions')
+    >>> fig.axes[0].get_title()
+    'Monthly stage transitions'
+    >>> fig._repr_png_()[1:4]  # a notebook shows the figure as a picture
+    b'PNG'
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from stars import _validate as v
-from stars.errors import InvalidValue, MissingDependency
+from stars.errors import InvalidValue
 from stars.portfolio import (
     Portfolio,
     RecoveryCurve,
@@ -67,11 +70,9 @@ _FALLBACK: Final = (
 
 
 def _figure(width: float = 8.0, height: float = 4.5) -> Figure:
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - matplotlib is installed in the test env
-        raise MissingDependency("matplotlib", "plot") from None
-    return Figure(figsize=(width, height), layout="constrained")
+    from stars._figure import figure
+
+    return figure(width, height, layout="constrained")
 
 
 def _colors(stages: Sequence[str]) -> dict[str, str]:
@@ -344,6 +345,10 @@ def transition_heatmap(
 def recovery_plot(source: Portfolio | RecoveryCurve, *, as_of: datetime | None = None) -> Figure:
     """The share of crisis episodes still open by days since they opened (Kaplan-Meier).
 
+    The median marked on the plot is the Kaplan-Meier median: lost and still-open episodes
+    count as not recovered until they end (or until ``as_of``). It is longer than the median
+    over recovered episodes only, which `Portfolio.episode_stats` and the report give.
+
     Args:
         source: A portfolio (its `recovery_curve` is used)
             or a curve.
@@ -372,7 +377,9 @@ def recovery_plot(source: Portfolio | RecoveryCurve, *, as_of: datetime | None =
     if median is not None:
         ax.axvline(median, linestyle=":", color="#616161")
         ax.annotate(
-            f"median {median:.0f} days",
+            # which median: lost and open episodes count until they end, so it is longer
+            # than the median over recovered episodes only that reports and stats give
+            f"Kaplan-Meier median {median:.0f} days\n(lost and open episodes count until they end)",
             (median, 0.5),
             xytext=(5, 5),
             textcoords="offset points",
@@ -382,5 +389,5 @@ def recovery_plot(source: Portfolio | RecoveryCurve, *, as_of: datetime | None =
     ax.set_xlim(left=0)
     ax.set_xlabel("days since the crisis opened")
     ax.set_ylabel("share still in crisis")
-    ax.set_title(f"Time to recover ({curve.episodes} episodes)")
+    ax.set_title(f"Time to recover ({curve.episodes} episodes, Kaplan-Meier)")
     return fig

@@ -6,8 +6,9 @@ accounts whose evidence disagrees with their stage, the open crisis episodes wit
 first recovery plan drafted, the depth gaps between vendor and customer, the
 key-account count against capacity, crisis-episode statistics, and a ranked list of
 this week's actions. The report renders as terminal text, Markdown, or JSON
-(`Report.to_text`, `Report.to_markdown`, `Report.to_json`); the
-``stars demo`` and ``stars assess`` commands print it.
+(`Report.to_text`, `Report.to_markdown`, `Report.to_json`), or as one self-contained
+HTML page to open or mail (`Report.to_html`, `Report.write_html`); the ``stars demo`` and
+``stars assess`` commands print it.
 
 Examples:
     >>> from datetime import datetime, timezone
@@ -26,9 +27,11 @@ Examples:
 from __future__ import annotations
 
 import json
+import os
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Final
 
 import attrs
@@ -398,11 +401,77 @@ class Report:
             width = int(v.number("width", width, _MIN_WIDTH, integer=True))
         return _render(self, _Text(width))
 
-    def _repr_html_(self) -> str:
-        from stars._html import table
+    def to_html(
+        self,
+        accounts: Portfolio | Iterable[Account] | None = None,
+        *,
+        figures: bool = True,
+    ) -> str:
+        """The report as one self-contained HTML page, to open in a browser or send by mail.
 
-        rows = [(a.rank, a.account_id, a.owner, a.kind, a.detail) for a in self.actions]
-        return table(("#", "account", "owner", "kind", "what to do"), rows, caption=self.title)
+        This week's actions come first, then a section per owner (their actions, their open
+        crises and draft plans), the health bands (coloured), the stages, the open crisis
+        episodes, the disagreements, depth gaps and key accounts. Styles are inline and
+        figures are embedded as base64 PNG: the file loads nothing from anywhere.
+
+        Args:
+            accounts: The accounts the report was built from (a `Portfolio` or a list).
+                With them, the page adds each account's health trend next to its actions
+                and crises, and the portfolio pictures (with the ``plot`` extra; without
+                matplotlib the page says so instead).
+            figures: Whether to draw the portfolio pictures (needs ``accounts``).
+
+        Returns:
+            A complete HTML document.
+
+        Raises:
+            InvalidValue: ``accounts`` is neither a Portfolio, accounts, nor None.
+
+        Examples:
+            >>> from stars.demo import generate
+            >>> from stars.report import build_report
+            >>> book = generate(n_accounts=20, months=12)
+            >>> page = build_report(book).to_html(book, figures=False)
+            >>> page.startswith("<!DOCTYPE html>"), "This week's actions" in page
+            (True, True)
+            >>> "http://" in page or "https://" in page  # nothing to fetch
+            False
+        """
+        from html import escape
+
+        book = _as_portfolio(accounts)
+        body = _html_body(self, book, figures=figures)
+        return (
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(self.title)}</title></head>\n"
+            f'<body style="margin:16px">\n{body}\n</body></html>\n'
+        )
+
+    def write_html(
+        self,
+        path: str | os.PathLike[str],
+        accounts: Portfolio | Iterable[Account] | None = None,
+        *,
+        figures: bool = True,
+    ) -> Path:
+        """Write `to_html` to a file (UTF-8) and return its path.
+
+        Examples:
+            >>> import tempfile
+            >>> from pathlib import Path
+            >>> from stars.report import build_report
+            >>> out = Path(tempfile.mkdtemp()) / "report.html"
+            >>> build_report([]).write_html(out).read_text(encoding="utf-8")[:15]
+            '<!DOCTYPE html>'
+        """
+        target = Path(path)
+        target.write_text(self.to_html(accounts, figures=figures), encoding="utf-8")
+        return target
+
+    def _repr_html_(self) -> str:
+        # every section, as in to_html, without the pictures (they need the accounts)
+        return _html_body(self, None, figures=False)
 
 
 def _plain(value: Any) -> Any:
@@ -989,7 +1058,7 @@ def _render(r: Report, out: _Text) -> str:
         f"{e.opened} episodes so far: {e.recovered} recovered, {e.lost} lost, {e.ongoing} open;"
         f" recovery rate {_pct(e.recovery_rate)}, median "
         + ("-" if e.median_days_to_recover is None else f"{e.median_days_to_recover:.0f} days")
-        + " to recover."
+        + " to recover (recovered episodes only)."
     )
     unknown = sum(1 for c in r.crises if c.opened_at is None)
     if unknown:
@@ -1052,3 +1121,359 @@ def _render(r: Report, out: _Text) -> str:
             + "."
         )
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- HTML
+# One self-contained page: inline styles, figures as base64 PNG, no scripts, no fonts or
+# sheets from elsewhere, so it opens offline and survives being mailed.
+_CSS: Final = """
+.stars-report{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;
+color:#212121;max-width:1100px;line-height:1.4}
+.stars-report h1{font-size:1.6em;margin:0.2em 0}
+.stars-report h2{font-size:1.25em;border-bottom:2px solid #3f51b5;padding-bottom:2px;
+margin-top:1.4em}
+.stars-report h3{font-size:1.05em;margin:1em 0 0.3em}
+.stars-report .stars-tiles{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}
+.stars-report .stars-tile{border:1px solid #e0e0e0;border-radius:6px;padding:6px 12px;
+min-width:90px}
+.stars-report .stars-tile b{display:block;font-size:1.4em}
+.stars-report .stars-bar{display:flex;height:18px;border-radius:3px;overflow:hidden;max-width:600px}
+.stars-report figure{margin:12px 0;max-width:760px}
+.stars-report figcaption{font-size:0.9em;color:#424242}
+.stars-report .stars-note{color:#616161;font-size:0.9em}
+.stars-report table{border-collapse:collapse;margin:4px 0 8px}
+.stars-report td,.stars-report th{text-align:left;padding:3px 8px;border-bottom:1px solid #e0e0e0;
+vertical-align:top}
+.stars-report th{font-weight:600;border-bottom:2px solid #9e9e9e}
+"""
+
+
+def _account_label(account_id: str, name: str) -> str:
+    return f"{name} ({account_id})" if name and name != account_id else account_id
+
+
+def _median_sentence(e: EpisodeSummary) -> str:
+    median = "-" if e.median_days_to_recover is None else f"{e.median_days_to_recover:.0f} days"
+    return (
+        f"{e.opened} episodes so far: {e.recovered} recovered, {e.lost} lost, {e.ongoing} open;"
+        f" recovery rate {_pct(e.recovery_rate)}; median time to recover {median}"
+        " (recovered episodes only)."
+    )
+
+
+class _HtmlParts:
+    """Builds the report's HTML sections (shared by `Report.to_html` and the notebook repr)."""
+
+    def __init__(self, report: Report, book: Portfolio | None) -> None:
+        from stars import _html
+
+        self.r = report
+        self.h = _html
+        self.by_id = {a.id: a for a in book.accounts()} if book is not None else {}
+        self.book = book
+
+    def trend(self, account_id: str) -> object:
+        account = self.by_id.get(account_id)
+        if account is None:
+            return None
+        return self.h.sparkline(self.h.health_series(account)[-12:]) or None
+
+    def header(self) -> str:
+        from html import escape
+
+        r = self.r
+        date = r.as_of.date().isoformat() if r.as_of else "no data"
+        bands = {b.band: b.accounts for b in r.bands}
+        tiles = [
+            ("accounts", r.accounts, "#3f51b5"),
+            ("active customers", r.customers, "#3f51b5"),
+            ("red", bands.get("red", 0), self.h.BAND_COLORS["red"][0]),
+            ("yellow", bands.get("yellow", 0), self.h.BAND_COLORS["yellow"][0]),
+            ("green", bands.get("green", 0), self.h.BAND_COLORS["green"][0]),
+            ("open crises", len(r.crises), "#e65100"),
+            ("actions this week", len(r.actions), "#212121"),
+        ]
+        out = [
+            f"<h1>{escape(r.title)}</h1>",
+            f"<p>As of {date}: {r.accounts} accounts, {r.customers} active customers.</p>",
+            '<div class="stars-tiles">',
+            *(
+                f'<div class="stars-tile" style="border-top:4px solid {color}">'
+                f"<b>{value}</b>{escape(label)}</div>"
+                for label, value, color in tiles
+            ),
+            "</div>",
+        ]
+        out += [f'<p class="stars-note">Note: {escape(n)}.</p>' for n in r.notes]
+        return "\n".join(out)
+
+    def actions(self) -> str:
+        r = self.r
+        out = ['<h2 id="actions">This week\'s actions</h2>']
+        if not r.actions:
+            out.append("<p>Nothing urgent: no red accounts, disagreements or stale contacts.</p>")
+            return "\n".join(out)
+        headers = ["#", "account", "owner", "why", "what to do"]
+        if self.by_id:
+            headers.insert(4, "health trend")
+        rows = []
+        for a in r.actions:
+            kind = self.h.band_badge("red") if a.kind == "red" else a.kind
+            row: list[object] = [a.rank, _account_label(a.account_id, a.name), a.owner, kind]
+            if self.by_id:
+                row.append(self.trend(a.account_id))
+            row.append(a.detail)
+            rows.append(row)
+        out.append(self.h.table(headers, rows))
+        return "\n".join(out)
+
+    def owners(self) -> str:
+        from html import escape
+
+        r = self.r
+        owners: dict[str, dict[str, list[Any]]] = {}
+
+        def slot(owner: str | None, key: str) -> list[Any]:
+            entry = owners.setdefault(owner or "unassigned", {"actions": [], "crises": []})
+            return entry[key]
+
+        for a in r.actions:
+            slot(a.owner, "actions").append(a)
+        for c in r.crises:
+            slot(c.owner, "crises").append(c)
+        out = ['<h2 id="owners">By owner</h2>']
+        if not owners:
+            out.append("<p>No owner has an action or an open crisis this week.</p>")
+        order = sorted(owners, key=lambda o: (-len(owners[o]["actions"]), o))
+        for owner in order:
+            acts, crises = owners[owner]["actions"], owners[owner]["crises"]
+            out.append(
+                f'<h3 id="owner-{escape(owner)}">{escape(owner)}: {len(acts)} action'
+                f"{'s' if len(acts) != 1 else ''}, {len(crises)} open crisis"
+                f"{'es' if len(crises) != 1 else ''}</h3>"
+            )
+            if acts:
+                out.append(
+                    self.h.table(
+                        ("#", "account", "why", "what to do"),
+                        [
+                            (
+                                a.rank,
+                                _account_label(a.account_id, a.name),
+                                self.h.band_badge("red") if a.kind == "red" else a.kind,
+                                a.detail,
+                            )
+                            for a in acts
+                        ],
+                    )
+                )
+            if crises:
+                out.append(
+                    self.h.table(
+                        (
+                            "open crisis",
+                            "stage",
+                            "days open",
+                            "health",
+                            "health trend",
+                            "first step",
+                        ),
+                        [
+                            (
+                                _account_label(c.account_id, c.name),
+                                c.stage,
+                                c.days_open,
+                                c.health,
+                                self.trend(c.account_id),
+                                c.plan[0] if c.plan else None,
+                            )
+                            for c in crises
+                        ],
+                    )
+                )
+        return "\n".join(out)
+
+    def bands(self) -> str:
+        r = self.r
+        total = sum(b.accounts for b in r.bands)
+        bar = "".join(
+            f'<div title="{b.band}: {b.accounts}" style="width:{100 * b.accounts / total:.2f}%;'
+            f'background:{self.h.BAND_COLORS.get(b.band, self.h.BAND_COLORS["unknown"])[0]}"></div>'
+            for b in r.bands
+            if b.accounts
+        )
+        out = ['<h2 id="bands">Health bands of active customers</h2>']
+        if total:
+            out.append(f'<div class="stars-bar" role="img" aria-label="health bands">{bar}</div>')
+        out.append(
+            self.h.table(
+                ("band", "accounts", "share"),
+                [(self.h.band_badge(b.band), b.accounts, _pct(b.share)) for b in r.bands],
+            )
+        )
+        out.append('<h2 id="stages">Stages</h2>')
+        out.append(
+            self.h.table(
+                ("stage", "accounts", "share"),
+                [(s.stage, s.accounts, _pct(s.share)) for s in r.stages],
+            )
+        )
+        return "\n".join(out)
+
+    def disagreements(self) -> str:
+        r = self.r
+        out = ['<h2 id="disagreements">Stage and evidence disagree</h2>']
+        if not r.disagreements:
+            out.append("<p>Every account's stage matches its evidence.</p>")
+            return "\n".join(out)
+        out.append(
+            self.h.table(
+                ("account", "owner", "stage", "evidence says", "because", "move with"),
+                [
+                    (
+                        m.account_id,
+                        m.owner,
+                        m.stage,
+                        m.evidence_stage,
+                        "; ".join(m.reasons),
+                        ", ".join(m.triggers) or "-",
+                    )
+                    for m in r.disagreements
+                ],
+            )
+        )
+        return "\n".join(out)
+
+    def crises(self) -> str:
+        from html import escape
+
+        r = self.r
+        out = [
+            '<h2 id="crises">Open crisis episodes</h2>',
+            f"<p>{_median_sentence(r.episodes)}</p>",
+        ]
+        if r.crises:
+            headers = ["account", "owner", "stage", "open since", "days", "left", "health"]
+            if self.by_id:
+                headers.append("health trend")
+            rows = []
+            for c in r.crises:
+                row: list[object] = [
+                    _account_label(c.account_id, c.name),
+                    c.owner,
+                    c.stage,
+                    c.opened_at.date().isoformat() if c.opened_at else None,
+                    c.days_open,
+                    c.left,
+                    c.health,
+                ]
+                if self.by_id:
+                    row.append(self.trend(c.account_id))
+                rows.append(row)
+            out.append(self.h.table(headers, rows))
+            for c in r.crises[:3]:
+                plan = "".join(f"<li>{escape(step)}</li>" for step in c.plan)
+                out.append(
+                    f"<p>Draft plan for {escape(c.account_id)} ({escape(c.plan_source)}):</p>"
+                    f"<ul>{plan}</ul>"
+                )
+        return "\n".join(out)
+
+    def depth(self) -> str:
+        from html import escape
+
+        r = self.r
+        out = ["<h2 id=\"depth\">Depth gaps (vendor's view against the customer's)</h2>"]
+        if r.depth_gaps:
+            out.append(
+                self.h.table(
+                    (
+                        "account",
+                        "owner",
+                        "vendor sees",
+                        "customer sees",
+                        "gap",
+                        "sees more",
+                        "advice",
+                    ),
+                    [
+                        (g.account_id, g.owner, g.vendor, g.customer, g.gap, g.sees_more, g.advice)
+                        for g in r.depth_gaps
+                    ],
+                )
+            )
+        else:
+            out.append("<p>Both sides see the same depth everywhere it was assessed.</p>")
+        k = r.key_accounts
+        out.append('<h2 id="key-accounts">Key-account capacity</h2>')
+        out.append(f"<p>{escape(k.message)}.</p>")
+        if k.below_interconnected:
+            out.append(
+                f"<p>{len(k.below_interconnected)} key accounts are not interconnected yet: "
+                f"{escape(', '.join(k.below_interconnected))}.</p>"
+            )
+        return "\n".join(out)
+
+    def figures(self) -> str:
+        out = ['<h2 id="pictures">The portfolio in pictures</h2>']
+        if self.book is None:
+            out.append(
+                '<p class="stars-note">Pass the accounts to <code>to_html</code> to add the '
+                "health trends and the portfolio pictures.</p>"
+            )
+            return "\n".join(out)
+        try:
+            from stars import _figure, plots
+        except ImportError:  # pragma: no cover - stars.plots imports nothing optional
+            return ""
+        from stars.errors import MissingDependency
+
+        book, when = self.book, self.r.as_of
+        shown: list[tuple[Callable[[], Any], str]] = [
+            (
+                lambda: plots.stage_history(book, end=when),
+                "Share of all accounts in each stage at every month end.",
+            ),
+            (
+                lambda: plots.transition_heatmap(book.transition_matrix(end=when)),
+                "Monthly transition probabilities: each row is a stage at a month end, each"
+                " cell the share of those accounts found in the column's stage a month later.",
+            ),
+            (
+                lambda: plots.recovery_plot(book, as_of=when),
+                "Crisis episodes still open by days since they opened (Kaplan-Meier): lost"
+                " and still-open episodes count until they ended or until the report's date;"
+                " its median therefore differs from the median over recovered episodes only.",
+            ),
+        ]
+        try:
+            for draw, caption in shown:
+                fig = draw()
+                out.append(f"<figure>{_figure.img(fig)}<figcaption>{caption}</figcaption></figure>")
+        except MissingDependency as missing:
+            out.append(f'<p class="stars-note">No pictures: {missing}.</p>')
+        return "\n".join(out)
+
+
+def _html_body(report: Report, book: Portfolio | None, *, figures: bool) -> str:
+    parts = _HtmlParts(report, book)
+    sections = [
+        parts.header(),
+        parts.actions(),
+        parts.owners(),
+        parts.bands(),
+        parts.crises(),
+        parts.disagreements(),
+        parts.depth(),
+    ]
+    if figures:
+        sections.append(parts.figures())
+    return f'<div class="stars-report"><style>{_CSS}</style>\n' + "\n".join(sections) + "\n</div>"
+
+
+def _as_portfolio(accounts: Portfolio | Iterable[Account] | None) -> Portfolio | None:
+    if accounts is None or isinstance(accounts, Portfolio):
+        return accounts
+    if not isinstance(accounts, Iterable) or isinstance(accounts, str | bytes):  # type: ignore[unreachable]
+        raise InvalidValue("accounts", accounts, "a Portfolio, a list of accounts, or None")
+    return Portfolio(accounts)
