@@ -187,3 +187,64 @@ def test_the_browser_check_catches_a_picture_that_needs_the_network(
     planted.write_text(text, encoding="utf-8")
     verdict = _render(planted, tmp_path)
     assert (verdict["images"], verdict["decoded"]) == (3, 2)
+
+
+@needs_chromium
+def test_the_command_writes_the_same_page_a_browser_renders(tmp_path: Path) -> None:
+    import sys
+
+    from stars.io import write_accounts_csv, write_snapshots_csv, write_stage_events_csv
+
+    book = load_bundled()
+    accounts, snapshots = tmp_path / "accounts.csv", tmp_path / "snapshots.csv"
+    events = tmp_path / "events.csv"
+    write_accounts_csv(book, accounts)
+    write_snapshots_csv(book, snapshots)
+    write_stage_events_csv(book, events)
+    out = tmp_path / "report.html"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stars",
+            "assess",
+            str(accounts),
+            "--snapshots",
+            str(snapshots),
+            "--events",
+            str(events),
+            "--html",
+            str(out),
+            "--keep-snapshots",
+            "30",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"wrote the HTML report to {out}" in " ".join(done.stderr.split())
+    verdict = _render(out, tmp_path)
+    assert verdict["h2"] == SECTIONS
+    assert verdict["images"] == verdict["decoded"] == 3
+
+
+def test_the_command_says_in_one_line_when_the_page_cannot_be_written(tmp_path: Path) -> None:
+    import sys
+
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("id,name,stage\nacme,Acme,seed\n", encoding="utf-8")
+    missing = tmp_path / "no" / "such" / "dir" / "report.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "stars", "assess", str(accounts), "--html", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"stars: error: {missing}: cannot write the HTML report")
+    )
+    assert "Traceback" not in done.stderr

@@ -257,6 +257,12 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
     if kept_note is not None:
         notes.append(f"{args.snapshots}: {kept_note}")
     report = attrs.evolve(report, notes=(*notes, *report.notes))
+    if args.html:
+        try:
+            written = report.write_html(args.html, accounts)
+        except OSError as exc:
+            raise _BadInput(f"{args.html}: cannot write the HTML report: {exc.strerror}") from None
+        messages.append(f"stars: wrote the HTML report to {written}")
     briefs = _briefs(args.brief or (), accounts, report.as_of)
     with_history = bool(args.events) or any(a.history for a in accounts)
     if args.format == "json":
@@ -651,6 +657,11 @@ def build_parser() -> argparse.ArgumentParser:
             "how many of each account's latest snapshots the report reads"
             " (default: what the policy's green streak and trend window need, 3)"
         ),
+    )
+    assess.add_argument(
+        "--html",
+        metavar="REPORT.html",
+        help="also write the report as one self-contained HTML page (opens offline, mailable)",
     )
     assess.add_argument(
         "--brief",

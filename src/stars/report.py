@@ -1446,6 +1446,13 @@ class _HtmlParts:
                 " its median therefore differs from the median over recovered episodes only.",
             ),
         ]
+        if not any(a.history for a in book.accounts()):
+            out.append(
+                '<p class="stars-note">No pictures: no account has a recorded history (they'
+                " are drawn from transitions; the command reads them from a stage-events"
+                " file).</p>"
+            )
+            return "\n".join(out)
         try:
             for draw, caption in shown:
                 fig = draw()
