@@ -310,6 +310,7 @@ def test_json_is_stable_and_complete(demo_report: Report) -> None:
         "bands",
         "crises",
         "customers",
+        "depth_assessed",
         "depth_gaps",
         "disagreements",
         "episodes",

@@ -326,6 +326,7 @@ class Report:
         episodes: Crisis-episode statistics.
         actions: This week's actions, most urgent first.
         notes: Anything the reader should know about how the report was made.
+        depth_assessed: Active customers whose depth is assessed on both sides.
 
     Examples:
         >>> from stars.report import build_report
@@ -347,6 +348,7 @@ class Report:
     episodes: EpisodeSummary
     actions: tuple[Action, ...] = attrs.field(converter=_tuple)
     notes: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    depth_assessed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (stable keys; times as ISO 8601 strings).
@@ -688,8 +690,10 @@ def build_report(
     crises.sort(key=lambda c: (-(c.days_open if c.days_open is not None else -1), c.account_id))
 
     gaps: list[DepthGap] = []
+    both_sides = 0
     for a in active:
         ven, cus = _depth_of(a, "vendor"), _depth_of(a, "customer")
+        both_sides += ven is not None and cus is not None
         if ven is not None and cus is not None and ven is not cus:
             gaps.append(DepthGap(a.id, a.name, a.owner, ven.value, cus.value, ven.rank - cus.rank))
     gaps.sort(key=lambda g: (-abs(g.gap), g.account_id))
@@ -734,6 +738,7 @@ def build_report(
         disagreements=mismatches,
         crises=crises,
         depth_gaps=gaps,
+        depth_assessed=both_sides,
         key_accounts=key_accounts,
         episodes=episodes,
         actions=actions,
@@ -1110,7 +1115,7 @@ def _render(r: Report, out: _Text) -> str:
             same.setdefault(g.advice, []).append(g.account_id)
         lines += out.bullets([f"{', '.join(ids)}: {advice}" for advice, ids in same.items()])
     else:
-        lines += out.para("Both sides see the same depth everywhere it was assessed.")
+        lines += out.para(_no_gap(r))
     k = r.key_accounts
     lines += out.section("Key-account capacity")
     lines += out.para(k.message + ".")
@@ -1403,7 +1408,7 @@ class _HtmlParts:
                 )
             )
         else:
-            out.append("<p>Both sides see the same depth everywhere it was assessed.</p>")
+            out.append(f"<p>{_no_gap(self.r)}</p>")
         k = r.key_accounts
         out.append('<h2 id="key-accounts">Key-account capacity</h2>')
         out.append(f"<p>{escape(k.message)}.</p>")
@@ -1460,6 +1465,17 @@ class _HtmlParts:
         except MissingDependency as missing:
             out.append(f'<p class="stars-note">No pictures: {missing}.</p>')
         return "\n".join(out)
+
+
+def _no_gap(r: Report) -> str:
+    """What the depth section says when no account shows a gap."""
+    if not r.depth_assessed:
+        return "No active customer has its depth assessed on both sides, so no gap can be seen."
+    n = r.depth_assessed
+    return (
+        f"Both sides see the same depth for the {n} active customer{'s' if n > 1 else ''}"
+        " assessed on both sides."
+    )
 
 
 def _html_body(report: Report, book: Portfolio | None, *, figures: bool) -> str:
