@@ -149,7 +149,12 @@ def _decoded(
 def _open_bytes(
     path: Path, encoding: str | None, name: str
 ) -> tuple[IO[str] | Iterator[str], str, IO[bytes]]:
-    binary = open(path, "rb")  # noqa: SIM115 - the Table closes it
+    return _open_binary(open(path, "rb"), encoding, name)
+
+
+def _open_binary(
+    binary: IO[bytes], encoding: str | None, name: str
+) -> tuple[IO[str] | Iterator[str], str, IO[bytes]]:
     try:
         head = binary.read(_SNIFF)
         binary.seek(0)
@@ -181,9 +186,11 @@ def _delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def _rows(lines: Iterable[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+def _rows(
+    lines: Iterable[str], delimiter: str, strict: bool = False
+) -> Iterator[tuple[int, list[str]]]:
     """Rows with the line each starts on; a row the csv module refuses comes as `CSV_ERROR`."""
-    reader = csv.reader(lines, delimiter=delimiter)
+    reader = csv.reader(lines, delimiter=delimiter, strict=strict)
     start = 1
     while True:
         try:
@@ -283,6 +290,67 @@ def _header(
                 f"a required column (accepted: {columns.listing()})",
             )
     return mapped, tuple(extra)
+
+
+def all_rows(
+    file: Path | IO[str] | IO[bytes],
+    *,
+    encoding: str | None = None,
+    stream_name: str = "<stream>",
+) -> tuple[str, list[tuple[int, list[str] | None]]]:
+    """Every non-blank row of a CSV file or stream, with the line it starts on.
+
+    The same rules as `open_table` (byte-order marks, binary files refused, a line not in
+    the encoding named with its number and the encoding it seems to be in, the delimiter
+    the first non-blank line uses most), for readers that map the header themselves. A row
+    the csv module refuses (strictly: a stray quote is refused, not guessed at) comes as
+    ``None``. Accepts a path, a text or binary stream, or anything with ``read_bytes()``
+    (an importlib resource); a stream without a name is called ``stream_name``.
+    """
+    codec = check_encoding(encoding)
+    binary: IO[bytes] | None = None
+    if isinstance(file, str | os.PathLike):
+        name = os.path.basename(os.fspath(file))
+        binary = open(file, "rb")  # noqa: SIM115 - closed below
+    elif hasattr(file, "read_bytes"):
+        name = str(getattr(file, "name", stream_name))
+        binary = io.BytesIO(file.read_bytes())
+    elif hasattr(file, "read"):
+        given = getattr(file, "name", None)
+        name = os.path.basename(given) if isinstance(given, str) else stream_name
+        head = file.read(0)
+        if isinstance(head, bytes):
+            binary = file  # type: ignore[assignment]
+    else:
+        raise InvalidValue("file", file, "a path, a text or binary stream, or a resource")
+    try:
+        lines: Iterator[str]
+        if binary is not None:
+            text, _, _ = _open_binary(binary, codec, name)
+            lines = iter(text)
+        else:
+            lines = iter(file)  # type: ignore[arg-type]
+        kept: list[str] = []
+        for line in lines:
+            kept.append(line.removeprefix("\ufeff") if not kept else line)
+            if line.strip():
+                break
+        sep = _delimiter(kept[-1]) if kept else ","
+
+        def chained() -> Iterator[str]:
+            yield from kept
+            yield from lines
+
+        rows: list[tuple[int, list[str] | None]] = []
+        for number, row in _rows(chained(), sep, strict=True):
+            if row and row[0] == CSV_ERROR:
+                rows.append((number, None))
+            elif any(cell.strip() for cell in row):
+                rows.append((number, row))
+        return name, rows
+    finally:
+        if binary is not None and isinstance(file, str | os.PathLike):
+            binary.close()
 
 
 def open_table(

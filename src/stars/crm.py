@@ -37,20 +37,17 @@ Examples:
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from importlib import resources
-from pathlib import Path
 from typing import IO, Any, Final, Literal
 
 import attrs
 
 from stars import _validate as v
+from stars._csv import all_rows
 from stars.account import CARRIED, Account, OwnerChange, Snapshot
 from stars.contracts import Contract, add_months
 from stars.errors import InvalidValue, SchemaError, UnknownName
@@ -686,70 +683,30 @@ class _Tally:
 
 
 # --------------------------------------------------------------------------- reading the file
-def _read_table(file: Source) -> tuple[str, list[tuple[int, list[str] | None]]]:
+def _read_table(
+    file: Source, encoding: str | None
+) -> tuple[str, list[tuple[int, list[str] | None]]]:
     """The rows of a CSV export, each with the line it starts on (``None``: unreadable).
 
-    Accepts a path, a text or binary stream, or an importlib resource. Bytes are decoded
-    by their byte-order mark (UTF-8 or UTF-16), else as UTF-8, else as Windows-1252 (what
-    spreadsheet programs often save); the delimiter is the one of ``, ; tab |`` that the
-    header line holds most of. Blank lines are left out.
+    The command line's rules (`stars._csv`): byte-order marks honoured, the delimiter
+    found in the header, a line not in the encoding named with its number and the
+    encoding it looks like (read it again with ``encoding=``).
     """
-    data: bytes | str
-    if isinstance(file, str | os.PathLike):
-        source = Path(file).name
-        data = Path(file).read_bytes()
-    elif hasattr(file, "read_bytes"):
-        source = str(getattr(file, "name", "<export>"))
-        data = file.read_bytes()
-    elif hasattr(file, "read"):
-        name = getattr(file, "name", None)
-        source = Path(name).name if isinstance(name, str) else "<export>"
-        data = file.read()
-    else:
-        raise InvalidValue("file", file, "a path, a text or binary stream, or a resource")
-    if isinstance(data, bytes):
-        if data.startswith(codecs.BOM_UTF8):
-            text = data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
-        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            text = data.decode("utf-16", errors="replace")
-        else:
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                text = data.decode("cp1252", errors="replace")
-    elif isinstance(data, str):
-        text = data.removeprefix("\ufeff")
-    else:
-        raise InvalidValue("file", file, "a stream of text or bytes")
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max(",;\t|", key=first.count) if first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows: list[tuple[int, list[str] | None]] = []
-    start = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error:
-            rows.append((start, None))
-        else:
-            if any(cell.strip() for cell in row):
-                rows.append((start, row))
-        start = reader.line_num + 1
-    return source, rows
+    return all_rows(file, encoding=encoding, stream_name="<export>")
 
 
 class _Table:
     """An export's rows with their cells looked up by field through a column map."""
 
-    def __init__(self, file: Source, columns: ColumnMap, kind: str) -> None:
+    def __init__(
+        self, file: Source, columns: ColumnMap, kind: str, encoding: str | None = None
+    ) -> None:
         if not isinstance(columns, ColumnMap):
             raise InvalidValue("columns", columns, "a ColumnMap")
         if columns.kind != kind:
             raise InvalidValue("columns", columns.kind, f"a ColumnMap of kind {kind!r}")
         self.map = columns
-        source, rows = _read_table(file)
+        source, rows = _read_table(file, encoding)
         self.tally = _Tally(source, kind)
         if not rows or rows[0][1] is None:
             raise SchemaError(
@@ -1005,6 +962,7 @@ def read_opportunities(
     columns: ColumnMap,
     *,
     tz: str | tzinfo = "UTC",
+    encoding: str | None = None,
     currency: str | None = None,
     term_months: int | None = 12,
 ) -> tuple[tuple[Contract, ...], ReadResult]:
@@ -1020,6 +978,8 @@ def read_opportunities(
         columns: The map, e.g. ``SALESFORCE.opportunities``.
         tz: The time zone of date-times without an offset (default UTC); a date-time
             with an offset is taken on its day in this zone.
+        encoding: The file's encoding, when it is not UTF-8 (or marked UTF-16): a line
+            that is not in it is named in the error with the encoding it looks like.
         currency: The currency of rows without one (no default: such rows are rejected).
         term_months: The term of rows without an end date or a term.
 
@@ -1027,7 +987,8 @@ def read_opportunities(
         The contracts in file order, and the result.
 
     Raises:
-        SchemaError: When the export has no header, or lacks a required column.
+        SchemaError: When the export has no header, lacks a required column, or holds a
+            line that is not in the encoding.
         InvalidValue: For a bad argument.
 
     Examples:
@@ -1039,7 +1000,7 @@ def read_opportunities(
     """
     zone = _zone(tz)
     term = _term(term_months)
-    table = _Table(file, columns, "opportunities")
+    table = _Table(file, columns, "opportunities", encoding)
     won = columns.won_stages
     header = table.header("stage")
 
@@ -1056,6 +1017,7 @@ def read_contracts(
     columns: ColumnMap,
     *,
     tz: str | tzinfo = "UTC",
+    encoding: str | None = None,
     currency: str | None = None,
     term_months: int | None = None,
 ) -> tuple[tuple[Contract, ...], ReadResult]:
@@ -1070,6 +1032,8 @@ def read_contracts(
         file: A path, a text or binary stream, or a `sample`.
         columns: The map, e.g. ``SALESFORCE.contracts``.
         tz: The time zone of date-times without an offset (default UTC).
+        encoding: The file's encoding, when it is not UTF-8 (or marked UTF-16): a line
+            that is not in it is named in the error with the encoding it looks like.
         currency: The currency of rows without one.
         term_months: The term of rows without an end date or a term (default: reject them).
 
@@ -1077,7 +1041,8 @@ def read_contracts(
         The contracts in file order, and the result.
 
     Raises:
-        SchemaError: When the export has no header, or lacks a required column.
+        SchemaError: When the export has no header, lacks a required column, or holds a
+            line that is not in the encoding.
         InvalidValue: For a bad argument.
 
     Examples:
@@ -1089,7 +1054,7 @@ def read_contracts(
     """
     zone = _zone(tz)
     term = _term(term_months)
-    table = _Table(file, columns, "contracts")
+    table = _Table(file, columns, "contracts", encoding)
     counted = columns.counted_statuses
     header = table.header("status")
 
@@ -1105,7 +1070,7 @@ def read_contracts(
 
 # --------------------------------------------------------------------------- cases
 def read_cases(
-    file: Source, columns: ColumnMap, *, tz: str | tzinfo = "UTC"
+    file: Source, columns: ColumnMap, *, tz: str | tzinfo = "UTC", encoding: str | None = None
 ) -> tuple[tuple[CrmFact, ...], ReadResult]:
     r"""Read cases (or tickets) as snapshots of each account's open tickets.
 
@@ -1119,12 +1084,15 @@ def read_cases(
         file: A path, a text or binary stream, or a `sample`.
         columns: The map, e.g. ``HUBSPOT.cases``.
         tz: The time zone of date-times without an offset (default UTC).
+        encoding: The file's encoding, when it is not UTF-8 (or marked UTF-16): a line
+            that is not in it is named in the error with the encoding it looks like.
 
     Returns:
         The snapshots, by account then time, and the result.
 
     Raises:
-        SchemaError: When the export has no header, or lacks a required column.
+        SchemaError: When the export has no header, lacks a required column, or holds a
+            line that is not in the encoding.
         InvalidValue: For a bad argument.
 
     Examples:
@@ -1141,7 +1109,7 @@ def read_cases(
         ('2025-03-04T17:00:00+01:00', 1)
     """
     zone = _zone(tz)
-    table = _Table(file, columns, "cases")
+    table = _Table(file, columns, "cases", encoding)
     h = table.header
     dates = columns.date_formats
     track_critical = bool(columns.critical_priorities) and table.has("priority")
@@ -1223,6 +1191,7 @@ def read_field_history(
     columns: ColumnMap,
     *,
     tz: str | tzinfo = "UTC",
+    encoding: str | None = None,
     lifecycle: Lifecycle = STARS,
 ) -> tuple[tuple[CrmFact, ...], ReadResult]:
     r"""Read field-history rows ("field, old value, new value, changed at") as facts.
@@ -1242,13 +1211,16 @@ def read_field_history(
         file: A path, a text or binary stream, or a `sample`.
         columns: The map, e.g. ``SALESFORCE.history``.
         tz: The time zone of date-times without an offset (default UTC).
+        encoding: The file's encoding, when it is not UTF-8 (or marked UTF-16): a line
+            that is not in it is named in the error with the encoding it looks like.
         lifecycle: The lifecycle whose stages and transitions stage changes follow.
 
     Returns:
         The facts, by account then time, and the result.
 
     Raises:
-        SchemaError: When the export has no header, or lacks a required column.
+        SchemaError: When the export has no header, lacks a required column, or holds a
+            line that is not in the encoding.
         InvalidValue: For a bad argument.
 
     Examples:
@@ -1267,7 +1239,7 @@ def read_field_history(
     zone = _zone(tz)
     if not isinstance(lifecycle, Lifecycle):
         raise InvalidValue("lifecycle", lifecycle, "a Lifecycle")
-    table = _Table(file, columns, "history")
+    table = _Table(file, columns, "history", encoding)
     h = table.header
     tally = table.tally
     meanings = {_fold(k): m for k, m in columns.fields.items()}
