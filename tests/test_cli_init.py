@@ -47,6 +47,7 @@ def test_init_writes_templates_that_every_command_accepts(tmp_path: Path) -> Non
             "accounts.csv",
             "events.csv",
             "snapshots.csv",
+            "contracts.csv",
             "history.csv",
             "scorecard.json",
             "maturity.json",
@@ -61,6 +62,8 @@ def test_init_writes_templates_that_every_command_accepts(tmp_path: Path) -> Non
         "events.csv",
         "--snapshots",
         "snapshots.csv",
+        "--contracts",
+        "contracts.csv",
         "--strict",
         "--format",
         "json",
@@ -71,6 +74,7 @@ def test_init_writes_templates_that_every_command_accepts(tmp_path: Path) -> Non
     data = json.loads(assess.stdout)
     assert [(f["rows"], f["rejected"]) for f in data["input"]["files"]] == [(3, 0), (7, 0), (8, 0)]
     assert data["episodes"]["opened"] == 1
+    assert data["revenue"]["retention"][0]["opening"] > 0  # the contracts template is read
     maturity = run("maturity", "maturity.json", cwd=where, core_only=True)
     assert maturity.returncode == 0, maturity.stderr
     assert "maturity.json" in (where / "README.txt").read_text(encoding="utf-8")

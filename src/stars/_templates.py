@@ -1,7 +1,7 @@
 """The small template files ``stars init DIR`` writes (private to the command).
 
 Each file is one every command accepts unchanged, so a user can start from it:
-accounts, stage events and snapshots for ``stars assess``, a churn history and the
+accounts, stage events, snapshots and contracts for ``stars assess``, a churn history and the
 default scorecard for ``stars backtest``, and the maturity questionnaire (answers to
 fill in, and the statements to read) for ``stars maturity``.
 """
@@ -42,15 +42,25 @@ initech,2025-02-03,0.30,20,75,2,12,0.3,yes,no,no,yes
 initech,2025-03-03,0.38,25,78,2,8,0.4,yes,no,no,yes
 """
 
+CONTRACTS: Final = """account,start,end,arr,currency,id,renews
+acme,2024-01-15,2025-01-15,120000,USD,acme-1,
+acme,2025-01-15,2026-01-15,150000,USD,acme-2,acme-1
+globex,2024-03-01,2025-03-01,80000,USD,globex-1,
+globex,2025-03-01,2026-03-01,60000,USD,globex-2,globex-1
+initech,2024-05-15,2025-05-15,25000,USD,initech-1,
+"""
+
 README: Final = """Templates written by `stars init`: put in your rows, keep the headers.
 
-  stars assess accounts.csv --events events.csv --snapshots snapshots.csv
+  stars assess accounts.csv --events events.csv --snapshots snapshots.csv --contracts contracts.csv
   stars backtest history.csv --scorecard scorecard.json --outcome churned --period period
   stars maturity maturity.json
 
 accounts.csv     one row per account: id, name, owner, tags (separated by ;), since, stage
 events.csv       stage history: account, at, trigger and/or stage, actor, reason
 snapshots.csv    signals over time: account, at, and any of the signals in the header
+contracts.csv    contracts: account, start, end (the renewal date), arr, currency, id, and the
+                 id of the contract a renewal replaces
 history.csv      one row per account and month, with a 0/1 churned outcome (for backtest)
 scorecard.json   the default health scorecard (`stars scorecard` prints it again)
 maturity.json    the maturity questionnaire's answers: yes, partly or no for each indicator
@@ -150,6 +160,7 @@ def files() -> dict[str, str]:
         "accounts.csv": ACCOUNTS,
         "events.csv": EVENTS,
         "snapshots.csv": SNAPSHOTS,
+        "contracts.csv": CONTRACTS,
         "history.csv": history(),
         "scorecard.json": scorecard(),
         "maturity.json": maturity_answers(),

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from stars._version import __version__
-from stars.errors import StarsError
+from stars.errors import InvalidValue, StarsError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "EXIT_REJECTED", "build_parser", "main"]
 
@@ -179,7 +179,7 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
     from stars.report import build_report, render
 
     limit = Limit.parse("0" if args.strict else (args.max_rejects or DEFAULT_MAX_REJECTS))
-    for path in (args.accounts, args.events, args.snapshots):
+    for path in (args.accounts, args.events, args.snapshots, args.contracts):
         if path is not None:
             _need_file(path)
     opts = _options(args)
@@ -240,7 +240,24 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
         company_maturity=args.maturity,
         key_account_capacity=args.key_account_capacity,
     )
-    notes = []
+    notes: list[str] = []
+    revenue = None
+    contracts_incomplete = False
+    contract_notes: list[str] = []
+    if args.contracts:
+        revenue, read = _revenue(args, accounts, report.as_of)
+        source = args.contracts
+        contract_notes = [source + read.summary().splitlines()[0].removeprefix(read.source)]
+        contract_notes += [f"{source}, {r}" for r in read.reasons[:_MAX_CAUSES]]
+        if read.rejected > limit.allowed(read.read):
+            contracts_over = (
+                f"stars: error: {source}: {read.rejected:,} of {read.read:,} rows rejected,"
+                f" more than --max-rejects {limit.text} allows ({limit.allowed(read.read):,});"
+                " the report is incomplete"
+            )
+            notes.insert(0, f"INCOMPLETE: {contracts_over.removeprefix('stars: error: ')}")
+            messages.append(contracts_over)
+            contracts_incomplete = True
     for i in over:
         notes.append(
             f"INCOMPLETE: {i.label} had {i.rejected_rows:,} of {i.rows:,} rows rejected,"
@@ -254,6 +271,7 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
             more = len(causes) - _MAX_CAUSES
             notes.append(f"{i.label}: {more} more causes (--rejects FILE lists every row)")
         notes += [f"{i.label}: {n}" for n in i.notes]
+    notes += contract_notes
     if kept_note is not None:
         notes.append(f"{args.snapshots}: {kept_note}")
     report = attrs.evolve(report, notes=(*notes, *report.notes))
@@ -275,6 +293,8 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
         }
         if with_history:
             data["histories"] = _histories_data(accounts, report.as_of)
+        if revenue is not None:
+            data["revenue"] = revenue.data()
         if briefs:
             data["briefs"] = briefs
         output = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -282,11 +302,15 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
         output = render(report, args.format, width=_width())
         if with_history:
             output += _histories_text(accounts, report.as_of, args.format == "markdown")
+        if revenue is not None:
+            output += revenue.text(args.format == "markdown")
         for text in briefs.values():
             brief = text.rstrip("\n")
             output += "\n" + (brief if args.format == "markdown" else _fit_lines(brief, _width()))
             output += "\n"
     code = EXIT_OK
+    if contracts_incomplete:
+        code = EXIT_REJECTED
     if over:
         code = EXIT_REJECTED
         for i in over:
@@ -336,6 +360,140 @@ def _histories_data(accounts: Sequence[Any], as_of: Any) -> dict[str, Any]:
     }
 
 
+class _Revenue:
+    """The contracts' part of the report: renewals, retention, revenue by band."""
+
+    def __init__(self, renewals: Any, retention: Any, bands: Any, as_of: Any) -> None:
+        self.renewals, self.retention, self.bands, self.as_of = renewals, retention, bands, as_of
+
+    def text(self, markdown: bool) -> str:
+        out = _Table(markdown)
+        out.section(f"Renewals in the next {_RENEWAL_DAYS} days")
+        if not self.renewals:
+            out.para(f"No contract renews between {self.as_of} and {_RENEWAL_DAYS} days later.")
+        else:
+            out.table(
+                ("renews", "account", "arr", "band", "renewal signed"),
+                [
+                    (
+                        r.on.isoformat(),
+                        r.account,
+                        f"{r.arr:,.0f} {r.currency}",
+                        r.band.value if r.band is not None else "-",
+                        "yes" if r.renewed else "no",
+                    )
+                    for r in self.renewals
+                ],
+                right=(2,),
+            )
+        out.section("Revenue retention over the last 12 months")
+        for r in self.retention:
+            out.para(r.summary())
+        out.para(
+            "GRR counts the revenue kept from the accounts paying as the year opened, without"
+            " expansion (at most 100%); NRR adds their expansion; new and reactivated"
+            " accounts count in neither."
+        )
+        out.section(f"Revenue in force on {self.as_of}, by health band")
+        out.table(
+            ("band", "accounts", "arr", "share"),
+            [
+                (
+                    b.band.value if b.band is not None else "unknown",
+                    str(b.accounts),
+                    f"{b.arr:,.0f}",
+                    f"{b.share:.0%}",
+                )
+                for b in self.bands
+            ],
+            right=(1, 2, 3),
+        )
+        return "\n".join(out.lines) + "\n"
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "renewals": [
+                {
+                    "on": r.on.isoformat(),
+                    "account": r.account,
+                    "arr": r.arr,
+                    "currency": r.currency,
+                    "band": r.band.value if r.band is not None else None,
+                    "renewed": r.renewed,
+                }
+                for r in self.renewals
+            ],
+            "retention": [
+                {
+                    "start": r.start.isoformat(),
+                    "end": r.end.isoformat(),
+                    "opening": r.opening,
+                    "closing": r.closing,
+                    "grr": r.grr,
+                    "nrr": r.nrr,
+                    "logo_retention": r.logo_retention,
+                }
+                for r in self.retention
+            ],
+            "revenue_by_band": [
+                {
+                    "band": b.band.value if b.band is not None else None,
+                    "accounts": b.accounts,
+                    "arr": b.arr,
+                    "share": b.share,
+                }
+                for b in self.bands
+            ],
+        }
+
+
+_RENEWAL_DAYS = 90
+
+
+def _revenue(args: argparse.Namespace, accounts: Sequence[Any], as_of: Any) -> tuple[_Revenue, Any]:
+    from datetime import timedelta
+
+    from stars import crm
+    from stars.contracts import ContractBook
+
+    columns = {
+        "plain": crm.PLAIN_CONTRACTS,
+        "salesforce": crm.SALESFORCE.contracts,
+        "hubspot": crm.HUBSPOT.contracts,
+    }[args.crm]
+    contracts, read = crm.read_contracts(
+        args.contracts, columns, tz=args.tz or "UTC", encoding=args.encoding
+    )
+    if not contracts:
+        raise _BadInput(f"{args.contracts}: no contract could be read")
+    rates: dict[str, float] = {}
+    for given in args.rate or ():
+        code, _, value = given.partition("=")
+        try:
+            rates[code.strip().upper()] = float(value)
+        except ValueError:
+            raise _BadInput(f"--rate {given}: expected CODE=VALUE, e.g. EUR=1.08") from None
+    if rates and not args.currency:
+        raise _BadInput("--rate needs --currency, the currency the rates convert to")
+    try:
+        book = ContractBook(contracts, rates=rates or None, currency=args.currency)
+    except InvalidValue as err:
+        raise _BadInput(
+            f"{args.contracts}: {err} (on the command line: --rate CODE=VALUE and --currency CODE)"
+        ) from None
+    day = as_of.date() if as_of is not None else max(c.start for c in contracts)
+    year_ago = (
+        day.replace(year=day.year - 1)
+        if not (day.month == 2 and day.day == 29)
+        else (day - timedelta(days=365))
+    )
+    renewals = book.renewals(day, day + timedelta(days=_RENEWAL_DAYS), accounts=accounts)
+    retention = book.retention(year_ago, day, accounts=accounts)
+    bands = book.revenue_by_band(day, accounts)
+    return _Revenue(renewals, retention, bands, day), read
+
+
 def _histories_text(accounts: Sequence[Any], as_of: Any, markdown: bool) -> str:
     from stars._intake import histories
     from stars.lifecycle import STARS
@@ -377,7 +535,7 @@ class _Table:
         self.lines += ["", f"## {title}", ""] if self.markdown else ["", title, "-" * len(title)]
 
     def para(self, text: str) -> None:
-        self.lines.append(text)
+        self.lines.append(text if self.markdown else _fit_lines(text, _width()))
 
     def table(
         self, head: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()
@@ -540,7 +698,7 @@ def _cmd_init(args: argparse.Namespace) -> _Done:
     lines += [
         "Try them:",
         f"  stars assess {where / 'accounts.csv'} --events {where / 'events.csv'}"
-        f" --snapshots {where / 'snapshots.csv'}",
+        f" --snapshots {where / 'snapshots.csv'} --contracts {where / 'contracts.csv'}",
         f"  stars maturity {where / 'maturity.json'}",
         f"  stars backtest {where / 'history.csv'} --scorecard {where / 'scorecard.json'}"
         " --outcome churned --period period",
@@ -657,6 +815,30 @@ def build_parser() -> argparse.ArgumentParser:
             "how many of each account's latest snapshots the report reads"
             " (default: what the policy's green streak and trend window need, 3)"
         ),
+    )
+    assess.add_argument(
+        "--contracts",
+        metavar="CONTRACTS.csv",
+        help=(
+            "contracts or subscriptions (account, start, end or term, arr, currency, id,"
+            " renews): adds renewals, revenue retention and revenue by band"
+        ),
+    )
+    assess.add_argument(
+        "--rate",
+        action="append",
+        metavar="CODE=VALUE",
+        help="the value of one unit of a currency in --currency, to report mixed currencies"
+        " (repeat per currency, e.g. --rate EUR=1.08 --currency USD)",
+    )
+    assess.add_argument(
+        "--currency", metavar="CODE", help="the currency to report revenue in, with --rate"
+    )
+    assess.add_argument(
+        "--crm",
+        choices=("plain", "salesforce", "hubspot"),
+        default="plain",
+        help="the column names of --contracts: plain (the names above) or a CRM's export",
     )
     assess.add_argument(
         "--html",

@@ -325,6 +325,23 @@ _STAGE_VALUES: Final = {
     "Churned": "churn",
 }
 
+#: Contracts in the library's own words: ``account``, ``start``, ``end``, ``arr``, ``currency``,
+#: ``id``, ``renews``, ``term_months`` (what `stars init` writes and ``stars assess
+#: --contracts`` reads by default).
+PLAIN_CONTRACTS: Final = ColumnMap(
+    "contracts",
+    {
+        "account": "account",
+        "start_date": "start",
+        "end_date": "end",
+        "amount": "arr",
+        "currency": "currency",
+        "id": "id",
+        "renews": "renews",
+        "term_months": "term_months",
+    },
+)
+
 SALESFORCE: Final = CrmPreset(
     "salesforce",
     opportunities=ColumnMap(
