@@ -247,7 +247,11 @@ class Store:
         self._definition_saved = False
         # The version each account object had when this handle loaded or saved it.
         self._known: dict[int, tuple[weakref.ref[Account], int]] = {}
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
 
     # -- opening -----------------------------------------------------------------------
     def _migrate(self) -> None:
