@@ -29,7 +29,7 @@ def _next_time(account: Account) -> datetime:
 def rounds(url: str, writer: int, accounts: int, count: int) -> None:
     order = list(range(accounts)) * count
     random.Random(writer).shuffle(order)
-    seq = {i: 0 for i in range(accounts)}
+    seq = dict.fromkeys(range(accounts), 0)
     retries = 0
     with stars.store.open(url, timeout=60) as store:
         for i in order:

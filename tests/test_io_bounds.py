@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stars import STARS, Account, BandCutoffs, Event, Snapshot
+from stars import STARS, Account, BandCutoffs, Event, OwnerChange, Snapshot
 from stars.errors import InvalidValue, SchemaError
 from stars.io import AccountEvent, canonical_json, dumps, loads, read_events, write_events
 
@@ -129,7 +129,6 @@ def test_replay_continues_from_a_given_state() -> None:
         STARS.replay("other", [], start=a)
     with pytest.raises(InvalidValue, match="name"):
         STARS.replay("acme", [], start=a, name="x")
+    change = OwnerChange(later, "lee", "sam")
     with pytest.raises(InvalidValue, match="previous"):
-        from stars import OwnerChange
-
-        STARS.replay("acme", [], start=a, owners=[OwnerChange(later, "lee", "sam")])
+        STARS.replay("acme", [], start=a, owners=[change])

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from store_support import BACKENDS, store_url
 
 import stars.store
 from stars import (
@@ -23,6 +22,7 @@ from stars.depth import record_depth
 from stars.errors import InvalidValue, SchemaError, UnknownName
 from stars.io import AccountEvent, write_events
 from stars.store import Change, Store
+from store_support import BACKENDS, store_url
 
 T0 = datetime(2025, 1, 6, tzinfo=UTC)
 
@@ -275,7 +275,7 @@ def test_a_session_stores_everything_or_nothing(store: Store) -> None:
         s.fire(a, "sign", at=day(0), force=True, reason="paper")
         s.on_commit(lambda: calls.append("published"))
     assert calls == ["published"] and store.load("acme").stage == "seed"
-    with pytest.raises(RuntimeError), store.session() as s:
+    with pytest.raises(RuntimeError), store.session() as s:  # noqa: PT012
         a = s.load("acme")
         s.observe(a, Snapshot(at=day(3), health=10))
         s.on_commit(lambda: calls.append("never"))
@@ -287,7 +287,7 @@ def test_a_session_that_loses_the_race_publishes_nothing(opened: Callable[..., S
     one, two = opened(), opened()
     one.save(Account("acme"))
     calls: list[str] = []
-    with pytest.raises(ConcurrentModification), one.session() as s:
+    with pytest.raises(ConcurrentModification), one.session() as s:  # noqa: PT012
         a = s.load("acme")
         s.observe(a, Snapshot(at=day(1)))
         s.on_commit(lambda: calls.append("sent"))

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from store_support import postgres_url
 
 import stars.store
 from stars import STARS, Account, Snapshot
 from stars.errors import InvalidValue
+from store_support import postgres_url
 
 T0 = datetime(2025, 1, 6, tzinfo=UTC)
 
@@ -46,9 +46,7 @@ def test_row_level_security_keeps_a_tenant_to_its_rows_in_the_database() -> None
         names = {r[0] for r in conn.execute("SELECT name FROM stars_people").fetchall()}
         assert names == {"emea-owner"}
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute(
-                "INSERT INTO stars_people (tenant, name) VALUES ('apac', 'intruder')"
-            )
+            conn.execute("INSERT INTO stars_people (tenant, name) VALUES ('apac', 'intruder')")
     with psycopg.connect(app_url, autocommit=True) as conn:  # no tenant set: nothing at all
         assert conn.execute("SELECT COUNT(*) FROM stars_subjects").fetchone() == (0,)
 

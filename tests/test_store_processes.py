@@ -16,10 +16,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from store_support import BACKENDS, store_url
 
 import stars.store
 from stars.store import Change
+from store_support import BACKENDS, store_url
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -287,7 +287,8 @@ class LoadContext:
 def _join(path: str, key: object) -> str:
     if isinstance(key, str) and len(key) > _MAX_KEY_SHOWN:
         # An error quotes a bounded prefix of an over-long key, never the key whole.
-        return f"{path}[{json.dumps(key[:_MAX_KEY_SHOWN], ensure_ascii=False)[:-1]}...({len(key)} characters)]"
+        shown = json.dumps(key[:_MAX_KEY_SHOWN], ensure_ascii=False)[:-1]
+        return f"{path}[{shown}...({len(key)} characters)]"
     if isinstance(key, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
         return f"{path}.{key}"
     return f"{path}[{json.dumps(key) if isinstance(key, str) else repr(key)}]"

@@ -1741,23 +1741,27 @@ class Lifecycle(_engine.Machine):
             >>> b.stage, b.version, a.stage, a.version
             ('tact', 3, 'seed', 1)
         """
-        for field, given in (("items", items), ("snapshots", snapshots)):
-            if not _is_sequence_like(given):
-                raise InvalidValue(field, given, "an iterable of values (not a string)")
-        for field, given in (("owners", owners), ("depths", depths)):
+        given_lists: tuple[tuple[str, object], ...] = (
+            ("items", items),
+            ("snapshots", snapshots),
+            ("owners", owners),
+            ("depths", depths),
+        )
+        for field, given in given_lists:
             if not _is_sequence_like(given):
                 raise InvalidValue(field, given, "an iterable of values (not a string)")
         if start is not None:
             _need_account(start)
             if start.id != account_id:
                 raise InvalidValue("account_id", account_id, f"{start.id!r}, the start's id")
-            for field, given, default in (
+            header: tuple[tuple[str, object, object], ...] = (
                 ("name", name, ""),
                 ("owner", owner, None),
                 ("since", since, None),
-            ):
-                if given != default:
-                    raise InvalidValue(field, given, "nothing with start= (the start's is kept)")
+            )
+            for field, value, default in header:
+                if value != default:
+                    raise InvalidValue(field, value, "nothing with start= (the start's is kept)")
             if tuple(tags):
                 raise InvalidValue("tags", tags, "nothing with start= (the start's are kept)")
             stage = start.stage

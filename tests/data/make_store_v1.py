@@ -27,20 +27,30 @@ def main() -> None:
     path.unlink(missing_ok=True)
     expected: dict[str, dict[str, object]] = {}
     with stars.store.open(path, snapshot_every=10) as store:
-        for n, stages in enumerate([("sign",), ("sign", "accelerate"), ("sign", "escalate", "lose")]):
+        for n, stages in enumerate(
+            [("sign",), ("sign", "accelerate"), ("sign", "escalate", "lose")]
+        ):
             a = Account(f"acct-{n}", name=f"Account {n}", owner="dana", tags={"v1", f"n{n}"})
             for i in range(12 * (n + 1)):
-                STARS.observe(a, Snapshot(at=T0 + timedelta(days=i), health=40 + i % 50,
-                                          metrics={"seats": i}))
+                STARS.observe(
+                    a, Snapshot(at=T0 + timedelta(days=i), health=40 + i % 50, metrics={"seats": i})
+                )
             at = T0 + timedelta(days=40 * (n + 1))
             for k, trigger in enumerate(stages):
-                STARS.fire(a, trigger, at=at + timedelta(days=k), actor="lee", force=True,
-                           reason=f"imported step {k}")
+                STARS.fire(
+                    a,
+                    trigger,
+                    at=at + timedelta(days=k),
+                    actor="lee",
+                    force=True,
+                    reason=f"imported step {k}",
+                )
             record_depth(a, "basic", at=at + timedelta(days=5))
             reassign(a, "mia", at=at + timedelta(days=6), by="lee", reason="handover")
             store.save(a)
-        store.ingest([AccountEvent("acct-0", Snapshot(at=T0 + timedelta(days=400), health=99),
-                                   id="crm-1")])
+        store.ingest(
+            [AccountEvent("acct-0", Snapshot(at=T0 + timedelta(days=400), health=99), id="crm-1")]
+        )
         store.forget("lee")
         for a in store.accounts():
             expected[a.id] = {"stage": a.stage, "version": a.version, "owner": a.owner}

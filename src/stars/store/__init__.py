@@ -68,7 +68,7 @@ SCHEMA_VERSION: Final = 1
 """The version of the store's tables this release writes."""
 
 
-def open(  # noqa: A001 - the store's one way in, named like the builtin on purpose
+def open(
     target: str | os.PathLike[str],
     *,
     tenant: str | None = None,
@@ -103,7 +103,7 @@ def open(  # noqa: A001 - the store's one way in, named like the builtin on purp
         >>> stars.store.open("mysql://db")
         Traceback (most recent call last):
         ...
-        stars.errors.UnknownName: unknown store URL scheme 'mysql'; known: 'postgres', 'postgresql', 'sqlite'
+        stars.errors.UnknownName: unknown store URL scheme 'mysql'; known: 'postgres', ...
     """
     from stars import _validate as v
     from stars.errors import InvalidValue, UnknownName
@@ -111,7 +111,11 @@ def open(  # noqa: A001 - the store's one way in, named like the builtin on purp
 
     if tenant is not None:
         v.text("tenant", tenant)
-    if isinstance(snapshot_every, bool) or not isinstance(snapshot_every, int) or snapshot_every < 1:
+    if (
+        isinstance(snapshot_every, bool)
+        or not isinstance(snapshot_every, int)
+        or snapshot_every < 1
+    ):
         raise InvalidValue("snapshot_every", snapshot_every, "a whole number at or above 1")
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         raise InvalidValue("timeout", timeout, "a number of seconds above 0")

@@ -18,7 +18,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from json.encoder import encode_basestring as _esc  # type: ignore[attr-defined]
+from json.encoder import encode_basestring as _esc
 from typing import Any, Final
 
 from stars.account import (
@@ -128,7 +128,7 @@ def _num(value: float | int | None) -> str:
         return str(value)
     if value.is_integer() and abs(value) <= MAX_INT:  # type: ignore[union-attr]
         return str(int(value))
-    return float.__repr__(value)  # type: ignore[arg-type]
+    return float.__repr__(value)
 
 
 def _flag(value: bool | None) -> str:
@@ -144,7 +144,7 @@ def _text_ref(refs: Refs, who: str | None, text: str | None) -> str:
 
 
 def _at(value: datetime) -> str:
-    return _esc(value.isoformat())  # type: ignore[no-any-return]
+    return _esc(value.isoformat())
 
 
 def _transition(r: TransitionRecord, refs: Refs) -> str:

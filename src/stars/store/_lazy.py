@@ -56,9 +56,7 @@ class LazyLog(Log[T]):
         super().__init__([], prefix.n + len(tail))
 
     @classmethod
-    def of(
-        cls, n_older: int, tail: Sequence[T], load: Callable[[int], Sequence[T]]
-    ) -> Sequence[T]:
+    def of(cls, n_older: int, tail: Sequence[T], load: Callable[[int], Sequence[T]]) -> Sequence[T]:
         """``tail`` after ``n_older`` items that ``load(n_older)`` reads (a tuple when none)."""
         if n_older == 0:
             return tuple(tail)
@@ -102,9 +100,7 @@ class LazyLog(Log[T]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Log | tuple | list):
-            return len(other) == self._n and all(
-                a == b for a, b in zip(self, other, strict=True)
-            )
+            return len(other) == self._n and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
     def __hash__(self) -> int:

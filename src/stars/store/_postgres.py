@@ -49,7 +49,7 @@ class PostgresBackend(Backend):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         try:
-            return self.conn.execute(self._sql(sql), params)  # type: ignore[arg-type]
+            return self.conn.execute(self._sql(sql), params)
         except self._psycopg.errors.UniqueViolation as exc:
             raise Conflict(str(exc)) from exc
 
@@ -58,7 +58,7 @@ class PostgresBackend(Backend):
             return
         try:
             with self.conn.cursor() as cur:
-                cur.executemany(self._sql(sql), rows)  # type: ignore[arg-type]
+                cur.executemany(self._sql(sql), rows)
         except self._psycopg.errors.UniqueViolation as exc:
             raise Conflict(str(exc)) from exc
 

@@ -6,7 +6,6 @@ import hashlib
 import json
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Final
 
@@ -261,7 +260,8 @@ class Store:
                 return  # nothing to do (and a restricted role may not create tables)
             with b.migrating():
                 b.execute(
-                    "CREATE TABLE IF NOT EXISTS stars_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                    "CREATE TABLE IF NOT EXISTS stars_meta"
+                    " (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
                 )
                 have = self._stored_schema()
                 if have > SCHEMA_VERSION:
@@ -386,7 +386,9 @@ class Store:
         b = self._check_open()
         with b.lock:
             return int(
-                b.query("SELECT COUNT(*) FROM stars_subjects WHERE tenant = ?", (self._tenant,))[0][0]
+                b.query("SELECT COUNT(*) FROM stars_subjects WHERE tenant = ?", (self._tenant,))[0][
+                    0
+                ]
             )
 
     def ids(self) -> list[str]:
@@ -434,21 +436,21 @@ class Store:
         found_texts: dict[int, str | None] = {}
         for part in _chunks(people_ids):
             for pid, name in b.query(
-                f"SELECT id, name FROM stars_people WHERE tenant = ? AND id IN ({_marks(len(part))})",
+                f"SELECT id, name FROM stars_people WHERE tenant = ?"
+                f" AND id IN ({_marks(len(part))})",
                 (self._tenant, *part),
             ):
                 found_people[int(pid)] = name
         for part in _chunks(text_ids):
             for tid, text in b.query(
-                f"SELECT id, text FROM stars_texts WHERE tenant = ? AND id IN ({_marks(len(part))})",
+                f"SELECT id, text FROM stars_texts WHERE tenant = ?"
+                f" AND id IN ({_marks(len(part))})",
                 (self._tenant, *part),
             ):
                 found_texts[int(tid)] = text
         return c.Names(found_people, found_texts)
 
-    def _decode_rows(
-        self, rows: Sequence[tuple[str, str, str]], where: str
-    ) -> list[Any]:
+    def _decode_rows(self, rows: Sequence[tuple[str, str, str]], where: str) -> list[Any]:
         """(kind, schema, body) rows as change values, people and texts resolved."""
         bodies = []
         people: list[int] = []
@@ -519,7 +521,7 @@ class Store:
             )
             if not rows:
                 raise UnknownName("account", account_id)
-            version, h, s, d, o, stage, owner_ref, header = rows[0]
+            version, h, s, d, o, stage, _owner, header = rows[0]
             states = b.query(
                 "SELECT version, body FROM stars_states WHERE tenant = ? AND subject = ?"
                 " AND version <= ? ORDER BY version DESC LIMIT 1",
@@ -584,7 +586,9 @@ class Store:
         counts = state["counts"]
         lists: dict[str, Sequence[Any]] = {}
         decoded: dict[str, list[Any]] = {}
-        rows = [(kind, SCHEMA, json.dumps(body)) for kind in c.KINDS for body in state["tails"][kind]]
+        rows = [
+            (kind, SCHEMA, json.dumps(body)) for kind in c.KINDS for body in state["tails"][kind]
+        ]
         items = self._decode_rows(rows, f"{account_id} state")
         for kind in c.KINDS:
             decoded[kind] = []
@@ -714,7 +718,7 @@ class Store:
         """
         book = self.portfolio()
         return {
-            kind: book.to_frame(kind, backend=backend)  # type: ignore[arg-type]
+            kind: book.to_frame(kind, backend=backend)
             for kind in ("accounts", "history", "snapshots", "owners")
         }
 
@@ -864,7 +868,9 @@ class Store:
             0
             account acme: expected version 3, but it is at version 0
         """
-        self.save_all([account], expected_versions=None if expected_version is None else [expected_version])
+        self.save_all(
+            [account], expected_versions=None if expected_version is None else [expected_version]
+        )
         return account.version
 
     def save_all(
@@ -900,7 +906,9 @@ class Store:
             plans.append(_Plan(account, expected, [], []))
         self._write(plans)
 
-    def _write(self, plans: Sequence[_Plan], seen: Sequence[tuple[str, str, str, int | None, str]] = ()) -> None:
+    def _write(
+        self, plans: Sequence[_Plan], seen: Sequence[tuple[str, str, int | None, str]] = ()
+    ) -> None:
         """Store the plans' changes in one transaction (and the ingested ids in ``seen``)."""
         b = self._check_open()
         with b.lock:
@@ -917,14 +925,15 @@ class Store:
                         ) from exc
                 first = plans[0].account if plans else None
                 raise ConcurrentModification(
-                    first.id if first else "?", plans[0].expected if plans else 0,
+                    first.id if first else "?",
+                    plans[0].expected if plans else 0,
                     self.version(first.id) if first else 0,
                 ) from exc
         for plan in plans:
             self._remember(plan.account, plan.account.version)
 
     def _write_locked(
-        self, plans: Sequence[_Plan], seen: Sequence[tuple[str, str, str, int | None, str]]
+        self, plans: Sequence[_Plan], seen: Sequence[tuple[str, str, int | None, str]]
     ) -> None:
         b = self._backend
         tenant = self._tenant
@@ -1015,7 +1024,8 @@ class Store:
                 header = _header(account, stage0, None if owner0 is None else people[owner0])
                 b.execute(
                     "INSERT INTO stars_subjects (tenant, subject, version, n_history, n_snapshots,"
-                    " n_depths, n_owners, stage, owner, header) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " n_depths, n_owners, stage, owner, header)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (tenant, account.id, account.version, *counts, account.stage, owner, header),
                 )
             else:
@@ -1025,7 +1035,16 @@ class Store:
                     "UPDATE stars_subjects SET version = ?, n_history = ?, n_snapshots = ?,"
                     " n_depths = ?, n_owners = ?, stage = ?, owner = ?, header = ?"
                     " WHERE tenant = ? AND subject = ? AND version = ?",
-                    (account.version, *counts, account.stage, owner, header, tenant, account.id, have[0]),
+                    (
+                        account.version,
+                        *counts,
+                        account.stage,
+                        owner,
+                        header,
+                        tenant,
+                        account.id,
+                        have[0],
+                    ),
                 )
             old = int(have[0]) if have else 0
             if account.version // self._every > old // self._every:
@@ -1060,7 +1079,9 @@ class Store:
             ("owner", account._owners),
         ):
             n = len(seq)
-            tails[kind] = "[" + ",".join(c.encode(seq[i], refs) for i in range(max(0, n - TAIL), n)) + "]"
+            tails[kind] = (
+                "[" + ",".join(c.encode(seq[i], refs) for i in range(max(0, n - TAIL), n)) + "]"
+            )
         known = account.known()
         carried = [None if known is None else getattr(known, name) for name in CARRIED]
         owner = "null" if account.owner is None else str(refs.people[account.owner])
@@ -1078,7 +1099,8 @@ class Store:
         found: dict[str, int] = {}
         for part in _chunks(wanted):
             for pid, name in b.query(
-                f"SELECT id, name FROM stars_people WHERE tenant = ? AND name IN ({_marks(len(part))})",
+                f"SELECT id, name FROM stars_people WHERE tenant = ?"
+                f" AND name IN ({_marks(len(part))})",
                 (self._tenant, *part),
             ):
                 found[name] = int(pid)
@@ -1090,7 +1112,8 @@ class Store:
             )
             for part in _chunks(missing):
                 for pid, name in b.query(
-                    f"SELECT id, name FROM stars_people WHERE tenant = ? AND name IN ({_marks(len(part))})",
+                    f"SELECT id, name FROM stars_people WHERE tenant = ?"
+                    f" AND name IN ({_marks(len(part))})",
                     (self._tenant, *part),
                 ):
                     found[name] = int(pid)
@@ -1108,7 +1131,8 @@ class Store:
         digests = sorted(by_digest)
         for part in _chunks(digests):
             for tid, digest in b.query(
-                f"SELECT id, digest FROM stars_texts WHERE tenant = ? AND digest IN ({_marks(len(part))})",
+                f"SELECT id, digest FROM stars_texts WHERE tenant = ?"
+                f" AND digest IN ({_marks(len(part))})",
                 (self._tenant, *part),
             ):
                 found[by_digest[digest]] = int(tid)
@@ -1123,7 +1147,8 @@ class Store:
             )
             for part in _chunks(missing):
                 for tid, digest in b.query(
-                    f"SELECT id, digest FROM stars_texts WHERE tenant = ? AND digest IN ({_marks(len(part))})",
+                    f"SELECT id, digest FROM stars_texts WHERE tenant = ?"
+                    f" AND digest IN ({_marks(len(part))})",
                     (self._tenant, *part),
                 ):
                     found[by_digest[digest]] = int(tid)
@@ -1222,7 +1247,8 @@ class Store:
                 stored_ids.update(
                     r[0]
                     for r in b.query(
-                        f"SELECT event_id FROM stars_seen WHERE tenant = ? AND event_id IN ({_marks(len(part))})",
+                        "SELECT event_id FROM stars_seen WHERE tenant = ?"
+                        f" AND event_id IN ({_marks(len(part))})",
                         (self._tenant, *part),
                     )
                 )
@@ -1251,7 +1277,7 @@ class Store:
         changes: dict[str, list[Any]] = {aid: [] for aid in accounts}
         event_ids: dict[str, list[str | None]] = {aid: [] for aid in accounts}
         rejected: list[Rejected] = []
-        seen_rows: list[tuple[str, str, str, int | None, str]] = []
+        seen_rows: list[tuple[str, str, int | None, str]] = []
         by_account: dict[str, list[tuple[int, AccountEvent]]] = {}
         for item in fresh:
             by_account.setdefault(item[1].account, []).append(item)
@@ -1286,7 +1312,7 @@ class Store:
             for aid in accounts
             if changes[aid]
         ]
-        self._write(plans, [(eid, aid, ver, outcome) for eid, aid, ver, outcome in seen_rows])
+        self._write(plans, seen_rows)
         seen_before.update(local_seen)
         accepted = sum(len(p.changes) for p in plans)
         return accepted, duplicates, rejected, {p.account.id for p in plans}
@@ -1360,7 +1386,8 @@ class Store:
             for pid in ids:
                 texts += len(
                     b.query(
-                        "SELECT id FROM stars_texts WHERE tenant = ? AND person = ? AND text IS NOT NULL",
+                        "SELECT id FROM stars_texts WHERE tenant = ? AND person = ?"
+                        " AND text IS NOT NULL",
                         (self._tenant, pid),
                     )
                 )
@@ -1369,7 +1396,8 @@ class Store:
                     (self._tenant, pid),
                 )
                 b.execute(
-                    "UPDATE stars_people SET name = NULL, forgotten = ? WHERE tenant = ? AND id = ?",
+                    "UPDATE stars_people SET name = NULL, forgotten = ?"
+                    " WHERE tenant = ? AND id = ?",
                     ("forgotten", self._tenant, pid),
                 )
         return Forgotten(person, len(ids), texts)
