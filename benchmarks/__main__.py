@@ -16,6 +16,7 @@ from benchmarks import (
     import_bench,
     lifecycle_bench,
     portfolio_bench,
+    store_bench,
 )
 from benchmarks._harness import (
     MODES,
@@ -53,6 +54,13 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "from_frames": ("build a portfolio from frames", portfolio_bench.from_frames),
     "transition_matrix": ("transition matrix from histories", portfolio_bench.transition_matrix),
     "backtest": ("does the score predict churn", backtest_bench.backtest),
+    "store_ingest": ("outside events through the lifecycle into the store", store_bench.ingest),
+    "store_bulk": ("a trusted bulk import of validated accounts", store_bench.bulk),
+    "store_load": ("every stored account back", store_bench.load),
+    "store_load_growth": (
+        "loading one account, few changes against many",
+        store_bench.load_growth,
+    ),
 }
 
 HERE = Path(__file__).resolve().parent

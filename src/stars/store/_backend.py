@@ -123,8 +123,6 @@ class Backend:
             " schema TEXT NOT NULL, definition TEXT NOT NULL, body TEXT NOT NULL,"
             " event_id TEXT,"
             " UNIQUE (tenant, subject, version))",
-            "CREATE INDEX IF NOT EXISTS stars_changes_by_kind"
-            " ON stars_changes (tenant, subject, kind, version)",
             "CREATE INDEX IF NOT EXISTS stars_changes_by_tenant"
             " ON stars_changes (tenant, position)",
             "CREATE TABLE IF NOT EXISTS stars_states ("

@@ -53,6 +53,8 @@ _KIND_OF: Final[dict[type[Any], str]] = {
     TransitionRecord: "transition",
 }
 _RANK: Final = {kind: i for i, kind in enumerate(KINDS)}
+#: The kinds of change that may name a person or hold personal free text.
+PERSONAL_TYPES: Final = frozenset({TransitionRecord, OwnerChange})
 
 #: Field by field, what may identify a person: ``"person"`` fields name one (stored by id
 #: in the people table), ``"text"`` fields may hold personal free text (stored by id in the
@@ -143,13 +145,9 @@ def _text_ref(refs: Refs, who: str | None, text: str | None) -> str:
     return "null" if text is None else str(refs.texts[(who, text)])
 
 
-def _at(value: datetime) -> str:
-    return _esc(value.isoformat())
-
-
-def _transition(r: TransitionRecord, refs: Refs) -> str:
+def _transition(r: TransitionRecord, refs: Refs, at: str) -> str:
     return (
-        f'{{"actor":{_ref(refs.people, r.actor)},"at":{_at(r.at)},"cycle":"{r.cycle.value}",'
+        f'{{"actor":{_ref(refs.people, r.actor)},"at":{_esc(at)},"cycle":"{r.cycle.value}",'
         f'"dest":{_esc(r.dest)},"forced":{_flag(r.forced)},'
         f'"reason":{_text_ref(refs, r.actor, r.reason)},"source":{_esc(r.source)},'
         f'"trigger":{_esc(r.trigger)}}}'
@@ -167,7 +165,7 @@ _SNAPSHOT_NUMBERS: Final = (
 )
 
 
-def _snapshot(s: Snapshot, refs: Refs) -> str:
+def _snapshot(s: Snapshot, refs: Refs, at: str) -> str:
     metrics = s.metrics
     if metrics:
         shown = ",".join(f"{_esc(k)}:{_num(metrics[k])}" for k in sorted(metrics))
@@ -176,7 +174,7 @@ def _snapshot(s: Snapshot, refs: Refs) -> str:
         metrics_text = "{}"
     band = "null" if s.band is None else f'"{s.band.value}"'
     return (
-        f'{{"adoption":{_num(s.adoption)},"at":{_at(s.at)},"band":{band},'
+        f'{{"adoption":{_num(s.adoption)},"at":{_esc(at)},"band":{band},'
         f'"champion_engaged":{_flag(s.champion_engaged)},"contract_signed":{_flag(s.contract_signed)},'
         f'"critical_risk":{_flag(s.critical_risk)},"csat":{_num(s.csat)},'
         f'"days_since_contact":{_num(s.days_since_contact)},"expansion_open":{_flag(s.expansion_open)},'
@@ -187,19 +185,19 @@ def _snapshot(s: Snapshot, refs: Refs) -> str:
     )
 
 
-def _depth(d: DepthPoint, refs: Refs) -> str:
-    return f'{{"at":{_at(d.at)},"depth":{_esc(d.depth)},"side":{_esc(d.side)}}}'
+def _depth(d: DepthPoint, refs: Refs, at: str) -> str:
+    return f'{{"at":{_esc(at)},"depth":{_esc(d.depth)},"side":{_esc(d.side)}}}'
 
 
-def _owner(c: OwnerChange, refs: Refs) -> str:
+def _owner(c: OwnerChange, refs: Refs, at: str) -> str:
     people = refs.people
     return (
-        f'{{"at":{_at(c.at)},"by":{_ref(people, c.by)},"owner":{_ref(people, c.owner)},'
+        f'{{"at":{_esc(at)},"by":{_ref(people, c.by)},"owner":{_ref(people, c.owner)},'
         f'"previous":{_ref(people, c.previous)},"reason":{_text_ref(refs, c.by, c.reason)}}}'
     )
 
 
-_WRITERS: Final[dict[type[Any], Callable[[Any, Refs], str]]] = {
+_WRITERS: Final[dict[type[Any], Callable[[Any, Refs, str], str]]] = {
     TransitionRecord: _transition,
     Snapshot: _snapshot,
     DepthPoint: _depth,
@@ -207,9 +205,12 @@ _WRITERS: Final[dict[type[Any], Callable[[Any, Refs], str]]] = {
 }
 
 
-def encode(item: object, refs: Refs) -> str:
-    """A change's body: its canonical JSON with people and texts as ids."""
-    return _WRITERS[type(item)](item, refs)
+def encode(item: Any, refs: Refs, at: str | None = None) -> str:
+    """A change's body: its canonical JSON with people and texts as ids.
+
+    ``at`` is ``item.at.isoformat()`` when the caller has it already.
+    """
+    return _WRITERS[type(item)](item, refs, item.at.isoformat() if at is None else at)
 
 
 def encode_generic(item: object, refs: Refs) -> str:

@@ -450,21 +450,44 @@ class Store:
                 found_texts[int(tid)] = text
         return c.Names(found_people, found_texts)
 
-    def _decode_rows(self, rows: Sequence[tuple[str, str, str]], where: str) -> list[Any]:
+    def _decode_rows(
+        self, rows: Sequence[tuple[str, str, str]], where: str, names: c.Names | None = None
+    ) -> list[Any]:
         """(kind, schema, body) rows as change values, people and texts resolved."""
         bodies = []
         people: list[int] = []
         texts: list[int] = []
-        for kind, schema, text in rows:
-            body = c.loads(text)
+        # One parse for every row (the per-call cost of json.loads is most of a small body's).
+        parsed = c.loads("[" + ",".join(row[2] for row in rows) + "]")
+        for (kind, schema, _), body in zip(rows, parsed, strict=True):
             if schema != SCHEMA:
                 body = c.upgrade(schema, kind, body, where)
-            p, t = c.refs_in(kind, body)
-            people += p
-            texts += t
+            if names is None:
+                p, t = c.refs_in(kind, body)
+                people += p
+                texts += t
             bodies.append((kind, body))
-        names = self._names(people, texts)
-        return [c.decode(kind, body, names, where) for kind, body in bodies]
+        if names is None:
+            names = self._names(people, texts)
+        decode = c.decode
+        return [decode(kind, body, names, where) for kind, body in bodies]
+
+    def _all_names(self) -> c.Names:
+        """Every name and text of the tenant (for reading every account at once)."""
+        b = self._backend
+        people = {
+            int(pid): name
+            for pid, name in b.query(
+                "SELECT id, name FROM stars_people WHERE tenant = ?", (self._tenant,)
+            )
+        }
+        texts = {
+            int(tid): text
+            for tid, text in b.query(
+                "SELECT id, text FROM stars_texts WHERE tenant = ?", (self._tenant,)
+            )
+        }
+        return c.Names(people, texts)
 
     def _older(self, account_id: str, kind: str) -> Callable[[int], Sequence[Any]]:
         """A loader of an account's first ``n`` changes of one kind (for `LazyLog`)."""
@@ -977,12 +1000,15 @@ class Store:
             first_owner = firsts.get(plan.account.id, ("", None))[1]
             if first_owner is not None:
                 names.add(first_owner)
+            personal = c.PERSONAL_TYPES
             for item in plan.changes:
-                names.update(c.people_in(item))
-                texts.update(c.texts_in(item))
+                if type(item) in personal:
+                    names.update(c.people_in(item))
+                    texts.update(c.texts_in(item))
             for item in self._state_items(plan, stored):
-                names.update(c.people_in(item))
-                texts.update(c.texts_in(item))
+                if type(item) in personal:
+                    names.update(c.people_in(item))
+                    texts.update(c.texts_in(item))
         people = self._people_ids(names)
         text_ids = self._text_ids(texts, people)
         refs = c.Refs(people, text_ids)
@@ -994,26 +1020,33 @@ class Store:
             )
         rows = []
         definition = self._definition
+        bodies: dict[int, str] = {}  # written once, reused by the state snapshots
+        encode, kind_of = c.encode, c.kind_of
         for plan in plans:
             account = plan.account
             version = account.version - len(plan.changes)
             for item, event_id in zip(plan.changes, plan.event_ids, strict=True):
                 version += 1
+                at = item.at.isoformat()
+                body = encode(item, refs, at)
+                bodies[id(item)] = body
                 rows.append(
                     (
                         tenant,
                         account.id,
                         version,
-                        c.kind_of(item),
-                        item.at.isoformat(),
+                        kind_of(item),
+                        at,
                         SCHEMA,
                         definition,
-                        c.encode(item, refs),
+                        body,
                         event_id,
                     )
                 )
         if rows:
             b.bulk_changes(rows)
+        new_subjects = []
+        states = []
         for plan in plans:
             account = plan.account
             have = stored.get(account.id)
@@ -1022,11 +1055,8 @@ class Store:
             if have is None:
                 stage0, owner0 = firsts[account.id]
                 header = _header(account, stage0, None if owner0 is None else people[owner0])
-                b.execute(
-                    "INSERT INTO stars_subjects (tenant, subject, version, n_history, n_snapshots,"
-                    " n_depths, n_owners, stage, owner, header)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (tenant, account.id, account.version, *counts, account.stage, owner, header),
+                new_subjects.append(
+                    (tenant, account.id, account.version, *counts, account.stage, owner, header)
                 )
             else:
                 head = json.loads(have[5])
@@ -1048,10 +1078,21 @@ class Store:
                 )
             old = int(have[0]) if have else 0
             if account.version // self._every > old // self._every:
-                b.execute(
-                    "INSERT INTO stars_states (tenant, subject, version, body) VALUES (?, ?, ?, ?)",
-                    (tenant, account.id, account.version, self._state(account, refs)),
+                states.append(
+                    (tenant, account.id, account.version, self._state(account, refs, bodies))
                 )
+        if new_subjects:
+            b.executemany(
+                "INSERT INTO stars_subjects (tenant, subject, version, n_history, n_snapshots,"
+                " n_depths, n_owners, stage, owner, header)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                new_subjects,
+            )
+        if states:
+            b.executemany(
+                "INSERT INTO stars_states (tenant, subject, version, body) VALUES (?, ?, ?, ?)",
+                states,
+            )
         if seen:
             b.executemany(
                 "INSERT INTO stars_seen (tenant, event_id, subject, version, outcome)"
@@ -1070,8 +1111,13 @@ class Store:
             for i in range(max(0, n - TAIL), n):
                 yield seq[i]
 
-    def _state(self, account: Account, refs: c.Refs) -> str:
+    def _state(self, account: Account, refs: c.Refs, bodies: Mapping[int, str]) -> str:
         tails: dict[str, str] = {}
+
+        def body(item: Any) -> str:
+            found = bodies.get(id(item))
+            return found if found is not None else c.encode(item, refs, item.at.isoformat())
+
         for kind, seq in (
             ("transition", account._history),
             ("snapshot", account._snapshots),
@@ -1079,9 +1125,7 @@ class Store:
             ("owner", account._owners),
         ):
             n = len(seq)
-            tails[kind] = (
-                "[" + ",".join(c.encode(seq[i], refs) for i in range(max(0, n - TAIL), n)) + "]"
-            )
+            tails[kind] = "[" + ",".join(body(seq[i]) for i in range(max(0, n - TAIL), n)) + "]"
         known = account.known()
         carried = [None if known is None else getattr(known, name) for name in CARRIED]
         owner = "null" if account.owner is None else str(refs.people[account.owner])
@@ -1447,6 +1491,7 @@ class _Bulk:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._rows: dict[tuple[str, str], list[tuple[str, str, str]]] | None = None
+        self._names: c.Names | None = None
 
     def _all(self) -> dict[tuple[str, str], list[tuple[str, str, str]]]:
         if self._rows is None:
@@ -1460,15 +1505,14 @@ class _Bulk:
                     (store._tenant,),
                 ):
                     out.setdefault((subject, kind), []).append((kind, schema, body))
+                self._names = store._all_names()
             self._rows = out
         return self._rows
 
     def loader(self, subject: str, kind: str) -> Callable[[int], Sequence[Any]]:
         def load(n: int) -> Sequence[Any]:
             rows = self._all().get((subject, kind), [])[:n]
-            store = self._store
-            with store._check_open().lock:
-                return store._decode_rows(rows, f"{subject}.{kind}")
+            return self._store._decode_rows(rows, f"{subject}.{kind}", self._names)
 
         return load
 
