@@ -197,9 +197,7 @@ def bulk(mode: Mode) -> Section:
     def hand_rows() -> list[tuple[Any, ...]]:
         rows = []
         for a in built:
-            v = 0
-            for item in [*a.history, *a.snapshots]:
-                v += 1
+            for v, item in enumerate([*a.history, *a.snapshots], start=1):
                 kind = "transition" if type(item) is TransitionRecord else "snapshot"
                 rows.append((a.id, v, kind, _hand_body(item)))
         return rows
@@ -429,7 +427,8 @@ def load_growth(mode: Mode) -> Section:
         return median_time(run, repeats=3 * mode.repeats) / reps
 
     got = handle.load("long")
-    assert got.version == long_n and got.latest is not None
+    assert got.version == long_n
+    assert got.latest is not None
     t_short, t_long = timed("short"), timed("long")
     handle.close()
     s_long = f"stars Store.load @{long_n:,} changes"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -348,6 +350,16 @@ def test_two_tenants_with_the_same_ids_never_see_each_other(opened: Callable[...
     assert emea.version("acme") == 18 and apac.version("acme") == 2
     default = opened()
     assert len(default) == 0 and default.feed() == ()
+
+
+# --------------------------------------------------------------------------- imports
+def test_import_stars_loads_no_database_driver() -> None:
+    code = (
+        "import sys, stars, stars.store\n"
+        "print(sorted({'sqlite3', 'psycopg'} & {m.split('.')[0] for m in sys.modules}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 # --------------------------------------------------------------------------- evolution

@@ -388,6 +388,7 @@ _SUBMODULES = frozenset(
         "portfolio",
         "recovery",
         "report",
+        "store",
         "testing",
     }
 )
