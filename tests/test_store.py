@@ -376,3 +376,67 @@ def test_a_change_of_an_unknown_schema_is_named(store: Store) -> None:
     with pytest.raises(SchemaError, match="stars/7"):
         store.feed()
     assert store.schema_version == 1
+
+
+# --------------------------------------------------------------------------- files
+def test_import_files_reads_documents_and_csv_and_names_what_it_cannot(
+    store: Store, tmp_path: Path
+) -> None:
+    from stars.io import dumps
+    from stars.portfolio import Portfolio
+
+    (tmp_path / "book.json").write_text(
+        dumps(Portfolio([Account("a"), busy_account("b")])), encoding="utf-8"
+    )
+    (tmp_path / "accounts.csv").write_text("id,name,stage\nc,Cee,seed\nd,Dee,gold\n", "utf-8")
+    (tmp_path / "snaps.csv").write_text(
+        "account,at,health\nc,2025-01-06T00:00:00+00:00,55\n", encoding="utf-8"
+    )
+    result = stars.store.import_files(
+        store, [tmp_path / "book.json", tmp_path / "accounts.csv", tmp_path / "snaps.csv"]
+    )
+    assert (result.files, result.accounts_created, result.rows_rejected) == (3, 3, 1)
+    assert result.accepted == 1 and store.load("c").latest.health == 55  # type: ignore[union-attr]
+    assert "1 CSV rows rejected" in result.summary()
+    assert stars.store.import_files(store, [tmp_path / "book.json"]).accounts_skipped == 2
+    (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
+    with pytest.raises(InvalidValue, match="path"):
+        stars.store.import_files(store, [tmp_path / "notes.txt"])
+
+
+def test_open_refuses_bad_arguments(tmp_path: Path) -> None:
+    with pytest.raises(InvalidValue, match="snapshot_every"):
+        stars.store.open(tmp_path / "x.db", snapshot_every=0)
+    with pytest.raises(InvalidValue, match="timeout"):
+        stars.store.open(tmp_path / "x.db", timeout=-1)
+    with pytest.raises(InvalidValue, match="tenant"):
+        stars.store.open(tmp_path / "x.db", tenant="")
+    with pytest.raises(UnknownName, match="did you mean 'sqlite'"):
+        stars.store.open("sqlit:///x.db")
+    closed = stars.store.open(tmp_path / "y.db")
+    closed.close()
+    closed.close()
+    with pytest.raises(InvalidValue, match="closed"):
+        closed.ids()
+
+
+def test_a_loaded_long_account_reads_like_the_original_every_way(
+    opened: Callable[..., Store],
+) -> None:
+    import copy
+    import pickle
+
+    store = opened(snapshot_every=10)
+    a = busy_account(changes=80)
+    store.save(a)
+    back = store.load("acme")
+    snaps = back.snapshots
+    assert len(snaps) == len(a.snapshots) and bool(snaps)
+    assert list(reversed(snaps))[:3] == list(reversed(a.snapshots))[:3]
+    assert snaps[-1] == a.snapshots[-1] and snaps[0] == a.snapshots[0]
+    assert snaps[5:8] == tuple(a.snapshots[5:8]) and snaps == tuple(a.snapshots)
+    assert hash(snaps) == hash(tuple(a.snapshots)) and repr(snaps).startswith("(Snapshot(")
+    with pytest.raises(IndexError):
+        snaps[10_000]
+    assert pickle.loads(pickle.dumps(back)) == a and copy.deepcopy(back) == a
+    assert back.stage_since == a.stage_since
