@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from store_support import BACKENDS, store_url
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "howto" / "store.md"
