@@ -149,7 +149,7 @@ def ingest(mode: Mode) -> Section:
         conn.close()
         return len(live)
 
-    r = mode.heavy_repeats
+    r = mode.heavy_repeats if mode.name == "full" else 1
     t_stars = median_time(stars_run, repeats=r)
     t_hand = median_time(by_hand, repeats=r)
     s = "stars Store.ingest (ids, dedupe, lifecycle, canonical JSON, people by id)"
@@ -220,7 +220,7 @@ def bulk(mode: Mode) -> Section:
         conn.close()
         return len(rows)
 
-    r = mode.heavy_repeats
+    r = mode.heavy_repeats if mode.name == "full" else 1
     s_sql = "stars Store.import_accounts(trusted=True), SQLite"
     h_sql = "sqlite3 executemany of the same changes, encoded by hand"
     t_s = median_time(stars_sqlite, repeats=r)
@@ -367,7 +367,7 @@ def load(mode: Mode) -> Section:
     check = stars_read(None)
     assert [a.history for a in check.accounts()[:3]] == [b.history for b in built[:3]]
     assert all(a.stage == built[0].stage for a in check.accounts())
-    r = mode.heavy_repeats
+    r = mode.heavy_repeats if mode.name == "full" else 1
     s = "stars Store.portfolio() from SQLite"
     s_read = "stars Store.portfolio(), then every account's history read"
     f = "Portfolio.from_frames on the same data in memory (polars)"

@@ -440,3 +440,17 @@ def test_a_loaded_long_account_reads_like_the_original_every_way(
         snaps[10_000]
     assert pickle.loads(pickle.dumps(back)) == a and copy.deepcopy(back) == a
     assert back.stage_since == a.stage_since
+
+
+def test_an_untrusted_bulk_import_walks_every_history_first(store: Store) -> None:
+    from stars import Cycle, TransitionNotAllowed
+
+    bad = Account(
+        "bad",
+        stage="ascend",
+        history=[TransitionRecord("sustain", "prospect", "ascend", Cycle.GROWTH, day(0))],
+    )
+    with pytest.raises(TransitionNotAllowed):
+        store.import_accounts([busy_account("good"), bad])
+    assert len(store) == 0
+    assert store.import_accounts([busy_account("good")]) == 1

@@ -2,8 +2,9 @@
 
 A change is one of an account's four kinds of change (``transition``, ``snapshot``,
 ``depth``, ``owner``), written as the canonical JSON of its `stars.io` document without
-the ``schema`` and ``type`` keys (the row keeps those in columns). Fields that name a
-person hold the person's id in the store (an integer), and fields that may hold
+the ``schema`` and ``type`` keys (the row keeps those in columns), and without the
+fields that hold nothing (null, or empty metrics): they read back as their defaults.
+Fields that name a person hold the person's id in the store (an integer), and fields that may hold
 personal free text hold the id of the text: the names and texts live in their own
 tables, so erasing a person never rewrites a change.
 
@@ -137,52 +138,58 @@ def _flag(value: bool | None) -> str:
     return "null" if value is None else ("true" if value else "false")
 
 
-def _ref(ids: Mapping[Any, int], key: Any) -> str:
-    return "null" if key is None else str(ids[key])
-
-
-def _text_ref(refs: Refs, who: str | None, text: str | None) -> str:
-    return "null" if text is None else str(refs.texts[(who, text)])
-
-
 def _transition(r: TransitionRecord, refs: Refs, at: str) -> str:
+    actor = "" if r.actor is None else f'"actor":{refs.people[r.actor]},'
+    reason = "" if r.reason is None else f',"reason":{refs.texts[(r.actor, r.reason)]}'
     return (
-        f'{{"actor":{_ref(refs.people, r.actor)},"at":{_esc(at)},"cycle":"{r.cycle.value}",'
-        f'"dest":{_esc(r.dest)},"forced":{_flag(r.forced)},'
-        f'"reason":{_text_ref(refs, r.actor, r.reason)},"source":{_esc(r.source)},'
+        f'{{{actor}"at":{_esc(at)},"cycle":"{r.cycle.value}","dest":{_esc(r.dest)},'
+        f'"forced":{_flag(r.forced)}{reason},"source":{_esc(r.source)},'
         f'"trigger":{_esc(r.trigger)}}}'
     )
 
 
-_SNAPSHOT_NUMBERS: Final = (
-    "adoption",
-    "csat",
-    "days_since_contact",
-    "health",
-    "nps",
-    "open_tickets",
-    "sentiment",
+#: A snapshot's fields in key order, each with how it is written (``at`` and ``metrics``
+#: are written apart).
+_SNAPSHOT_FIELDS: Final = (
+    ("adoption", "num"),
+    ("at", "at"),
+    ("band", "band"),
+    ("champion_engaged", "flag"),
+    ("contract_signed", "flag"),
+    ("critical_risk", "flag"),
+    ("csat", "num"),
+    ("days_since_contact", "num"),
+    ("expansion_open", "flag"),
+    ("health", "num"),
+    ("metrics", "metrics"),
+    ("new_business_unit", "flag"),
+    ("nps", "num"),
+    ("open_tickets", "num"),
+    ("reonboarding_agreed", "flag"),
+    ("sentiment", "num"),
+    ("success_metrics_agreed", "flag"),
 )
 
 
 def _snapshot(s: Snapshot, refs: Refs, at: str) -> str:
-    metrics = s.metrics
-    if metrics:
-        shown = ",".join(f"{_esc(k)}:{_num(metrics[k])}" for k in sorted(metrics))
-        metrics_text = "{" + shown + "}"
-    else:
-        metrics_text = "{}"
-    band = "null" if s.band is None else f'"{s.band.value}"'
-    return (
-        f'{{"adoption":{_num(s.adoption)},"at":{_esc(at)},"band":{band},'
-        f'"champion_engaged":{_flag(s.champion_engaged)},"contract_signed":{_flag(s.contract_signed)},'
-        f'"critical_risk":{_flag(s.critical_risk)},"csat":{_num(s.csat)},'
-        f'"days_since_contact":{_num(s.days_since_contact)},"expansion_open":{_flag(s.expansion_open)},'
-        f'"health":{_num(s.health)},"metrics":{metrics_text},'
-        f'"new_business_unit":{_flag(s.new_business_unit)},"nps":{_num(s.nps)},'
-        f'"open_tickets":{_num(s.open_tickets)},"reonboarding_agreed":{_flag(s.reonboarding_agreed)},'
-        f'"sentiment":{_num(s.sentiment)},"success_metrics_agreed":{_flag(s.success_metrics_agreed)}}}'
-    )
+    parts = []
+    for name, how in _SNAPSHOT_FIELDS:
+        if how == "at":
+            parts.append(f'"at":{_esc(at)}')
+            continue
+        value = getattr(s, name)
+        if value is None:
+            continue
+        if how == "num":
+            parts.append(f'"{name}":{_num(value)}')
+        elif how == "flag":
+            parts.append(f'"{name}":{"true" if value else "false"}')
+        elif how == "band":
+            parts.append(f'"band":"{value.value}"')
+        elif value:  # metrics, left out when empty
+            shown = ",".join(f"{_esc(k)}:{_num(value[k])}" for k in sorted(value))
+            parts.append(f'"metrics":{{{shown}}}')
+    return "{" + ",".join(parts) + "}"
 
 
 def _depth(d: DepthPoint, refs: Refs, at: str) -> str:
@@ -191,10 +198,10 @@ def _depth(d: DepthPoint, refs: Refs, at: str) -> str:
 
 def _owner(c: OwnerChange, refs: Refs, at: str) -> str:
     people = refs.people
-    return (
-        f'{{"at":{_esc(at)},"by":{_ref(people, c.by)},"owner":{_ref(people, c.owner)},'
-        f'"previous":{_ref(people, c.previous)},"reason":{_text_ref(refs, c.by, c.reason)}}}'
-    )
+    by = "" if c.by is None else f',"by":{people[c.by]}'
+    previous = "" if c.previous is None else f',"previous":{people[c.previous]}'
+    reason = "" if c.reason is None else f',"reason":{refs.texts[(c.by, c.reason)]}'
+    return f'{{"at":{_esc(at)}{by},"owner":{people[c.owner]}{previous}{reason}}}'
 
 
 _WRITERS: Final[dict[type[Any], Callable[[Any, Refs, str], str]]] = {
@@ -226,6 +233,8 @@ def encode_generic(item: object, refs: Refs) -> str:
         if value is None:
             continue
         doc[name] = refs.people[value] if what == "person" else refs.texts[(who, value)]
+    # A stored body leaves out what holds nothing: null fields and empty metrics.
+    doc = {k: v for k, v in doc.items() if v is not None and not (k == "metrics" and not v)}
     return canonical_json(doc)
 
 
@@ -296,15 +305,14 @@ def decode(kind: str, body: dict[str, Any], names: Names, where: str) -> Any:
     """Build a change value from its stored body (people and texts put back in)."""
     try:
         if kind == "transition":
-            actor = names.person(body["actor"])
             return _record_unchecked(
                 body["trigger"],
                 body["source"],
                 body["dest"],
                 _CYCLES[body["cycle"]],
                 datetime.fromisoformat(body["at"]),
-                actor,
-                names.text(body["reason"]),
+                names.person(body.get("actor")),
+                names.text(body.get("reason")),
                 body["forced"],
             )
         if kind == "snapshot":
@@ -317,9 +325,9 @@ def decode(kind: str, body: dict[str, Any], names: Names, where: str) -> Any:
             return OwnerChange(
                 datetime.fromisoformat(body["at"]),
                 names.person(body["owner"]),  # type: ignore[arg-type]
-                names.person(body["previous"]),
-                names.person(body["by"]),
-                names.text(body["reason"]),
+                names.person(body.get("previous")),
+                names.person(body.get("by")),
+                names.text(body.get("reason")),
             )
     except SchemaError:
         raise

@@ -1365,15 +1365,18 @@ class Store:
     def import_accounts(self, accounts: Iterable[Account], *, trusted: bool = False) -> int:
         """Store accounts the store does not hold yet, in one transaction (a bulk import).
 
-        With ``trusted=True`` the accounts are taken as already validated (built by
-        `stars` itself, from a file `stars.io` loaded, say) and written the fastest
-        way the driver offers; otherwise each is checked to be new first.
+        Without ``trusted``, each account's history is first walked through the store's
+        lifecycle (every record must be one of its transitions, from where the account
+        stood); with ``trusted=True`` the accounts are taken as already validated (built
+        by `stars` itself with this lifecycle, say) and written straight away, the
+        fastest way the driver offers.
 
         Returns:
             How many accounts were stored.
 
         Raises:
             ConcurrentModification: One of them is stored already (nothing is written).
+            TransitionNotAllowed: Without ``trusted``, a record the lifecycle does not allow.
 
         Examples:
             >>> import stars.store
@@ -1384,9 +1387,13 @@ class Store:
         """
         items = list(accounts)
         if not trusted:
+            lc = self._lifecycle
             for i, account in enumerate(items):
                 if not isinstance(account, Account):
                     raise InvalidValue(f"accounts[{i}]", account, "an Account")
+                if len(account._history):
+                    first = Account(account.id, stage=account.history[0].source)
+                    lc.replay(account.id, account.history, start=first)
         plans = [_Plan(a, 0, [], []) for a in items]
         self._write(plans)
         return len(plans)
