@@ -18,6 +18,7 @@ from benchmarks import (
     import_bench,
     lifecycle_bench,
     portfolio_bench,
+    store_bench,
 )
 from benchmarks._harness import (
     MODES,
@@ -61,6 +62,13 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "backtest": ("does the score predict churn", backtest_bench.backtest),
     "assess_big": ("stars assess on a big snapshots file", cli_bench.assess_big),
     "derive": ("stages from history: monthly facts to events", derive_bench.derive),
+    "store_ingest": ("outside events through the lifecycle into the store", store_bench.ingest),
+    "store_bulk": ("a trusted bulk import of validated accounts", store_bench.bulk),
+    "store_load": ("every stored account back", store_bench.load),
+    "store_load_growth": (
+        "loading one account, few changes against many",
+        store_bench.load_growth,
+    ),
 }
 
 HERE = Path(__file__).resolve().parent

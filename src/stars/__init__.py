@@ -391,6 +391,7 @@ _SUBMODULES = frozenset(
         "portfolio",
         "recovery",
         "report",
+        "store",
         "testing",
         "timeline",
     }

@@ -110,6 +110,10 @@ class Log(Sequence[T]):
     def __reduce__(self) -> tuple[Any, ...]:
         return (tuple, (tuple(self),))
 
+    def _appended(self, item: T) -> Log[T]:
+        """This log with ``item`` added (the subclasses' hook for `append`)."""
+        return append(tuple(self), item)
+
 
 def append(current: Sequence[T], item: T) -> Log[T]:
     """``current`` with ``item`` added, in O(1) amortised time; ``current`` is unchanged.
@@ -136,6 +140,8 @@ def append(current: Sequence[T], item: T) -> Log[T]:
             items = items[:n]
             items.append(item)
         return Log(items, n + 1)
+    if isinstance(current, Log):  # a subclass that appends its own way (a store's lazy log)
+        return current._appended(item)
     items = list(current)
     items.append(item)
     return Log(items, len(items))

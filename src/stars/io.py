@@ -92,9 +92,12 @@ from stars.lifecycle import (
 from stars.stages import Cycle, StageProfile, stage_name
 
 __all__ = [
+    "EARLIEST",
     "JSON_SCHEMA_DIALECT",
+    "LATEST",
     "MAX_BYTES",
     "MAX_DEPTH",
+    "MAX_EVENT_ID",
     "MAX_INT",
     "SCHEMA",
     "AccountEvent",
@@ -104,6 +107,7 @@ __all__ = [
     "StageEvent",
     "accounts_from_events",
     "accounts_from_stage_events",
+    "canonical_json",
     "dumps",
     "events_of",
     "from_dict",
@@ -141,8 +145,21 @@ MAX_DEPTH: Final = 64
 MAX_INT: Final = 2**53 - 1
 """The largest integer magnitude written or read (the range JSON numbers keep exactly)."""
 
+EARLIEST: Final = datetime(2, 1, 1, tzinfo=UTC)
+"""The earliest instant a document may hold (the analyses look back months from a date)."""
+
+LATEST: Final = datetime(9999, 1, 1, tzinfo=UTC)
+"""The first instant a document may no longer hold (the analyses reach months ahead).
+
+Trying every analysis on the edges found its real limits: `Portfolio.to_frame`,
+`Portfolio.transition_matrix`, `Portfolio.cohorts` and `stars.recovery.detect` fail
+for instants after 9999-11-30 or before 0001-04-01 in UTC (and for any time whose UTC
+instant falls outside the calendar). Loading refuses a whole year's margin on each side.
+"""
+
 _MAX_INT_DIGITS: Final = len(str(MAX_INT))
 _MAX_TIME_TEXT: Final = 64
+_MAX_KEY_SHOWN: Final = 40
 
 Path = str | os.PathLike[str]
 
@@ -276,6 +293,10 @@ class LoadContext:
 
 
 def _join(path: str, key: object) -> str:
+    if isinstance(key, str) and len(key) > _MAX_KEY_SHOWN:
+        # An error quotes a bounded prefix of an over-long key, never the key whole.
+        shown = json.dumps(key[:_MAX_KEY_SHOWN], ensure_ascii=False)[:-1]
+        return f"{path}[{shown}...({len(key)} characters)]"
     if isinstance(key, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
         return f"{path}.{key}"
     return f"{path}[{json.dumps(key) if isinstance(key, str) else repr(key)}]"
@@ -470,6 +491,17 @@ class _DateTimeSpec(_Spec):
             raise SchemaError(path, raw, self.expected) from None
         if value.tzinfo is None or value.utcoffset() is None:
             raise SchemaError(path, raw, self.expected + " (this one has no offset)")
+        try:
+            inside = EARLIEST <= value < LATEST  # compared as instants, in UTC
+        except OverflowError:  # pragma: no cover - the comparison itself stays in range
+            inside = False
+        if not inside or not _utc_in_range(value):
+            raise SchemaError(
+                path,
+                raw,
+                f"a time from {EARLIEST.date().isoformat()} to before"
+                f" {LATEST.date().isoformat()} in UTC (the analyses cannot reach further)",
+            )
         return value
 
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
@@ -480,6 +512,14 @@ class _DateTimeSpec(_Spec):
             return self._parse(text.strip(), "")
         except SchemaError as err:
             raise _CellError(err.expected) from None
+
+
+def _utc_in_range(value: datetime) -> bool:
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 class _EnumSpec(_Spec):
@@ -1325,6 +1365,17 @@ def _check_account_id(instance: Any, attribute: Any, value: Any) -> None:
     v.text("account", value)
 
 
+def _check_event_id(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        v.text("id", value)
+        if len(value) > MAX_EVENT_ID:
+            raise InvalidValue("id", value, f"an event id of at most {MAX_EVENT_ID} characters")
+
+
+MAX_EVENT_ID: Final = 200
+"""The longest event id accepted (`AccountEvent.id`)."""
+
+
 @attrs.frozen(slots=True)
 class AccountEvent:
     """One line of an event stream: a snapshot or a transition record of one account.
@@ -1332,6 +1383,10 @@ class AccountEvent:
     Attributes:
         account: The account's id.
         event: The snapshot or the record.
+        id: The event's own id, given by the system that sent it (``None``: none). A
+            stream delivered at least once may repeat a line; its id says it is the
+            same event, so readers and stores count it once (see `read_events` and
+            `stars.store.Store.ingest`).
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -1344,6 +1399,7 @@ class AccountEvent:
 
     account: str = attrs.field(validator=_check_account_id)
     event: Snapshot | TransitionRecord = attrs.field()
+    id: str | None = attrs.field(default=None, validator=_check_event_id)
 
     @event.validator
     def _check_event(self, attribute: Any, value: Any) -> None:
@@ -1593,25 +1649,73 @@ def _parse_json(text: str | bytes, max_bytes: int) -> Any:
         ) from None
 
 
-def dumps(value: Any, *, indent: int | None = None) -> str:
+def dumps(value: Any, *, indent: int | None = None, canonical: bool = False) -> str:
     """Write a registered value as JSON text (see `to_dict`).
+
+    With ``canonical=True`` the text is the one canonical encoding: equal values give
+    identical text (so identical bytes, hashes and signatures). Keys are sorted at every
+    level, the text is compact, and every number has one form: a whole number is written
+    without a fraction (``50.0`` as ``50``), ``-0.0`` as ``0``, any other number in the
+    shortest form that reads back exactly. Loading canonical text gives an equal value.
 
     Args:
         value: The value.
-        indent: Pretty-print with this indent (default: compact, one line).
+        indent: Pretty-print with this indent (default: compact, one line; not with
+            ``canonical``).
+        canonical: Write the canonical encoding.
 
     Returns:
         The JSON text; NaN and infinities never appear in it.
+
+    Raises:
+        InvalidValue: ``indent`` together with ``canonical``, or a value that cannot be written.
 
     Examples:
         >>> from stars import BandCutoffs
         >>> from stars.io import dumps
         >>> dumps(BandCutoffs())
         '{"schema":"stars/1","type":"BandCutoffs","red_below":40.0,"green_from":70.0}'
+        >>> dumps(BandCutoffs(red_below=40, green_from=70.0), canonical=True)
+        '{"green_from":70,"red_below":40,"schema":"stars/1","type":"BandCutoffs"}'
     """
+    if canonical:
+        if indent is not None:
+            raise InvalidValue("indent", indent, "None when canonical=True (one form only)")
+        return canonical_json(to_dict(value))
     separators = (",", ":") if indent is None else (",", ": ")
     return json.dumps(
         to_dict(value), allow_nan=False, ensure_ascii=False, indent=indent, separators=separators
+    )
+
+
+def _one_number_form(doc: Any) -> Any:
+    """``doc`` with every whole float as an int (the canonical number form)."""
+    kind = type(doc)
+    if kind is float:
+        if doc.is_integer() and abs(doc) <= MAX_INT:
+            return int(doc)
+        return doc
+    if kind is dict:
+        return {key: _one_number_form(item) for key, item in doc.items()}
+    if kind is list:
+        return [_one_number_form(item) for item in doc]
+    return doc
+
+
+def canonical_json(doc: Any) -> str:
+    """Plain JSON data (a `to_dict` result, say) as canonical text (see `dumps`).
+
+    Examples:
+        >>> from stars.io import canonical_json
+        >>> canonical_json({"b": 50.0, "a": [1.5, -0.0, 50]})
+        '{"a":[1.5,0,50],"b":50}'
+    """
+    return json.dumps(
+        _one_number_form(doc),
+        allow_nan=False,
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
     )
 
 
@@ -2064,12 +2168,38 @@ def write_events(
     return len(lines)
 
 
-def _lines(file: Path | IO[str] | Iterable[str]) -> Iterator[str]:
+class _LineTooLong(Exception):
+    """A line longer than the limit (read no further than the limit)."""
+
+
+def _lines(file: Path | IO[str] | Iterable[str], limit: int) -> Iterator[str | bytes]:
+    """The lines of ``file``, each read no further than ``limit`` (bytes, or characters).
+
+    A line over the limit raises `_LineTooLong` after reading ``limit + 1`` of it, never
+    the whole line: a file of one 400 MB line costs no more memory than the limit.
+    """
     if isinstance(file, str | os.PathLike):
-        with open(file, encoding="utf-8") as handle:
-            yield from handle
+        with open(file, "rb") as raw:
+            yield from _bounded(raw.readline, limit)
+    elif hasattr(file, "readline"):
+        yield from _bounded(file.readline, limit)
     else:
-        yield from file
+        for line in file:
+            if len(line) > limit:
+                raise _LineTooLong
+            yield line
+
+
+def _bounded(readline: Callable[[int], Any], limit: int) -> Iterator[Any]:
+    while True:
+        line = readline(limit + 1)
+        if not line:
+            return
+        ending = b"\n" if isinstance(line, bytes) else "\n"
+        body = line[:-1] if line.endswith(ending) else line
+        if len(body) > limit:
+            raise _LineTooLong
+        yield line
 
 
 def read_events(
@@ -2083,12 +2213,16 @@ def read_events(
     Blank lines are skipped. Within each account, records must chain (each starting
     where the previous one ended) and records and snapshots must each be in time
     order; with a lifecycle, every record must be one of its transitions. The whole
-    stream is returned, or nothing: the first bad line raises.
+    stream is returned, or nothing: the first bad line raises. A line whose event
+    ``id`` an earlier line already had is a redelivery: it is skipped, not checked again.
+
+    A line over ``max_line_bytes`` is refused after reading just past the limit, never
+    read whole.
 
     Args:
         file: A path, a text stream, or an iterable of lines.
         lifecycle: Check records against it (``None``: no check).
-        max_line_bytes: Size limit of one line.
+        max_line_bytes: Size limit of one line (for a text stream, in characters).
 
     Returns:
         The events, in file order.
@@ -2107,9 +2241,22 @@ def read_events(
     out: list[AccountEvent] = []
     last_record: dict[str, TransitionRecord] = {}
     last_snapshot: dict[str, Snapshot] = {}
+    seen: set[str] = set()
     lineno = 0
     with _guarded():
-        for lineno, line in enumerate(_lines(file), start=1):
+        lines = _lines(file, max_line_bytes)
+        while True:
+            lineno += 1
+            try:
+                line = next(lines)
+            except StopIteration:
+                break
+            except _LineTooLong:
+                raise SchemaError(
+                    f"line {lineno}",
+                    _Shown(f"a line longer than {max_line_bytes} bytes"),
+                    f"at most {max_line_bytes} bytes (raise max_line_bytes for longer lines)",
+                ) from None
             if not line.strip():
                 continue
             try:
@@ -2118,6 +2265,10 @@ def read_events(
                 event = _from_doc(doc, AccountEvent, ctx)
             except SchemaError as err:
                 raise SchemaError(f"line {lineno}: {err.path}", err.value, err.expected) from err
+            if event.id is not None:
+                if event.id in seen:
+                    continue  # delivered again: the same event, counted once
+                seen.add(event.id)
             item = event.event
             where = f"line {lineno}: $.event"
             if isinstance(item, TransitionRecord):

@@ -37,11 +37,12 @@ from transitions import Machine
 from stars import _engine
 from stars import _validate as v
 from stars._engine import Edge, EdgeTable, commit, lock_for
-from stars._log import Log
+from stars._log import Log, append
 from stars._shown import short_of
 from stars._trend import slope_per_30_days
 from stars.account import (
     Account,
+    DepthPoint,
     OwnerChange,
     Snapshot,
     TransitionRecord,
@@ -209,6 +210,54 @@ def _customer_since(account: Account, kind_of: Callable[[str], StageKind]) -> da
             break
     object.__setattr__(account, "_memo", (kind_of, end, found))
     return found if found is not None else account.since
+
+
+def _is_empty(items: Iterable[Any]) -> bool:
+    return isinstance(items, Sequence) and not items
+
+
+def _continued(
+    start: Account,
+    records: Sequence[TransitionRecord],
+    snapshots: Iterable[Snapshot],
+    owners: Iterable[OwnerChange],
+    depths: Iterable[DepthPoint],
+) -> Account:
+    """A new account: ``start`` with checked ``records`` and the other changes appended.
+
+    The start's sequences are shared, not copied (appending to a `Log` forks it when
+    needed), so continuing a long account costs what is appended, not what it holds.
+    """
+    account: Account = object.__new__(Account)
+    account.__setstate__(start.__getstate__())
+    # The standing facts folded so far still hold: the snapshots before them are the same.
+    object.__setattr__(account, "_carry", start._carry)
+    if records:
+        history: Sequence[TransitionRecord] = account._history
+        for record in records:
+            history = append(history, record)
+        object.__setattr__(account, "_history", history)
+        object.__setattr__(account, "_stage", records[-1].dest)
+        object.__setattr__(account, "_version", account._version + len(records))
+    for i, snap in enumerate(snapshots):
+        if not isinstance(snap, Snapshot):
+            raise InvalidValue(f"snapshots[{i}]", snap, "a Snapshot")
+        account._append_snapshot(snap)
+    for i, point in enumerate(depths):
+        if not isinstance(point, DepthPoint):
+            raise InvalidValue(f"depths[{i}]", point, "a DepthPoint")
+        account._append_depth(point)
+    for i, change in enumerate(owners):
+        if not isinstance(change, OwnerChange):
+            raise InvalidValue(f"owners[{i}]", change, "an OwnerChange")
+        if change.previous != account.owner:
+            raise InvalidValue(
+                f"owners[{i}].previous",
+                change.previous,
+                f"{account.owner!r}, the owner the account had",
+            )
+        account._append_owner(change)
+    return account
 
 
 def _upto(snapshots: Sequence[Snapshot], at: datetime | None) -> Sequence[Snapshot]:
@@ -1642,12 +1691,20 @@ class Lifecycle(_engine.Machine):
         since: datetime | None = None,
         snapshots: Iterable[Snapshot] = (),
         owners: Iterable[OwnerChange] = (),
+        depths: Iterable[DepthPoint] = (),
+        start: Account | None = None,
     ) -> Account:
         """Rebuild an account from its history (records) or from events, without hooks.
 
         History is taken as fact: guards are not evaluated again, but the graph, the
         cycles and the time order are checked against this lifecycle. Records are
         reused as they are.
+
+        With ``start``, the account is continued from a given state (a stored snapshot of
+        it, say) rather than rebuilt from the initial stage: the new account has the
+        start's name, owner, tags, since, history, snapshots, depths and owner changes, and
+        then ``items``, ``snapshots``, ``depths`` and ``owners`` appended after them, each
+        checked against where the start left off. The start itself is not changed.
 
         Args:
             account_id: The account's id.
@@ -1658,30 +1715,78 @@ class Lifecycle(_engine.Machine):
             since: The account's start, if imported mid-life.
             snapshots: Its snapshots, in time order.
             owners: Its owner changes, in time order (``owner`` then defaults to the last).
+            depths: Its depth points, in time order.
+            start: The state to continue from (then leave ``name``, ``owner``, ``tags``
+                and ``since`` out: the start's are kept).
 
         Returns:
             A new account whose stage, history and version match the items.
 
         Raises:
             TransitionNotAllowed: An item is not a transition from the stage reached.
-            InvalidValue: A record's source or cycle disagrees with the lifecycle.
+            InvalidValue: A record's source or cycle disagrees with the lifecycle, or
+                ``start`` is not an account with this id.
             OutOfOrder: An item is earlier than the previous one.
 
         Examples:
             >>> from datetime import datetime, timezone
-            >>> from stars import STARS, Event
+            >>> from stars import STARS, Event, Snapshot
             >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
             >>> a = STARS.replay("acme", [Event("sign", t, forced=True, reason="import")])
             >>> a.stage, a.history[0].forced
             ('seed', True)
+            >>> later = t.replace(month=3)
+            >>> b = STARS.replay("acme", [Event("escalate", later, forced=True, reason="outage")],
+            ...                  snapshots=[Snapshot(at=later, health=20)], start=a)
+            >>> b.stage, b.version, a.stage, a.version
+            ('tact', 3, 'seed', 1)
         """
-        for field, given in (("items", items), ("snapshots", snapshots)):
+        given_lists: tuple[tuple[str, object], ...] = (
+            ("items", items),
+            ("snapshots", snapshots),
+            ("owners", owners),
+            ("depths", depths),
+        )
+        for field, given in given_lists:
             if not _is_sequence_like(given):
                 raise InvalidValue(field, given, "an iterable of values (not a string)")
+        if start is not None:
+            _need_account(start)
+            if start.id != account_id:
+                raise InvalidValue("account_id", account_id, f"{start.id!r}, the start's id")
+            header: tuple[tuple[str, object, object], ...] = (
+                ("name", name, ""),
+                ("owner", owner, None),
+                ("since", since, None),
+            )
+            for field, value, default in header:
+                if value != default:
+                    raise InvalidValue(field, value, "nothing with start= (the start's is kept)")
+            if tuple(tags):
+                raise InvalidValue("tags", tags, "nothing with start= (the start's are kept)")
+            stage = start.stage
+            last = start.stage_since if len(start._history) else None
+            history = self._walk(account_id, stage, last, items)
+            return _continued(start, history, snapshots, owners, depths)
+        history = self._walk(account_id, self.initial, None, items)
+        stage = history[-1].dest if history else self.initial
+        account = self._assemble(
+            account_id, stage, history, name, owner, tags, since, snapshots, owners
+        )
+        if not _is_empty(depths):
+            account = _continued(account, [], (), (), depths)
+        return account
+
+    def _walk(
+        self,
+        account_id: str,
+        stage: str,
+        last: datetime | None,
+        items: Iterable[TransitionRecord | Event],
+    ) -> list[TransitionRecord]:
+        """Check ``items`` against the graph from ``stage`` and the time ``last``; the records."""
         table = self._edges.by_pair
-        stage = self.initial
         history: list[TransitionRecord] = []
-        last: datetime | None = None
         for i, item in enumerate(items):
             if isinstance(item, TransitionRecord):
                 if item.source != stage:
@@ -1724,9 +1829,7 @@ class Lifecycle(_engine.Machine):
             last = record.at
             stage = record.dest
             history.append(record)
-        return self._assemble(
-            account_id, stage, history, name, owner, tags, since, snapshots, owners
-        )
+        return history
 
     def _assemble(
         self,
