@@ -266,6 +266,23 @@ CHECKS: dict[str, dict[int, list[str]]] = {
             'assert book["acme"].history == derive_account("acme", facts).history',
         ],
     },
+    "docs/howto/store.md": {
+        0: [
+            'assert store.load("acme").version == 3',
+        ],
+        1: [
+            "assert (result.accepted, result.duplicates, len(result.rejected)) == (2, 1, 1)",
+        ],
+        2: [
+            "assert published == 5 and store.last_position() == 6",
+        ],
+        4: [
+            'assert first["accepted"] == 3 and retry["duplicates"] == 3',
+            'assert (account["version"], account["health"]) == (3, 62)',
+            'assert status == 409 and "at version 4" in error["error"]',
+            'assert [c["version"] for c in feed if c["account"] == "initech"] == [1, 2, 3, 4]',
+        ],
+    },
     "docs/tutorial.md": {
         4: [
             "assert again == acme",

@@ -161,8 +161,78 @@ class _Done:
 _MAX_CAUSES: Final = 8
 
 
+def _open_store(url: str) -> Any:
+    from stars import store
+
+    try:
+        return store.open(url)
+    except (StarsError, OSError) as err:
+        raise _BadInput(f"--store {url}: {err}") from None
+
+
+def _assess_store(args: argparse.Namespace) -> _Done:
+    if args.accounts or args.snapshots or args.events:
+        raise _BadInput("--store reads the accounts from the store: give no CSV files with it")
+    with _open_store(args.store) as kept:  # accounts read their older changes on demand
+        return _store_report(args, list(kept.accounts()))
+
+
+def _store_report(args: argparse.Namespace, accounts: list[Any]) -> _Done:
+    from stars.lifecycle import STARS
+    from stars.report import build_report, render
+
+    if not accounts:
+        raise _BadInput(f"--store {args.store}: the store holds no account")
+    report = build_report(
+        accounts,
+        STARS,
+        title=f"Portfolio report: {args.store}",
+        company_maturity=args.maturity,
+        key_account_capacity=args.key_account_capacity,
+    )
+    messages: list[str] = []
+    if args.html:
+        try:
+            written = report.write_html(args.html, accounts)
+        except OSError as exc:
+            raise _BadInput(f"{args.html}: cannot write the HTML report: {exc.strerror}") from None
+        messages.append(f"stars: wrote the HTML report to {written}")
+    if args.format == "json":
+        output = json.dumps(report.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    else:
+        output = render(report, args.format, width=_width())
+        if any(a.history for a in accounts):
+            output += _histories_text(accounts, report.as_of, args.format == "markdown")
+    return _Done(output, EXIT_OK, messages)
+
+
+def _cmd_import(args: argparse.Namespace) -> _Done:
+    from stars import store
+
+    for path in args.files:
+        _need_file(path)
+    with _open_store(args.store) as kept:
+        try:
+            result = store.import_files(kept, args.files)
+        except StarsError as err:
+            raise _BadInput(str(err)) from None
+    failed = len(result.rejected) + result.rows_rejected
+    messages = []
+    if failed:
+        messages.append(
+            f"stars: error: {len(result.rejected)} events and {result.rows_rejected} CSV rows"
+            " were not imported"
+        )
+    return _Done(result.summary() + "\n", EXIT_REJECTED if failed else EXIT_OK, messages)
+
+
 def _cmd_assess(args: argparse.Namespace) -> _Done:
     import attrs
+
+    if args.store:
+        return _assess_store(args)
+    if not args.accounts:
+        raise _BadInput("give an accounts file (ACCOUNTS.csv) or --store URL")
 
     from stars._intake import (
         DEFAULT_MAX_REJECTS,
@@ -764,7 +834,15 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     assess.add_argument(
-        "accounts", metavar="ACCOUNTS.csv", help="columns: id (or account_id), name, owner, ..."
+        "accounts",
+        metavar="ACCOUNTS.csv",
+        nargs="?",
+        help="columns: id (or account_id), name, owner, ... (leave out with --store)",
+    )
+    assess.add_argument(
+        "--store",
+        metavar="URL",
+        help="report on the accounts kept in a store (sqlite:///FILE or postgresql://...)",
     )
     assess.add_argument(
         "--snapshots", metavar="SNAPSHOTS.csv", help="columns: account, at, and any signals"
@@ -888,6 +966,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     with_format(maturity)
     maturity.set_defaults(run=_cmd_maturity)
+
+    imp = sub.add_parser(
+        "import",
+        help="keep accounts and events in a store (SQLite or PostgreSQL)",
+        description=(
+            "Import files into a store, each event at most once: JSON Lines event streams,"
+            " account or portfolio JSON documents, accounts or snapshots CSV files. Importing"
+            " a file again stores nothing twice. Rejected events make the exit code"
+            f" {EXIT_REJECTED}."
+        ),
+    )
+    imp.add_argument("files", metavar="FILE", nargs="+", help=".jsonl, .json or .csv files")
+    imp.add_argument(
+        "--store", required=True, metavar="URL", help="sqlite:///FILE, a path, or postgresql://..."
+    )
+    imp.set_defaults(run=_cmd_import)
 
     init = sub.add_parser(
         "init",
