@@ -239,19 +239,21 @@ class Options:
     encoding: str | None = None
     delimiter: str | None = None
 
+    def reading(self) -> dict[str, Any]:
+        """The keyword arguments every CSV reader of `stars.io` takes from these options."""
+        return {
+            "tz": self.zone,
+            "rename": self.rename,
+            "extra": "keep",
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+        }
+
 
 def read_accounts(path: str, opts: Options, lifecycle: Lifecycle) -> tuple[list[Account], Intake]:
     """The accounts file, counted."""
     intake = Intake(path, "accounts")
-    read = read_accounts_csv(
-        Path(path),
-        lifecycle=lifecycle,
-        tz=opts.zone,
-        rename=opts.rename,
-        extra="keep",
-        encoding=opts.encoding,
-        delimiter=opts.delimiter,
-    )
+    read = read_accounts_csv(Path(path), lifecycle=lifecycle, **opts.reading())
     intake.took(read)
     return read.items, intake
 
@@ -261,15 +263,7 @@ def apply_events(
 ) -> tuple[list[Account], Intake]:
     """Replay a stage-events file onto the accounts; rows that do not fit are rejected."""
     intake = Intake(path, "events")
-    read = read_stage_events_csv(
-        Path(path),
-        lifecycle=lifecycle,
-        tz=opts.zone,
-        rename=opts.rename,
-        extra="keep",
-        encoding=opts.encoding,
-        delimiter=opts.delimiter,
-    )
+    read = read_stage_events_csv(Path(path), lifecycle=lifecycle, **opts.reading())
     intake.took(read)
     claimed = {a.id: a.stage for a in accounts}
     built, rejected = accounts_from_stage_events(
