@@ -382,12 +382,20 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["nonsense"], ["demo", "--format", "yaml"], ["assess"], ["maturity"], ["demo", "extra"]],
+    [[], ["nonsense"], ["demo", "--format", "yaml"], ["maturity"], ["demo", "extra"]],
 )
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     code, out, err = run(capsys, *argv)
     assert (code, out) == (EXIT_BAD_INPUT, "")
     assert "usage: stars" in err and "Traceback" not in err
+
+
+def test_assess_without_files_or_store_says_what_it_needs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "assess")
+    assert (code, out) == (EXIT_BAD_INPUT, "")
+    assert err == "stars: error: give an accounts file (ACCOUNTS.csv) or --store URL\n"
 
 
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
