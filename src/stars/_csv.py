@@ -129,12 +129,33 @@ def _label(encoding: str) -> str:
     return encoding.upper() if encoding.lower().startswith("utf") else encoding
 
 
+#: The longest line a CSV file may have, in bytes: a longer one is refused, not read whole.
+MAX_LINE_BYTES: Final = 16 * 1024 * 1024
+
+
+def _lines(binary: IO[bytes], name: str, first: int) -> Iterator[bytes]:
+    """The raw lines of a byte stream, each read at most `MAX_LINE_BYTES` (plus one) at a time."""
+    number = first
+    while True:
+        raw = binary.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        if len(raw) > MAX_LINE_BYTES:
+            raise SchemaError(
+                f"{name} line {number}",
+                f"a line of more than {MAX_LINE_BYTES:,} bytes",
+                f"CSV lines of at most {MAX_LINE_BYTES:,} bytes",
+            )
+        yield raw
+        number += 1
+
+
 def _decoded(
     binary: IO[bytes], encoding: str, name: str, first: int, strip_bom: bool
 ) -> Iterator[str]:
     """The lines of a byte stream decoded one by one (line numbers count from ``first``)."""
     decode = codecs.getdecoder(encoding)
-    for number, raw in enumerate(binary, start=first):
+    for number, raw in enumerate(_lines(binary, name, first), start=first):
         if strip_bom and number == first and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]
         try:
