@@ -170,6 +170,17 @@ def _open_store(url: str) -> Any:
         raise _BadInput(f"--store {url}: {err}") from None
 
 
+def _write_html(path: str | None, report: Any, accounts: Sequence[Any]) -> list[str]:
+    """Write the report's HTML page when ``--html`` asks for it; the line that says so."""
+    if not path:
+        return []
+    try:
+        written = report.write_html(path, accounts)
+    except OSError as exc:
+        raise _BadInput(f"{path}: cannot write the HTML report: {exc.strerror}") from None
+    return [f"stars: wrote the HTML report to {written}"]
+
+
 def _assess_store(args: argparse.Namespace) -> _Done:
     if args.accounts or args.snapshots or args.events:
         raise _BadInput("--store reads the accounts from the store: give no CSV files with it")
@@ -190,13 +201,7 @@ def _store_report(args: argparse.Namespace, accounts: list[Any]) -> _Done:
         company_maturity=args.maturity,
         key_account_capacity=args.key_account_capacity,
     )
-    messages: list[str] = []
-    if args.html:
-        try:
-            written = report.write_html(args.html, accounts)
-        except OSError as exc:
-            raise _BadInput(f"{args.html}: cannot write the HTML report: {exc.strerror}") from None
-        messages.append(f"stars: wrote the HTML report to {written}")
+    messages = _write_html(args.html, report, accounts)
     if args.format == "json":
         output = json.dumps(report.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     else:
@@ -345,12 +350,7 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
     if kept_note is not None:
         notes.append(f"{args.snapshots}: {kept_note}")
     report = attrs.evolve(report, notes=(*notes, *report.notes))
-    if args.html:
-        try:
-            written = report.write_html(args.html, accounts)
-        except OSError as exc:
-            raise _BadInput(f"{args.html}: cannot write the HTML report: {exc.strerror}") from None
-        messages.append(f"stars: wrote the HTML report to {written}")
+    messages += _write_html(args.html, report, accounts)
     briefs = _briefs(args.brief or (), accounts, report.as_of)
     with_history = bool(args.events) or any(a.history for a in accounts)
     if args.format == "json":

@@ -2060,14 +2060,13 @@ def _owner_lines(account: Account, lc: Lifecycle, now: datetime | None) -> list[
     """One row per owner, the current first: when, who decided, and what happened then."""
     changes = account.owners
     spans: list[tuple[str, datetime | None, datetime | None, OwnerChange | None]]
+    start = account.since or (account.history[0].at if account.history else None)
     if not changes:
         if account.owner is None:
             return ["No owner is recorded."]
-        start = account.since or (account.history[0].at if account.history else None)
         spans = [(account.owner, start, None, None)]
     else:
         first = changes[0]
-        start = account.since or (account.history[0].at if account.history else None)
         spans = []
         if first.previous is not None:
             spans.append((first.previous, start, first.at, None))
