@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
+# Every supported Python, for make test-all
+PYTHONS := 3.11 3.12 3.13
 
-.PHONY: demo test lint typecheck pytest docs bench bench-quick clean
+.PHONY: demo test test-all test-lowest $(addprefix test-py,$(PYTHONS)) lint typecheck pytest docs bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +35,20 @@ demo: $(VENV)/.installed-base
 ## make test: lint, strict type checks, docs build, and the test suite with coverage
 test: $(VENV)/.installed-dev lint typecheck docs pytest
 
+## make test-all: `make test`, then the suite on every other supported Python and once on the
+## dependency floors, each in its own .venv-<name> (tools/test-on). `make -j2 -O test-all` runs two at once.
+test-all: test $(addprefix test-py,$(PYTHONS)) test-lowest
+
+test-py%: $(BIN)/python
+	@if [ "$*" = "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" ]; then \
+	  echo "== Python $*: the suite ran in make test"; else tools/test-on $*; fi
+
+test-lowest:
+	tools/test-on lowest
+
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests mkdocs_hooks.py $(wildcard benchmarks)
-	$(BIN)/ruff format --check src tests mkdocs_hooks.py $(wildcard benchmarks)
+	$(BIN)/ruff check src tests tools mkdocs_hooks.py $(wildcard benchmarks)
+	$(BIN)/ruff format --check src tests tools mkdocs_hooks.py $(wildcard benchmarks)
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy --strict src tests/typing
@@ -54,4 +67,4 @@ bench-quick: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks --quick
 
 clean:
-	rm -rf $(VENV) site .coverage .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* .venv-lowest site .coverage .mypy_cache .ruff_cache
