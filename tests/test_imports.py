@@ -60,11 +60,13 @@ def test_typing_example_runs() -> None:
 
 
 _KINDS = """
-import importlib, inspect, json, pkgutil, sys
+import importlib, inspect, json, pkgutil, sys, warnings
 import stars
 
+warnings.simplefilter("ignore", DeprecationWarning)  # the moved names are checked too
+
 def kinds():
-    return {n: type(getattr(stars, n)).__name__ for n in stars.__all__}
+    return {n: type(getattr(stars, n)).__name__ for n in [*stars.__all__, *stars._MOVED]}
 
 def import_all():
     for info in pkgutil.walk_packages(stars.__path__, "stars."):
@@ -104,3 +106,4 @@ def test_backtest_function_is_callable_after_io_encodes_an_account() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "function"]
+    assert "use `from stars.backtesting import backtest`" in out.stderr

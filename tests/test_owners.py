@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from stars import STARS, Account, OwnerChange, Portfolio, Snapshot, handover_brief, reassign
+from stars import STARS, Account, OwnerChange, Snapshot, handover_brief, reassign
 from stars.errors import ConcurrentModification, InvalidValue, OutOfOrder
 from stars.io import dumps, loads
+from stars.portfolio import Portfolio
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

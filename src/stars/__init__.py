@@ -1,20 +1,27 @@
 """stars: the STARS lifecycle of B2B customer relationships.
 
-The core (stages, accounts, the lifecycle engine, errors) is imported with the package;
-the other modules load on first use, so ``import stars`` stays quick and light.
+The top level holds the core: stages and bands, `Account` and `Snapshot` with their
+records, the lifecycle engine and `STARS`, events, and the errors. Everything else lives in
+its own module and is imported from there (``from stars.portfolio import Portfolio``); each
+module loads on first use, so ``import stars`` stays quick and light.
+
+Names that used to be re-exported here still work for one release, with a
+`DeprecationWarning` that names the module to import from (CHANGELOG.md lists them).
 
 Examples:
     >>> import stars
     >>> stars.Stage.SEED.profile.posture
     ('builder', 'consultant')
-    >>> stars.default_scorecard().names[0]
+    >>> from stars.health import default_scorecard
+    >>> default_scorecard().names[0]
     'adoption'
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+import warnings
+from typing import Any
 
 from stars.account import (
     Account,
@@ -75,175 +82,9 @@ from stars.stages import (
     StageProfile,
 )
 
-if TYPE_CHECKING:
-    from stars.backtesting import (
-        Backtest,
-        BandOutcome,
-        Calibration,
-        DecileOutcome,
-        GroupAUC,
-        MeasureCheck,
-        Percentile,
-        backtest,
-        calibrate,
-        fit_percentile,
-    )
-    from stars.depth import (
-        GUIDANCE as DEPTH_GUIDANCE,
-    )
-    from stars.depth import (
-        BreakdownCause,
-        CompanyMaturity,
-        ContactPattern,
-        Depth,
-        DepthAssessment,
-        DepthEvidence,
-        DepthGuidance,
-        DepthMovement,
-        DepthPolicy,
-        Disagreement,
-        DwellAction,
-        DwellAdvice,
-        KeyAccountCheck,
-        MovementDirection,
-        Requirement,
-        TwoSidedDepth,
-        ValueConcentration,
-        depth_movements,
-        depth_since,
-        dwell_advice,
-        key_account_check,
-        record_depth,
-        value_concentration,
-    )
-    from stars.depth import (
-        assess as assess_depth,
-    )
-    from stars.depth import (
-        guidance as depth_guidance,
-    )
-    from stars.depth import (
-        requirements as depth_requirements,
-    )
-    from stars.health import (
-        Direction,
-        HealthScore,
-        Linear,
-        Measure,
-        MissingPolicy,
-        Scorecard,
-        ScorecardSet,
-        Steps,
-        Trend,
-        TrendDirection,
-        default_scorecard,
-        default_scorecard_set,
-        measures_from,
-        trend,
-    )
-    from stars.journey import (
-        PHASE_PROFILES,
-        Alignment,
-        CustomerJourney,
-        Journey,
-        JourneyHook,
-        JourneyPolicy,
-        Phase,
-        PhaseProfile,
-        PhaseRecord,
-        Team,
-        ValueCase,
-        check_alignment,
-        phases_for,
-    )
-    from stars.maturity import (
-        Answer,
-        Area,
-        AreaChange,
-        AreaResult,
-        Indicator,
-        Level,
-        MaturityComparison,
-        MaturityReport,
-        MissingAnswers,
-        Questionnaire,
-        default_questionnaire,
-    )
-    from stars.maturity import (
-        assess as assess_maturity,
-    )
-    from stars.maturity import (
-        compare as compare_maturity,
-    )
-    from stars.maturity import (
-        load_answers as load_maturity_answers,
-    )
-    from stars.maturity import (
-        plot_radar as plot_maturity_radar,
-    )
-    from stars.portfolio import (
-        Cohort,
-        EpisodeStats,
-        ForecastBacktest,
-        Portfolio,
-        RecoveryCurve,
-        RiskEntry,
-        StageDistribution,
-        TransitionMatrix,
-    )
-    from stars.recovery import (
-        LEADING_INDICATORS,
-        RISK_SOURCES,
-        ActionItem,
-        CheckIn,
-        DetectionPolicy,
-        Effort,
-        HandoffAudit,
-        HandoffChecklist,
-        LifecycleLink,
-        PlanTemplate,
-        PlaybookEntry,
-        PlaybookLibrary,
-        RecoveryEvent,
-        RecoveryPlan,
-        RecoveryPolicy,
-        RecoveryProcess,
-        RecoveryStep,
-        RelationshipPhase,
-        RiskEvidence,
-        RiskFinding,
-        RiskSource,
-        Severity,
-        SignalKind,
-        Stakeholder,
-        StakeholderLevel,
-        StepRecord,
-        TemplateKind,
-        Triage,
-        TriageDecision,
-        TriagePolicy,
-        audit_handoff,
-        link_lifecycle,
-        plan_for,
-        relationship_phase,
-        template_for,
-        weekly_update,
-    )
-    from stars.recovery import (
-        TEMPLATES as RECOVERY_TEMPLATES,
-    )
-    from stars.recovery import (
-        detect as detect_risks,
-    )
-    from stars.recovery import (
-        triage as triage_account,
-    )
-    from stars.report import (
-        Report,
-        build_report,
-    )
-
-_LAZY: dict[str, tuple[str, str]] = {
+# Names re-exported here before 0.2, kept for one release with a DeprecationWarning. The
+# renamed ones (``assess_depth``) point at their real name in their module (``stars.depth.assess``).
+_MOVED: dict[str, tuple[str, str]] = {
     "Backtest": ("stars.backtesting", "Backtest"),
     "BandOutcome": ("stars.backtesting", "BandOutcome"),
     "Calibration": ("stars.backtesting", "Calibration"),
@@ -399,11 +240,15 @@ _SUBMODULES = frozenset(
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(module), attr)
-        globals()[name] = value
-        return value
+    if name in _MOVED:
+        module, attr = _MOVED[name]
+        warnings.warn(
+            f"stars.{name} is deprecated and goes in the next release: "
+            f"use `from {module} import {attr}`",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(module), attr)
     if name in _SUBMODULES:
         return importlib.import_module(f"stars.{name}")
     if name == "__version__":
@@ -419,182 +264,54 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY, *_SUBMODULES, "__version__"})
+    return sorted({*__all__, *_SUBMODULES, "__version__"})
 
 
 __all__ = [
-    "DEPTH_GUIDANCE",
     "GUARDS",
-    "LEADING_INDICATORS",
-    "PHASE_PROFILES",
-    "RECOVERY_TEMPLATES",
-    "RISK_SOURCES",
     "STARS",
     "STARS_STAGES",
     "STARS_TRANSITIONS",
     "Account",
-    "ActionItem",
-    "Alignment",
-    "Answer",
-    "Area",
-    "AreaChange",
-    "AreaResult",
-    "Backtest",
     "Band",
     "BandCutoffs",
-    "BandOutcome",
-    "BreakdownCause",
-    "Calibration",
-    "CheckIn",
-    "Cohort",
-    "CompanyMaturity",
     "ConcurrentModification",
-    "ContactPattern",
-    "CustomerJourney",
     "Cycle",
     "CycleEpisode",
-    "DecileOutcome",
-    "Depth",
-    "DepthAssessment",
-    "DepthEvidence",
-    "DepthGuidance",
-    "DepthMovement",
     "DepthPoint",
-    "DepthPolicy",
-    "DetectionPolicy",
     "Diagnosis",
-    "Direction",
-    "Disagreement",
-    "DwellAction",
-    "DwellAdvice",
-    "Effort",
     "EpisodeOutcome",
-    "EpisodeStats",
     "Event",
     "Evidence",
-    "ForecastBacktest",
-    "GroupAUC",
     "Guard",
     "GuardContext",
-    "HandoffAudit",
-    "HandoffChecklist",
-    "HealthScore",
     "HookEvent",
     "HookFailed",
-    "Indicator",
     "InvalidDefinition",
     "InvalidSignal",
     "InvalidValue",
-    "Journey",
-    "JourneyHook",
-    "JourneyPolicy",
-    "KeyAccountCheck",
-    "Level",
     "Lifecycle",
-    "LifecycleLink",
-    "Linear",
-    "MaturityComparison",
-    "MaturityReport",
-    "Measure",
-    "MeasureCheck",
-    "MissingAnswers",
     "MissingDependency",
-    "MissingPolicy",
-    "MovementDirection",
     "OutOfOrder",
     "OwnerChange",
-    "Percentile",
-    "Phase",
-    "PhaseProfile",
-    "PhaseRecord",
-    "PlanTemplate",
-    "PlaybookEntry",
-    "PlaybookLibrary",
     "Policy",
-    "Portfolio",
-    "Questionnaire",
-    "RecoveryCurve",
-    "RecoveryEvent",
-    "RecoveryPlan",
-    "RecoveryPolicy",
-    "RecoveryProcess",
-    "RecoveryStep",
-    "RelationshipPhase",
-    "Report",
-    "Requirement",
-    "RiskEntry",
-    "RiskEvidence",
-    "RiskFinding",
-    "RiskSource",
     "SchemaError",
-    "Scorecard",
-    "ScorecardSet",
-    "Severity",
-    "SignalKind",
     "Snapshot",
     "Stage",
     "StageDef",
-    "StageDistribution",
     "StageKind",
     "StageProfile",
-    "Stakeholder",
-    "StakeholderLevel",
     "StarsError",
-    "StepRecord",
-    "Steps",
-    "Team",
-    "TemplateKind",
     "TransitionDef",
-    "TransitionMatrix",
     "TransitionNotAllowed",
     "TransitionRecord",
     "TransitionRefused",
     "TransitionVetoed",
-    "Trend",
-    "TrendDirection",
-    "Triage",
-    "TriageDecision",
-    "TriagePolicy",
-    "TwoSidedDepth",
     "UnknownName",
-    "ValueCase",
-    "ValueConcentration",
     "Verdict",
-    "assess_depth",
-    "assess_maturity",
-    "audit_handoff",
-    "backtest",
-    "build_report",
-    "calibrate",
-    "check_alignment",
-    "compare_maturity",
-    "default_questionnaire",
-    "default_scorecard",
-    "default_scorecard_set",
-    "depth_guidance",
-    "depth_movements",
-    "depth_requirements",
-    "depth_since",
-    "detect_risks",
     "diagnose_stars",
-    "dwell_advice",
     "episodes",
     "evidence",
-    "fit_percentile",
     "handover_brief",
-    "key_account_check",
-    "link_lifecycle",
-    "load_maturity_answers",
-    "measures_from",
-    "phases_for",
-    "plan_for",
-    "plot_maturity_radar",
     "reassign",
-    "record_depth",
-    "relationship_phase",
-    "template_for",
-    "trend",
-    "triage_account",
-    "value_concentration",
-    "weekly_update",
 ]

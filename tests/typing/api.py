@@ -38,20 +38,19 @@ stage: str = acct.stage
 n_episodes: int = len(episodes(acct))
 
 # health scoring
-from stars import (  # noqa: E402
-    DepthEvidence,
+from stars.depth import DepthEvidence, TwoSidedDepth  # noqa: E402
+from stars.depth import assess as assess_depth  # noqa: E402
+from stars.health import (  # noqa: E402
     Direction,
     HealthScore,
     Linear,
     Measure,
     Scorecard,
-    TwoSidedDepth,
-    assess_depth,
-    assess_maturity,
-    default_questionnaire,
     default_scorecard,
     trend,
 )
+from stars.maturity import assess as assess_maturity  # noqa: E402
+from stars.maturity import default_questionnaire  # noqa: E402
 
 card: Scorecard = Scorecard(
     [Measure("adoption", 1.0, Direction.HIGHER_IS_BETTER, Linear(0.0, 1.0))]
