@@ -13,17 +13,17 @@ $(BIN)/python:
 	$(PIP) install --quiet --upgrade pip
 
 # The distribution was called `stars` before (a name taken on PyPI): drop the old install first.
-$(VENV)/.installed-base: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-base: pyproject.toml src/stars/_version.py | $(BIN)/python
 	-$(PIP) uninstall --quiet --yes stars 2>/dev/null
 	$(PIP) install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml src/stars/_version.py | $(BIN)/python
 	-$(PIP) uninstall --quiet --yes stars 2>/dev/null
 	$(PIP) install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed-base
 
-$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-bench: pyproject.toml src/stars/_version.py | $(BIN)/python
 	-$(PIP) uninstall --quiet --yes stars 2>/dev/null
 	$(PIP) install --quiet -e '.[bench]'
 	touch $@ $(VENV)/.installed-base

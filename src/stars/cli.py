@@ -1023,7 +1023,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Examples:
         >>> from stars.cli import main
         >>> main(["--version"])
-        stars 0.1.0
+        stars 0.2.0.dev0
         0
     """
     parser = build_parser()
