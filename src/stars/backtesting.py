@@ -32,7 +32,6 @@ from __future__ import annotations
 import enum
 import json
 import math
-import os
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -1168,14 +1167,10 @@ def _report(
         health, y = health[mask], y[mask]
         scores = [s[mask] for s in scores]
     rows = int(y.size)
-    from concurrent.futures import ThreadPoolExecutor
-
-    # The sorts behind each measure's AUC release the GIL, so they run side by side.
-    with ThreadPoolExecutor(max_workers=min(len(scores) + 1, os.cpu_count() or 1)) as pool:
-        pending = pool.submit(_Ranked, health, y, None)
-        per_measure = [pool.submit(_measure_auc, s, y) for s in scores]
-        ranked = pending.result()
-        measure_aucs = [f.result() for f in per_measure]
+    # One after another: a library starts no threads of its own. A caller that wants the
+    # periods or segments side by side runs them in its own engine (Dask, a pool it owns).
+    ranked = _Ranked(health, y, None)
+    measure_aucs = [_measure_auc(s, y) for s in scores]
     auc, big_p, big_n = _auc(ranked)
     if auc is None:
         raise InvalidValue(
