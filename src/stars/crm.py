@@ -58,6 +58,7 @@ from stars.timeline import Timeline
 
 __all__ = [
     "HUBSPOT",
+    "PLAIN",
     "SALESFORCE",
     "ColumnMap",
     "CrmFact",
@@ -344,6 +345,59 @@ PLAIN_CONTRACTS: Final = ColumnMap(
         "term_months": "term_months",
     },
 )
+
+PLAIN: Final = CrmPreset(
+    "plain",
+    opportunities=ColumnMap(
+        "opportunities",
+        {
+            "id": "id",
+            "account": "account",
+            "stage": "stage",
+            "close_date": "close_date",
+            "amount": "arr",
+            "currency": "currency",
+            "start_date": "start",
+            "end_date": "end",
+            "term_months": "term_months",
+        },
+        won_stages={"won", "closed won"},
+    ),
+    contracts=PLAIN_CONTRACTS,
+    cases=ColumnMap(
+        "cases",
+        {
+            "id": "id",
+            "account": "account",
+            "priority": "priority",
+            "opened_at": "opened_at",
+            "closed_at": "closed_at",
+        },
+        critical_priorities={"critical", "urgent"},
+    ),
+    history=ColumnMap(
+        "history",
+        {
+            "account": "account",
+            "field": "field",
+            "old_value": "old_value",
+            "new_value": "new_value",
+            "changed_at": "changed_at",
+            "changed_by": "changed_by",
+        },
+        fields={name: name for name in _FACTS},
+    ),
+)
+"""Column maps in the library's own words, for files written by hand or by a script.
+
+Opportunities: ``account``, ``stage`` (``won`` or ``closed won`` count), ``close_date``,
+``arr``, ``currency``, ``id``, ``start``, ``end``, ``term_months``; contracts as
+`PLAIN_CONTRACTS`; cases: ``account``, ``opened_at``, ``closed_at``, ``priority``
+(``critical`` or ``urgent`` is a critical risk), ``id``; field history: ``account``,
+``field``, ``old_value``, ``new_value``, ``changed_at``, ``changed_by``, where a field is
+named by what it means (``stage``, ``owner``, ``health``, ``success_metrics_agreed``, ...)
+and a stage by its name.
+"""
 
 SALESFORCE: Final = CrmPreset(
     "salesforce",
@@ -1377,7 +1431,11 @@ def read_field_history(
 
 # --------------------------------------------------------------------------- facts to accounts
 def timeline_from_facts(
-    facts: Iterable[CrmFact], *, lifecycle: Lifecycle = STARS, timeline: Timeline | None = None
+    facts: Iterable[CrmFact],
+    *,
+    lifecycle: Lifecycle = STARS,
+    timeline: Timeline | None = None,
+    source: str = "crm",
 ) -> Timeline:
     r"""Record CRM facts in a `stars.timeline.Timeline`, each known when it happened.
 
@@ -1393,6 +1451,9 @@ def timeline_from_facts(
         lifecycle: The lifecycle stage changes follow (of a new timeline).
         timeline: A timeline to record into, holding other facts already (its lifecycle
             is used); default a new one.
+        source: Where the facts come from (a file's name, say): each fact's id is
+            ``SOURCE:ACCOUNT#N@LINE``, so facts of two sources never share an id. The
+            same facts recorded twice from one source are recorded once.
 
     Returns:
         The timeline. A fact that no longer fits where it happened is left out of its
@@ -1422,6 +1483,7 @@ def timeline_from_facts(
         timeline = Timeline(lifecycle)
     elif not isinstance(timeline, Timeline):
         raise InvalidValue("timeline", timeline, "a Timeline, or None")
+    v.text("source", source)
     grouped: dict[str, list[tuple[int, CrmFact]]] = {}
     for i, fact in enumerate(facts):
         if not isinstance(fact, CrmFact):
@@ -1436,9 +1498,8 @@ def timeline_from_facts(
         for i, fact in ordered:
             # The id keeps the order given among facts of one moment (a timeline orders
             # those by id), and names where the fact came from.
-            timeline.record(
-                account, fact.fact, recorded_at=fact.at, id=f"{account}#{i:0{width}d}@{fact.line}"
-            )
+            ident = f"{source}:{account}#{i:0{width}d}@{fact.line}"
+            timeline.record(account, fact.fact, recorded_at=fact.at, id=ident)
     return timeline
 
 
