@@ -72,7 +72,12 @@ def test_init_writes_templates_that_every_command_accepts(tmp_path: Path) -> Non
     )
     assert assess.returncode == 0 and assess.stderr == "", assess.stderr
     data = json.loads(assess.stdout)
-    assert [(f["rows"], f["rejected"]) for f in data["input"]["files"]] == [(3, 0), (7, 0), (8, 0)]
+    assert [(f["rows"], f["rejected"]) for f in data["input"]["files"]] == [
+        (3, 0),
+        (7, 0),
+        (8, 0),
+        (5, 0),  # the contracts file, counted like the others
+    ]
     assert data["episodes"]["opened"] == 1
     assert data["revenue"]["retention"][0]["opening"] > 0  # the contracts template is read
     maturity = run("maturity", "maturity.json", cwd=where, core_only=True)

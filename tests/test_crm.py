@@ -5,11 +5,23 @@ from __future__ import annotations
 import io
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import crm_samples
-from stars import Band, Event, InvalidValue, OwnerChange, SchemaError, Snapshot, UnknownName
+from stars import (
+    Band,
+    Event,
+    InvalidValue,
+    OwnerChange,
+    SchemaError,
+    Snapshot,
+    TransitionNotAllowed,
+    UnknownName,
+)
 from stars.contracts import AccountTree, ContractBook, Merge
 from stars.crm import (
     HUBSPOT,
@@ -23,6 +35,7 @@ from stars.crm import (
     read_field_history,
     read_opportunities,
     sample,
+    timeline_from_facts,
 )
 
 PRESETS = [("salesforce", SALESFORCE, crm_samples.sf_id), ("hubspot", HUBSPOT, crm_samples.hs_id)]
@@ -416,6 +429,68 @@ def test_facts_from_several_readers_make_one_account() -> None:
     with pytest.raises(InvalidValue, match=r"facts\[0\]: got 'x', expected a CrmFact"):
         accounts_from_facts(["x"])  # type: ignore[list-item]
     assert isinstance(cases[0], CrmFact)
+
+
+def _shape(account: object) -> tuple[object, ...]:
+    return (
+        account.stage,  # type: ignore[attr-defined]
+        account.owner,  # type: ignore[attr-defined]
+        tuple(account.history),  # type: ignore[attr-defined]
+        tuple(account.snapshots),  # type: ignore[attr-defined]
+        tuple(account.owners),  # type: ignore[attr-defined]
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_accounts_from_facts_and_the_timeline_are_one_path(rnd: Any) -> None:
+    cases, _ = read_cases(sample("salesforce", "cases"), SALESFORCE.cases)
+    history, _ = read_field_history(sample("salesforce", "history"), SALESFORCE.history)
+    facts = [*cases, *history]
+    expected = accounts_from_facts(facts)
+    shuffled = list(facts)
+    rnd.shuffle(shuffled)
+    # Facts of one account and moment keep their given order (it decides which comes
+    # first); every other order is shuffled.
+    ties: dict[tuple[str, datetime], list[CrmFact]] = {}
+    for f in facts:
+        ties.setdefault((f.account, f.at), []).append(f)
+    shuffled = [ties[(f.account, f.at)].pop(0) for f in shuffled]
+    # The order facts arrive in does not matter otherwise, and the accounts are the timeline's.
+    got = accounts_from_facts(shuffled)
+    assert {k: _shape(a) for k, a in got.items()} == {k: _shape(a) for k, a in expected.items()}
+    tl = timeline_from_facts(shuffled)
+    assert {k: _shape(a) for k, a in tl.accounts().items()} == {
+        k: _shape(a) for k, a in expected.items()
+    }
+
+
+def test_a_late_crm_fact_means_what_it_means_in_a_timeline() -> None:
+    history, _ = read_field_history(
+        text(
+            "Acct,Field,Old,New,At\n"
+            "a,Phase,,Kickoff,2025-01-02\n"
+            "a,Phase,Kickoff,Scaling,2025-03-01\n"
+            "a,Owner,dana,lee,2025-02-01\n"
+        ),
+        HISTORY_MAP,
+    )
+    tl = timeline_from_facts(history)
+    a = tl.account("a")
+    assert [r.trigger for r in a.history] == ["sign", "accelerate"]
+    # The first owner change's previous owner is the owner before it, in both paths.
+    assert a.owners[0].previous == "dana" == accounts_from_facts(history)["a"].owners[0].previous
+    # As of a date before the stage change was logged, the account had not moved yet.
+    assert tl.account("a", as_of=datetime(2025, 2, 15, tzinfo=UTC)).stage == "seed"
+    # A fact that no longer fits is left out of a timeline, and refused by accounts_from_facts.
+    clash = CrmFact(
+        "a", Event("escalate", datetime(2025, 1, 1, tzinfo=UTC), forced=True, reason="x"), 9
+    )
+    assert [c.fact.item for c in timeline_from_facts([*history, clash]).conflicts("a")] == [
+        clash.fact
+    ]
+    with pytest.raises(TransitionNotAllowed):
+        accounts_from_facts([*history, clash])
 
 
 # --------------------------------------------------------------------------- the column map

@@ -1305,6 +1305,8 @@ def backtest(
     outcome: str,
     period: str | None = None,
     segment: str | None = None,
+    known_at: str | None = None,
+    account: str | None = None,
 ) -> Backtest:
     """Measure how well a scorecard ranks the rows that went on to an outcome.
 
@@ -1317,9 +1319,19 @@ def backtest(
         period: Optional column of periods (numbers, dates, datetimes, or ISO text);
             the AUC is reported for each one, in time order.
         segment: Optional column of segments; the AUC is reported for each one.
+        known_at: Optional column of when each row's values were recorded (dates,
+            date-times or ISO text), for a backtest "as of" each period: a row is used
+            only if it was recorded by its period's cut-off, the value of its ``period``
+            (a date is its midnight), so the score is judged on what was known when it
+            would have been read. Needs ``period``. A row without a time counts as known.
+        account: Optional column of account ids, with ``known_at``: rows of one account
+            and period are versions of its values (a correction recorded later, say), and
+            the latest one recorded by the cut-off is used.
 
     Returns:
-        The backtest. The frame is not changed.
+        The backtest. The frame is not changed. With ``known_at``, the notes say how many
+        rows were left out as recorded after their cut-off, and how many were replaced by
+        a later version.
 
     Raises:
         InvalidValue: If a column is absent, a measure's values are bad (as in
@@ -1346,8 +1358,82 @@ def backtest(
         ...
         stars.errors.InvalidValue: adoption: got [...], expected 0 or 1 in every row (...
     """
+    notes: list[str] = []
+    if known_at is not None or account is not None:
+        frame, notes = _as_of(frame, period, known_at, account)
     _, data = _prepare(frame, scorecard, outcome, period, segment)
-    return _report(data, scorecard, outcome, period, segment)
+    result = _report(data, scorecard, outcome, period, segment)
+    if notes:
+        result = attrs.evolve(result, notes=(*notes, *result.notes))
+    return result
+
+
+def _instant(df: nw.DataFrame[Any], column: str) -> nw.Expr:
+    """A column of dates, date-times or ISO text as naive UTC date-times."""
+    import narwhals as nw
+
+    dtype = df.schema[column]
+    x = nw.col(column)
+    if dtype == nw.String:
+        return x.str.to_datetime()
+    if dtype == nw.Date:
+        return x.cast(nw.Datetime("us"))
+    if isinstance(dtype, nw.Datetime):
+        if dtype.time_zone is not None:
+            return x.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        return x
+    raise InvalidValue(column, str(dtype), "dates, date-times or ISO text, to compare in time")
+
+
+def _as_of(
+    frame: Any, period: str | None, known_at: str | None, account: str | None
+) -> tuple[nw.DataFrame[Any], list[str]]:
+    """The rows known by their period's cut-off (the latest version per account and period)."""
+    import narwhals as nw
+
+    _numpy()
+    _frames._require_narwhals()
+    if known_at is None:
+        raise InvalidValue("known_at", None, "a column of recording times when account= is given")
+    if period is None:
+        raise InvalidValue(
+            "period", None, "a period column: known_at keeps the rows known by each period"
+        )
+    df, _ = _frames._eager(frame)
+    for field, name in (("known_at", known_at), ("period", period), ("account", account)):
+        if name is not None and name not in df.columns:
+            v.text(field, name)
+            raise InvalidValue(field, name, f"a column of the frame ({len(df.columns)} columns)")
+    known = _frames._free_name(df.columns, "__stars_known__")
+    cutoff = _frames._free_name([*df.columns, known], "__stars_cutoff__")
+    try:
+        marked = df.with_columns(**{known: _instant(df, known_at), cutoff: _instant(df, period)})
+    except InvalidValue:
+        raise
+    except Exception as err:  # a text column that is not ISO dates
+        raise InvalidValue(
+            known_at, str(err).splitlines()[0][:120], "dates, date-times or ISO text"
+        ) from None
+    total = len(marked)
+    kept = marked.filter(nw.col(known).is_null() | (nw.col(known) <= nw.col(cutoff)))
+    late = total - len(kept)
+    replaced = 0
+    if account is not None:
+        before = len(kept)
+        kept = kept.sort(known, nulls_last=False).unique(
+            subset=[account, period], keep="last", maintain_order=True
+        )
+        replaced = before - len(kept)
+    notes = [
+        f"as of each period's cut-off ({period}): {late:,} of {total:,} rows recorded later"
+        f" ({known_at}) left out"
+        + (
+            f", {replaced:,} replaced by a later version of the same {account} and period"
+            if account is not None
+            else ""
+        )
+    ]
+    return kept.drop(known, cutoff), notes
 
 
 def calibrate(

@@ -254,9 +254,22 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
     from stars.report import build_report, render
 
     limit = Limit.parse("0" if args.strict else (args.max_rejects or DEFAULT_MAX_REJECTS))
-    for path in (args.accounts, args.events, args.snapshots, args.contracts):
+    for path in (
+        args.accounts,
+        args.events,
+        args.snapshots,
+        args.contracts,
+        args.opportunities,
+        args.cases,
+        args.field_history,
+    ):
         if path is not None:
             _need_file(path)
+    if args.contracts and args.opportunities:
+        raise _BadInput(
+            "give --contracts or --opportunities, not both: a won opportunity and the"
+            " contract it became would count twice"
+        )
     opts = _options(args)
     accounts, acc_in = read_accounts(args.accounts, opts, STARS)
     intakes = [acc_in]
@@ -300,6 +313,10 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
     if accounts and args.events:
         accounts, ev_in = apply_events(args.events, opts, accounts, args.accounts, STARS)
         intakes.insert(1, ev_in)
+    crm_reads: list[tuple[str, Any]] = []
+    crm_notes: list[str] = []
+    if accounts and (args.cases or args.field_history):
+        accounts, crm_reads, crm_notes = _crm_facts(args, accounts, STARS)
     messages = _reject_messages(intakes, opts.zone_name)
     if args.rejects:
         write_rejects(Path(args.rejects), intakes)
@@ -317,22 +334,27 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
     )
     notes: list[str] = []
     revenue = None
-    contracts_incomplete = False
-    contract_notes: list[str] = []
-    if args.contracts:
+    if args.contracts or args.opportunities:
         revenue, read = _revenue(args, accounts, report.as_of)
-        source = args.contracts
-        contract_notes = [source + read.summary().splitlines()[0].removeprefix(read.source)]
-        contract_notes += [f"{source}, {r}" for r in read.reasons[:_MAX_CAUSES]]
-        if read.rejected > limit.allowed(read.read):
-            contracts_over = (
-                f"stars: error: {source}: {read.rejected:,} of {read.read:,} rows rejected,"
-                f" more than --max-rejects {limit.text} allows ({limit.allowed(read.read):,});"
-                " the report is incomplete"
-            )
-            notes.insert(0, f"INCOMPLETE: {contracts_over.removeprefix('stars: error: ')}")
-            messages.append(contracts_over)
-            contracts_incomplete = True
+        crm_reads.insert(0, (args.contracts or args.opportunities, read))
+    crm_over = [
+        (path, read) for path, read in crm_reads if read.rejected > limit.allowed(read.read)
+    ]
+    for path, read in crm_over:
+        crm_message = (
+            f"stars: error: {path}: {read.rejected:,} of {read.read:,} rows rejected,"
+            f" more than --max-rejects {limit.text} allows ({limit.allowed(read.read):,});"
+            " the report is incomplete"
+        )
+        notes.append(f"INCOMPLETE: {crm_message.removeprefix('stars: error: ')}")
+        messages.append(crm_message)
+    contract_notes: list[str] = []
+    for path, read in crm_reads:
+        contract_notes.append(path + read.summary().splitlines()[0].removeprefix(read.source))
+        contract_notes += [f"{path}, {r}" for r in read.reasons[:_MAX_CAUSES]]
+        if len(read.reasons) > _MAX_CAUSES:
+            contract_notes.append(f"{path}: {len(read.reasons) - _MAX_CAUSES} more causes")
+    contract_notes += crm_notes
     for i in over:
         notes.append(
             f"INCOMPLETE: {i.label} had {i.rejected_rows:,} of {i.rows:,} rows rejected,"
@@ -359,8 +381,9 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
             "files": [i.to_dict(limit) for i in intakes],
             "time_zone": opts.zone_name,
             "max_rejects": limit.text,
-            "complete": not over,
+            "complete": not over and not crm_over,
         }
+        data["input"]["files"] += [_crm_file_data(p, r, limit) for p, r in crm_reads]
         if with_history:
             data["histories"] = _histories_data(accounts, report.as_of)
         if revenue is not None:
@@ -379,7 +402,7 @@ def _cmd_assess(args: argparse.Namespace) -> _Done:
             output += "\n" + (brief if args.format == "markdown" else _fit_lines(brief, _width()))
             output += "\n"
     code = EXIT_OK
-    if contracts_incomplete:
+    if crm_over:
         code = EXIT_REJECTED
     if over:
         code = EXIT_REJECTED
@@ -527,16 +550,19 @@ def _revenue(args: argparse.Namespace, accounts: Sequence[Any], as_of: Any) -> t
     from stars import crm
     from stars.contracts import ContractBook
 
-    columns = {
-        "plain": crm.PLAIN_CONTRACTS,
-        "salesforce": crm.SALESFORCE.contracts,
-        "hubspot": crm.HUBSPOT.contracts,
-    }[args.crm]
-    contracts, read = crm.read_contracts(
-        args.contracts, columns, tz=args.tz or "UTC", encoding=args.encoding
-    )
+    preset = _preset(args.crm)
+    path = args.contracts or args.opportunities
+    if args.contracts:
+        contracts, read = crm.read_contracts(
+            path, preset.contracts, tz=args.tz or "UTC", encoding=args.encoding
+        )
+    else:
+        contracts, read = crm.read_opportunities(
+            path, preset.opportunities, tz=args.tz or "UTC", encoding=args.encoding
+        )
     if not contracts:
-        raise _BadInput(f"{args.contracts}: no contract could be read")
+        what = "contract" if args.contracts else "won opportunity"
+        raise _BadInput(f"{path}: no {what} could be read ({read.summary().splitlines()[0]})")
     rates: dict[str, float] = {}
     for given in args.rate or ():
         code, _, value = given.partition("=")
@@ -550,7 +576,7 @@ def _revenue(args: argparse.Namespace, accounts: Sequence[Any], as_of: Any) -> t
         book = ContractBook(contracts, rates=rates or None, currency=args.currency)
     except InvalidValue as err:
         raise _BadInput(
-            f"{args.contracts}: {err} (on the command line: --rate CODE=VALUE and --currency CODE)"
+            f"{path}: {err} (on the command line: --rate CODE=VALUE and --currency CODE)"
         ) from None
     day = as_of.date() if as_of is not None else max(c.start for c in contracts)
     year_ago = (
@@ -562,6 +588,162 @@ def _revenue(args: argparse.Namespace, accounts: Sequence[Any], as_of: Any) -> t
     retention = book.retention(year_ago, day, accounts=accounts)
     bands = book.revenue_by_band(day, accounts)
     return _Revenue(renewals, retention, bands, day), read
+
+
+def _preset(name: str) -> Any:
+    from stars import crm
+
+    return {"plain": crm.PLAIN, "salesforce": crm.SALESFORCE, "hubspot": crm.HUBSPOT}[name]
+
+
+def _crm_file_data(path: str, read: Any, limit: Any) -> dict[str, Any]:
+    """A CRM file's counts as JSON-ready data, beside the other files'."""
+    return {
+        "file": path,
+        "kind": read.kind,
+        "rows": read.read,
+        "used": read.used,
+        "skipped": read.skipped,
+        "rejected": read.rejected,
+        "max_rejects": limit.allowed(read.read),
+        "causes": [
+            {
+                "outcome": r.outcome,
+                "cause": r.cause,
+                "rows": r.count,
+                "first_lines": list(r.lines),
+                "example": r.example,
+            }
+            for r in read.reasons
+        ],
+    }
+
+
+def _crm_facts(
+    args: argparse.Namespace, accounts: list[Any], lifecycle: Any
+) -> tuple[list[Any], list[tuple[str, Any]], list[str]]:
+    """Read --cases and --field-history through the --crm map and add their facts.
+
+    Each account's own changes (from --events and --snapshots) and the CRM's facts go
+    through one `Timeline`, so a fact lands where it happened. A CRM fact that does not
+    fit the account's history is a rejected row of its file; a fact about an account the
+    accounts file does not list is a skipped row.
+    """
+    from stars import crm
+    from stars.lifecycle import Event
+    from stars.timeline import Timeline
+
+    preset = _preset(args.crm)
+    tz = args.tz or "UTC"
+    files: list[tuple[str, tuple[Any, ...], Any]] = []
+    if args.cases:
+        facts, read = crm.read_cases(args.cases, preset.cases, tz=tz, encoding=args.encoding)
+        files.append((args.cases, facts, read))
+    if args.field_history:
+        facts, read = crm.read_field_history(
+            args.field_history, preset.history, tz=tz, encoding=args.encoding, lifecycle=lifecycle
+        )
+        files.append((args.field_history, facts, read))
+    by_id = {a.id: a for a in accounts}
+    mine: dict[str, list[tuple[int, Any]]] = {}
+    skipped: list[dict[int, tuple[str, str]]] = [{} for _ in files]
+    rejected: list[dict[int, tuple[str, str]]] = [{} for _ in files]
+    for n, (_, facts, read) in enumerate(files):
+        column = preset.for_kind(read.kind).header("account")
+        for f in facts:
+            if f.account in by_id:
+                mine.setdefault(f.account, []).append((n, f))
+            else:
+                why = f"{column}: not an account of {args.accounts}"
+                skipped[n].setdefault(f.line, (why, f.account))
+    notes: list[str] = []
+    out: list[Any] = []
+    moved: list[str] = []
+    for a in accounts:
+        facts_of = mine.get(a.id)
+        if not facts_of:
+            out.append(a)
+            continue
+        tl = Timeline(lifecycle)
+        first_owner = a.owners[0].previous if a.owners else a.owner
+        tl.describe(a.id, name=a.name, owner=first_owner, tags=a.tags, since=a.since)
+        own: list[Any] = [
+            Event(r.trigger, r.at, r.actor, r.reason, r.forced, r.dest) for r in a.history
+        ]
+        for k, item in enumerate([*own, *a.snapshots, *a.owners]):
+            tl.record(a.id, item, recorded_at=item.at, id=f"{args.accounts}:{k}")
+        where: dict[str, tuple[int, int]] = {}
+        for n, (path, _, _) in enumerate(files):
+            before = {f.id for f in tl.facts(a.id)}
+            given = [f for m, f in facts_of if m == n]
+            crm.timeline_from_facts(given, timeline=tl, source=path)
+            for fact in tl.facts(a.id):
+                if fact.id not in before:
+                    where[fact.id] = (n, int(fact.id.rsplit("@", 1)[1]))
+        built = tl.account(a.id)
+        for conflict in tl.conflicts(a.id):
+            found = where.get(conflict.fact.id)
+            if found is None:
+                notes.append(f"{a.id}: left out, after the CRM facts: {conflict.reason}")
+                continue
+            n, line = found
+            why = "does not fit the account's history"
+            rejected[n].setdefault(line, (why, conflict.reason))
+        if not built.history and not a.history:
+            built = type(a)(
+                a.id,
+                name=built.name,
+                owner=built.owner,
+                tags=built.tags,
+                since=built.since,
+                stage=a.stage,
+                snapshots=built.snapshots,
+                owners=built.owners,
+            )
+        elif not a.history and a.stage not in (lifecycle.initial, built.stage):
+            moved.append(f"{a.id} ({a.stage} -> {built.stage})")
+        out.append(built)
+    if moved:
+        shown = ", ".join(moved[:5]) + (", ..." if len(moved) > 5 else "")
+        notes.append(
+            f"{len(moved)} {'accounts end' if len(moved) > 1 else 'account ends'} in another"
+            f" stage than {args.accounts} gives; the CRM's stage changes were followed: {shown}"
+        )
+    reads = [
+        (path, _amended(read, skipped[n], rejected[n])) for n, (path, _, read) in enumerate(files)
+    ]
+    return out, reads, notes
+
+
+def _amended(
+    read: Any, skipped: dict[int, tuple[str, str]], rejected: dict[int, tuple[str, str]]
+) -> Any:
+    """A reader's result with rows it used moved to skipped or rejected, their causes added."""
+    import attrs
+
+    from stars.crm import Reason
+
+    if not skipped and not rejected:
+        return read
+    reasons = list(read.reasons)
+    for outcome, rows in (("rejected", rejected), ("skipped", skipped)):
+        groups: dict[str, list[int]] = {}
+        examples: dict[str, str] = {}
+        for line in sorted(rows):
+            cause, example = rows[line]
+            groups.setdefault(cause, []).append(line)
+            examples.setdefault(cause, example)
+        for cause, lines in groups.items():
+            reasons.append(Reason(outcome, cause, len(lines), tuple(lines[:5]), examples[cause]))  # type: ignore[arg-type]
+    order = {"rejected": 0, "skipped": 1, "noted": 2}
+    reasons.sort(key=lambda r: (order[r.outcome], -r.count, r.lines[0]))
+    return attrs.evolve(
+        read,
+        used=read.used - len(skipped) - len(rejected),
+        skipped=read.skipped + len(skipped),
+        rejected=read.rejected + len(rejected),
+        reasons=tuple(reasons),
+    )
 
 
 def _histories_text(accounts: Sequence[Any], as_of: Any, markdown: bool) -> str:
@@ -903,6 +1085,27 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     assess.add_argument(
+        "--opportunities",
+        metavar="OPPORTUNITIES.csv",
+        help=(
+            "opportunities or deals, read through the --crm map: the won ones become"
+            " contracts (instead of --contracts)"
+        ),
+    )
+    assess.add_argument(
+        "--cases",
+        metavar="CASES.csv",
+        help="cases or tickets, read through the --crm map: open tickets and critical risk",
+    )
+    assess.add_argument(
+        "--field-history",
+        metavar="HISTORY.csv",
+        help=(
+            "field-history rows (field, old value, new value, changed at), read through the"
+            " --crm map: stage changes, owner changes and signals"
+        ),
+    )
+    assess.add_argument(
         "--rate",
         action="append",
         metavar="CODE=VALUE",
@@ -916,7 +1119,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--crm",
         choices=("plain", "salesforce", "hubspot"),
         default="plain",
-        help="the column names of --contracts: plain (the names above) or a CRM's export",
+        help=(
+            "the column names of --contracts, --opportunities, --cases and --field-history:"
+            " plain (stars' own names) or a CRM's export (default: plain)"
+        ),
     )
     assess.add_argument(
         "--html",

@@ -16,7 +16,8 @@ offset are read in the time zone you give (``tz``, UTC by default).
 - `read_cases` gives snapshots with the open-ticket count (and the critical-risk flag);
 - `read_field_history` gives stage changes as lifecycle `Event` values, owner changes,
   and snapshots of flags and signals;
-- `accounts_from_facts` replays those facts into accounts.
+- `timeline_from_facts` records those facts in a `stars.timeline.Timeline`, and
+  `accounts_from_facts` builds the accounts from it.
 
 Examples:
     >>> import io
@@ -53,9 +54,11 @@ from stars.contracts import Contract, add_months
 from stars.errors import InvalidValue, SchemaError, UnknownName
 from stars.lifecycle import STARS, Event, Lifecycle
 from stars.stages import stage_name
+from stars.timeline import Timeline
 
 __all__ = [
     "HUBSPOT",
+    "PLAIN",
     "SALESFORCE",
     "ColumnMap",
     "CrmFact",
@@ -68,6 +71,7 @@ __all__ = [
     "read_field_history",
     "read_opportunities",
     "sample",
+    "timeline_from_facts",
 ]
 
 Kind = Literal["opportunities", "contracts", "cases", "history"]
@@ -341,6 +345,59 @@ PLAIN_CONTRACTS: Final = ColumnMap(
         "term_months": "term_months",
     },
 )
+
+PLAIN: Final = CrmPreset(
+    "plain",
+    opportunities=ColumnMap(
+        "opportunities",
+        {
+            "id": "id",
+            "account": "account",
+            "stage": "stage",
+            "close_date": "close_date",
+            "amount": "arr",
+            "currency": "currency",
+            "start_date": "start",
+            "end_date": "end",
+            "term_months": "term_months",
+        },
+        won_stages={"won", "closed won"},
+    ),
+    contracts=PLAIN_CONTRACTS,
+    cases=ColumnMap(
+        "cases",
+        {
+            "id": "id",
+            "account": "account",
+            "priority": "priority",
+            "opened_at": "opened_at",
+            "closed_at": "closed_at",
+        },
+        critical_priorities={"critical", "urgent"},
+    ),
+    history=ColumnMap(
+        "history",
+        {
+            "account": "account",
+            "field": "field",
+            "old_value": "old_value",
+            "new_value": "new_value",
+            "changed_at": "changed_at",
+            "changed_by": "changed_by",
+        },
+        fields={name: name for name in _FACTS},
+    ),
+)
+"""Column maps in the library's own words, for files written by hand or by a script.
+
+Opportunities: ``account``, ``stage`` (``won`` or ``closed won`` count), ``close_date``,
+``arr``, ``currency``, ``id``, ``start``, ``end``, ``term_months``; contracts as
+`PLAIN_CONTRACTS`; cases: ``account``, ``opened_at``, ``closed_at``, ``priority``
+(``critical`` or ``urgent`` is a critical risk), ``id``; field history: ``account``,
+``field``, ``old_value``, ``new_value``, ``changed_at``, ``changed_by``, where a field is
+named by what it means (``stage``, ``owner``, ``health``, ``success_metrics_agreed``, ...)
+and a stage by its name.
+"""
 
 SALESFORCE: Final = CrmPreset(
     "salesforce",
@@ -1373,14 +1430,89 @@ def read_field_history(
 
 
 # --------------------------------------------------------------------------- facts to accounts
+def timeline_from_facts(
+    facts: Iterable[CrmFact],
+    *,
+    lifecycle: Lifecycle = STARS,
+    timeline: Timeline | None = None,
+    source: str = "crm",
+) -> Timeline:
+    r"""Record CRM facts in a `stars.timeline.Timeline`, each known when it happened.
+
+    A CRM logs a case or a field change as it happens, so each fact is recorded at its
+    own time (``recorded_at`` is ``at``): asked "as of" a date, the timeline answers with
+    the facts logged by then. Facts from several readers can be mixed; at the same moment
+    they keep the order they were given in (a snapshot still comes before a stage change,
+    as in every timeline). An account's owner before its first recorded owner change is
+    that change's previous owner.
+
+    Args:
+        facts: Facts from the readers.
+        lifecycle: The lifecycle stage changes follow (of a new timeline).
+        timeline: A timeline to record into, holding other facts already (its lifecycle
+            is used); default a new one.
+        source: Where the facts come from (a file's name, say): each fact's id is
+            ``SOURCE:ACCOUNT#N@LINE``, so facts of two sources never share an id. The
+            same facts recorded twice from one source are recorded once.
+
+    Returns:
+        The timeline. A fact that no longer fits where it happened is left out of its
+        account and listed by `Timeline.conflicts`, with the reason.
+
+    Raises:
+        InvalidValue: For a value that is not a `CrmFact`, or a bad argument.
+
+    Examples:
+        >>> import io
+        >>> from datetime import datetime, timezone
+        >>> from stars.crm import SALESFORCE, read_field_history, timeline_from_facts
+        >>> facts, _ = read_field_history(io.StringIO(
+        ...     "AccountId,Field,OldValue,NewValue,CreatedDate\n"
+        ...     "001A,Customer_Stage__c,,Onboarding,2025-01-10T09:00:00Z\n"
+        ...     "001A,Customer_Stage__c,Onboarding,Growing,2025-03-03T09:00:00Z\n"),
+        ...     SALESFORCE.history)
+        >>> tl = timeline_from_facts(facts)
+        >>> tl.account("001A").stage
+        'accelerate'
+        >>> tl.account("001A", as_of=datetime(2025, 2, 1, tzinfo=timezone.utc)).stage
+        'seed'
+    """
+    if timeline is None:
+        if not isinstance(lifecycle, Lifecycle):
+            raise InvalidValue("lifecycle", lifecycle, "a Lifecycle")
+        timeline = Timeline(lifecycle)
+    elif not isinstance(timeline, Timeline):
+        raise InvalidValue("timeline", timeline, "a Timeline, or None")
+    v.text("source", source)
+    grouped: dict[str, list[tuple[int, CrmFact]]] = {}
+    for i, fact in enumerate(facts):
+        if not isinstance(fact, CrmFact):
+            raise InvalidValue(f"facts[{i}]", fact, "a CrmFact")
+        grouped.setdefault(fact.account, []).append((i, fact))
+    width = len(str(sum(len(g) for g in grouped.values())))
+    for account in sorted(grouped):
+        ordered = sorted(grouped[account], key=lambda p: (v.instant(p[1].at), p[0]))
+        first = next((f.fact for _, f in ordered if isinstance(f.fact, OwnerChange)), None)
+        if first is not None and first.previous is not None and not timeline.facts(account):
+            timeline.describe(account, owner=first.previous)
+        for i, fact in ordered:
+            # The id keeps the order given among facts of one moment (a timeline orders
+            # those by id), and names where the fact came from.
+            ident = f"{source}:{account}#{i:0{width}d}@{fact.line}"
+            timeline.record(account, fact.fact, recorded_at=fact.at, id=ident)
+    return timeline
+
+
 def accounts_from_facts(
     facts: Iterable[CrmFact], *, lifecycle: Lifecycle = STARS
 ) -> dict[str, Account]:
-    r"""Replay CRM facts into accounts: stage changes, owner changes and snapshots.
+    r"""Build accounts from CRM facts: stage changes, owner changes and snapshots.
 
-    Facts from several readers can be mixed (cases and field history, say); each
-    account's are put in time order. Stage changes are replayed as recorded (guards are
-    not evaluated, see `Lifecycle.replay`).
+    The facts go through a `stars.timeline.Timeline` (see `timeline_from_facts`), so
+    they mean here what they mean there: each account's facts are taken in the order
+    they happened, whatever order they came in. Stage changes are replayed as recorded
+    (guards are not evaluated, see `Lifecycle.replay`); one that does not follow from
+    the stage reached is refused here, where a timeline leaves it out and lists it.
 
     Args:
         facts: Facts from the readers.
@@ -1405,20 +1537,12 @@ def accounts_from_facts(
         >>> a.stage, a.known().success_metrics_agreed
         ('seed', True)
     """
-    if not isinstance(lifecycle, Lifecycle):
-        raise InvalidValue("lifecycle", lifecycle, "a Lifecycle")
-    grouped: dict[str, list[CrmFact]] = {}
-    for i, fact in enumerate(facts):
-        if not isinstance(fact, CrmFact):
-            raise InvalidValue(f"facts[{i}]", fact, "a CrmFact")
-        grouped.setdefault(fact.account, []).append(fact)
+    timeline = timeline_from_facts(facts, lifecycle=lifecycle)
     out: dict[str, Account] = {}
-    for account in sorted(grouped):
-        ordered = sorted(grouped[account], key=lambda f: v.instant(f.at))
-        out[account] = lifecycle.replay(
-            account,
-            [f.fact for f in ordered if isinstance(f.fact, Event)],
-            snapshots=[f.fact for f in ordered if isinstance(f.fact, Snapshot)],
-            owners=[f.fact for f in ordered if isinstance(f.fact, OwnerChange)],
-        )
+    for account in sorted({f.account for f in timeline}):
+        for conflict in timeline.conflicts(account):
+            if conflict.error is not None:
+                raise conflict.error
+            raise InvalidValue("facts", conflict.fact.item, conflict.reason)  # pragma: no cover
+        out[account] = timeline.account(account)
     return out

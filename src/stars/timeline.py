@@ -161,6 +161,8 @@ class Conflict:
     Attributes:
         fact: The fact left out.
         reason: Why it does not fit.
+        error: The error applying the fact raised (``None`` when not kept), for a caller
+            that refuses what does not fit instead of leaving it out.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -173,6 +175,7 @@ class Conflict:
 
     fact: Fact
     reason: str
+    error: StarsError | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen(slots=True)
@@ -598,7 +601,7 @@ class Timeline:
         try:
             _apply(self.lifecycle, account, fact)
         except StarsError as err:
-            book.conflicts.append(Conflict(fact, str(err)))
+            book.conflicts.append(Conflict(fact, str(err), err))
 
     def _effective(self, facts: list[Fact], as_of: datetime | None) -> list[Fact]:
         """The facts that stand as of ``as_of``, each as last corrected, in time order."""
@@ -627,7 +630,7 @@ class Timeline:
             try:
                 _apply(self.lifecycle, account, fact)
             except StarsError as err:
-                conflicts.append(Conflict(fact, str(err)))
+                conflicts.append(Conflict(fact, str(err), err))
         return account, conflicts
 
 
