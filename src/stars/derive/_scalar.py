@@ -1,39 +1,4 @@
-"""Lifecycle events derived from dated facts: stages from history, with hysteresis and dwell.
-
-A CRM knows what happened to a customer month by month (health readings, contracts
-starting and ending, agreements); it does not know the STARS stage. This module walks an
-account's facts in time order and derives the transitions the evidence supports, so a
-history (and its episodes, time in stage and transition matrices) can be built from facts
-alone, without a ``stage`` column anywhere.
-
-The rule (see the concepts page for the whole text):
-
-- **Facts that announce a move** take it on the fact's date: a contract in force moves a
-  prospect to SEED (``sign``) and wins a churned account back (``win_back`` then ``sign``);
-  a contract that ends loses an active account (``lose``); an agreed re-onboarding restarts
-  a TACT account (``restart``); a new business unit onboarding reseeds a growth account
-  (``reseed``).
-- **Evidence moves the account one step** toward the stage `stars.diagnose_stars`
-  points to, by the one transition whose guards would pass, but only once the evidence has
-  pointed to that same move for `DeriveRule.confirm` readings in a row (hysteresis) and the
-  account has spent `DeriveRule.min_dwell_days` in its stage (dwell).
-
-Every `DerivedEvent` carries the `stars.Event` to replay, the rule that produced it and
-the evidence it read. `derive_events` runs one account at a time; `derive_frame` runs the
-same rule over a DataFrame of facts (proven equal by a hypothesis property).
-
-Examples:
-    >>> from datetime import datetime, timezone
-    >>> from stars.derive import Fact, derive_account
-    >>> def month(m):
-    ...     return datetime(2024, m, 1, tzinfo=timezone.utc)
-    >>> facts = [Fact(month(1), health=80, contract="start", success_metrics_agreed=True)]
-    >>> healths = [82, 84, 86, 55, 85, 88, 50, 52, 48, 75, 30]  # one noisy month: May
-    >>> facts += [Fact(month(m), health=h) for m, h in zip(range(2, 13), healths)]
-    >>> account = derive_account("acme", facts)
-    >>> [(r.trigger, r.at.month) for r in account.history]
-    [('sign', 1), ('accelerate', 3), ('stagnate', 9)]
-"""
+"""The derive rule one account at a time (private; see `stars.derive`)."""
 
 from __future__ import annotations
 
@@ -53,7 +18,7 @@ from stars.errors import InvalidDefinition, InvalidSignal, InvalidValue
 from stars.lifecycle import STARS, Event, Evidence, Lifecycle, Policy, diagnose_stars
 
 if TYPE_CHECKING:
-    from stars.portfolio import Portfolio
+    pass
 
 __all__ = [
     "CONTRACT_KINDS",
@@ -63,8 +28,6 @@ __all__ = [
     "Fact",
     "derive_account",
     "derive_events",
-    "derive_frame",
-    "derive_portfolio",
 ]
 
 _DAY: Final = 86400.0
@@ -680,110 +643,3 @@ def derive_account(
         tags=tags,
         snapshots=[f.snapshot() for f in items],
     )
-
-
-# --------------------------------------------------------------------------- frames
-def derive_frame(
-    frame: Any,
-    *,
-    lifecycle: Lifecycle = STARS,
-    rule: DeriveRule | None = None,
-) -> Any:
-    """Derive lifecycle events from a DataFrame of facts: the batch form of `derive_events`.
-
-    The frame holds one row per account and time (any order; the rule sorts it), with
-    columns named like `Fact`'s fields:
-
-    - ``account_id`` (text) and ``at`` (timezone-aware datetime), required;
-    - ``health`` (0-100) and ``band`` (``"red"``, ``"yellow"``, ``"green"``), optional;
-      a given band is used as it is, else the band comes from health;
-    - ``contract`` (``"start"``, ``"renewal"``, ``"end"``), optional;
-    - optional boolean flags: ``contract_signed``, ``success_metrics_agreed``,
-      ``expansion_open``, ``critical_risk``, ``reonboarding_agreed``, ``new_business_unit``.
-
-    Other columns are ignored. `stars.portfolio.Portfolio.to_frame` (``"snapshots"``) gives
-    such a frame. The work is done in polars; pandas and pyarrow frames are converted once
-    in and once out.
-
-    Args:
-        frame: A polars, pandas or pyarrow DataFrame (or a narwhals DataFrame).
-        lifecycle: Whose policy to read; its graph and diagnosis must be the STARS ones.
-        rule: The hysteresis and dwell (default `DeriveRule`).
-
-    Returns:
-        A frame of the same kind with one row per derived event, in account and time
-        order: ``account_id``, ``at`` (UTC), ``trigger``, ``source``, ``to``, ``rule``,
-        ``reason``, ``readings``, ``days_in_stage``, then the evidence read
-        (``health``, ``band``, ``slope``, ``green_streak``, ``tenure_days``, ``customer``,
-        ``success_metrics_agreed``, ``expansion_open``, ``critical_risk``, ``churned``).
-        It is an events table for `stars.portfolio.Portfolio.from_frames`.
-
-    Raises:
-        InvalidValue: A required column is absent or of the wrong type, a value is out of
-            range (health outside 0-100, an unknown band or contract fact, a null id or
-            time), two rows share an account and a time, or a row contradicts itself
-            (``contract`` against ``contract_signed``).
-        InvalidDefinition: The lifecycle lacks a STARS transition or diagnoses otherwise.
-        MissingDependency: narwhals or polars is not installed.
-
-    Examples:
-        >>> from datetime import datetime, timezone
-        >>> import polars as pl
-        >>> from stars.derive import derive_frame
-        >>> months = [datetime(2024, m, 1, tzinfo=timezone.utc) for m in range(1, 7)]
-        >>> facts = pl.DataFrame({
-        ...     "account_id": ["acme"] * 6,
-        ...     "at": months,
-        ...     "health": [75.0, 80.0, 82.0, 30.0, 35.0, 32.0],
-        ...     "contract": ["start", None, None, None, None, None],
-        ...     "success_metrics_agreed": [True, None, None, None, None, None],
-        ... })
-        >>> for row in derive_frame(facts).select("at", "trigger", "to", "readings").rows():
-        ...     print(row[0].date(), row[1:])
-        2024-01-01 ('sign', 'seed', 0)
-        2024-03-01 ('accelerate', 'accelerate', 2)
-        2024-05-01 ('escalate', 'tact', 2)
-    """
-    from stars._derive_frames import _derive_frame
-
-    return _derive_frame(frame, _check_lifecycle(lifecycle), _check_rule(rule))
-
-
-def derive_portfolio(
-    frame: Any,
-    *,
-    lifecycle: Lifecycle = STARS,
-    rule: DeriveRule | None = None,
-) -> Portfolio:
-    """A `stars.portfolio.Portfolio` of derived histories from a DataFrame of facts.
-
-    `derive_frame` derives the events, and `stars.portfolio.Portfolio.from_frames` replays
-    them; every account of the frame is in the portfolio (in order of first appearance),
-    those with no derived event as prospects. Episodes, time in stage and transition
-    matrices then work on facts alone.
-
-    Args:
-        frame: A frame of facts, as `derive_frame` reads it.
-        lifecycle: The lifecycle to replay with (its graph and diagnosis must be STARS's).
-        rule: The hysteresis and dwell (default `DeriveRule`).
-
-    Returns:
-        A new portfolio.
-
-    Raises:
-        InvalidValue: As `derive_frame`.
-
-    Examples:
-        >>> from datetime import datetime, timezone
-        >>> import polars as pl
-        >>> from stars.derive import derive_portfolio
-        >>> t = datetime(2024, 1, 1, tzinfo=timezone.utc)
-        >>> facts = pl.DataFrame({"account_id": ["a", "b"], "at": [t, t],
-        ...                       "contract": ["start", None]})
-        >>> book = derive_portfolio(facts)
-        >>> book["a"].stage, book["b"].stage
-        ('seed', 'prospect')
-    """
-    from stars._derive_frames import _derive_portfolio
-
-    return _derive_portfolio(frame, _check_lifecycle(lifecycle), _check_rule(rule))

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from stars.derive import (
+from stars.derive._scalar import (
     _WHY_ANNOUNCED,
     _WHY_CRITICAL,
     _WHY_EXPANSION,
@@ -42,9 +42,11 @@ from stars.derive import (
     _WHY_YELLOW,
     CONTRACT_KINDS,
     DeriveRule,
+    _check_lifecycle,
+    _check_rule,
 )
 from stars.errors import InvalidValue, MissingDependency
-from stars.lifecycle import Lifecycle
+from stars.lifecycle import STARS, Lifecycle
 
 if TYPE_CHECKING:
     import polars as pl
@@ -757,3 +759,106 @@ def _derive_portfolio(frame: object, lifecycle: Lifecycle, rule: DeriveRule) -> 
     return Portfolio.from_frames(
         accounts, events.select("account_id", "trigger", "at", "to", "reason"), lifecycle
     )
+
+
+# ------------------------------------------------------------------ the public entry points
+def derive_frame(
+    frame: Any,
+    *,
+    lifecycle: Lifecycle = STARS,
+    rule: DeriveRule | None = None,
+) -> Any:
+    """Derive lifecycle events from a DataFrame of facts: the batch form of `derive_events`.
+
+    The frame holds one row per account and time (any order; the rule sorts it), with
+    columns named like `Fact`'s fields:
+
+    - ``account_id`` (text) and ``at`` (timezone-aware datetime), required;
+    - ``health`` (0-100) and ``band`` (``"red"``, ``"yellow"``, ``"green"``), optional;
+      a given band is used as it is, else the band comes from health;
+    - ``contract`` (``"start"``, ``"renewal"``, ``"end"``), optional;
+    - optional boolean flags: ``contract_signed``, ``success_metrics_agreed``,
+      ``expansion_open``, ``critical_risk``, ``reonboarding_agreed``, ``new_business_unit``.
+
+    Other columns are ignored. `stars.portfolio.Portfolio.to_frame` (``"snapshots"``) gives
+    such a frame. The work is done in polars; pandas and pyarrow frames are converted once
+    in and once out.
+
+    Args:
+        frame: A polars, pandas or pyarrow DataFrame (or a narwhals DataFrame).
+        lifecycle: Whose policy to read; its graph and diagnosis must be the STARS ones.
+        rule: The hysteresis and dwell (default `DeriveRule`).
+
+    Returns:
+        A frame of the same kind with one row per derived event, in account and time
+        order: ``account_id``, ``at`` (UTC), ``trigger``, ``source``, ``to``, ``rule``,
+        ``reason``, ``readings``, ``days_in_stage``, then the evidence read
+        (``health``, ``band``, ``slope``, ``green_streak``, ``tenure_days``, ``customer``,
+        ``success_metrics_agreed``, ``expansion_open``, ``critical_risk``, ``churned``).
+        It is an events table for `stars.portfolio.Portfolio.from_frames`.
+
+    Raises:
+        InvalidValue: A required column is absent or of the wrong type, a value is out of
+            range (health outside 0-100, an unknown band or contract fact, a null id or
+            time), two rows share an account and a time, or a row contradicts itself
+            (``contract`` against ``contract_signed``).
+        InvalidDefinition: The lifecycle lacks a STARS transition or diagnoses otherwise.
+        MissingDependency: narwhals or polars is not installed.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> import polars as pl
+        >>> from stars.derive import derive_frame
+        >>> months = [datetime(2024, m, 1, tzinfo=timezone.utc) for m in range(1, 7)]
+        >>> facts = pl.DataFrame({
+        ...     "account_id": ["acme"] * 6,
+        ...     "at": months,
+        ...     "health": [75.0, 80.0, 82.0, 30.0, 35.0, 32.0],
+        ...     "contract": ["start", None, None, None, None, None],
+        ...     "success_metrics_agreed": [True, None, None, None, None, None],
+        ... })
+        >>> for row in derive_frame(facts).select("at", "trigger", "to", "readings").rows():
+        ...     print(row[0].date(), row[1:])
+        2024-01-01 ('sign', 'seed', 0)
+        2024-03-01 ('accelerate', 'accelerate', 2)
+        2024-05-01 ('escalate', 'tact', 2)
+    """
+    return _derive_frame(frame, _check_lifecycle(lifecycle), _check_rule(rule))
+
+
+def derive_portfolio(
+    frame: Any,
+    *,
+    lifecycle: Lifecycle = STARS,
+    rule: DeriveRule | None = None,
+) -> Portfolio:
+    """A `stars.portfolio.Portfolio` of derived histories from a DataFrame of facts.
+
+    `derive_frame` derives the events, and `stars.portfolio.Portfolio.from_frames` replays
+    them; every account of the frame is in the portfolio (in order of first appearance),
+    those with no derived event as prospects. Episodes, time in stage and transition
+    matrices then work on facts alone.
+
+    Args:
+        frame: A frame of facts, as `derive_frame` reads it.
+        lifecycle: The lifecycle to replay with (its graph and diagnosis must be STARS's).
+        rule: The hysteresis and dwell (default `DeriveRule`).
+
+    Returns:
+        A new portfolio.
+
+    Raises:
+        InvalidValue: As `derive_frame`.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> import polars as pl
+        >>> from stars.derive import derive_portfolio
+        >>> t = datetime(2024, 1, 1, tzinfo=timezone.utc)
+        >>> facts = pl.DataFrame({"account_id": ["a", "b"], "at": [t, t],
+        ...                       "contract": ["start", None]})
+        >>> book = derive_portfolio(facts)
+        >>> book["a"].stage, book["b"].stage
+        ('seed', 'prospect')
+    """
+    return _derive_portfolio(frame, _check_lifecycle(lifecycle), _check_rule(rule))
