@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from stars._tables import free_name, raise_bad_rows
 
@@ -38,39 +38,40 @@ __all__ = [
     "rule_expr",
 ]
 
-N = TypeVar("N")
-
 #: How a missing measure is written among floats.
 MISSING: Final = math.nan
 
 
-class Ops(Protocol[N]):
-    """The few operations the formulas need beyond arithmetic."""
+class Ops(Protocol):
+    """The few operations the formulas need beyond arithmetic.
 
-    def clip(self, x: N, lo: float, hi: float) -> N: ...
-    def steps(self, x: N, thresholds: Sequence[float], scores: Sequence[float]) -> N: ...
-    def present(self, x: N) -> N: ...
-    def fill(self, x: N, value: float) -> N: ...
-    def stage(self, items: list[N]) -> list[N]: ...
+    The formulas are typed with ``Any``: a "number" is a float or a narwhals expression.
+    """
+
+    def clip(self, x: Any, lo: float, hi: float) -> Any: ...
+    def steps(self, x: Any, thresholds: Sequence[float], scores: Sequence[float]) -> Any: ...
+    def present(self, x: Any) -> Any: ...
+    def fill(self, x: Any, value: float) -> Any: ...
+    def stage(self, items: list[Any]) -> list[Any]: ...
 
 
 # -- the formulas --------------------------------------------------------------------------
 
 
-def linear(ops: Ops[N], x: N, lo: float, hi: float, higher: bool) -> N:
+def linear(ops: Ops, x: Any, lo: float, hi: float, higher: bool) -> Any:
     """`stars.health.Linear`: a straight line from ``lo`` to ``hi``, clipped to 0-100."""
     k = 100.0 / (hi - lo)
-    raw: Any = (x - lo) * k if higher else (hi - x) * k  # type: ignore[operator]
+    raw = (x - lo) * k if higher else (hi - x) * k
     return ops.clip(raw, 0.0, 100.0)
 
 
-def rule_points(ops: Ops[N], measure: Measure, x: N) -> N:
+def rule_points(ops: Ops, measure: Measure, x: Any) -> Any:
     """A measure's rule applied to ``x`` (a missing value gives a missing score)."""
-    rule = measure.rule
+    rule: Any = measure.rule
     thresholds = getattr(rule, "thresholds", None)
     if thresholds is None:  # Linear
         higher = measure.direction == "higher_is_better"
-        return linear(ops, x, rule.lo, rule.hi, higher)  # type: ignore[union-attr]
+        return linear(ops, x, rule.lo, rule.hi, higher)
     return ops.steps(x, thresholds, rule.scores)  # Steps
 
 
@@ -83,13 +84,13 @@ def _fold(items: Sequence[Any]) -> Any:
 
 
 def combine(
-    ops: Ops[N],
+    ops: Ops,
     missing: str,
-    points: Sequence[N],
-    present: Sequence[N],
+    points: Sequence[Any],
+    present: Sequence[Any],
     weights: Sequence[float],
     worsts: Sequence[float],
-) -> tuple[list[N], N | None]:
+) -> tuple[list[Any], Any | None]:
     """Each measure's contribution to health under a missing-value policy.
 
     Args:
@@ -105,19 +106,18 @@ def combine(
         dividing by a zero one raises ZeroDivisionError for floats).
     """
     if missing == "redistribute":
-        weighted = [p * w for p, w in zip(points, weights, strict=True)]  # type: ignore[operator]
-        share = _fold([ops.present(x) * w for x, w in zip(present, weights, strict=True)])  # type: ignore[operator]
+        weighted = [p * w for p, w in zip(points, weights, strict=True)]
+        share = _fold([ops.present(x) * w for x, w in zip(present, weights, strict=True)])
         *weighted, share = ops.stage([*weighted, share])
-        return [ops.fill(t, 0.0) / share for t in weighted], share  # type: ignore[operator]
+        return [ops.fill(t, 0.0) / share for t in weighted], share
     if missing == "worst":
         return [
-            ops.fill(p, bad) * w  # type: ignore[operator]
-            for p, bad, w in zip(points, worsts, weights, strict=True)
+            ops.fill(p, bad) * w for p, bad, w in zip(points, worsts, weights, strict=True)
         ], None
-    return [p * w for p, w in zip(points, weights, strict=True)], None  # type: ignore[operator]
+    return [p * w for p, w in zip(points, weights, strict=True)], None
 
 
-def health_of(ops: Ops[N], contributions: Sequence[N]) -> N:
+def health_of(ops: Ops, contributions: Sequence[Any]) -> Any:
     """The health score: the contributions added up, clipped to 0-100."""
     return ops.clip(_fold(contributions), 0.0, 100.0)
 
@@ -219,7 +219,8 @@ class ExprOps:
 
 def rule_expr(measure: Measure, x: nw.Expr) -> nw.Expr:
     """A measure's score as an expression (null for a null value)."""
-    return rule_points(ExprOps(), measure, x)
+    expr: nw.Expr = rule_points(ExprOps(), measure, x)
+    return expr
 
 
 def frame_steps(

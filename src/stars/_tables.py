@@ -111,13 +111,18 @@ def numeric_columns(df: nw.DataFrame[Any], names: Sequence[str]) -> list[nw.Expr
 
 
 def is_type_or_all_null(df: nw.DataFrame[Any], name: str, dtype: Any) -> bool:
-    """Whether the column has this type, or is a column of no type holding only nulls."""
+    """Whether the column has this type, or is a column of no type holding only nulls.
+
+    A column of no type is ``Unknown``, or (pandas) ``Object``: the stable API reads an
+    ``object`` column of nothing but None as ``Object``.
+    """
     import narwhals.stable.v1 as nw
 
     got = df.schema[name]
     if got == dtype:
         return True
-    return bool(got == nw.Unknown and df.get_column(name).null_count() == len(df))
+    untyped = got == nw.Unknown or got == nw.Object
+    return bool(untyped and df.get_column(name).null_count() == len(df))
 
 
 def raise_bad_rows(

@@ -210,7 +210,8 @@ class Linear:
             0.0
         """
         higher = direction is Direction.HIGHER_IS_BETTER
-        return _scoring.linear(_scoring.FLOATS, value, self.lo, self.hi, higher)
+        points: float = _scoring.linear(_scoring.FLOATS, value, self.lo, self.hi, higher)
+        return points
 
 
 @attrs.frozen(slots=True)
