@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any, Final, overload
 
 import attrs
 
+from stars import _scoring, _tables
 from stars import _validate as v
-from stars import frames as _frames
 from stars._html import table
 from stars.bands import Band, BandCutoffs
 from stars.errors import (
@@ -52,12 +52,13 @@ from stars.errors import (
     StarsError,
     _a,
 )
+from stars.frames import BAND, CONTRIBUTION_PREFIX, HEALTH
 from stars.health import Direction, MissingPolicy, Scorecard, Steps
 
 if TYPE_CHECKING:
     import argparse
 
-    import narwhals as nw
+    import narwhals.stable.v1 as nw
     from matplotlib.figure import Figure
     from numpy.typing import NDArray
 
@@ -849,9 +850,9 @@ def fit_percentile(
     np = _numpy()
     way = _to_direction(direction)
     count = int(v.number("quantiles", quantiles, 2, 10001, integer=True))
-    _frames._require_narwhals()
-    df, _ = _frames._eager(frame)
-    (x,) = _frames._numeric_columns(df, [column])
+    _tables.require_narwhals()
+    df, _ = _tables.eager(frame)
+    (x,) = _tables.numeric_columns(df, [column])
     values = df.select(x.alias(column)).get_column(column).to_numpy().astype(np.float64)
     bad = ~np.isnan(values) & ~np.isfinite(values)
     if bad.any():
@@ -924,10 +925,10 @@ def _prepare(
     segment: str | None,
 ) -> tuple[nw.DataFrame[Any], _Prepared]:
     _numpy()
-    _frames._require_narwhals()
+    _tables.require_narwhals()
     if not isinstance(scorecard, Scorecard):
         raise InvalidValue("scorecard", scorecard, "a Scorecard")
-    df, _ = _frames._eager(frame)
+    df, _ = _tables.eager(frame)
     for field, name in (("outcome", outcome), ("period", period), ("segment", segment)):
         if name is not None or field == "outcome":
             v.text(field, name)
@@ -938,8 +939,8 @@ def _prepare(
     if len(df) == 0:
         raise InvalidValue("frame", "0 rows", "at least one row to backtest on")
     y = _outcome(df, outcome)
-    xs = _frames._numeric_columns(df, scorecard.names)
-    _frames._check_values(df, scorecard, xs)
+    xs = _tables.numeric_columns(df, scorecard.names)
+    _scoring.check_frame_values(df, scorecard, xs)
     health, scores = _health(df, scorecard, xs, with_measures=True)
     periods = None
     if period is not None:
@@ -951,34 +952,40 @@ def _prepare(
 def _health(
     df: nw.DataFrame[Any], scorecard: Scorecard, xs: Sequence[nw.Expr], *, with_measures: bool
 ) -> tuple[NDArray[Any], list[NDArray[Any]]]:
-    """Health (and each measure's own 0-100 score) as arrays, via stars.frames' plan."""
-    import narwhals as nw
+    """Health (and each measure's own 0-100 score) as arrays, via stars._scoring's plan."""
+    import narwhals.stable.v1 as nw
 
     shared = df.implementation is nw.Implementation.POLARS
-    steps = _frames._score_stages(scorecard, xs, df.columns, shared=shared)
-    steps = [
-        s for s in ({k: e for k, e in step.items() if k != _frames.BAND} for step in steps) if s
-    ]
+    steps = _scoring.frame_steps(
+        scorecard,
+        xs,
+        df.columns,
+        outputs=[CONTRIBUTION_PREFIX + n for n in scorecard.names],
+        health=HEALTH,
+        band=BAND,
+        shared=shared,
+    )
+    steps = [s for s in ({k: e for k, e in step.items() if k != BAND} for step in steps) if s]
     measure_cols: list[str] = []
     if with_measures:
         taken = [*df.columns, *(k for step in steps for k in step)]
         first: dict[str, nw.Expr] = {}
         for i, (m, x) in enumerate(zip(scorecard.measures, xs, strict=True)):
-            name = _frames._free_name([*taken, *measure_cols], f"__stars_measure_{i}__")
+            name = _tables.free_name([*taken, *measure_cols], f"__stars_measure_{i}__")
             measure_cols.append(name)
-            first[name] = _frames._rule_expr(m, x)
+            first[name] = _scoring.rule_expr(m, x)
         steps.insert(0, first)
     plan = df.lazy()
     for step in steps:
         plan = plan.with_columns(**step)
-    out = plan.select(_frames.HEALTH, *measure_cols).collect()
-    health = out.get_column(_frames.HEALTH).to_numpy()
+    out = plan.select(HEALTH, *measure_cols).collect()
+    health = out.get_column(HEALTH).to_numpy()
     scores = [out.get_column(c).to_numpy() for c in measure_cols]
     return health, scores
 
 
 def _outcome(df: nw.DataFrame[Any], outcome: str) -> NDArray[Any]:
-    import narwhals as nw
+    import narwhals.stable.v1 as nw
 
     np = _numpy()
     dtype = df.schema[outcome]
@@ -991,8 +998,8 @@ def _outcome(df: nw.DataFrame[Any], outcome: str) -> NDArray[Any]:
     bad = x.is_null() | ~((x == 0) | (x == 1))
     count = int(df.select(bad.fill_null(True).sum()).item())
     if count:
-        index = _frames._free_name(df.columns, "__stars_row__")
-        hits = df.with_row_index(index).filter(bad.fill_null(True)).head(_frames._SHOWN)
+        index = _tables.free_name(df.columns, "__stars_row__")
+        hits = df.with_row_index(index).filter(bad.fill_null(True)).head(_tables.SHOWN)
         rows = ", ".join(str(i) for i in hits.get_column(index).to_list())
         raise InvalidValue(
             outcome,
@@ -1008,7 +1015,7 @@ def _group_codes(
     df: nw.DataFrame[Any], column: str, *, ordered: bool = False
 ) -> tuple[NDArray[Any], list[str], NDArray[Any]]:
     """Codes (in sorted order), text labels and sorted unique values of a group column."""
-    import narwhals as nw
+    import narwhals.stable.v1 as nw
 
     np = _numpy()
     series = df.get_column(column)
@@ -1018,8 +1025,8 @@ def _group_codes(
         missing = missing | nw.col(column).is_nan()
     count = int(df.select(missing.sum()).item())
     if count:
-        index = _frames._free_name(df.columns, "__stars_row__")
-        hits = df.with_row_index(index).filter(missing).head(_frames._SHOWN)
+        index = _tables.free_name(df.columns, "__stars_row__")
+        hits = df.with_row_index(index).filter(missing).head(_tables.SHOWN)
         rows = ", ".join(str(i) for i in hits.get_column(index).to_list())
         raise InvalidValue(
             column, None, "a value in every row", hint=f"{count} missing; first at rows {rows}"
@@ -1555,7 +1562,7 @@ def calibrate(
         new_weights = (coef / coef.sum()).tolist()
     card = _reweighted(scorecard, new_weights)
 
-    xs = _frames._numeric_columns(df, card.names)
+    xs = _tables.numeric_columns(df, card.names)
     health_after, _ = _health(df, card, xs, with_measures=False)
     cutoffs, cut_notes = _cutoffs(np, health_after[train], y_train, red_share, red_below)
     notes.extend(cut_notes)
@@ -1883,7 +1890,7 @@ def calibration_warnings(fit: Calibration) -> list[str]:
 def _needs(calibrating: bool) -> None:
     """Say which extra is missing before any work starts."""
     _numpy()
-    _frames._require_narwhals()
+    _tables.require_narwhals()
     try:
         import polars  # noqa: F401
     except ImportError:

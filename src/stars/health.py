@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import enum
 import math
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Final, TypeVar
 
 import attrs
 
+from stars import _scoring
 from stars import _validate as v
 from stars._html import table
 from stars._trend import slope_per_30_days
@@ -209,14 +209,9 @@ class Linear:
             >>> Linear(14, 60).apply(90, Direction.LOWER_IS_BETTER)
             0.0
         """
-        # Keep this formula in step with stars.frames._rule_expr.
-        k = 100.0 / (self.hi - self.lo)
-        raw = (
-            (value - self.lo) * k
-            if direction is Direction.HIGHER_IS_BETTER
-            else (self.hi - value) * k
-        )
-        return min(max(raw, 0.0), 100.0)
+        higher = direction is Direction.HIGHER_IS_BETTER
+        points: float = _scoring.linear(_scoring.FLOATS, value, self.lo, self.hi, higher)
+        return points
 
 
 @attrs.frozen(slots=True)
@@ -289,8 +284,7 @@ class Steps:
             >>> Steps((0.5,), (0, 100)).apply(0.5, Direction.HIGHER_IS_BETTER)
             100.0
         """
-        # Keep this lookup in step with stars.frames._rule_expr.
-        return self.scores[bisect_right(self.thresholds, value)]
+        return _scoring.FLOATS.steps(value, self.thresholds, self.scores)
 
 
 Rule = Linear | Steps
@@ -648,7 +642,7 @@ class Scorecard:
         return self._combine(scores)
 
     def _combine(self, scores: Sequence[float | None]) -> HealthScore:
-        # The same arithmetic, in the same order, as stars.frames._score_exprs, so a row
+        # The arithmetic is stars._scoring's, which stars.frames.score also uses, so a row
         # scored in a DataFrame gives exactly the number scored here.
         names = self.names
         w = self._weights
@@ -660,31 +654,37 @@ class Scorecard:
                 "a number (this scorecard refuses missing measures)",
                 hint="missing: " + ", ".join(missing),
             )
-        contributions: list[float]
+        points = [_scoring.MISSING if s is None else s for s in scores]
+        worsts = [m.worst for m in self.measures] if missing else [0.0] * len(points)
+        try:
+            contributions, share = _scoring.combine(
+                _scoring.FLOATS, self.missing, points, points, w, worsts
+            )
+        except ZeroDivisionError:
+            raise InvalidValue(
+                "values",
+                dict.fromkeys(missing),
+                "at least one measure with weight",
+                hint="every weighted measure is missing; there is nothing to score",
+            ) from None
         weights: list[float]
         measured: dict[str, float]
-        if self.missing is MissingPolicy.REDISTRIBUTE:
-            den = _fold([(0.0 if s is None else 1.0) * wi for s, wi in zip(scores, w, strict=True)])
-            if den == 0:
-                raise InvalidValue(
-                    "values",
-                    dict.fromkeys(missing),
-                    "at least one measure with weight",
-                    hint="every weighted measure is missing; there is nothing to score",
-                )
-            contributions = [
-                (0.0 if s is None else s * wi) / den for s, wi in zip(scores, w, strict=True)
-            ]
-            weights = [0.0 if s is None else wi / den for s, wi in zip(scores, w, strict=True)]
+        if share is not None:
+            weights = [0.0 if s is None else wi / share for s, wi in zip(scores, w, strict=True)]
             measured = {n: s for n, s in zip(names, scores, strict=True) if s is not None}
         else:
-            filled = [
-                m.worst if s is None else s for m, s in zip(self.measures, scores, strict=True)
-            ]
-            contributions = [s * wi for s, wi in zip(filled, w, strict=True)]
             weights = list(w)
-            measured = dict(zip(names, filled, strict=True))
-        total = min(max(_fold(contributions), 0.0), 100.0)
+            measured = dict(
+                zip(
+                    names,
+                    (
+                        _scoring.FLOATS.fill(p, m.worst)
+                        for p, m in zip(points, self.measures, strict=True)
+                    ),
+                    strict=True,
+                )
+            )
+        total = _scoring.health_of(_scoring.FLOATS, contributions)
         lost = {
             n: wi * (100.0 - measured[n])
             for n, wi in zip(names, weights, strict=True)
@@ -701,14 +701,6 @@ class Scorecard:
             weakest=weakest if worst_loss > 0 else None,
             missing=missing,
         )
-
-
-def _fold(items: Sequence[float]) -> float:
-    # Left-to-right sum, like ``a + b + c`` in a DataFrame expression (not fsum).
-    total = items[0]
-    for item in items[1:]:
-        total = total + item
-    return total
 
 
 # -- results ---------------------------------------------------------------------------

@@ -746,10 +746,10 @@ def _missing_policy(value: object) -> MissingAnswers:
 
 def _narwhals() -> Any:
     try:
-        import narwhals
+        import narwhals.stable.v1 as nw
     except ImportError:  # pragma: no cover - narwhals ships with the frames extra
         raise MissingDependency("narwhals", "frames") from None
-    return narwhals
+    return nw
 
 
 def _as_tuple(value: object) -> Any:

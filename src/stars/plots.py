@@ -29,16 +29,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from stars import _validate as v
+from stars._periods import check_freq, period_end, period_of, stage_at
 from stars.errors import InvalidValue
-from stars.portfolio import (
-    Portfolio,
-    RecoveryCurve,
-    TransitionMatrix,
-    _check_freq,
-    _period,
-    _period_end,
-    _stage_at,
-)
+from stars.portfolio import Portfolio, RecoveryCurve, TransitionMatrix
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -126,16 +119,16 @@ def stage_history(
         7
     """
     book = _portfolio(portfolio)
-    months = _check_freq(freq)
+    months = check_freq(freq)
     v.flag("shares", shares)
     times = [r.at for a in book.accounts() for r in (*a.history[:1], *a.history[-1:])]
     if not times and (start is None or end is None):
         raise InvalidValue("portfolio", book, "a portfolio with transitions, or start and end")
-    lo = _period(v.aware("start", start) if start is not None else min(times), months)
-    hi = _period(v.aware("end", end) if end is not None else max(times), months)
+    lo = period_of(v.aware("start", start) if start is not None else min(times), months)
+    hi = period_of(v.aware("end", end) if end is not None else max(times), months)
     if lo > hi:
         raise InvalidValue("start", start, "a time before end")
-    ends = [_period_end(p, months) for p in range(lo, hi + 1)]
+    ends = [period_end(p, months) for p in range(lo, hi + 1)]
     stages = [s.name for s in book.lifecycle.stages]
     dists = [book.distribution_at(t) for t in ends]
     series = [[(d.shares if shares else d.counts)[s] for d in dists] for s in stages]
@@ -228,10 +221,10 @@ def stage_flow(portfolio: Portfolio, start: datetime, end: datetime) -> Figure:
     stages = [s.name for s in book.lifecycle.stages]
     flows: dict[tuple[str, str], int] = {}
     for account in book.accounts():
-        a = _stage_at(account, start)
+        a = stage_at(account, start)
         if a is None:
             continue
-        b = _stage_at(account, end)
+        b = stage_at(account, end)
         assert b is not None
         flows[(a, b)] = flows.get((a, b), 0) + 1
     total = sum(flows.values()) or 1

@@ -119,7 +119,7 @@ _STEP_INPUTS: Final = (
 def _require() -> None:
     """Import narwhals and polars, or say which extra to install."""
     try:
-        import narwhals  # noqa: F401
+        import narwhals.stable.v1  # noqa: F401
     except ImportError:  # pragma: no cover - installed in the test environment
         raise MissingDependency("narwhals", "frames") from None
     try:
@@ -131,20 +131,14 @@ def _require() -> None:
 def _to_polars(frame: object) -> tuple[pl.DataFrame, Callable[[pl.DataFrame], Any]]:
     """The frame as polars, and a function that turns a polars result back into its kind."""
     _require()
-    import narwhals as nw
+    import narwhals.stable.v1 as nw
     import polars as pl
+
+    from stars._tables import eager, to_caller
 
     if isinstance(frame, pl.DataFrame):
         return frame, lambda out: out
-    wrapped = isinstance(frame, nw.DataFrame)
-    try:
-        df: nw.DataFrame[Any] = (
-            frame if isinstance(frame, nw.DataFrame) else nw.from_native(frame, eager_only=True)
-        )
-    except TypeError:
-        raise InvalidValue(
-            "frame", type(frame).__name__, "a polars, pandas or pyarrow DataFrame"
-        ) from None
+    df, _ = eager(frame)
     impl = df.implementation
 
     def back(out: pl.DataFrame) -> Any:
@@ -153,7 +147,7 @@ def _to_polars(frame: object) -> tuple[pl.DataFrame, Callable[[pl.DataFrame], An
             if impl is nw.Implementation.POLARS
             else nw.from_arrow(out.to_arrow(), backend=impl)
         )
-        return result if wrapped else result.to_native()
+        return to_caller(result, frame)
 
     return df.to_polars(), back
 
