@@ -1377,7 +1377,7 @@ def backtest(
 
 def _instant(df: nw.DataFrame[Any], column: str) -> nw.Expr:
     """A column of dates, date-times or ISO text as naive UTC date-times."""
-    import narwhals as nw
+    import narwhals.stable.v1 as nw
 
     dtype = df.schema[column]
     x = nw.col(column)
@@ -1396,23 +1396,23 @@ def _as_of(
     frame: Any, period: str | None, known_at: str | None, account: str | None
 ) -> tuple[nw.DataFrame[Any], list[str]]:
     """The rows known by their period's cut-off (the latest version per account and period)."""
-    import narwhals as nw
+    import narwhals.stable.v1 as nw
 
     _numpy()
-    _frames._require_narwhals()
+    _tables.require_narwhals()
     if known_at is None:
         raise InvalidValue("known_at", None, "a column of recording times when account= is given")
     if period is None:
         raise InvalidValue(
             "period", None, "a period column: known_at keeps the rows known by each period"
         )
-    df, _ = _frames._eager(frame)
+    df, _ = _tables.eager(frame)
     for field, name in (("known_at", known_at), ("period", period), ("account", account)):
         if name is not None and name not in df.columns:
             v.text(field, name)
             raise InvalidValue(field, name, f"a column of the frame ({len(df.columns)} columns)")
-    known = _frames._free_name(df.columns, "__stars_known__")
-    cutoff = _frames._free_name([*df.columns, known], "__stars_cutoff__")
+    known = _tables.free_name(df.columns, "__stars_known__")
+    cutoff = _tables.free_name([*df.columns, known], "__stars_cutoff__")
     try:
         marked = df.with_columns(**{known: _instant(df, known_at), cutoff: _instant(df, period)})
     except InvalidValue:
