@@ -732,22 +732,23 @@ def _fit(
             codes = _split(np, df, period, None, outcome)[1]
             assert codes is not None
             p = model._predict(np, h, None if cols.days is None else cols.days[train], groups)
-            mean, var = model._moments(np, p, a, groups)
             t = codes[train]
             size = int(t.max()) + 1
-            e_t = np.bincount(t, weights=mean, minlength=size)
-            v_t = np.bincount(t, weights=var, minlength=size)
-            l_t = np.bincount(t, weights=loss, minlength=size)
+            # the shock scales every probability of a period, so it is read off the count
+            # of bad renewals, which large contracts do not make lumpy
+            e_t = np.bincount(t, weights=p, minlength=size)
+            v_t = np.bincount(t, weights=p * (1 - p), minlength=size)
+            k_t = np.bincount(t, weights=y, minlength=size)
             used = np.bincount(t, minlength=size) > 0
-            e_t, v_t, l_t = e_t[used], v_t[used], l_t[used]
+            e_t, v_t, k_t = e_t[used], v_t[used], k_t[used]
             if used.sum() >= 3 and (e_t**2).sum() > 0:
                 overdispersion = max(
-                    0.0, float(((l_t - e_t) ** 2 - v_t).sum() / (e_t**2).sum())
+                    0.0, float(((k_t - e_t) ** 2 - v_t).sum() / (e_t**2).sum())
                 )
             notes.append(
-                f"periods swing together with a shock of standard deviation "
-                f"{math.sqrt(overdispersion):.1%} of the expected loss, estimated on "
-                f"{int(used.sum())} training periods"
+                f"periods swing together: a shock of standard deviation "
+                f"{math.sqrt(overdispersion):.1%} scales every expected loss of a period "
+                f"(estimated on the bad renewals of {int(used.sum())} training periods)"
             )
     return attrs.evolve(model, overdispersion=overdispersion, notes=tuple(notes))
 
