@@ -1845,6 +1845,12 @@ def add_backtest_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="PATH",
         help="where --calibrate writes the fitted scorecard (default: SCORECARD.calibrated.json)",
     )
+    parser.add_argument(
+        "--revenue",
+        metavar="COLUMN",
+        help="also forecast renewal risk and revenue at risk from this revenue column "
+        "(with --period and --train-until; a 1 outcome loses the whole revenue)",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(func=cli_backtest)
     return parser
@@ -1980,6 +1986,9 @@ def _cli_backtest(args: argparse.Namespace) -> None:
 
     if args.calibrate and (args.period is None or args.train_until is None):
         raise InvalidValue("--calibrate", True, "--period and --train-until as well")
+    revenue = getattr(args, "revenue", None)
+    if revenue is not None and (args.period is None or args.train_until is None):
+        raise InvalidValue("--revenue", revenue, "--period and --train-until as well")
     _needs(args.calibrate)
     card = _scorecard_from_dict(_read_json(Path(args.scorecard)))
     frame = _read_csv(Path(args.file))
@@ -2013,11 +2022,27 @@ def _cli_backtest(args: argparse.Namespace) -> None:
         result = backtest(
             frame, card, outcome=args.outcome, period=args.period, segment=args.segment
         )
-        print(
-            json.dumps(result.to_dict(), indent=2)
-            if args.format == "json"
-            else _fit_lines(result.explain())
-        )
+        ahead = None
+        if revenue is not None:
+            from stars.forecast import forecast
+
+            ahead = forecast(
+                _frames.score(frame, card),
+                outcome=args.outcome,
+                period=args.period,
+                train_until=args.train_until,
+                revenue=revenue,
+                segment=args.segment,
+            )
+        if args.format == "json":
+            data = result.to_dict()
+            if ahead is not None:
+                data["forecast"] = ahead.to_dict()
+            print(json.dumps(data, indent=2, default=str))
+        else:
+            print(_fit_lines(result.explain()))
+            if ahead is not None:
+                print(_fit_lines(ahead.explain()))
 
 
 def _fit_lines(text: str) -> str:
