@@ -82,9 +82,7 @@ def test_synthetic_contracts_follow_their_true_probability() -> None:
 
 
 def test_calibration_error_under_one_point_and_beats_base_rate(waves: pl.DataFrame) -> None:
-    result = forecast(
-        waves, outcome="bad", period="period", train_until="2033-12-01", by="term"
-    )
+    result = forecast(waves, outcome="bad", period="period", train_until="2033-12-01", by="term")
     r = result.reliability
     assert r.rows > 50_000
     assert r.ece < 0.01, r.ece
@@ -255,9 +253,9 @@ def test_fan_chart(waves: pl.DataFrame) -> None:
 def test_cli_backtest_revenue(tmp_path: Path) -> None:
     due = renewals(300, 30, seed=6, waves=0.3)
     history = tmp_path / "renewals.csv"
-    due.select("period", "term", "adoption", "days_since_contact", "sentiment", "arr", "bad").write_csv(
-        history
-    )
+    due.select(
+        "period", "term", "adoption", "days_since_contact", "sentiment", "arr", "bad"
+    ).write_csv(history)
     card = tmp_path / "card.json"
     from stars import io
 

@@ -382,6 +382,7 @@ _SUBMODULES = frozenset(
         "demo",
         "depth",
         "derive",
+        "forecast",
         "frames",
         "health",
         "io",

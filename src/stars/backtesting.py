@@ -1427,7 +1427,9 @@ def calibrate(
     if not isinstance(rules, bool):
         raise InvalidValue("rules", rules, "True or False")
     if rules:
-        return _calibrate_rules(frame, scorecard, outcome, period, train_until, red_share, red_below)
+        return _calibrate_rules(
+            frame, scorecard, outcome, period, train_until, red_share, red_below
+        )
     if red_share is not None and red_below is not None:
         raise InvalidValue("red_share", red_share, "None when red_below is given")
     if red_share is not None:
@@ -1539,13 +1541,18 @@ def _calibrate_rules(
         early = df.filter(mask).to_native()
         cut = uniques[inner].item() if uniques.dtype.kind in "iuf" else labels[inner]
         trial = fit_rules(early, scorecard, outcome=outcome, period=period, train_until=cut)
-        with_rules = calibrate(early, trial, outcome=outcome, period=period, train_until=cut, **kwargs)
-        without = calibrate(early, scorecard, outcome=outcome, period=period, train_until=cut, **kwargs)
+        with_rules = calibrate(
+            early, trial, outcome=outcome, period=period, train_until=cut, **kwargs
+        )
+        without = calibrate(
+            early, scorecard, outcome=outcome, period=period, train_until=cut, **kwargs
+        )
         if (with_rules.after.auc or 0.0) < (without.after.auc or 0.0):
             use_rules = False
             why = (
-                f"fitted rules were tried and dropped: on the last training periods they ranked "
-                f"worse (AUC {with_rules.after.auc:.3f}) than weights alone ({without.after.auc:.3f})"
+                "fitted rules were tried and dropped: on the last training periods they ranked "
+                f"worse (AUC {with_rules.after.auc:.3f}) than weights alone "
+                f"({without.after.auc:.3f})"
             )
     card = scorecard
     if use_rules:
@@ -1622,7 +1629,10 @@ def fit_rules(
     for i, m in enumerate(scorecard.measures):
         x = raw.get_column(f"m{i}").to_numpy().astype(np.float64)[train]
         seen = ~np.isnan(x)
-        cuts = np.unique(np.quantile(x[seen], np.linspace(0, 1, steps + 1)[1:-1])) if seen.any() else []
+        if not seen.any():
+            measures.append(m)
+            continue
+        cuts = np.unique(np.quantile(x[seen], np.linspace(0, 1, steps + 1)[1:-1]))
         if len(cuts) == 0:
             measures.append(m)
             continue

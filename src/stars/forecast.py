@@ -35,6 +35,7 @@ Examples:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
@@ -72,7 +73,7 @@ __all__ = [
 #: Health is pooled on a grid of this many cells per point before the isotonic fit.
 _CELLS_PER_POINT: Final = 10
 #: Pseudo-rows at the base rate added to every block of the fitted map.
-_PRIOR_ROWS: Final = 2.0
+_PRIOR_ROWS: Final = 20.0
 #: Default horizon edges, in days to renewal: within a month, a quarter, half a year, later.
 HORIZONS: Final = (31.0, 92.0, 183.0)
 #: Probabilities are kept this far from 0 and 1 in the log loss.
@@ -99,6 +100,10 @@ def _money(x: float) -> str:
 # -- the fitted map --------------------------------------------------------------------
 
 
+def _floats(values: Iterable[float]) -> tuple[float, ...]:
+    return tuple(float(x) for x in values)
+
+
 @attrs.frozen(slots=True)
 class RiskCurve:
     """One monotone map from health to the probability that a renewal goes badly.
@@ -123,8 +128,8 @@ class RiskCurve:
 
     group: str | None
     horizon: int | None
-    health: tuple[float, ...] = attrs.field(converter=tuple)
-    probability: tuple[float, ...] = attrs.field(converter=tuple)
+    health: tuple[float, ...] = attrs.field(converter=_floats)
+    probability: tuple[float, ...] = attrs.field(converter=_floats)
     rows: int
     positives: int
 
@@ -337,7 +342,8 @@ class RenewalModel:
             x = health[mask]
             p = np.interp(x, np.asarray(curve.health), np.asarray(curve.probability))
             out[mask] = np.where(np.isnan(x), curve.rate, p)
-        return out
+        result: NDArray[Any] = out
+        return result
 
     def apply(self, frame: Any, *, name: str = "probability") -> Any:
         """Add a probability column beside the health column of a frame.
@@ -474,7 +480,9 @@ class _Columns:
 
             text = df.get_column(by).cast(nw.String())
             missing = text.is_null().to_numpy()
-            labels, codes = np.unique(text.fill_null("").to_numpy().astype(str), return_inverse=True)
+            labels, codes = np.unique(
+                text.fill_null("").to_numpy().astype(str), return_inverse=True
+            )
             self.groups = (labels.tolist(), np.where(missing, -1, codes.reshape(-1)))
         self.y = None
         if outcome is not None:
@@ -502,7 +510,7 @@ def _numbers(
             span + ("" if missing else ", in every row"),
             hint=f"{at.size} bad rows; first at row positions {', '.join(map(str, at[:5]))}",
         )
-    return x  # type: ignore[no-any-return]
+    return x
 
 
 def _float64() -> Any:
@@ -610,10 +618,11 @@ def fit_renewal_model(
     Examples:
         >>> from stars.forecast import fit_renewal_model
         >>> from stars.frames import score
-        >>> from stars.health import default_scorecard
+        >>> from stars.health import Direction, Linear, Measure, Scorecard
         >>> from stars.testing import synthetic_history
         >>> rows = synthetic_history(300, 24, seed=3, contracts=True)
-        >>> due = score(rows.filter(rows["renewing"] == 1), default_scorecard())
+        >>> card = Scorecard([Measure("adoption", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1))])
+        >>> due = score(rows.filter(rows["renewing"] == 1), card)
         >>> model = fit_renewal_model(due, outcome="churned", days="days_to_renewal",
         ...                           by="term", revenue="arr", lost="lost_revenue")
         >>> model.probability(20, 10, "annual") > model.probability(20, 10, "monthly")
@@ -622,7 +631,7 @@ def fit_renewal_model(
     np = _numpy()
     df, _ = _eager(frame)
     edges = tuple(v.number(f"horizons[{i}]", h, 0) for i, h in enumerate(horizons))
-    if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(edges)):
         raise InvalidValue("horizons", horizons, "edges in days, strictly increasing")
     min_rows = int(v.number("min_rows", min_rows, 1, integer=True))
     if (period is None) != (train_until is None) and train_until is not None:
@@ -742,9 +751,7 @@ def _fit(
             used = np.bincount(t, minlength=size) > 0
             e_t, v_t, k_t = e_t[used], v_t[used], k_t[used]
             if used.sum() >= 3 and (e_t**2).sum() > 0:
-                overdispersion = max(
-                    0.0, float(((k_t - e_t) ** 2 - v_t).sum() / (e_t**2).sum())
-                )
+                overdispersion = max(0.0, float(((k_t - e_t) ** 2 - v_t).sum() / (e_t**2).sum()))
             notes.append(
                 f"periods swing together: a shock of standard deviation "
                 f"{math.sqrt(overdispersion):.1%} scales every expected loss of a period "
@@ -803,7 +810,7 @@ class Reliability:
     Examples:
         >>> from stars.forecast import reliability
         >>> r = reliability([0.1, 0.1, 0.9, 0.9], [0, 0, 1, 1], base_rate=0.5, bins=2)
-        >>> round(r.brier, 3), r.base_brier, r.ece
+        >>> round(r.brier, 3), r.base_brier, round(r.ece, 3)
         (0.01, 0.25, 0.1)
     """
 
@@ -993,10 +1000,11 @@ class RenewalForecast:
     Examples:
         >>> from stars.forecast import forecast
         >>> from stars.frames import score
-        >>> from stars.health import default_scorecard
+        >>> from stars.health import Direction, Linear, Measure, Scorecard
         >>> from stars.testing import synthetic_history
         >>> rows = synthetic_history(300, 30, seed=4, contracts=True, waves=0.3)
-        >>> due = score(rows.filter(rows["renewing"] == 1), default_scorecard())
+        >>> card = Scorecard([Measure("adoption", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1))])
+        >>> due = score(rows.filter(rows["renewing"] == 1), card)
         >>> result = forecast(due, outcome="churned", period="period",
         ...                   train_until="2025-06-01", revenue="arr")
         >>> result.to_frame().columns[:4]
@@ -1213,10 +1221,11 @@ def forecast(
     Examples:
         >>> from stars.forecast import forecast
         >>> from stars.frames import score
-        >>> from stars.health import default_scorecard
+        >>> from stars.health import Direction, Linear, Measure, Scorecard
         >>> from stars.testing import synthetic_history
         >>> rows = synthetic_history(300, 30, seed=4, contracts=True)
-        >>> due = score(rows.filter(rows["renewing"] == 1), default_scorecard())
+        >>> card = Scorecard([Measure("adoption", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1))])
+        >>> due = score(rows.filter(rows["renewing"] == 1), card)
         >>> result = forecast(due, outcome="churned", period="period", by="term",
         ...                   train_until="2025-06-01")
         >>> result.reliability.log_loss < result.reliability.base_log_loss
@@ -1227,7 +1236,7 @@ def forecast(
     bins = int(v.number("bins", bins, 1, integer=True))
     df, _ = _eager(frame)
     edges = tuple(v.number(f"horizons[{i}]", h, 0) for i, h in enumerate(horizons))
-    if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(edges)):
         raise InvalidValue("horizons", horizons, "edges in days, strictly increasing")
     min_rows = int(v.number("min_rows", min_rows, 1, integer=True))
     train, codes, notes = _split(np, df, period, train_until, outcome)

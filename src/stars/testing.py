@@ -383,10 +383,24 @@ def _contract_history(
     import math
     from datetime import date
 
-    names = (
-        "account period segment owner term arr adoption open_tickets days_since_contact "
-        "sentiment renewing days_to_renewal true_probability churned contracted lost_revenue"
-    ).split()
+    names = [
+        "account",
+        "period",
+        "segment",
+        "owner",
+        "term",
+        "arr",
+        "adoption",
+        "open_tickets",
+        "days_since_contact",
+        "sentiment",
+        "renewing",
+        "days_to_renewal",
+        "true_probability",
+        "churned",
+        "contracted",
+        "lost_revenue",
+    ]
     cols: dict[str, list[Any]] = {k: [] for k in names}
     shocks = [waves * rng.gauss(0, 1) if waves > 0 else 0.0 for _ in months]
     logits = {t: math.log(b / (1 - b)) for t, b in _RENEWAL_BASE.items()}
