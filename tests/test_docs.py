@@ -148,6 +148,23 @@ CHECKS: dict[str, dict[int, list[str]]] = {
             'assert "- Health is still yellow." in note',
         ],
     },
+    "docs/howto/forecast.md": {
+        0: [
+            'assert set(due["term"]) == {"annual", "monthly"}',
+        ],
+        1: [
+            "assert result.reliability.ece < 0.01",
+            "assert result.reliability.log_loss < result.reliability.base_log_loss",
+            "assert abs(result.coverage - 0.9) <= 0.08",
+            "assert result.independent_coverage < result.coverage",
+        ],
+        3: [
+            "assert table.height == len(result.periods)",
+        ],
+        4: [
+            "assert risk.low <= risk.expected <= risk.high",
+        ],
+    },
     "docs/howto/backtest.md": {
         0: [
             'assert set(history.columns) >= {"period", "segment", "adoption", "churned"}',

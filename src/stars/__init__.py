@@ -223,6 +223,7 @@ _SUBMODULES = frozenset(
         "demo",
         "depth",
         "derive",
+        "forecast",
         "frames",
         "health",
         "io",

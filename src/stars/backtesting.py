@@ -77,6 +77,7 @@ __all__ = [
     "calibration_warnings",
     "cli_backtest",
     "fit_percentile",
+    "fit_rules",
 ]
 
 #: A measure whose own AUC is below ``0.5 - DIRECTION_MARGIN`` is flagged: in this data
@@ -1452,6 +1453,7 @@ def calibrate(
     train_until: object,
     red_share: float | None = None,
     red_below: float | None = None,
+    rules: bool = False,
 ) -> Calibration:
     """Refit a scorecard's weights and bands on early periods; judge it on later ones.
 
@@ -1477,6 +1479,8 @@ def calibrate(
             ISO text is accepted for dates). Later periods are held out.
         red_share: Make the riskiest share of training rows red instead (0 to 1).
         red_below: Use this red cut-off instead.
+        rules: Fit each measure's rule too, before its weight: see `fit_rules`. The
+            result stays points per measure, each measure now scored by its fitted steps.
 
     Returns:
         The calibration, with the new scorecard and held-out results before and after.
@@ -1508,6 +1512,12 @@ def calibrate(
     except ImportError:  # pragma: no cover - scipy is installed in the test env
         raise MissingDependency("scipy", "calibrate") from None
     v.text("period", period)
+    if not isinstance(rules, bool):
+        raise InvalidValue("rules", rules, "True or False")
+    if rules:
+        return _calibrate_rules(
+            frame, scorecard, outcome, period, train_until, red_share, red_below
+        )
     if red_share is not None and red_below is not None:
         raise InvalidValue("red_share", red_share, "None when red_below is given")
     if red_share is not None:
@@ -1582,6 +1592,164 @@ def calibrate(
         after=after,
         notes=notes,
     )
+
+
+#: `fit_rules` cuts each measure's training values into at most this many equal-count steps.
+_RULE_STEPS: Final = 20
+
+
+def _calibrate_rules(
+    frame: Any,
+    scorecard: Scorecard,
+    outcome: str,
+    period: str,
+    train_until: object,
+    red_share: float | None,
+    red_below: float | None,
+) -> Calibration:
+    """`calibrate` with ``rules=True``: fitted rules only where they earn their place.
+
+    The training periods are split once more: rules and weights are fitted on their first
+    three quarters and judged on the last quarter against weights alone; the fitted rules
+    are kept only if they rank those rows at least as well. Then the winner is refitted on
+    every training period.
+    """
+    import narwhals as nw
+
+    np = _numpy()
+    df, data = _prepare(frame, scorecard, outcome, period, None)
+    assert data.period is not None
+    codes, labels, uniques = data.period
+    last = _last_training(np, uniques, labels, train_until)
+    kwargs: dict[str, Any] = {"red_share": red_share, "red_below": red_below}
+    use_rules, why = True, "rules fitted as monotone steps"
+    if last >= 3:
+        inner = max(0, (3 * (last + 1)) // 4 - 1)
+        mask = nw.new_series("keep", codes <= last, nw.Boolean(), backend=df.implementation)
+        early = df.filter(mask).to_native()
+        cut = uniques[inner].item() if uniques.dtype.kind in "iuf" else labels[inner]
+        trial = fit_rules(early, scorecard, outcome=outcome, period=period, train_until=cut)
+        with_rules = calibrate(
+            early, trial, outcome=outcome, period=period, train_until=cut, **kwargs
+        )
+        without = calibrate(
+            early, scorecard, outcome=outcome, period=period, train_until=cut, **kwargs
+        )
+        if (with_rules.after.auc or 0.0) < (without.after.auc or 0.0):
+            use_rules = False
+            why = (
+                "fitted rules were tried and dropped: on the last training periods they ranked "
+                f"worse (AUC {with_rules.after.auc:.3f}) than weights alone "
+                f"({without.after.auc:.3f})"
+            )
+    card = scorecard
+    if use_rules:
+        card = fit_rules(frame, scorecard, outcome=outcome, period=period, train_until=train_until)
+        changed = [m.name for m, n in zip(scorecard.measures, card.measures, strict=True)
+                   if m.rule != n.rule]  # fmt: skip
+        why += f" for {', '.join(changed) or 'no measure'}"
+    fit = calibrate(frame, card, outcome=outcome, period=period, train_until=train_until, **kwargs)
+    before = _report(data, scorecard, outcome, period, None, mask=codes > last)
+    return attrs.evolve(fit, previous=scorecard, before=before, notes=(why, *fit.notes))
+
+
+def fit_rules(
+    frame: Any,
+    scorecard: Scorecard,
+    *,
+    outcome: str,
+    period: str,
+    train_until: object,
+    steps: int = _RULE_STEPS,
+) -> Scorecard:
+    """Fit each measure's scoring rule on the training periods, as monotone steps.
+
+    Each measure's training values are cut into (at most) ``steps`` equal-count steps; the
+    outcome rate of each step is made monotone in the measure's declared direction (pool
+    adjacent violators: a step that breaks the direction is pooled with its neighbour),
+    and the steps are scored from 0 (the riskiest rate) to 100 (the safest), in
+    proportion to the log-odds of their rates (with one pseudo-row at the base rate, so a
+    step without a positive keeps a finite score). So the
+    points stay explainable ("fewer than 12 days since contact: 100 points") and a
+    measure can never score better for being worse. A measure whose rate is flat in
+    training keeps its rule. Weights and bands are left as they are: `calibrate` with
+    ``rules=True`` fits them next.
+
+    Args:
+        frame: A polars, pandas or pyarrow DataFrame, as for `backtest`.
+        scorecard: The scorecard whose rules to refit.
+        outcome: The 0/1 outcome column.
+        period: The period column.
+        train_until: The last training period.
+        steps: Most steps per rule (at least 2).
+
+    Returns:
+        The scorecard with fitted `Steps` rules.
+
+    Raises:
+        InvalidValue: For the inputs `calibrate` refuses, or ``steps`` below 2.
+
+    Examples:
+        >>> from stars.backtesting import fit_rules
+        >>> from stars.health import Direction, Linear, Measure, Scorecard
+        >>> from stars.testing import synthetic_history
+        >>> history = synthetic_history(400, 8, seed=3, signal=2.0)
+        >>> card = Scorecard([
+        ...     Measure("days_since_contact", 1, Direction.LOWER_IS_BETTER, Linear(0, 10))])
+        >>> rule = fit_rules(history, card, outcome="churned", period="period",
+        ...                  train_until="2024-05-01").measures[0].rule
+        >>> rule.scores[0], rule.scores[-1]
+        (100.0, 0.0)
+    """
+    from stars._isotonic import pav
+
+    np = _numpy()
+    v.text("period", period)
+    steps = int(v.number("steps", steps, 2, integer=True))
+    df, data = _prepare(frame, scorecard, outcome, period, None)
+    assert data.period is not None
+    codes, labels, uniques = data.period
+    train = codes <= _last_training(np, uniques, labels, train_until)
+    xs = _frames._numeric_columns(df, scorecard.names)
+    raw = df.select(*(x.alias(f"m{i}") for i, x in enumerate(xs)))
+    y = data.y[train].astype(np.float64)
+    measures = []
+    for i, m in enumerate(scorecard.measures):
+        x = raw.get_column(f"m{i}").to_numpy().astype(np.float64)[train]
+        seen = ~np.isnan(x)
+        if not seen.any():
+            measures.append(m)
+            continue
+        cuts = np.unique(np.quantile(x[seen], np.linspace(0, 1, steps + 1)[1:-1]))
+        if len(cuts) == 0:
+            measures.append(m)
+            continue
+        step = np.searchsorted(cuts, x[seen], side="right")
+        n = np.bincount(step, minlength=len(cuts) + 1).astype(np.float64)
+        k = np.bincount(step, weights=y[seen], minlength=len(cuts) + 1)
+        keep = n > 0
+        rate = np.zeros(n.size)
+        rate[keep] = pav(
+            (k[keep] / n[keep]).tolist(),
+            n[keep].tolist(),
+            increasing=m.direction is Direction.LOWER_IS_BETTER,
+        )
+        rate[~keep] = np.interp(np.flatnonzero(~keep), np.flatnonzero(keep), rate[keep])
+        # points in log-odds: the weights are then fitted by a logistic regression that
+        # is linear in the points, so each step's points carry its own risk additively
+        base = float(y.mean())
+        odds = np.log((rate * n + base) / ((1 - rate) * n + 1 - base))
+        top, low = float(odds.max()), float(odds.min())
+        if not top - low > 1e-9:
+            measures.append(m)
+            continue
+        scores = np.round(100 * (top - odds) / (top - low), 6)
+        # pooled steps of different sizes smooth a little differently: keep the order
+        rising = m.direction is Direction.HIGHER_IS_BETTER
+        scores = (np.maximum if rising else np.minimum).accumulate(scores)
+        measures.append(attrs.evolve(m, rule=Steps(tuple(cuts.tolist()), tuple(scores.tolist()))))
+    groups = dict(scorecard.groups) if scorecard.groups else {}
+    return Scorecard(measures, groups, missing=scorecard.missing, cutoffs=scorecard.cutoffs)
 
 
 def _last_training(np: Any, uniques: NDArray[Any], labels: list[str], train_until: object) -> int:
@@ -1775,6 +1943,12 @@ def add_backtest_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="PATH",
         help="where --calibrate writes the fitted scorecard (default: SCORECARD.calibrated.json)",
     )
+    parser.add_argument(
+        "--revenue",
+        metavar="COLUMN",
+        help="also forecast renewal risk and revenue at risk from this revenue column "
+        "(with --period and --train-until; a 1 outcome loses the whole revenue)",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(func=cli_backtest)
     return parser
@@ -1910,6 +2084,9 @@ def _cli_backtest(args: argparse.Namespace) -> None:
 
     if args.calibrate and (args.period is None or args.train_until is None):
         raise InvalidValue("--calibrate", True, "--period and --train-until as well")
+    revenue = getattr(args, "revenue", None)
+    if revenue is not None and (args.period is None or args.train_until is None):
+        raise InvalidValue("--revenue", revenue, "--period and --train-until as well")
     _needs(args.calibrate)
     card = _scorecard_from_dict(_read_json(Path(args.scorecard)))
     frame = _read_csv(Path(args.file))
@@ -1943,11 +2120,27 @@ def _cli_backtest(args: argparse.Namespace) -> None:
         result = backtest(
             frame, card, outcome=args.outcome, period=args.period, segment=args.segment
         )
-        print(
-            json.dumps(result.to_dict(), indent=2)
-            if args.format == "json"
-            else _fit_lines(result.explain())
-        )
+        ahead = None
+        if revenue is not None:
+            from stars.forecast import forecast
+
+            ahead = forecast(
+                _frames.score(frame, card),
+                outcome=args.outcome,
+                period=args.period,
+                train_until=args.train_until,
+                revenue=revenue,
+                segment=args.segment,
+            )
+        if args.format == "json":
+            data = result.to_dict()
+            if ahead is not None:
+                data["forecast"] = ahead.to_dict()
+            print(json.dumps(data, indent=2, default=str))
+        else:
+            print(_fit_lines(result.explain()))
+            if ahead is not None:
+                print(_fit_lines(ahead.explain()))
 
 
 def _fit_lines(text: str) -> str:

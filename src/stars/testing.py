@@ -13,7 +13,7 @@ Examples:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from stars.account import Account, Snapshot, reassign
 from stars.errors import MissingDependency
@@ -176,6 +176,9 @@ def synthetic_history(
     *,
     strengths: Any = None,
     backend: str = "polars",
+    contracts: bool = False,
+    monthly_share: float = 0.5,
+    waves: float = 0.0,
 ) -> Any:
     """A made-up monthly history of accounts whose churn follows known causes.
 
@@ -201,10 +204,33 @@ def synthetic_history(
             measures named.
         backend: ``"polars"``, ``"pandas"``, ``"pyarrow"`` or ``"dict"`` (a dict of
             column lists, needing no DataFrame library).
+        contracts: Give every account a contract, and let accounts leave only when it
+            comes up for renewal (see below). Off by default, and then the rows are
+            exactly those of earlier versions.
+        monthly_share: With ``contracts``, the share of accounts on monthly
+            subscriptions (they renew every month); the others sign annual terms.
+        waves: With ``contracts``, churn waves: each period draws one shock, normal with
+            this standard deviation, added to the log-odds of every renewal in it, so bad
+            months hit many accounts at once (0, the default, means none).
+
+    With ``contracts``, each account also gets an ``owner``, a ``term`` (``"annual"`` or
+    ``"monthly"``), an annual recurring revenue ``arr`` and a renewal day. A renewal goes
+    badly with a known chance, ``true_probability``: a logistic with a base of 15% for
+    annual terms and 3% for monthly ones, plus the same measure risk as above, plus that
+    period's wave. A bad renewal is a churn (the account leaves, ``churned`` = 1, and a new
+    account takes its place the next period, so the book keeps its size) three times in
+    five, else a contraction (``contracted`` = 1, 10% to 50% of the revenue lost, the
+    account stays on the smaller contract). ``lost_revenue`` is the revenue lost, and
+    ``renewing`` says whether the contract comes up for renewal in the row's period,
+    ``days_to_renewal`` days after its first day; rows that are not renewing have
+    ``true_probability`` null and nothing lost.
 
     Returns:
         The history: columns ``account``, ``period`` (a date), ``segment``, ``adoption``,
-        ``open_tickets``, ``days_since_contact``, ``sentiment`` and ``churned`` (0/1).
+        ``open_tickets``, ``days_since_contact``, ``sentiment`` and ``churned`` (0/1);
+        with ``contracts``, ``account``, ``period``, ``segment``, ``owner``, ``term``,
+        ``arr``, the four measures, ``renewing``, ``days_to_renewal``,
+        ``true_probability``, ``churned``, ``contracted`` and ``lost_revenue``.
 
     Raises:
         InvalidValue: If an argument is out of range or a strength names an unknown measure.
@@ -216,6 +242,9 @@ def synthetic_history(
         (['account', 'adoption', 'churned'], True)
         >>> synthetic_history(50, 4, seed=1).columns[:3]
         ['account', 'period', 'segment']
+        >>> book = synthetic_history(50, 24, seed=1, contracts=True, waves=0.5)
+        >>> sorted(book.filter(book["renewing"] == 1)["term"].unique())
+        ['annual', 'monthly']
     """
     import math
     import random
@@ -241,9 +270,18 @@ def synthetic_history(
             power[name] = value
     if backend not in ("polars", "pandas", "pyarrow", "dict"):
         raise InvalidValue("backend", backend, "'polars', 'pandas', 'pyarrow' or 'dict'")
+    if not isinstance(contracts, bool):
+        raise InvalidValue("contracts", contracts, "True or False")
+    monthly_share = v.number("monthly_share", monthly_share, 0, 1)
+    waves = v.number("waves", waves, 0)
 
     rng = random.Random(int(seed))
     months = [date(2024 + t // 12, t % 12 + 1, 1) for t in range(n_periods)]
+    if contracts:
+        return _frame(
+            _contract_history(rng, n_accounts, months, signal, power, monthly_share, waves),
+            backend,
+        )
     base = math.log(0.04 / 0.96)
     cols: dict[str, list[Any]] = {
         k: []
@@ -301,23 +339,150 @@ def synthetic_history(
             cols["churned"].append(churned)
             if churned:
                 break
+    return _frame(cols, backend)
 
+
+def _frame(cols: dict[str, list[Any]], backend: str) -> Any:
     if backend == "dict":
         return cols
+    floats = [c for c in ("sentiment", "true_probability") if c in cols]
     if backend == "polars":
         import polars as pl
 
-        return pl.DataFrame(cols, schema_overrides={"sentiment": pl.Float64})
+        return pl.DataFrame(cols, schema_overrides=dict.fromkeys(floats, pl.Float64))
     if backend == "pandas":
         import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
         frame = pd.DataFrame(cols)
         frame["period"] = pd.to_datetime(frame["period"])
-        frame["sentiment"] = frame["sentiment"].astype("float64")
+        for c in floats:
+            frame[c] = frame[c].astype("float64")
         return frame
     import pyarrow as pa
 
     return pa.table(cols)
+
+
+#: Chance that a renewal goes badly before any measure or wave: annual and monthly terms.
+_RENEWAL_BASE: Final = {"annual": 0.15, "monthly": 0.03}
+#: Median annual recurring revenue of an annual contract, by segment.
+_ARR: Final = {"smb": 8_000.0, "mid": 40_000.0, "enterprise": 150_000.0}
+_OWNERS: Final = ("ana", "ben", "chen", "dee", "eli", "fay")
+
+
+def _contract_history(
+    rng: Any,
+    n_accounts: int,
+    months: list[Any],
+    signal: float,
+    power: dict[str, float],
+    monthly_share: float,
+    waves: float,
+) -> dict[str, list[Any]]:
+    """Account-months with contracts: accounts leave only at renewal, and are replaced."""
+    import math
+    from datetime import date
+
+    names = [
+        "account",
+        "period",
+        "segment",
+        "owner",
+        "term",
+        "arr",
+        "adoption",
+        "open_tickets",
+        "days_since_contact",
+        "sentiment",
+        "renewing",
+        "days_to_renewal",
+        "true_probability",
+        "churned",
+        "contracted",
+        "lost_revenue",
+    ]
+    cols: dict[str, list[Any]] = {k: [] for k in names}
+    shocks = [waves * rng.gauss(0, 1) if waves > 0 else 0.0 for _ in months]
+    logits = {t: math.log(b / (1 - b)) for t, b in _RENEWAL_BASE.items()}
+
+    def poisson(lam: float) -> int:
+        limit, k, p = math.exp(-lam), 0, rng.random()
+        while p > limit:
+            k += 1
+            p *= rng.random()
+        return k
+
+    for i in range(n_accounts):
+        generation, first = 0, 0
+        while first < len(months):
+            name = f"acct-{i:05d}" if generation == 0 else f"acct-{i:05d}-{generation}"
+            segment = rng.choices(("smb", "mid", "enterprise"), weights=(5, 3, 2))[0]
+            owner = rng.choice(_OWNERS)
+            term = "monthly" if rng.random() < monthly_share else "annual"
+            arr = _ARR[segment] * math.exp(rng.gauss(0, 0.5)) / (4 if term == "monthly" else 1)
+            arr = round(arr, 2)
+            # annual terms renew in one month of the year; the first account of a slot
+            # is somewhere in its term, a replacement starts a new one
+            offset = rng.randrange(12) if generation == 0 else first % 12
+            day = rng.randint(1, 28)
+            adoption, adoption_trend = rng.uniform(0.15, 0.95), rng.gauss(0, 0.02)
+            tickets = rng.uniform(0.2, 6.0)
+            cadence, cadence_trend = rng.uniform(5, 70), rng.gauss(0.5, 1.5)
+            mood, mood_trend = rng.uniform(-0.8, 0.9), rng.gauss(0, 0.03)
+            left = len(months)
+            for t in range(first, len(months)):
+                month = months[t]
+                adoption = min(max(adoption + adoption_trend + 0.004 + rng.gauss(0, 0.04), 0), 1)
+                tickets = min(max(tickets + rng.gauss(0, 0.3), 0.0), 15.0)
+                cadence = min(max(cadence + cadence_trend + rng.gauss(0, 2), 1.0), 120.0)
+                mood = min(max(mood + mood_trend + rng.gauss(0, 0.05), -1.0), 1.0)
+                open_tickets = poisson(tickets)
+                days = round(max(cadence + rng.gauss(0, 8), 0.0), 1)
+                seen = rng.random() >= 0.15
+                sentiment = round(min(max(mood + rng.gauss(0, 0.15), -1.0), 1.0), 3)
+                renewing = term == "monthly" or (t % 12 == offset and t > first)
+                ahead = 0 if term == "monthly" else (offset - t) % 12 or 12
+                due = date(month.year + (month.month - 1 + ahead) // 12,
+                           (month.month - 1 + ahead) % 12 + 1, day)  # fmt: skip
+                chance, churned, contracted, lost = None, 0, 0, 0.0
+                if renewing:
+                    risk = (
+                        power["adoption"] * (0.55 - adoption) / 0.22
+                        + power["days_since_contact"] * (days - 37.0) / 20.0
+                        + power["sentiment"] * -mood / 0.5
+                        + power["open_tickets"] * (open_tickets - 3.0) / 2.0
+                    )
+                    z = logits[term] + signal * risk + shocks[t]
+                    chance = 1.0 / (1.0 + math.exp(-z))
+                    if rng.random() < chance:
+                        if rng.random() < 0.6:
+                            churned, lost = 1, arr
+                        else:
+                            contracted = 1
+                            lost = round(arr * rng.uniform(0.1, 0.5), 2)
+                cols["account"].append(name)
+                cols["period"].append(month)
+                cols["segment"].append(segment)
+                cols["owner"].append(owner)
+                cols["term"].append(term)
+                cols["arr"].append(arr)
+                cols["adoption"].append(round(adoption, 4))
+                cols["open_tickets"].append(open_tickets)
+                cols["days_since_contact"].append(days)
+                cols["sentiment"].append(sentiment if seen else None)
+                cols["renewing"].append(int(renewing))
+                cols["days_to_renewal"].append((due - month).days)
+                cols["true_probability"].append(chance)
+                cols["churned"].append(churned)
+                cols["contracted"].append(contracted)
+                cols["lost_revenue"].append(lost)
+                arr = round(arr - lost, 2)
+                if churned:
+                    left = t + 1
+                    break
+            generation += 1
+            first = left
+    return cols
 
 
 def depth_examples() -> dict[str, DepthEvidence]:

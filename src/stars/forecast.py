@@ -1,0 +1,1302 @@
+"""How likely, and how much revenue: calibrated renewal risk and revenue at risk.
+
+A health score ranks accounts; a renewal team also needs to know *how likely* each
+renewal is to go badly (churn or contraction) and *how much recurring revenue* a month's
+renewals put at risk, with a range that holds when bad months come in waves.
+
+`fit_renewal_model` learns, on training periods, a monotone map from health to the
+probability that a renewal goes badly, separately by time to renewal (and optionally by a
+group such as the contract term), with fallbacks where rows are few. The map is an
+isotonic fit (pool adjacent violators) rather than a logistic curve on the score: health
+scores are built from steps, caps and band cut-offs, so their relation to risk is monotone
+but rarely a straight line in log-odds; an isotonic fit only assumes "lower health, higher
+risk", and with many rows it is calibrated where a two-parameter logistic would be bent off
+at the ends. Each block's rate is shrunk a little towards the base rate, so a block that
+saw no bad renewal never predicts exactly 0.
+
+The model also learns how much revenue a bad renewal loses (its mean share, and its
+spread) and how much whole periods swing together (an overdispersion, estimated on the
+training periods by the method of moments, as in a beta-binomial). `forecast` fits on the
+early periods and judges the later ones: Brier score, log loss, expected calibration error
+and a reliability table, beside the same figures for the base rate used as a forecast; and
+for each held-out period, the expected lost revenue with an interval, and how often the
+real loss fell inside it, in total and by segment and owner. Polars, pandas and pyarrow
+frames all work; NumPy and narwhals are imported only when a function runs.
+
+Examples:
+    >>> import polars as pl
+    >>> from stars.forecast import fit_renewal_model
+    >>> rows = pl.DataFrame({"health": [10.0, 20, 30, 60, 70, 90] * 10,
+    ...                      "lost": [1, 1, 0, 1, 0, 0] * 10})
+    >>> model = fit_renewal_model(rows, outcome="lost", min_rows=10)
+    >>> model.probability(15) > model.probability(65) > model.probability(95)
+    True
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+from stars import _validate as v
+from stars._html import framed, table
+from stars._isotonic import pav
+from stars.errors import InvalidValue, MissingDependency
+
+if TYPE_CHECKING:
+    import narwhals as nw
+    from matplotlib.figure import Figure
+    from numpy.typing import NDArray
+
+    from stars.contracts import Renewal
+
+__all__ = [
+    "GroupCoverage",
+    "PeriodRisk",
+    "Reliability",
+    "ReliabilityBin",
+    "RenewalForecast",
+    "RenewalModel",
+    "RevenueAtRisk",
+    "RiskCurve",
+    "fit_renewal_model",
+    "forecast",
+    "reliability",
+]
+
+#: Health is pooled on a grid of this many cells per point before the isotonic fit.
+_CELLS_PER_POINT: Final = 10
+#: Pseudo-rows at the base rate added to every block of the fitted map.
+_PRIOR_ROWS: Final = 20.0
+#: Default horizon edges, in days to renewal: within a month, a quarter, half a year, later.
+HORIZONS: Final = (31.0, 92.0, 183.0)
+#: Probabilities are kept this far from 0 and 1 in the log loss.
+_EPS: Final = 1e-12
+_Z95: Final = 1.959963984540054
+
+
+def _numpy() -> Any:
+    try:
+        import numpy
+    except ImportError:  # pragma: no cover - numpy comes with every DataFrame library here
+        raise MissingDependency("numpy", "frames") from None
+    return numpy
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{x:.1%}"
+
+
+def _money(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+# -- the fitted map --------------------------------------------------------------------
+
+
+def _floats(values: Iterable[float]) -> tuple[float, ...]:
+    return tuple(float(x) for x in values)
+
+
+@attrs.frozen(slots=True)
+class RiskCurve:
+    """One monotone map from health to the probability that a renewal goes badly.
+
+    Between two knots the probability is interpolated linearly; below the first and above
+    the last it stays flat. It never rises with health.
+
+    Attributes:
+        group: The group it was fitted on (``None``: every group).
+        horizon: The index of its time-to-renewal bucket (``None``: every horizon).
+        health: The knots: the mean health of each fitted block, increasing.
+        probability: The probability at each knot, not increasing.
+        rows: Training rows behind it.
+        positives: Of those, renewals that went badly.
+
+    Examples:
+        >>> from stars.forecast import RiskCurve
+        >>> curve = RiskCurve(None, None, (20.0, 80.0), (0.3, 0.1), 100, 20)
+        >>> curve.at(50), curve.at(0), curve.rate
+        (0.2, 0.3, 0.2)
+    """
+
+    group: str | None
+    horizon: int | None
+    health: tuple[float, ...] = attrs.field(converter=_floats)
+    probability: tuple[float, ...] = attrs.field(converter=_floats)
+    rows: int
+    positives: int
+
+    @property
+    def rate(self) -> float:
+        """The training rate behind the curve (used for rows without a health score)."""
+        return self.positives / self.rows if self.rows else 0.0
+
+    def at(self, health: float) -> float:
+        """The probability at one health score (0-100)."""
+        knots, probs = self.health, self.probability
+        if health <= knots[0]:
+            return probs[0]
+        if health >= knots[-1]:
+            return probs[-1]
+        hi = next(i for i, k in enumerate(knots) if k >= health)
+        lo = hi - 1
+        share = (health - knots[lo]) / (knots[hi] - knots[lo])
+        return probs[lo] + share * (probs[hi] - probs[lo])
+
+
+@attrs.frozen(slots=True)
+class RevenueAtRisk:
+    """Expected lost recurring revenue over a set of renewals, with an interval.
+
+    Attributes:
+        contracts: Renewals counted.
+        revenue: Their recurring revenue.
+        expected: The expected revenue lost to churn and contraction.
+        low: The lower end of the interval.
+        high: The upper end of the interval.
+        level: The interval's level (for example 0.9).
+
+    Examples:
+        >>> from stars.forecast import RevenueAtRisk
+        >>> r = RevenueAtRisk(10, 1000.0, 120.0, 40.0, 260.0, 0.9)
+        >>> r.share
+        0.12
+    """
+
+    contracts: int
+    revenue: float
+    expected: float
+    low: float
+    high: float
+    level: float
+
+    @property
+    def share(self) -> float | None:
+        """The expected loss as a share of the revenue renewing (``None`` for no revenue)."""
+        return self.expected / self.revenue if self.revenue > 0 else None
+
+
+@attrs.frozen(slots=True)
+class RenewalModel:
+    """Calibrated probability that a renewal goes badly, and how much revenue that loses.
+
+    Made by `fit_renewal_model`. Apply it to a frame with `apply`, to one reading with
+    `probability`, to a renewal calendar with `for_renewals`, and sum it over a period's
+    renewals with `revenue_at_risk`.
+
+    Attributes:
+        health: The health column it reads.
+        days: The days-to-renewal column it reads, if any.
+        by: The group column it reads, if any.
+        horizons: The edges of the time-to-renewal buckets, in days.
+        curves: The fitted maps, most specific first: by group and horizon, by group, and
+            the pooled one last.
+        base_rate: The training share of renewals that went badly.
+        rows: Training rows.
+        positives: Of those, renewals that went badly.
+        severity: Group (``""`` for all) to the mean share of revenue a bad renewal lost,
+            weighted by revenue, and the mean of that share squared.
+        overdispersion: How much whole periods swing together: the variance of a shock
+            that scales every expected loss in a period (0 when renewals are independent).
+        notes: How the model was fitted.
+
+    Examples:
+        >>> import polars as pl
+        >>> from stars.forecast import fit_renewal_model
+        >>> rows = pl.DataFrame({"health": [15.0, 35, 55, 75, 95] * 20,
+        ...                      "bad": [1, 1, 0, 0, 0] * 19 + [0, 0, 1, 0, 0]})
+        >>> model = fit_renewal_model(rows, outcome="bad", min_rows=10)
+        >>> model.apply(rows).columns
+        ['health', 'probability', 'bad']
+    """
+
+    health: str
+    days: str | None
+    by: str | None
+    horizons: tuple[float, ...]
+    curves: tuple[RiskCurve, ...]
+    base_rate: float
+    rows: int
+    positives: int
+    severity: dict[str, tuple[float, float]]
+    overdispersion: float
+    notes: tuple[str, ...] = ()
+
+    def _curve(self, group: str | None, horizon: int | None) -> RiskCurve:
+        table_ = {(c.group, c.horizon): c for c in self.curves}
+        for key in ((group, horizon), (group, None), (None, horizon), (None, None)):
+            if key in table_:
+                return table_[key]
+        raise AssertionError("the pooled curve is always fitted")  # pragma: no cover
+
+    def _horizon(self, days: float | None) -> int | None:
+        if days is None or self.days is None:
+            return None
+        return sum(1 for edge in self.horizons if days >= edge)
+
+    def probability(
+        self, health: float | None, days_to_renewal: float | None = None, group: str | None = None
+    ) -> float:
+        """The probability that one renewal goes badly.
+
+        Args:
+            health: The account's health score (0-100), or ``None`` when unknown: then the
+                training rate of the matching rows.
+            days_to_renewal: Days from the reading to the renewal date (ignored when the
+                model was fitted without a days column).
+            group: The renewal's group (for a model fitted with ``by``).
+
+        Returns:
+            The probability, from 0 to 1.
+
+        Raises:
+            InvalidValue: For a health outside 0-100 or negative days.
+
+        Examples:
+            >>> from stars.forecast import RenewalModel, RiskCurve
+            >>> pooled = RiskCurve(None, None, (20.0, 80.0), (0.3, 0.1), 100, 20)
+            >>> model = RenewalModel("health", None, None, (), (pooled,), 0.2, 100, 20,
+            ...                      {"": (1.0, 1.0)}, 0.0)
+            >>> model.probability(80), model.probability(None)
+            (0.1, 0.2)
+        """
+        if health is not None:
+            health = v.number("health", health, 0, 100)
+        if days_to_renewal is not None:
+            days_to_renewal = v.number("days_to_renewal", days_to_renewal, 0)
+        curve = self._curve(group, self._horizon(days_to_renewal))
+        return curve.rate if health is None else curve.at(health)
+
+    def for_renewals(
+        self,
+        renewals: Iterable[Renewal],
+        *,
+        as_of: date,
+        group: Callable[[Renewal], str | None] | None = None,
+    ) -> tuple[float, ...]:
+        """The probability of each renewal of a `stars.contracts.ContractBook` calendar.
+
+        Args:
+            renewals: Rows of `ContractBook.renewals` (read with ``accounts=`` so they
+                carry a health score).
+            as_of: The day the health was read: the days to renewal count from it.
+            group: For a model fitted with ``by``, a function giving a renewal's group.
+
+        Returns:
+            One probability per renewal, in order.
+
+        Raises:
+            InvalidValue: For an ``as_of`` after a renewal date.
+
+        Examples:
+            >>> from datetime import date, datetime, timezone
+            >>> from stars import Account, Snapshot
+            >>> from stars.contracts import Contract, ContractBook
+            >>> from stars.forecast import RenewalModel, RiskCurve
+            >>> pooled = RiskCurve(None, None, (20.0, 80.0), (0.3, 0.1), 100, 20)
+            >>> model = RenewalModel("health", None, None, (), (pooled,), 0.2, 100, 20,
+            ...                      {"": (1.0, 1.0)}, 0.0)
+            >>> book = ContractBook([Contract.for_term("acme", date(2024, 3, 1), 12, 90, "USD")])
+            >>> acme = Account("acme", snapshots=[
+            ...     Snapshot(at=datetime(2025, 1, 5, tzinfo=timezone.utc), health=20)])
+            >>> renewals = book.renewals(date(2025, 1, 1), date(2025, 6, 1), accounts=[acme])
+            >>> model.for_renewals(renewals, as_of=date(2025, 2, 1))
+            (0.3,)
+        """
+        out = []
+        for r in renewals:
+            ahead = (r.on - as_of).days
+            if ahead < 0:
+                raise InvalidValue("as_of", as_of, f"a day on or before the renewal on {r.on}")
+            out.append(self.probability(r.health, ahead, group(r) if group else None))
+        return tuple(out)
+
+    def _predict(
+        self,
+        np: Any,
+        health: NDArray[Any],
+        days: NDArray[Any] | None,
+        groups: tuple[list[str], NDArray[Any]],
+    ) -> NDArray[Any]:
+        """Vectorised probabilities; ``groups`` is (labels, each row's code or -1)."""
+        labels, codes = groups
+        out = np.empty(health.size)
+        if days is not None and self.days is not None:
+            horizon = np.searchsorted(np.asarray(self.horizons), days, side="right")
+            horizon = np.where(np.isnan(days), -1, horizon)
+        else:
+            horizon = np.full(health.size, -1)
+        width = len(self.horizons) + 2
+        keys = codes * width + (horizon + 1)
+        for key in np.unique(keys).tolist():
+            mask = keys == key
+            code, h = divmod(int(key), width)
+            curve = self._curve(labels[code] if code >= 0 else None, h - 1 if h else None)
+            x = health[mask]
+            p = np.interp(x, np.asarray(curve.health), np.asarray(curve.probability))
+            out[mask] = np.where(np.isnan(x), curve.rate, p)
+        result: NDArray[Any] = out
+        return result
+
+    def apply(self, frame: Any, *, name: str = "probability") -> Any:
+        """Add a probability column beside the health column of a frame.
+
+        Args:
+            frame: A polars, pandas or pyarrow DataFrame with the model's columns
+                (health; days to renewal and group when it was fitted with them).
+            name: The new column's name.
+
+        Returns:
+            A new frame of the same kind, with ``name`` right after the health column.
+
+        Raises:
+            InvalidValue: For a missing column or values out of range.
+
+        Examples:
+            >>> import polars as pl
+            >>> from stars.forecast import RenewalModel, RiskCurve
+            >>> pooled = RiskCurve(None, None, (20.0, 80.0), (0.3, 0.1), 100, 20)
+            >>> model = RenewalModel("health", None, None, (), (pooled,), 0.2, 100, 20,
+            ...                      {"": (1.0, 1.0)}, 0.0)
+            >>> model.apply(pl.DataFrame({"health": [50.0, None]}))["probability"].to_list()
+            [0.2, 0.2]
+        """
+        import narwhals as nw
+
+        np = _numpy()
+        v.text("name", name)
+        df, wrapped = _eager(frame)
+        cols = _Columns(np, df, self.health, self.days, self.by, None, None, None)
+        p = self._predict(np, cols.health, cols.days, cols.groups)
+        series = nw.new_series(name, p, nw.Float64(), backend=df.implementation)
+        order = [c for c in df.columns if c != name]
+        order.insert(order.index(self.health) + 1, name)
+        out = df.with_columns(series).select(order)
+        return out if wrapped else out.to_native()
+
+    def _moments(
+        self, np: Any, p: NDArray[Any], revenue: NDArray[Any], groups: tuple[list[str], Any]
+    ) -> tuple[NDArray[Any], NDArray[Any]]:
+        """Each row's expected loss and its variance when renewals are independent."""
+        labels, codes = groups
+        pooled = self.severity[""]
+        table_ = np.asarray([self.severity.get(g, pooled) for g in labels] + [pooled])
+        m, m2 = table_[codes, 0], table_[codes, 1]  # code -1 takes the pooled row
+        mean = revenue * p * m
+        var = revenue * revenue * (p * m2 - (p * m) ** 2)
+        return mean, np.maximum(var, 0.0)
+
+    def revenue_at_risk(self, frame: Any, *, revenue: str, level: float = 0.9) -> RevenueAtRisk:
+        """Expected lost revenue over the renewals of a frame, with an interval.
+
+        Args:
+            frame: One row per contract coming up for renewal (say, in next month), with
+                the model's columns and the revenue column.
+            revenue: The column of each contract's recurring revenue.
+            level: The interval's level, between 0 and 1 (default 0.9).
+
+        Returns:
+            The expected loss and its interval (see `forecast` for how it is built).
+
+        Raises:
+            InvalidValue: For a missing column, bad values or a bad level.
+
+        Examples:
+            >>> import polars as pl
+            >>> from stars.forecast import RenewalModel, RiskCurve
+            >>> pooled = RiskCurve(None, None, (20.0, 80.0), (0.3, 0.1), 100, 20)
+            >>> model = RenewalModel("health", None, None, (), (pooled,), 0.2, 100, 20,
+            ...                      {"": (1.0, 1.0)}, 0.0)
+            >>> due = pl.DataFrame({"health": [20.0, 80.0], "arr": [1000.0, 500.0]})
+            >>> model.revenue_at_risk(due, revenue="arr").expected
+            350.0
+        """
+        np = _numpy()
+        level = _level(level)
+        df, _ = _eager(frame)
+        cols = _Columns(np, df, self.health, self.days, self.by, revenue, None, None)
+        assert cols.revenue is not None
+        p = self._predict(np, cols.health, cols.days, cols.groups)
+        mean, var = self._moments(np, p, cols.revenue, cols.groups)
+        e, vi = float(mean.sum()), float(var.sum())
+        p0 = float(np.exp(np.log1p(-np.minimum(p, 1 - _EPS)).sum()))
+        low, high = _interval(e, vi + self.overdispersion * e * e, p0, level)
+        return RevenueAtRisk(int(p.size), float(cols.revenue.sum()), e, low, high, level)
+
+
+# -- reading frames ---------------------------------------------------------------------
+
+
+def _eager(frame: object) -> tuple[nw.DataFrame[Any], bool]:
+    from stars import frames as _frames
+
+    _frames._require_narwhals()
+    return _frames._eager(frame)
+
+
+class _Columns:
+    """The arrays a fit or an application needs, checked (private)."""
+
+    __slots__ = ("days", "groups", "health", "lost", "revenue", "y")
+
+    def __init__(
+        self,
+        np: Any,
+        df: nw.DataFrame[Any],
+        health: str,
+        days: str | None,
+        by: str | None,
+        revenue: str | None,
+        lost: str | None,
+        outcome: str | None,
+    ) -> None:
+        for field, column in (
+            ("health", health),
+            ("days", days),
+            ("by", by),
+            ("revenue", revenue),
+            ("lost", lost),
+            ("outcome", outcome),
+        ):
+            if column is None:
+                continue
+            v.text(field, column)
+            if column not in df.columns:
+                raise InvalidValue(field, column, f"a column of the frame ({len(df.columns)})")
+        self.health = _numbers(np, df, health, 0, 100, missing=True)
+        self.days = _numbers(np, df, days, 0, math.inf, missing=True) if days else None
+        self.revenue = _numbers(np, df, revenue, 0, math.inf) if revenue else None
+        self.lost = _numbers(np, df, lost, 0, math.inf) if lost else None
+        self.groups: tuple[list[str], NDArray[Any]] = ([], np.full(len(df), -1))
+        if by is not None:
+            import narwhals as nw
+
+            text = df.get_column(by).cast(nw.String())
+            missing = text.is_null().to_numpy()
+            labels, codes = np.unique(
+                text.fill_null("").to_numpy().astype(str), return_inverse=True
+            )
+            self.groups = (labels.tolist(), np.where(missing, -1, codes.reshape(-1)))
+        self.y = None
+        if outcome is not None:
+            from stars import backtesting as _bt
+
+            self.y = _bt._outcome(df, outcome).astype(np.float64)
+
+
+def _numbers(
+    np: Any, df: nw.DataFrame[Any], column: str, lo: float, hi: float, *, missing: bool = False
+) -> NDArray[Any]:
+    series = df.get_column(column)
+    if not series.dtype.is_numeric():
+        raise InvalidValue(column, str(series.dtype), "a numeric column")
+    x = series.cast(_float64()).to_numpy().astype(np.float64)
+    bad = ~np.isnan(x) & ~((x >= lo) & (x <= hi))
+    if not missing:
+        bad |= np.isnan(x)
+    if bad.any():
+        at = np.flatnonzero(bad)
+        span = f"numbers from {lo:g} to {hi:g}" if math.isfinite(hi) else f"numbers from {lo:g}"
+        raise InvalidValue(
+            column,
+            x[at[:5]].tolist(),
+            span + ("" if missing else ", in every row"),
+            hint=f"{at.size} bad rows; first at row positions {', '.join(map(str, at[:5]))}",
+        )
+    return x
+
+
+def _float64() -> Any:
+    import narwhals as nw
+
+    return nw.Float64()
+
+
+def _level(level: object) -> float:
+    value = v.number("level", level, 0, 1)
+    if not 0 < value < 1:
+        raise InvalidValue("level", level, "a level strictly between 0 and 1, such as 0.9")
+    return value
+
+
+def _interval(mean: float, var: float, p0: float, level: float) -> tuple[float, float]:
+    """A gamma interval matched to the mean and variance (Wilson-Hilferty quantiles).
+
+    The loss is never negative and is skewed; a gamma with the same mean and variance
+    keeps both facts, and when no bad renewal at all is as likely as the lower tail, the
+    lower end is 0.
+    """
+    if mean <= 0 or var <= 0:
+        return 0.0, max(mean, 0.0)
+    z = NormalDist().inv_cdf(1 - (1 - level) / 2)
+    c = var / (9 * mean * mean)  # 1 / (9 * shape)
+
+    def quantile(q: float) -> float:
+        return mean * max(1 - c + q * math.sqrt(c), 0.0) ** 3
+
+    low = 0.0 if p0 >= (1 - level) / 2 else quantile(-z)
+    return low, quantile(z)
+
+
+# -- fitting ----------------------------------------------------------------------------
+
+
+def _fit_curve(
+    np: Any, health: NDArray[Any], y: NDArray[Any], group: str | None, horizon: int | None
+) -> RiskCurve:
+    cells = 100 * _CELLS_PER_POINT + 1
+    seen = ~np.isnan(health)
+    rows, positives = int(y.size), int(y.sum())
+    rate = positives / rows
+    idx = np.rint(health[seen] * _CELLS_PER_POINT).astype(np.int64)
+    n = np.bincount(idx, minlength=cells)
+    pos = np.bincount(idx, weights=y[seen], minlength=cells)
+    used = np.flatnonzero(n)
+    if used.size == 0:
+        return RiskCurve(group, horizon, (50.0,), (rate,), rows, positives)
+    nu, pu = n[used], pos[used]
+    fitted = np.asarray(pav((pu / nu).tolist(), nu.tolist(), increasing=False))
+    starts = np.flatnonzero(np.r_[True, fitted[1:] != fitted[:-1]])
+    bn = np.add.reduceat(nu, starts).astype(np.float64)
+    bp = np.add.reduceat(pu, starts)
+    knots = np.add.reduceat(used * nu, starts) / bn / _CELLS_PER_POINT
+    smooth = (bp + _PRIOR_ROWS * rate) / (bn + _PRIOR_ROWS)
+    probs = pav(smooth.tolist(), (bn + _PRIOR_ROWS).tolist(), increasing=False)
+    return RiskCurve(group, horizon, knots.tolist(), probs, rows, positives)
+
+
+def fit_renewal_model(
+    frame: Any,
+    *,
+    outcome: str,
+    health: str = "health",
+    days: str | None = None,
+    by: str | None = None,
+    revenue: str | None = None,
+    lost: str | None = None,
+    period: str | None = None,
+    train_until: object = None,
+    horizons: Sequence[float] = HORIZONS,
+    min_rows: int = 200,
+) -> RenewalModel:
+    """Fit the probability that a renewal goes badly, from health and time to renewal.
+
+    Args:
+        frame: One row per contract coming up for renewal, read some days before it: a
+            polars, pandas or pyarrow DataFrame. Monthly subscriptions renew every month,
+            so they have a row every month.
+        outcome: The 0/1 column: 1 when the renewal ended in churn or contraction.
+        health: The health column (0-100; a null is an unknown health).
+        days: The column of days from the reading to the renewal date, if any: then a
+            map is fitted per time-to-renewal bucket.
+        by: A group column (such as the contract term) to fit separate maps for.
+        revenue: The column of each contract's recurring revenue: needed for revenue at
+            risk.
+        lost: The column of revenue each renewal lost (default: all of it when the
+            outcome is 1).
+        period: The period column, to train on early periods only and to estimate how
+            much periods swing together.
+        train_until: The last training period (with ``period``; default: every period).
+        horizons: The edges of the time-to-renewal buckets, in days, increasing.
+        min_rows: A bucket or group with fewer training rows (or fewer than 5 renewals of
+            either outcome) uses the map of the level above it.
+
+    Returns:
+        The fitted model.
+
+    Raises:
+        InvalidValue: For a missing column, values out of range, a bad ``train_until``,
+            or training rows with only one outcome.
+
+    Examples:
+        >>> from stars.forecast import fit_renewal_model
+        >>> from stars.frames import score
+        >>> from stars.health import Direction, Linear, Measure, Scorecard
+        >>> from stars.testing import synthetic_history
+        >>> rows = synthetic_history(300, 24, seed=3, contracts=True)
+        >>> card = Scorecard([Measure("adoption", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1))])
+        >>> due = score(rows.filter(rows["renewing"] == 1), card)
+        >>> model = fit_renewal_model(due, outcome="churned", days="days_to_renewal",
+        ...                           by="term", revenue="arr", lost="lost_revenue")
+        >>> model.probability(20, 10, "annual") > model.probability(20, 10, "monthly")
+        True
+    """
+    np = _numpy()
+    df, _ = _eager(frame)
+    edges = tuple(v.number(f"horizons[{i}]", h, 0) for i, h in enumerate(horizons))
+    if any(b <= a for a, b in itertools.pairwise(edges)):
+        raise InvalidValue("horizons", horizons, "edges in days, strictly increasing")
+    min_rows = int(v.number("min_rows", min_rows, 1, integer=True))
+    if (period is None) != (train_until is None) and train_until is not None:
+        raise InvalidValue("train_until", train_until, "None when no period column is given")
+    train, _, notes = _split(np, df, period, train_until, outcome)
+    return _fit(
+        np, df, train, notes, outcome, health, days, by, revenue, lost, period, edges, min_rows
+    )
+
+
+def _split(
+    np: Any, df: nw.DataFrame[Any], period: str | None, train_until: object, outcome: str
+) -> tuple[NDArray[Any], NDArray[Any] | None, list[str]]:
+    from stars import backtesting as _bt
+
+    v.text("outcome", outcome)
+    if outcome not in df.columns:
+        raise InvalidValue("outcome", outcome, f"a column of the frame ({len(df.columns)})")
+    if len(df) == 0:
+        raise InvalidValue("frame", "0 rows", "at least one renewal")
+    if period is None:
+        return np.ones(len(df), dtype=bool), None, []
+    v.text("period", period)
+    if period not in df.columns:
+        raise InvalidValue("period", period, f"a column of the frame ({len(df.columns)})")
+    codes, labels, uniques = _bt._group_codes(df, period, ordered=True)
+    if train_until is None:
+        return np.ones(len(df), dtype=bool), codes, []
+    last = _bt._last_training(np, uniques, labels, train_until)
+    return codes <= last, codes, [f"trained on periods up to {labels[last]}"]
+
+
+def _fit(
+    np: Any,
+    df: nw.DataFrame[Any],
+    train: NDArray[Any],
+    notes: list[str],
+    outcome: str,
+    health: str,
+    days: str | None,
+    by: str | None,
+    revenue: str | None,
+    lost: str | None,
+    period: str | None,
+    edges: tuple[float, ...],
+    min_rows: int,
+) -> RenewalModel:
+    cols = _Columns(np, df, health, days, by, revenue, lost, outcome)
+    assert cols.y is not None
+    y, h = cols.y[train], cols.health[train]
+    positives = int(y.sum())
+    if positives in (0, y.size):
+        raise InvalidValue(
+            outcome,
+            f"{positives} of {y.size} training rows with outcome 1",
+            "both 0s and 1s in the training rows",
+        )
+    glabels, gcodes = cols.groups
+    gcodes = gcodes[train]
+    groups = (glabels, gcodes)
+    if cols.days is not None:
+        horizon = np.searchsorted(np.asarray(edges), cols.days[train], side="right")
+        horizon = np.where(np.isnan(cols.days[train]), -1, horizon)
+    else:
+        horizon = np.full(y.size, -1)
+
+    def enough(mask: NDArray[Any]) -> bool:
+        k, n = int(y[mask].sum()), int(mask.sum())
+        return n >= min_rows and k >= 5 and n - k >= 5
+
+    curves: list[RiskCurve] = []
+    labels = [g for i, g in enumerate(glabels) if (gcodes == i).any()]
+    for g in [*labels, None]:
+        in_group = gcodes == glabels.index(g) if g is not None else np.ones(y.size, dtype=bool)
+        if g is not None and not enough(in_group):
+            notes.append(f"{by} = {g}: too few training rows of each outcome; the pooled map")
+            continue
+        if cols.days is not None:
+            for b in range(len(edges) + 1):
+                mask = in_group & (horizon == b)
+                if enough(mask):
+                    curves.append(_fit_curve(np, h[mask], y[mask], g, b))
+        curves.append(_fit_curve(np, h[in_group], y[in_group], g, None))
+
+    severity: dict[str, tuple[float, float]] = {"": (1.0, 1.0)}
+    overdispersion = 0.0
+    model = RenewalModel(
+        health, days, by, edges, tuple(curves), positives / y.size, int(y.size), positives,
+        severity, 0.0, (),
+    )  # fmt: skip
+    if cols.revenue is not None:
+        a = cols.revenue[train]
+        loss = cols.lost[train] if cols.lost is not None else a * y
+        share = np.where(a > 0, np.minimum(loss / np.where(a > 0, a, 1.0), 1.0), 0.0)
+        bad = y > 0
+        for g in ["", *labels]:
+            mask = bad & (gcodes == glabels.index(g)) if g else bad
+            if int(mask.sum()) >= 5 and a[mask].sum() > 0:
+                m = float((a[mask] * share[mask]).sum() / a[mask].sum())
+                m2 = float((a[mask] ** 2 * share[mask] ** 2).sum() / (a[mask] ** 2).sum())
+                severity[g] = (m, m2)
+        model = attrs.evolve(model, severity=severity)
+        notes.append(
+            f"a bad renewal lost {severity[''][0]:.1%} of its revenue on average in training"
+        )
+        if period is not None:
+            codes = _split(np, df, period, None, outcome)[1]
+            assert codes is not None
+            p = model._predict(np, h, None if cols.days is None else cols.days[train], groups)
+            t = codes[train]
+            size = int(t.max()) + 1
+            # the shock scales every probability of a period, so it is read off the count
+            # of bad renewals, which large contracts do not make lumpy
+            e_t = np.bincount(t, weights=p, minlength=size)
+            v_t = np.bincount(t, weights=p * (1 - p), minlength=size)
+            k_t = np.bincount(t, weights=y, minlength=size)
+            used = np.bincount(t, minlength=size) > 0
+            e_t, v_t, k_t = e_t[used], v_t[used], k_t[used]
+            if used.sum() >= 3 and (e_t**2).sum() > 0:
+                overdispersion = max(0.0, float(((k_t - e_t) ** 2 - v_t).sum() / (e_t**2).sum()))
+            notes.append(
+                f"periods swing together: a shock of standard deviation "
+                f"{math.sqrt(overdispersion):.1%} scales every expected loss of a period "
+                f"(estimated on the bad renewals of {int(used.sum())} training periods)"
+            )
+    return attrs.evolve(model, overdispersion=overdispersion, notes=tuple(notes))
+
+
+# -- judging forecasts ------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True)
+class ReliabilityBin:
+    """One equal-count bin of forecasts: predicted against observed.
+
+    Attributes:
+        rows: Rows in the bin.
+        predicted: Their mean predicted probability.
+        observed: The share that went badly.
+        low: Lower end of the 95% Wilson interval of ``observed``.
+        high: Upper end of it.
+
+    Examples:
+        >>> from stars.forecast import ReliabilityBin
+        >>> ReliabilityBin(100, 0.1, 0.12, 0.07, 0.2).rows
+        100
+    """
+
+    rows: int
+    predicted: float
+    observed: float
+    low: float
+    high: float
+
+
+@attrs.frozen(slots=True)
+class Reliability:
+    """How good probabilities are: Brier score, log loss, calibration error, and a table.
+
+    Each figure is given for the forecast and for the base rate used as a forecast (the
+    same probability for every row, taken from training), so a model that knows nothing
+    shows as no better than it.
+
+    Attributes:
+        rows: Rows judged.
+        positives: Of those, rows with outcome 1.
+        brier: Mean squared error of the probabilities.
+        log_loss: Mean negative log-likelihood (natural log).
+        ece: Expected calibration error: the row-weighted mean gap between predicted and
+            observed over the bins.
+        base_brier: The base rate's Brier score.
+        base_log_loss: The base rate's log loss.
+        base_ece: The base rate's calibration error (its one bin's gap).
+        bins: The reliability table, riskiest bin last.
+
+    Examples:
+        >>> from stars.forecast import reliability
+        >>> r = reliability([0.1, 0.1, 0.9, 0.9], [0, 0, 1, 1], base_rate=0.5, bins=2)
+        >>> round(r.brier, 3), r.base_brier, round(r.ece, 3)
+        (0.01, 0.25, 0.1)
+    """
+
+    rows: int
+    positives: int
+    brier: float
+    log_loss: float
+    ece: float
+    base_brier: float
+    base_log_loss: float
+    base_ece: float
+    bins: tuple[ReliabilityBin, ...]
+
+    def _repr_html_(self) -> str:
+        return framed(self._html())
+
+    def _html(self) -> str:
+        html = table(
+            ("held out", "forecast", "base rate"),
+            [
+                ("Brier score", f"{self.brier:.4f}", f"{self.base_brier:.4f}"),
+                ("log loss", f"{self.log_loss:.4f}", f"{self.base_log_loss:.4f}"),
+                ("calibration error", _pct(self.ece), _pct(self.base_ece)),
+            ],
+            caption=f"{self.rows:,} renewals, {self.positives:,} went badly",
+        )
+        return html + table(
+            ("rows", "predicted", "observed", "95% interval"),
+            [
+                (f"{b.rows:,}", _pct(b.predicted), _pct(b.observed), f"{b.low:.1%}–{b.high:.1%}")
+                for b in self.bins
+            ],
+            caption="Reliability (equal-count bins)",
+        )
+
+
+def _wilson(k: float, n: int) -> tuple[float, float]:
+    p = k / n
+    z2 = _Z95 * _Z95
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = _Z95 / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return min(max(centre - half, 0.0), p), max(min(centre + half, 1.0), p)
+
+
+def _reliability(
+    np: Any, p: NDArray[Any], y: NDArray[Any], base_rate: float, bins: int
+) -> Reliability:
+    n = int(p.size)
+    order = np.argsort(p, kind="stable")
+    out, ece = [], 0.0
+    for part in np.array_split(order, min(bins, n)):
+        if part.size == 0:  # pragma: no cover - array_split gives no empty part here
+            continue
+        k = float(y[part].sum())
+        pred, obs = float(p[part].mean()), k / part.size
+        ece += part.size / n * abs(pred - obs)
+        out.append(ReliabilityBin(int(part.size), pred, obs, *_wilson(k, int(part.size))))
+    q = np.clip(p, _EPS, 1 - _EPS)
+    b = min(max(base_rate, _EPS), 1 - _EPS)
+    rate = float(y.mean())
+    return Reliability(
+        rows=n,
+        positives=int(y.sum()),
+        brier=float(((p - y) ** 2).mean()),
+        log_loss=float(-(y * np.log(q) + (1 - y) * np.log1p(-q)).mean()),
+        ece=ece,
+        base_brier=float(((base_rate - y) ** 2).mean()),
+        base_log_loss=float(-(rate * math.log(b) + (1 - rate) * math.log1p(-b))),
+        base_ece=abs(base_rate - rate),
+        bins=tuple(out),
+    )
+
+
+def reliability(
+    probability: Iterable[float], outcome: Iterable[int], *, base_rate: float, bins: int = 10
+) -> Reliability:
+    """Judge probabilities against 0/1 outcomes, beside a constant base-rate forecast.
+
+    Args:
+        probability: The forecasts (0 to 1).
+        outcome: The outcomes (0 or 1), one per forecast.
+        base_rate: The constant forecast to compare with (usually the training rate).
+        bins: How many equal-count bins the reliability table has.
+
+    Returns:
+        The scores and the table.
+
+    Raises:
+        InvalidValue: For values out of range, lengths that differ, or no rows.
+
+    Examples:
+        >>> from stars.forecast import reliability
+        >>> r = reliability([0.2] * 5, [0, 0, 1, 0, 0], base_rate=0.2, bins=1)
+        >>> round(r.ece, 9), round(r.log_loss, 4) == round(r.base_log_loss, 4)
+        (0.0, True)
+    """
+    np = _numpy()
+    p = np.asarray([v.number("probability", x, 0, 1) for x in probability], dtype=np.float64)
+    y = np.asarray([v.number("outcome", x, 0, 1, integer=True) for x in outcome], np.float64)
+    if p.size != y.size or p.size == 0:
+        raise InvalidValue("outcome", f"{y.size} values", f"{p.size} values, at least one")
+    base_rate = v.number("base_rate", base_rate, 0, 1)
+    bins = int(v.number("bins", bins, 1, integer=True))
+    return _reliability(np, p, y, base_rate, bins)
+
+
+@attrs.frozen(slots=True)
+class PeriodRisk:
+    """One held-out period's renewals: expected lost revenue, the interval, what happened.
+
+    Attributes:
+        period: The period.
+        contracts: Renewals in it.
+        revenue: Their recurring revenue.
+        expected: Expected revenue lost to churn and contraction.
+        low: Lower end of the interval.
+        high: Upper end of the interval.
+        actual: Revenue that was really lost.
+        independent_low: Lower end of the interval that treats renewals as independent.
+        independent_high: Its upper end.
+
+    Examples:
+        >>> from stars.forecast import PeriodRisk
+        >>> r = PeriodRisk("2025-01-01", 10, 1e4, 900.0, 300.0, 1800.0, 2000.0, 500.0, 1400.0)
+        >>> r.inside, r.inside_independent
+        (False, False)
+    """
+
+    period: str
+    contracts: int
+    revenue: float
+    expected: float
+    low: float
+    high: float
+    actual: float
+    independent_low: float
+    independent_high: float
+
+    @property
+    def inside(self) -> bool:
+        """Whether the real loss fell inside the interval."""
+        return self.low <= self.actual <= self.high
+
+    @property
+    def inside_independent(self) -> bool:
+        """Whether it fell inside the independent-renewals interval."""
+        return self.independent_low <= self.actual <= self.independent_high
+
+
+@attrs.frozen(slots=True)
+class GroupCoverage:
+    """How often one group's held-out loss fell inside its interval.
+
+    Attributes:
+        column: The group column (segment or owner).
+        value: The group.
+        periods: Held-out periods in which the group had renewals.
+        coverage: The share of them whose real loss fell inside the interval.
+        independent_coverage: The same for the independent-renewals interval.
+
+    Examples:
+        >>> from stars.forecast import GroupCoverage
+        >>> GroupCoverage("segment", "smb", 20, 0.9, 0.6).value
+        'smb'
+    """
+
+    column: str
+    value: str
+    periods: int
+    coverage: float
+    independent_coverage: float
+
+
+@attrs.frozen(slots=True)
+class RenewalForecast:
+    """Renewal risk fitted on early periods and judged on the later ones. Made by `forecast`.
+
+    Attributes:
+        model: The fitted model (use it on new renewals).
+        period: The period column.
+        reliability: How good the held-out probabilities were, beside the base rate.
+        level: The level the revenue intervals were asked for.
+        periods: Each held-out period's revenue at risk and real loss (empty without a
+            revenue column).
+        groups: Interval coverage by segment and by owner.
+
+    Examples:
+        >>> from stars.forecast import forecast
+        >>> from stars.frames import score
+        >>> from stars.health import Direction, Linear, Measure, Scorecard
+        >>> from stars.testing import synthetic_history
+        >>> rows = synthetic_history(300, 30, seed=4, contracts=True, waves=0.3)
+        >>> card = Scorecard([Measure("adoption", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1))])
+        >>> due = score(rows.filter(rows["renewing"] == 1), card)
+        >>> result = forecast(due, outcome="churned", period="period",
+        ...                   train_until="2025-06-01", revenue="arr")
+        >>> result.to_frame().columns[:4]
+        ['period', 'contracts', 'revenue', 'expected']
+    """
+
+    model: RenewalModel
+    period: str
+    reliability: Reliability
+    level: float
+    periods: tuple[PeriodRisk, ...] = ()
+    groups: tuple[GroupCoverage, ...] = ()
+
+    @property
+    def coverage(self) -> float | None:
+        """The share of held-out periods whose real loss fell inside the interval."""
+        if not self.periods:
+            return None
+        return sum(p.inside for p in self.periods) / len(self.periods)
+
+    @property
+    def independent_coverage(self) -> float | None:
+        """The same share for the interval that treats renewals as independent."""
+        if not self.periods:
+            return None
+        return sum(p.inside_independent for p in self.periods) / len(self.periods)
+
+    def to_frame(self) -> Any:
+        """The held-out periods as a polars DataFrame (pandas when polars is absent).
+
+        Examples:
+            >>> from stars.forecast import RenewalForecast
+            >>> callable(RenewalForecast.to_frame)
+            True
+        """
+        names = [f.name for f in attrs.fields(PeriodRisk)]
+        data: dict[str, list[Any]] = {n: [getattr(p, n) for p in self.periods] for n in names}
+        data["inside"] = [p.inside for p in self.periods]
+        data["inside_independent"] = [p.inside_independent for p in self.periods]
+        try:
+            import polars as pl
+        except ImportError:  # pragma: no cover - polars is installed in the test env
+            import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+
+            return pd.DataFrame(data)
+        schema = {n: pl.Float64 for n in names if n not in ("period", "contracts")}
+        return pl.DataFrame(data, schema_overrides={**schema, "period": pl.String})
+
+    def explain(self) -> str:
+        """A plain-text summary: calibration beside the base rate, then interval coverage.
+
+        Examples:
+            >>> from stars.forecast import RenewalForecast
+            >>> callable(RenewalForecast.explain)
+            True
+        """
+        r = self.reliability
+        lines = [
+            f"Held out: {r.rows:,} renewals, {r.positives:,} went badly",
+            f"  {'':18}{'forecast':>10}{'base rate':>11}",
+            f"  {'Brier score':18}{r.brier:>10.4f}{r.base_brier:>11.4f}",
+            f"  {'log loss':18}{r.log_loss:>10.4f}{r.base_log_loss:>11.4f}",
+            f"  {'calibration error':18}{r.ece:>10.2%}{r.base_ece:>11.2%}",
+        ]
+        if self.periods:
+            lines.append(
+                f"Revenue at risk: the {self.level:.0%} interval held in "
+                f"{_pct(self.coverage)} of {len(self.periods)} held-out periods "
+                f"(independent renewals: {_pct(self.independent_coverage)})"
+            )
+            for g in self.groups:
+                lines.append(
+                    f"  {g.column} = {g.value}: {g.coverage:.1%} of {g.periods} periods "
+                    f"(independent: {g.independent_coverage:.1%})"
+                )
+        lines.extend(f"Note: {n}" for n in self.model.notes)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON-ready data.
+
+        Examples:
+            >>> from stars.forecast import RenewalForecast
+            >>> callable(RenewalForecast.to_dict)
+            True
+        """
+        out: dict[str, Any] = attrs.asdict(self, recurse=True)
+        out["model"]["severity"] = {k: list(x) for k, x in self.model.severity.items()}
+        out["coverage"] = self.coverage
+        out["independent_coverage"] = self.independent_coverage
+        return out
+
+    def _repr_html_(self) -> str:
+        html = self.reliability._html()
+        if self.periods:
+            html += table(
+                ("period", "renewals", "expected", "interval", "actual", "inside"),
+                [
+                    (
+                        p.period,
+                        p.contracts,
+                        _money(p.expected),
+                        f"{_money(p.low)}–{_money(p.high)}",
+                        _money(p.actual),
+                        "yes" if p.inside else "no",
+                    )
+                    for p in self.periods
+                ],
+                caption=(
+                    f"Revenue at risk: the {self.level:.0%} interval held in "
+                    f"{_pct(self.coverage)} of periods (independent renewals: "
+                    f"{_pct(self.independent_coverage)})"
+                ),
+            )
+        return framed(html)
+
+    def plot(self) -> Figure:
+        """A fan chart: expected loss and interval per held-out period, the real loss as points.
+
+        Examples:
+            >>> from stars.forecast import RenewalForecast
+            >>> callable(RenewalForecast.plot)
+            True
+        """
+        from stars._figure import figure
+
+        fig = figure(7.0, 4.0, layout="constrained")
+        ax = fig.add_subplot()
+        x = list(range(len(self.periods)))
+        ax.fill_between(
+            x,
+            [p.low for p in self.periods],
+            [p.high for p in self.periods],
+            alpha=0.3,
+            label=f"{self.level:.0%} interval",
+        )
+        ax.plot(
+            x,
+            [p.independent_high for p in self.periods],
+            linestyle=":",
+            color="grey",
+            label="upper end if renewals were independent",
+        )
+        ax.plot(x, [p.expected for p in self.periods], label="expected")
+        ax.scatter(
+            x,
+            [p.actual for p in self.periods],
+            s=12,
+            color=["black" if p.inside else "red" for p in self.periods],
+            zorder=3,
+            label="actual",
+        )
+        step = max(1, len(x) // 8)
+        ax.set_xticks(x[::step], [p.period for p in self.periods][::step], rotation=30)
+        ax.set_ylabel("revenue lost")
+        ax.set_title("Revenue at risk by renewal period")
+        ax.legend(fontsize="small")
+        return fig
+
+
+def forecast(
+    frame: Any,
+    *,
+    outcome: str,
+    period: str,
+    train_until: object,
+    health: str = "health",
+    days: str | None = None,
+    by: str | None = None,
+    revenue: str | None = None,
+    lost: str | None = None,
+    segment: str | None = None,
+    owner: str | None = None,
+    level: float = 0.9,
+    bins: int = 10,
+    horizons: Sequence[float] = HORIZONS,
+    min_rows: int = 200,
+) -> RenewalForecast:
+    """Fit renewal risk on early periods, and judge its probabilities and revenue intervals.
+
+    The model is `fit_renewal_model` on the periods up to ``train_until``. On the later
+    periods, the probabilities are judged by `reliability`. With a revenue column, each
+    held-out period's renewals get an expected loss (probability times revenue times the
+    share a bad renewal loses) and an interval: the variance of independent renewals plus
+    the training overdispersion times the squared expected loss, turned into an interval
+    by a gamma with that mean and variance (the lower end is 0 when losing nothing is
+    that likely). The same is done without the overdispersion, to show how an interval
+    that treats renewals as independent fares when bad periods come in waves.
+
+    Args:
+        frame: One row per contract coming up for renewal (see `fit_renewal_model`).
+        outcome: The 0/1 column: 1 when the renewal ended in churn or contraction.
+        period: The renewal period column (the renewal cohort).
+        train_until: The last training period; later periods are held out.
+        health: The health column.
+        days: The days-to-renewal column, if any.
+        by: A group column to fit separate maps for (such as the term).
+        revenue: The recurring revenue column (for revenue at risk).
+        lost: The column of revenue lost (default: all of it when the outcome is 1).
+        segment: A column to report interval coverage by.
+        owner: Another (the account owner).
+        level: The interval's level (default 0.9).
+        bins: Bins of the reliability table.
+        horizons: Edges of the time-to-renewal buckets, in days.
+        min_rows: Fewest rows for a bucket or group of its own.
+
+    Returns:
+        The result; ``to_frame()`` gives the held-out periods, ``plot()`` a fan chart.
+
+    Raises:
+        InvalidValue: For the inputs `fit_renewal_model` refuses, a ``train_until`` that
+            leaves no held-out period, or a bad level.
+
+    Examples:
+        >>> from stars.forecast import forecast
+        >>> from stars.frames import score
+        >>> from stars.health import Direction, Linear, Measure, Scorecard
+        >>> from stars.testing import synthetic_history
+        >>> rows = synthetic_history(300, 30, seed=4, contracts=True)
+        >>> card = Scorecard([Measure("adoption", 1, Direction.HIGHER_IS_BETTER, Linear(0, 1))])
+        >>> due = score(rows.filter(rows["renewing"] == 1), card)
+        >>> result = forecast(due, outcome="churned", period="period", by="term",
+        ...                   train_until="2025-06-01")
+        >>> result.reliability.log_loss < result.reliability.base_log_loss
+        True
+    """
+    np = _numpy()
+    level = _level(level)
+    bins = int(v.number("bins", bins, 1, integer=True))
+    df, _ = _eager(frame)
+    edges = tuple(v.number(f"horizons[{i}]", h, 0) for i, h in enumerate(horizons))
+    if any(b <= a for a, b in itertools.pairwise(edges)):
+        raise InvalidValue("horizons", horizons, "edges in days, strictly increasing")
+    min_rows = int(v.number("min_rows", min_rows, 1, integer=True))
+    train, codes, notes = _split(np, df, period, train_until, outcome)
+    assert codes is not None
+    model = _fit(
+        np, df, train, notes, outcome, health, days, by, revenue, lost, period, edges, min_rows
+    )
+    cols = _Columns(np, df, health, days, by, revenue, lost, outcome)
+    assert cols.y is not None
+    test = ~train
+    p = model._predict(np, cols.health, cols.days, cols.groups)
+    judged = _reliability(np, p[test], cols.y[test], model.base_rate, bins)
+    if cols.revenue is None:
+        return RenewalForecast(model, period, judged, level)
+
+    from stars import backtesting as _bt
+
+    labels = _bt._group_codes(df, period, ordered=True)[1]
+    a = cols.revenue
+    loss = cols.lost if cols.lost is not None else a * cols.y
+    mean, var = model._moments(np, p, a, cols.groups)
+    logq = np.log1p(-np.minimum(p, 1 - _EPS))
+    tau2 = model.overdispersion
+
+    def sums(key: NDArray[Any], mask: NDArray[Any]) -> list[tuple[int, list[float]]]:
+        size = int(key.max()) + 1
+        parts = [np.bincount(key[mask], weights=w[mask], minlength=size) for w in stack]
+        count = np.bincount(key[mask], minlength=size)
+        return [(k, [float(x[k]) for x in parts]) for k in np.flatnonzero(count).tolist()]
+
+    stack = [np.ones(p.size), a, mean, var, loss, logq]
+    periods = []
+    for k, (n, rev, e, vi, actual, lq) in sums(codes, test):
+        low, high = _interval(e, vi + tau2 * e * e, math.exp(lq), level)
+        ilow, ihigh = _interval(e, vi, math.exp(lq), level)
+        periods.append(PeriodRisk(labels[k], int(n), rev, e, low, high, actual, ilow, ihigh))
+    groups = []
+    for field, column in (("segment", segment), ("owner", owner)):
+        if column is None:
+            continue
+        v.text(field, column)
+        if column not in df.columns:
+            raise InvalidValue(field, column, f"a column of the frame ({len(df.columns)})")
+        gcodes, glabels, _ = _bt._group_codes(df, column)
+        width = int(codes.max()) + 1
+        inside: dict[int, list[tuple[bool, bool]]] = {}
+        for key, (_, _, e, vi, actual, lq) in sums(gcodes * width + codes, test):
+            low, high = _interval(e, vi + tau2 * e * e, math.exp(lq), level)
+            ilow, ihigh = _interval(e, vi, math.exp(lq), level)
+            inside.setdefault(key // width, []).append(
+                (low <= actual <= high, ilow <= actual <= ihigh)
+            )
+        for g, marks in sorted(inside.items()):
+            groups.append(
+                GroupCoverage(
+                    column,
+                    glabels[g],
+                    len(marks),
+                    sum(m[0] for m in marks) / len(marks),
+                    sum(m[1] for m in marks) / len(marks),
+                )
+            )
+    return RenewalForecast(model, period, judged, level, tuple(periods), tuple(groups))
