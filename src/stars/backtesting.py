@@ -32,9 +32,7 @@ from __future__ import annotations
 import enum
 import json
 import math
-import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, overload
 
@@ -43,6 +41,10 @@ import attrs
 from stars import _scoring, _tables
 from stars import _validate as v
 from stars._html import table
+from stars._outcomes import group_codes as _group_codes
+from stars._outcomes import last_training as _last_training
+from stars._outcomes import load_numpy as _numpy
+from stars._outcomes import outcome_values as _outcome
 from stars.bands import Band, BandCutoffs
 from stars.errors import (
     InvalidDefinition,
@@ -52,7 +54,7 @@ from stars.errors import (
     StarsError,
     _a,
 )
-from stars.frames import BAND, CONTRIBUTION_PREFIX, HEALTH
+from stars.frames import BAND, CONTRIBUTION_PREFIX, HEALTH, score
 from stars.health import Direction, MissingPolicy, Scorecard, Steps
 
 if TYPE_CHECKING:
@@ -92,11 +94,6 @@ _ROC_POINTS: Final = 201
 
 #: `calibrate` finds the green cut-off on this many equal-count bins of score.
 _GREEN_BINS: Final = 20
-
-#: Text periods are accepted only in a form that sorts in time order.
-_ISO_PERIOD: Final = re.compile(
-    r"^\d{4}(-(\d{2}|Q[1-4]|W\d{2}|H[12]))?(-\d{2})?([T ][\d:.]+([+-]\d{2}:\d{2}|Z)?)?$"
-)
 
 
 # -- small validators ------------------------------------------------------------------
@@ -889,14 +886,6 @@ def _percentile(np: Any, values: NDArray[Any], count: int, way: Direction, what:
 # -- preparing a frame -----------------------------------------------------------------
 
 
-def _numpy() -> Any:
-    try:
-        import numpy
-    except ImportError:  # pragma: no cover - numpy comes with every DataFrame library here
-        raise MissingDependency("numpy", "frames") from None
-    return numpy
-
-
 class _Prepared:
     """Whole-column arrays for one frame and scorecard (private, never returned)."""
 
@@ -983,89 +972,6 @@ def _health(
     health = out.get_column(HEALTH).to_numpy()
     scores = [out.get_column(c).to_numpy() for c in measure_cols]
     return health, scores
-
-
-def _outcome(df: nw.DataFrame[Any], outcome: str) -> NDArray[Any]:
-    import narwhals.stable.v1 as nw
-
-    np = _numpy()
-    dtype = df.schema[outcome]
-    if dtype == nw.Boolean:
-        x = nw.col(outcome).cast(nw.Int64)
-    elif dtype.is_numeric():
-        x = nw.col(outcome)
-    else:
-        raise InvalidValue(outcome, str(dtype), "a 0/1 (or boolean) outcome column")
-    bad = x.is_null() | ~((x == 0) | (x == 1))
-    count = int(df.select(bad.fill_null(True).sum()).item())
-    if count:
-        index = _tables.free_name(df.columns, "__stars_row__")
-        hits = df.with_row_index(index).filter(bad.fill_null(True)).head(_tables.SHOWN)
-        rows = ", ".join(str(i) for i in hits.get_column(index).to_list())
-        raise InvalidValue(
-            outcome,
-            hits.get_column(outcome).to_list(),
-            "0 or 1 in every row",
-            hint=f"{count} bad row{'s' if count > 1 else ''}; first at row positions {rows}",
-        )
-    out: NDArray[Any] = df.select(x.cast(nw.Int64).alias(outcome)).get_column(outcome).to_numpy()
-    return out.astype(np.int64)
-
-
-def _group_codes(
-    df: nw.DataFrame[Any], column: str, *, ordered: bool = False
-) -> tuple[NDArray[Any], list[str], NDArray[Any]]:
-    """Codes (in sorted order), text labels and sorted unique values of a group column."""
-    import narwhals.stable.v1 as nw
-
-    np = _numpy()
-    series = df.get_column(column)
-    values = series.to_numpy()
-    missing = nw.col(column).is_null()
-    if values.dtype.kind == "f":
-        missing = missing | nw.col(column).is_nan()
-    count = int(df.select(missing.sum()).item())
-    if count:
-        index = _tables.free_name(df.columns, "__stars_row__")
-        hits = df.with_row_index(index).filter(missing).head(_tables.SHOWN)
-        rows = ", ".join(str(i) for i in hits.get_column(index).to_list())
-        raise InvalidValue(
-            column, None, "a value in every row", hint=f"{count} missing; first at rows {rows}"
-        )
-    try:
-        uniques, codes = np.unique(values, return_inverse=True)
-    except TypeError:
-        raise InvalidValue(
-            column, str(series.dtype), "values of one kind that can be sorted"
-        ) from None
-    if uniques.dtype.kind == "M":
-        days = uniques.astype("datetime64[D]")
-        whole = bool((days == uniques).all())
-        labels = np.datetime_as_string(days if whole else uniques, unit="D" if whole else "s")
-        labels = labels.tolist()
-    else:
-        labels = [_label(u) for u in uniques.tolist()]
-    if ordered and uniques.dtype.kind in "OUS":
-        odd = [u for u in labels if not _ISO_PERIOD.match(u)]
-        if odd:
-            raise InvalidValue(
-                column,
-                odd[:5],
-                "periods that sort in time order: numbers, dates, or ISO text like '2025-03'",
-                hint="text such as 'Mar 2025' sorts alphabetically, putting periods out of order",
-            )
-    return codes.reshape(-1), labels, uniques
-
-
-def _label(value: object) -> str:
-    if isinstance(value, datetime):
-        midnight = value.time() == datetime.min.time() and value.tzinfo is None
-        return value.date().isoformat() if midnight else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 # -- metrics on arrays -----------------------------------------------------------------
@@ -1710,7 +1616,7 @@ def fit_rules(
     assert data.period is not None
     codes, labels, uniques = data.period
     train = codes <= _last_training(np, uniques, labels, train_until)
-    xs = _frames._numeric_columns(df, scorecard.names)
+    xs = _tables.numeric_columns(df, scorecard.names)
     raw = df.select(*(x.alias(f"m{i}") for i, x in enumerate(xs)))
     y = data.y[train].astype(np.float64)
     measures = []
@@ -1750,45 +1656,6 @@ def fit_rules(
         measures.append(attrs.evolve(m, rule=Steps(tuple(cuts.tolist()), tuple(scores.tolist()))))
     groups = dict(scorecard.groups) if scorecard.groups else {}
     return Scorecard(measures, groups, missing=scorecard.missing, cutoffs=scorecard.cutoffs)
-
-
-def _last_training(np: Any, uniques: NDArray[Any], labels: list[str], train_until: object) -> int:
-    """The code of the last training period."""
-    if uniques.size < 2:
-        raise InvalidValue(
-            "period", labels, "at least two periods, to train on one and test on another"
-        )
-    kind = uniques.dtype.kind
-    try:
-        if kind == "M":
-            if isinstance(train_until, str | date):
-                cut = np.datetime64(train_until).astype(uniques.dtype)
-            else:
-                raise TypeError
-        elif kind in "iuf":
-            if isinstance(train_until, bool) or not isinstance(train_until, int | float):
-                raise TypeError
-            cut = train_until
-        elif isinstance(train_until, str) or (
-            isinstance(train_until, date) and all(isinstance(u, date) for u in uniques.tolist())
-        ):
-            cut = train_until
-        else:
-            raise TypeError
-        last = int(np.searchsorted(uniques, cut, side="right")) - 1
-    except (TypeError, ValueError):
-        raise InvalidValue(
-            "train_until",
-            train_until,
-            f"a value of the same kind as the periods (first {labels[0]!r})",
-        ) from None
-    if last < 0 or last >= uniques.size - 1:
-        raise InvalidValue(
-            "train_until",
-            train_until,
-            f"a period from {labels[0]} up to {labels[-2]}, so that some periods are held out",
-        )
-    return last
 
 
 def _reweighted(scorecard: Scorecard, weights: Sequence[float]) -> Scorecard:
@@ -2125,7 +1992,7 @@ def _cli_backtest(args: argparse.Namespace) -> None:
             from stars.forecast import forecast
 
             ahead = forecast(
-                _frames.score(frame, card),
+                score(frame, card),
                 outcome=args.outcome,
                 period=args.period,
                 train_until=args.train_until,

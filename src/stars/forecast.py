@@ -44,13 +44,15 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from stars import _tables
 from stars import _validate as v
 from stars._html import framed, table
 from stars._isotonic import pav
+from stars._outcomes import group_codes, last_training, outcome_values
 from stars.errors import InvalidValue, MissingDependency
 
 if TYPE_CHECKING:
-    import narwhals as nw
+    import narwhals.stable.v1 as nw
     from matplotlib.figure import Figure
     from numpy.typing import NDArray
 
@@ -368,7 +370,7 @@ class RenewalModel:
             >>> model.apply(pl.DataFrame({"health": [50.0, None]}))["probability"].to_list()
             [0.2, 0.2]
         """
-        import narwhals as nw
+        import narwhals.stable.v1 as nw
 
         np = _numpy()
         v.text("name", name)
@@ -435,10 +437,8 @@ class RenewalModel:
 
 
 def _eager(frame: object) -> tuple[nw.DataFrame[Any], bool]:
-    from stars import frames as _frames
-
-    _frames._require_narwhals()
-    return _frames._eager(frame)
+    _tables.require_narwhals()
+    return _tables.eager(frame)
 
 
 class _Columns:
@@ -476,7 +476,7 @@ class _Columns:
         self.lost = _numbers(np, df, lost, 0, math.inf) if lost else None
         self.groups: tuple[list[str], NDArray[Any]] = ([], np.full(len(df), -1))
         if by is not None:
-            import narwhals as nw
+            import narwhals.stable.v1 as nw
 
             text = df.get_column(by).cast(nw.String())
             missing = text.is_null().to_numpy()
@@ -486,9 +486,7 @@ class _Columns:
             self.groups = (labels.tolist(), np.where(missing, -1, codes.reshape(-1)))
         self.y = None
         if outcome is not None:
-            from stars import backtesting as _bt
-
-            self.y = _bt._outcome(df, outcome).astype(np.float64)
+            self.y = outcome_values(df, outcome).astype(np.float64)
 
 
 def _numbers(
@@ -514,7 +512,7 @@ def _numbers(
 
 
 def _float64() -> Any:
-    import narwhals as nw
+    import narwhals.stable.v1 as nw
 
     return nw.Float64()
 
@@ -645,8 +643,6 @@ def fit_renewal_model(
 def _split(
     np: Any, df: nw.DataFrame[Any], period: str | None, train_until: object, outcome: str
 ) -> tuple[NDArray[Any], NDArray[Any] | None, list[str]]:
-    from stars import backtesting as _bt
-
     v.text("outcome", outcome)
     if outcome not in df.columns:
         raise InvalidValue("outcome", outcome, f"a column of the frame ({len(df.columns)})")
@@ -657,10 +653,10 @@ def _split(
     v.text("period", period)
     if period not in df.columns:
         raise InvalidValue("period", period, f"a column of the frame ({len(df.columns)})")
-    codes, labels, uniques = _bt._group_codes(df, period, ordered=True)
+    codes, labels, uniques = group_codes(df, period, ordered=True)
     if train_until is None:
         return np.ones(len(df), dtype=bool), codes, []
-    last = _bt._last_training(np, uniques, labels, train_until)
+    last = last_training(np, uniques, labels, train_until)
     return codes <= last, codes, [f"trained on periods up to {labels[last]}"]
 
 
@@ -1252,9 +1248,7 @@ def forecast(
     if cols.revenue is None:
         return RenewalForecast(model, period, judged, level)
 
-    from stars import backtesting as _bt
-
-    labels = _bt._group_codes(df, period, ordered=True)[1]
+    labels = group_codes(df, period, ordered=True)[1]
     a = cols.revenue
     loss = cols.lost if cols.lost is not None else a * cols.y
     mean, var = model._moments(np, p, a, cols.groups)
@@ -1280,7 +1274,7 @@ def forecast(
         v.text(field, column)
         if column not in df.columns:
             raise InvalidValue(field, column, f"a column of the frame ({len(df.columns)})")
-        gcodes, glabels, _ = _bt._group_codes(df, column)
+        gcodes, glabels, _ = group_codes(df, column)
         width = int(codes.max()) + 1
         inside: dict[int, list[tuple[bool, bool]]] = {}
         for key, (_, _, e, vi, actual, lq) in sums(gcodes * width + codes, test):
