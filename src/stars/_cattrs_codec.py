@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextvars
 import enum
+import functools
 import importlib
 import json
 import math
@@ -371,7 +372,10 @@ def _int_range(value: int, fail: Callable[[object, str], Exception]) -> int:
     raise fail(value, f"an integer from -{MAX_INT} to {MAX_INT}")
 
 
-def _s_str(raw: Any, _: Any) -> str:
+# cattrs dispatches a str (or int) enum to the str (or int) hook: those hand it on.
+def _s_str(raw: Any, t: Any) -> Any:
+    if t is not str:
+        return _enum_hooks(t)[0](raw, t)
     if isinstance(raw, str):
         return raw
     raise _Bad(raw, "a string")
@@ -383,13 +387,17 @@ def _s_bool(raw: Any, _: Any) -> bool:
     raise _Bad(raw, "true or false")
 
 
-def _s_int(raw: Any, _: Any) -> int:
+def _s_int(raw: Any, t: Any) -> Any:
+    if t is not int:
+        return _enum_hooks(t)[0](raw, t)
     if isinstance(raw, int) and not isinstance(raw, bool):
         return _int_range(raw, _Bad)
     raise _Bad(raw, "an integer")
 
 
-def _s_float(raw: Any, _: Any) -> float:
+def _s_float(raw: Any, t: Any) -> Any:
+    if t is not float:
+        return _enum_hooks(t)[0](raw, t)
     if isinstance(raw, float):
         if math.isfinite(raw):
             return raw
@@ -437,8 +445,10 @@ class _Unwritable(Exception):
 
 
 def _u_str(value: Any) -> Any:
-    if isinstance(value, str):
+    if type(value) is str:
         return value
+    if isinstance(value, enum.Enum):
+        return value.value
     raise _Unwritable(value, "a string")
 
 
@@ -449,12 +459,16 @@ def _u_bool(value: Any) -> Any:
 
 
 def _u_int(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
     if isinstance(value, int) and not isinstance(value, bool):
         return _int_range(value, _Unwritable)
     raise _Unwritable(value, "an integer")
 
 
 def _u_float(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
     if isinstance(value, float):
         if math.isfinite(value):
             return value
@@ -473,6 +487,34 @@ def _u_none(value: Any) -> Any:
     if value is None:
         return None
     raise _Unwritable(value, "null")
+
+
+@functools.cache
+def _enum_hooks(cls: type[enum.Enum]) -> tuple[Any, Any]:
+    by_value = {m.value: m for m in cls}
+    textual = all(isinstance(v, str) for v in by_value)
+    expected = _expected(cls)
+
+    def structure(raw: Any, _: Any) -> Any:
+        fits = (
+            isinstance(raw, str)
+            if textual
+            else isinstance(raw, int | float | str) and not isinstance(raw, bool)
+        )
+        if fits:
+            try:
+                return by_value[raw]
+            except (KeyError, TypeError):
+                pass
+        raise _Bad(raw, expected)
+
+    def unstructure(value: Any) -> Any:
+        if isinstance(value, cls):
+            return value.value
+        raise _Unwritable(value, _article(cls.__name__))
+
+    return structure, unstructure
+
 
 
 # =========================================================================== expected
@@ -609,34 +651,9 @@ def _make_converter() -> cattrs.Converter:
         conv.register_unstructure_hook(t, u)
 
     # -- enums and literals
-    def enum_hooks(cls: type[enum.Enum]) -> tuple[Any, Any]:
-        by_value = {m.value: m for m in cls}
-        textual = all(isinstance(v, str) for v in by_value)
-        expected = _expected(cls)
-
-        def structure(raw: Any, _: Any) -> Any:
-            fits = (
-                isinstance(raw, str)
-                if textual
-                else isinstance(raw, int | float | str) and not isinstance(raw, bool)
-            )
-            if fits:
-                try:
-                    return by_value[raw]
-                except (KeyError, TypeError):
-                    pass
-            raise _Bad(raw, expected)
-
-        def unstructure(value: Any) -> Any:
-            if isinstance(value, cls):
-                return value.value
-            raise _Unwritable(value, _article(cls.__name__))
-
-        return structure, unstructure
-
     is_enum = lambda t: isinstance(t, type) and issubclass(t, enum.Enum)  # noqa: E731
-    conv.register_structure_hook_factory(is_enum, lambda t: enum_hooks(t)[0])
-    conv.register_unstructure_hook_factory(is_enum, lambda t: enum_hooks(t)[1])
+    conv.register_structure_hook_factory(is_enum, lambda t: _enum_hooks(t)[0])
+    conv.register_unstructure_hook_factory(is_enum, lambda t: _enum_hooks(t)[1])
 
     def literal(t: Any) -> Any:
         values = typing.get_args(t)
@@ -1058,15 +1075,22 @@ def to_dict(value: Any) -> dict[str, Any]:
 
 
 def _find_unwritable(value: Any, hint: Any, path: str) -> str:
-    """The path of the first part of ``value`` that cannot be written (the slow way)."""
+    """The path of the first part of ``value`` that cannot be written ("" if it all writes).
+
+    Only called after a failure, so the fast path carries no paths at all.
+    """
     conv = _converter()
     try:
         conv.unstructure(value, hint)
     except _Unwritable as err:
         if err.value is value:
             return path
-    else:  # pragma: no cover - only called after a failure
-        return path
+    else:
+        return ""  # this part writes: the failure is elsewhere
+    if _NAMES.get(type(value)) == "Portfolio":
+        from stars.account import Account
+
+        return _find_unwritable(value.accounts(), tuple[Account, ...], _join(path, "accounts"))
     if attrs.has(type(value)):
         read, _ = _fields(type(value))
         for f in read:
@@ -1105,13 +1129,22 @@ def from_dict(doc: Any, cls: type[Any] | None = None, *, lifecycle: Any = ...) -
         ...
         stars.errors.SchemaError: $.stage: got 'gold', expected a stage of lifecycle 'STARS' (...)
     """
+    return _guarded(lambda: _load_doc(doc, cls, lifecycle))
+
+
+def _load_doc(doc: Any, cls: type[Any] | None, lifecycle: Any) -> Any:
     if lifecycle is ...:
         from stars.lifecycle import STARS
 
         lifecycle = STARS
+    _check_depth(doc, MAX_DEPTH)
+    return _from_doc(doc, cls, lifecycle)
+
+
+def _guarded(load: Callable[[], Any]) -> Any:
+    """Let `stars` errors through; turn anything else into a SchemaError."""
     try:
-        _check_depth(doc, MAX_DEPTH)
-        return _from_doc(doc, cls, lifecycle)
+        return load()
     except StarsError:
         raise
     except RecursionError as exc:
@@ -1220,10 +1253,16 @@ def loads(text: str, cls: type[Any] | None = None, *, lifecycle: Any = ...) -> A
         ...
         stars.errors.SchemaError: $.schema: got 'stars/2', expected 'stars/1'
     """
+    return _guarded(lambda: _load_doc(_parse_json(text), cls, lifecycle))
+
+
+def _parse_json(text: str) -> Any:
+    if not isinstance(text, str):
+        raise SchemaError("$", _Shown(type(text).__name__), "JSON text (str or bytes)")
     if len(text) > MAX_BYTES:
         raise SchemaError("$", _Shown(f"{len(text)} characters"), f"at most {MAX_BYTES}")
     try:
-        doc = json.loads(
+        return json.loads(
             text,
             parse_float=_parse_float,
             parse_int=_parse_int,
@@ -1234,4 +1273,3 @@ def loads(text: str, cls: type[Any] | None = None, *, lifecycle: Any = ...) -> A
         raise SchemaError(
             "$", _Shown(f"line {exc.lineno} column {exc.colno}"), f"valid JSON ({exc.msg})"
         ) from None
-    return from_dict(doc, cls, lifecycle=lifecycle)
