@@ -179,7 +179,9 @@ def test_schema_shaped_documents_of_every_type_get_the_same_answer(name: str) ->
     schema = hand.json_schema(name)
     docs = props._from_schema(schema, schema["$defs"])
 
-    @settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(docs)
     def run(doc: dict[str, Any]) -> None:
         if assert_same_outcome(doc, lifecycle=None)[0] == "loaded":

@@ -516,7 +516,6 @@ def _enum_hooks(cls: type[enum.Enum]) -> tuple[Any, Any]:
     return structure, unstructure
 
 
-
 # =========================================================================== expected
 def _expected(hint: Any) -> str:
     """What the hand-written codec says it expected of a value of type ``hint``."""
@@ -666,7 +665,7 @@ def _make_converter() -> cattrs.Converter:
 
         return structure
 
-    is_literal = lambda t: typing.get_origin(t) is typing.Literal  # noqa: E731
+    is_literal = lambda t: typing.cast(Any, typing.get_origin(t)) is typing.Literal  # noqa: E731
     conv.register_structure_hook_factory(is_literal, literal)
     conv.register_unstructure_hook_factory(is_literal, lambda t: _u_plain)
 
@@ -903,7 +902,7 @@ def _make_converter() -> cattrs.Converter:
                         body[key], f"no such field in {name} (known: {shown})", _join("", key)
                     ) from None
                 if len(err.exceptions) == 1 and not getattr(err.exceptions[0], "__notes__", ()):
-                    raise _built_wrong(err.exceptions[0], body, build, keys, name, prepare)
+                    raise _built_wrong(err.exceptions[0], body, build, keys, name, prepare) from err
                 raise
             if check is not None:
                 ctx = _CTX.get(None)
@@ -955,7 +954,8 @@ def _make_converter() -> cattrs.Converter:
             if type(value) is not cls:
                 if not isinstance(value, cls):
                     raise _Unwritable(value, expected)
-                return conv.get_unstructure_hook(type(value))(value)  # a subclass: its own tag
+                hook = conv.get_unstructure_hook(type(value))  # a subclass: its own tag
+                return typing.cast("dict[str, Any]", hook(value))
             return {"type": name, **gen(value)}
 
         return unstructure
