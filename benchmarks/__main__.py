@@ -12,6 +12,7 @@ from pathlib import Path
 from benchmarks import (
     backtest_bench,
     cli_bench,
+    codec_bench,
     derive_bench,
     engine_bench,
     forecast_bench,
@@ -71,6 +72,7 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
         "loading one account, few changes against many",
         store_bench.load_growth,
     ),
+    "codec": ("JSON dumps/loads: the cattrs codec prototype against today's", codec_bench.codec),
 }
 
 HERE = Path(__file__).resolve().parent
