@@ -179,7 +179,7 @@ def _header(account: Account, stage: str, owner: int | None) -> str:
         {
             "name": account.name,
             "owner": owner,
-            "since": None if account.since is None else account.since.isoformat(),
+            "since": None if account.since is None else c.iso(account.since),
             "stage": stage,
             "tags": sorted(account.tags),
         }
@@ -1021,13 +1021,13 @@ class Store:
         rows = []
         definition = self._definition
         bodies: dict[int, str] = {}  # written once, reused by the state snapshots
-        encode, kind_of = c.encode, c.kind_of
+        encode, kind_of, iso = c.encode, c.kind_of, c.iso
         for plan in plans:
             account = plan.account
             version = account.version - len(plan.changes)
             for item, event_id in zip(plan.changes, plan.event_ids, strict=True):
                 version += 1
-                at = item.at.isoformat()
+                at = iso(item.at)
                 body = encode(item, refs, at)
                 bodies[id(item)] = body
                 rows.append(
@@ -1116,7 +1116,7 @@ class Store:
 
         def body(item: Any) -> str:
             found = bodies.get(id(item))
-            return found if found is not None else c.encode(item, refs, item.at.isoformat())
+            return found if found is not None else c.encode(item, refs)
 
         for kind, seq in (
             ("transition", account._history),
