@@ -291,6 +291,9 @@ _CLASS_NAME: Final = {
 }
 _CYCLES: Final = {c.value: c for c in Cycle}
 
+#: The schema the first release of the store wrote (its states do not name one).
+FIRST_SCHEMA: Final = "stars/1"
+
 #: Upgrades of stored bodies written under an older schema: ``schema -> (kind, body) -> body``.
 #: Each step brings a body one version forward; reading applies them until it is current.
 UPGRADES: dict[str, tuple[str, Callable[[str, dict[str, Any]], dict[str, Any]]]] = {}

@@ -609,8 +609,11 @@ class Store:
         counts = state["counts"]
         lists: dict[str, Sequence[Any]] = {}
         decoded: dict[str, list[Any]] = {}
+        # The schema the state's changes were written under (states that do not say were
+        # written by the first release, under the first schema).
+        schema = state.get("schema", c.FIRST_SCHEMA)
         rows = [
-            (kind, SCHEMA, json.dumps(body)) for kind in c.KINDS for body in state["tails"][kind]
+            (kind, schema, json.dumps(body)) for kind in c.KINDS for body in state["tails"][kind]
         ]
         items = self._decode_rows(rows, f"{account_id} state")
         for kind in c.KINDS:
@@ -1131,7 +1134,8 @@ class Store:
         owner = "null" if account.owner is None else str(refs.people[account.owner])
         return (
             f'{{"carried":{json.dumps(carried)},"counts":{json.dumps(list(c.counts_of(account)))},'
-            f'"owner":{owner},"stage":{json.dumps(account.stage, ensure_ascii=False)},'
+            f'"owner":{owner},"schema":"{SCHEMA}",'
+            f'"stage":{json.dumps(account.stage, ensure_ascii=False)},'
             f'"tails":{{"depth":{tails["depth"]},"owner":{tails["owner"]},'
             f'"snapshot":{tails["snapshot"]},"transition":{tails["transition"]}}},'
             f'"version":{account.version}}}'
