@@ -7,11 +7,20 @@ import resource
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import attrs
 import pytest
 
 from stars import STARS, Account, BandCutoffs, Event, OwnerChange, Snapshot
 from stars.errors import InvalidValue, SchemaError
-from stars.io import AccountEvent, canonical_json, dumps, loads, read_events, write_events
+from stars.io import (
+    AccountEvent,
+    canonical_json,
+    dumps,
+    loads,
+    read_events,
+    register,
+    write_events,
+)
 
 T0 = datetime(2025, 1, 6, tzinfo=UTC)
 
@@ -27,6 +36,29 @@ def test_canonical_text_is_one_form_for_equal_values() -> None:
     assert canonical_json({"x": -0.0, "y": 2.0**60}) == '{"x":0,"y":1.152921504606847e+18}'
     with pytest.raises(InvalidValue, match="indent"):
         dumps(BandCutoffs(), canonical=True, indent=2)
+
+
+@attrs.frozen
+class Reading:
+    """A measured value (a test class: sets of them are written sorted, value last)."""
+
+    value: float
+    at: datetime
+
+
+@attrs.frozen
+class Readings:
+    items: frozenset[Reading]
+
+
+def test_canonical_sets_sort_alike_whatever_the_number_form_or_offset() -> None:
+    register(Readings)
+    plus5 = timezone(timedelta(hours=5))
+    a = Readings(frozenset({Reading(1, T0), Reading(1.5, T0)}))
+    b = Readings(frozenset({Reading(1.0, T0.astimezone(plus5)), Reading(1.5, T0)}))
+    assert a == b
+    assert dumps(a, canonical=True) == dumps(b, canonical=True)
+    assert loads(dumps(b, canonical=True)) == a
 
 
 def test_a_redelivered_line_is_read_once() -> None:

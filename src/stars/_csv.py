@@ -6,6 +6,9 @@ knows) and numbered rows. Nothing here knows what a cell means.
 
 - Bytes are decoded line by line, so a line that is not in the file's encoding is
   named with its number, and the error guesses the encoding it is in.
+- Every line is read at most `MAX_LINE_BYTES` at a time, whatever the source (UTF-8 or
+  other bytes, UTF-16 or UTF-32, a text stream, where the bound is in characters): a
+  longer line is refused with its number and its first characters, never read whole.
 - A UTF-8 or UTF-16 byte-order mark is honoured; NUL bytes mean a binary file.
 - The delimiter (comma, semicolon, tab or bar) is the one the header uses most.
 - Header names match case- and space-insensitively, aliases (``account_id``) are
@@ -16,6 +19,7 @@ knows) and numbered rows. Nothing here knows what a cell means.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
@@ -129,8 +133,21 @@ def _label(encoding: str) -> str:
     return encoding.upper() if encoding.lower().startswith("utf") else encoding
 
 
-#: The longest line a CSV file may have, in bytes: a longer one is refused, not read whole.
+#: The longest line a CSV file may have, in bytes (in characters for a text stream): a
+#: longer one is refused, never read whole.
 MAX_LINE_BYTES: Final = 16 * 1024 * 1024
+
+#: How much of an over-long line its error quotes (characters).
+_PREFIX: Final = 40
+
+
+def _too_long(name: str, number: int, start: str, unit: str) -> SchemaError:
+    shown = start[:_PREFIX].rstrip("\r\n") + "..."
+    return SchemaError(
+        f"{name} line {number}",
+        shown,
+        f"CSV lines of at most {MAX_LINE_BYTES:,} {unit} (this one is longer)",
+    )
 
 
 def _lines(binary: IO[bytes], name: str, first: int) -> Iterator[bytes]:
@@ -141,13 +158,64 @@ def _lines(binary: IO[bytes], name: str, first: int) -> Iterator[bytes]:
         if not raw:
             return
         if len(raw) > MAX_LINE_BYTES:
-            raise SchemaError(
-                f"{name} line {number}",
-                f"a line of more than {MAX_LINE_BYTES:,} bytes",
-                f"CSV lines of at most {MAX_LINE_BYTES:,} bytes",
-            )
+            start = raw[: _PREFIX * 4].decode("utf-8", "replace")
+            raise _too_long(name, number, start, "bytes")
         yield raw
         number += 1
+
+
+def _text_lines(stream: IO[str] | Iterable[str], name: str, first: int = 1) -> Iterator[str]:
+    """The lines of a text stream, each read at most `MAX_LINE_BYTES` characters (plus one).
+
+    A stream without ``readline`` (a list of lines, say) is already in memory: its lines
+    are only checked.
+    """
+    number = first
+    readline = getattr(stream, "readline", None)
+    if readline is None:
+        for line in stream:
+            if len(line) > MAX_LINE_BYTES:
+                raise _too_long(name, number, line, "characters")
+            yield line
+            number += 1
+        return
+    while True:
+        line = readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES:
+            raise _too_long(name, number, line, "characters")
+        yield line
+        number += 1
+
+
+def _wide_lines(text: io.TextIOWrapper, encoding: str, name: str) -> Iterator[str]:
+    """The lines of a UTF-16 or UTF-32 file, each read at most `MAX_LINE_BYTES` bytes.
+
+    Each character takes at least ``width`` bytes, so reading ``MAX_LINE_BYTES // width``
+    characters (plus one) is enough to know a line is too long; a line that might hold
+    characters outside the BMP (four bytes in UTF-16) is measured exactly.
+    """
+    width = 4 if "32" in encoding else 2
+    most = MAX_LINE_BYTES // width
+    number = 1
+    try:
+        while True:
+            line = text.readline(most + 1)
+            if not line:
+                return
+            if len(line) > most or (
+                width == 2
+                and len(line) * 4 > MAX_LINE_BYTES
+                and len(line.encode("utf-16-le")) > MAX_LINE_BYTES
+            ):
+                raise _too_long(name, number, line, "bytes")
+            yield line
+            number += 1
+    finally:
+        # The byte stream is closed by whoever opened it, not by this wrapper.
+        with contextlib.suppress(ValueError):
+            text.detach()
 
 
 def _decoded(
@@ -180,13 +248,15 @@ def _open_binary(
         head = binary.read(_SNIFF)
         binary.seek(0)
         if encoding is None and head.startswith(_UTF16_BOMS):
-            return io.TextIOWrapper(binary, encoding="utf-16", newline=""), "utf-16", binary
+            text = io.TextIOWrapper(binary, encoding="utf-16", newline="")
+            return _wide_lines(text, "utf-16", name), "utf-16", binary
         if encoding is None and head.startswith(codecs.BOM_UTF8):
             encoding = "utf-8"
         if b"\x00" in head and not (encoding or "").startswith(("utf-16", "utf_16", "utf-32")):
             raise SchemaError(name, "binary data (NUL bytes)", "a CSV text file")
         if encoding is not None and encoding.replace("_", "-").startswith(("utf-16", "utf-32")):
-            return io.TextIOWrapper(binary, encoding=encoding, newline=""), encoding, binary
+            text = io.TextIOWrapper(binary, encoding=encoding, newline="")
+            return _wide_lines(text, encoding, name), encoding, binary
         used = encoding or "utf-8"
         strip = used in ("utf-8", "utf_8")
         return _decoded(binary, used, name, 1, strip), used, binary
@@ -350,7 +420,7 @@ def all_rows(
             text, _, _ = _open_binary(binary, codec, name)
             lines = iter(text)
         else:
-            lines = iter(file)  # type: ignore[arg-type]
+            lines = _text_lines(file, name)  # type: ignore[arg-type]
         kept: list[str] = []
         for line in lines:
             kept.append(line.removeprefix("\ufeff") if not kept else line)
@@ -405,7 +475,7 @@ def open_table(
         lines = iter(text)
     else:
         name = "<stream>"
-        lines = iter(file)
+        lines = _text_lines(file, name)
         source = None
     try:
         first = 1

@@ -64,6 +64,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from datetime import UTC, datetime, tzinfo
 from typing import IO, Any, Final, Generic, TypeVar, overload
 
@@ -477,6 +478,8 @@ class _DateTimeSpec(_Spec):
     def encode(self, value: Any, path: str) -> Any:
         if not isinstance(value, datetime) or value.utcoffset() is None:
             raise InvalidValue(path, value, "a timezone-aware datetime")
+        if _IN_UTC.get():
+            return _utc_text(value)
         return value.isoformat()
 
     def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
@@ -512,6 +515,17 @@ class _DateTimeSpec(_Spec):
             return self._parse(text.strip(), "")
         except SchemaError as err:
             raise _CellError(err.expected) from None
+
+
+#: Set while a canonical document is written: every datetime is then written in UTC.
+_IN_UTC: ContextVar[bool] = ContextVar("stars_io_in_utc", default=False)
+
+
+def _utc_text(value: datetime) -> str:
+    """An aware datetime as canonical text: the same instant in UTC, written ``+00:00``."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat()
 
 
 def _utc_in_range(value: datetime) -> bool:
@@ -640,7 +654,8 @@ class _TupleSpec(_Spec):
 
 
 def _sort_key(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    # Numbers in their one form, so equal sets (``{50}`` and ``{50.0}``) sort alike.
+    return value if isinstance(value, str) else json.dumps(_one_number_form(value), sort_keys=True)
 
 
 class _FixedTupleSpec(_Spec):
@@ -1447,15 +1462,19 @@ def _register_core() -> None:
 
 
 # =========================================================================== to / from dict
-def to_dict(value: Any) -> dict[str, Any]:
+def to_dict(value: Any, *, canonical: bool = False) -> dict[str, Any]:
     """Write a registered value as a JSON-ready dict with ``"schema"`` and ``"type"``.
 
     Datetimes become ISO 8601 strings with their UTC offset (the offset is kept, a
     zone name is not), enums their values, tuples lists, frozensets sorted lists.
+    With ``canonical=True`` every datetime is written as the same instant in UTC
+    (``+00:00``), so equal values give equal dicts: this is what `dumps` with
+    ``canonical=True`` writes (through `canonical_json`).
 
     Args:
         value: A value of a registered class (see `registered_types`), or a
             `Lifecycle`.
+        canonical: Write every datetime in UTC (the offset it was made with is not kept).
 
     Returns:
         A new dict of plain JSON values.
@@ -1466,12 +1485,16 @@ def to_dict(value: Any) -> dict[str, Any]:
         InvalidDefinition: A lifecycle uses a guard that is not in the guard registry.
 
     Examples:
-        >>> from datetime import datetime, timezone
+        >>> from datetime import datetime, timedelta, timezone
         >>> from stars import Snapshot
         >>> from stars.io import to_dict
         >>> d = to_dict(Snapshot(at=datetime(2025, 1, 6, tzinfo=timezone.utc), health=72.5))
         >>> d["schema"], d["type"], d["at"], d["health"]
         ('stars/1', 'Snapshot', '2025-01-06T00:00:00+00:00', 72.5)
+        >>> paris = timezone(timedelta(hours=1))
+        >>> s = Snapshot(at=datetime(2025, 1, 6, 9, 30, tzinfo=paris))
+        >>> to_dict(s)["at"], to_dict(s, canonical=True)["at"]
+        ('2025-01-06T09:30:00+01:00', '2025-01-06T08:30:00+00:00')
     """
     codec = _REGISTRY.find(type(value))
     if codec is None:
@@ -1480,7 +1503,13 @@ def to_dict(value: Any) -> dict[str, Any]:
             _Shown(type(value).__name__),
             "a value of a registered type (see stars.io.registered_types and register)",
         )
-    body = codec.encode(value, "$")
+    if not canonical:
+        return {"schema": SCHEMA, **codec.encode(value, "$")}
+    token = _IN_UTC.set(True)
+    try:
+        body = codec.encode(value, "$")
+    finally:
+        _IN_UTC.reset(token)
     return {"schema": SCHEMA, **body}
 
 
@@ -1656,7 +1685,10 @@ def dumps(value: Any, *, indent: int | None = None, canonical: bool = False) -> 
     identical text (so identical bytes, hashes and signatures). Keys are sorted at every
     level, the text is compact, and every number has one form: a whole number is written
     without a fraction (``50.0`` as ``50``), ``-0.0`` as ``0``, any other number in the
-    shortest form that reads back exactly. Loading canonical text gives an equal value.
+    shortest form that reads back exactly. Every datetime is written as the same instant
+    in UTC with the offset ``+00:00`` (``10:00+00:00`` and ``11:00+01:00`` are one
+    instant, so one text); the offset a time was made with is not kept. Loading
+    canonical text gives an equal value (its times in UTC).
 
     Args:
         value: The value.
@@ -1681,7 +1713,7 @@ def dumps(value: Any, *, indent: int | None = None, canonical: bool = False) -> 
     if canonical:
         if indent is not None:
             raise InvalidValue("indent", indent, "None when canonical=True (one form only)")
-        return canonical_json(to_dict(value))
+        return canonical_json(to_dict(value, canonical=True))
     separators = (",", ":") if indent is None else (",", ": ")
     return json.dumps(
         to_dict(value), allow_nan=False, ensure_ascii=False, indent=indent, separators=separators
@@ -1704,6 +1736,9 @@ def _one_number_form(doc: Any) -> Any:
 
 def canonical_json(doc: Any) -> str:
     """Plain JSON data (a `to_dict` result, say) as canonical text (see `dumps`).
+
+    It sorts keys and gives each number one form; strings are written as they are, so
+    pass ``to_dict(value, canonical=True)`` to have times in UTC.
 
     Examples:
         >>> from stars.io import canonical_json

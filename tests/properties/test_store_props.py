@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,6 +23,14 @@ from stars.store import _codec
 from stars.testing import accounts, snapshots
 
 T0 = datetime(2025, 1, 6, tzinfo=UTC)
+#: One instant at three offsets (the store writes each in UTC).
+T0S = st.sampled_from(
+    [
+        T0,
+        T0.astimezone(timezone(timedelta(hours=-5, minutes=-30))),
+        T0.astimezone(timezone(timedelta(hours=9))),
+    ]
+)
 
 
 @st.composite
@@ -83,13 +91,13 @@ changes = st.one_of(
     ),
     st.builds(
         DepthPoint,
-        st.just(T0),
+        T0S,
         st.sampled_from(["basic", "exploratory", 'é"\\']),
         st.sampled_from(["agreed", "vendor", "customer"]),
     ),
     st.builds(
         OwnerChange,
-        st.just(T0),
+        T0S,
         st.text(min_size=1, max_size=5).filter(str.strip),
         st.none() | st.just("dana"),
         st.none() | st.just("mia"),

@@ -8,6 +8,10 @@ Fields that name a person hold the person's id in the store (an integer), and fi
 personal free text hold the id of the text: the names and texts live in their own
 tables, so erasing a person never rewrites a change.
 
+Every time is written as the same instant in UTC (``+00:00``), as canonical JSON writes
+it: the offset a time was made with is not kept, and a loaded change's times are in UTC
+(equal to the ones saved, as instants).
+
 The writers here are written out by hand for speed (one ingest writes a million of
 them); a property test proves them equal to ``canonical_json(to_dict(value))`` with the
 references put in.
@@ -18,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from json.encoder import encode_basestring as _esc
 from typing import Any, Final
 
@@ -124,6 +128,11 @@ class Refs:
 
 
 # --------------------------------------------------------------------------- writing
+def iso(at: datetime) -> str:
+    """A time as stored: the same instant in UTC, written ``+00:00`` (the canonical form)."""
+    return (at if at.tzinfo is UTC else at.astimezone(UTC)).isoformat()
+
+
 def _num(value: float | int | None) -> str:
     if value is None:
         return "null"
@@ -215,16 +224,16 @@ _WRITERS: Final[dict[type[Any], Callable[[Any, Refs, str], str]]] = {
 def encode(item: Any, refs: Refs, at: str | None = None) -> str:
     """A change's body: its canonical JSON with people and texts as ids.
 
-    ``at`` is ``item.at.isoformat()`` when the caller has it already.
+    ``at`` is ``iso(item.at)`` when the caller has it already.
     """
-    return _WRITERS[type(item)](item, refs, item.at.isoformat() if at is None else at)
+    return _WRITERS[type(item)](item, refs, iso(item.at) if at is None else at)
 
 
 def encode_generic(item: object, refs: Refs) -> str:
     """The same body through `stars.io` (the reference the fast writers are tested against)."""
     from stars.io import to_dict
 
-    doc = to_dict(item)
+    doc = to_dict(item, canonical=True)
     del doc["schema"], doc["type"]
     fields = PERSONAL.get(type(item).__name__, {})
     who = author(item)
@@ -281,6 +290,9 @@ _CLASS_NAME: Final = {
     "account": "Account",
 }
 _CYCLES: Final = {c.value: c for c in Cycle}
+
+#: The schema the first release of the store wrote (its states do not name one).
+FIRST_SCHEMA: Final = "stars/1"
 
 #: Upgrades of stored bodies written under an older schema: ``schema -> (kind, body) -> body``.
 #: Each step brings a body one version forward; reading applies them until it is current.

@@ -72,7 +72,7 @@ class ImportResult:
 
 def content_id(event: AccountEvent) -> str:
     """An id for an event that has none: a digest of its canonical JSON."""
-    doc = to_dict(event)
+    doc = to_dict(event, canonical=True)
     doc.pop("id", None)
     return "sha256:" + hashlib.sha256(canonical_json(doc).encode()).hexdigest()[:40]
 

@@ -179,7 +179,7 @@ def _header(account: Account, stage: str, owner: int | None) -> str:
         {
             "name": account.name,
             "owner": owner,
-            "since": None if account.since is None else account.since.isoformat(),
+            "since": None if account.since is None else c.iso(account.since),
             "stage": stage,
             "tags": sorted(account.tags),
         }
@@ -609,8 +609,11 @@ class Store:
         counts = state["counts"]
         lists: dict[str, Sequence[Any]] = {}
         decoded: dict[str, list[Any]] = {}
+        # The schema the state's changes were written under (states that do not say were
+        # written by the first release, under the first schema).
+        schema = state.get("schema", c.FIRST_SCHEMA)
         rows = [
-            (kind, SCHEMA, json.dumps(body)) for kind in c.KINDS for body in state["tails"][kind]
+            (kind, schema, json.dumps(body)) for kind in c.KINDS for body in state["tails"][kind]
         ]
         items = self._decode_rows(rows, f"{account_id} state")
         for kind in c.KINDS:
@@ -1021,13 +1024,13 @@ class Store:
         rows = []
         definition = self._definition
         bodies: dict[int, str] = {}  # written once, reused by the state snapshots
-        encode, kind_of = c.encode, c.kind_of
+        encode, kind_of, iso = c.encode, c.kind_of, c.iso
         for plan in plans:
             account = plan.account
             version = account.version - len(plan.changes)
             for item, event_id in zip(plan.changes, plan.event_ids, strict=True):
                 version += 1
-                at = item.at.isoformat()
+                at = iso(item.at)
                 body = encode(item, refs, at)
                 bodies[id(item)] = body
                 rows.append(
@@ -1116,7 +1119,7 @@ class Store:
 
         def body(item: Any) -> str:
             found = bodies.get(id(item))
-            return found if found is not None else c.encode(item, refs, item.at.isoformat())
+            return found if found is not None else c.encode(item, refs)
 
         for kind, seq in (
             ("transition", account._history),
@@ -1131,7 +1134,8 @@ class Store:
         owner = "null" if account.owner is None else str(refs.people[account.owner])
         return (
             f'{{"carried":{json.dumps(carried)},"counts":{json.dumps(list(c.counts_of(account)))},'
-            f'"owner":{owner},"stage":{json.dumps(account.stage, ensure_ascii=False)},'
+            f'"owner":{owner},"schema":"{SCHEMA}",'
+            f'"stage":{json.dumps(account.stage, ensure_ascii=False)},'
             f'"tails":{{"depth":{tails["depth"]},"owner":{tails["owner"]},'
             f'"snapshot":{tails["snapshot"]},"transition":{tails["transition"]}}},'
             f'"version":{account.version}}}'
