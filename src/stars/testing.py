@@ -1,4 +1,7 @@
-"""Hypothesis strategies for testing code that uses `stars` (needs the ``hypothesis`` package).
+"""Test data for code that uses `stars`: hypothesis strategies and synthetic histories.
+
+The strategies need the ``hypothesis`` package, imported when one is first built;
+`synthetic_history` and `depth_examples` work without it, so the module imports anywhere.
 
 Examples:
     >>> from hypothesis import given, settings
@@ -20,12 +23,9 @@ from stars.errors import MissingDependency
 from stars.lifecycle import STARS, Event, Lifecycle
 
 if TYPE_CHECKING:
-    from stars.depth import DepthEvidence
-
-try:
     from hypothesis import strategies as st
-except ImportError as exc:  # pragma: no cover - hypothesis is a dev dependency
-    raise MissingDependency("hypothesis", "dev") from exc
+
+    from stars.depth import DepthEvidence
 
 __all__ = [
     "accounts",
@@ -39,6 +39,14 @@ __all__ = [
 _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
+def _need_hypothesis() -> None:
+    """Raise a `MissingDependency` naming the extra when hypothesis is not installed."""
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError as exc:
+        raise MissingDependency("hypothesis", "dev") from exc
+
+
 def aware_datetimes(start: datetime = _EPOCH, days: int = 3650) -> st.SearchStrategy[datetime]:
     """Timezone-aware datetimes (UTC or a fixed offset) within ``days`` after ``start``.
 
@@ -48,6 +56,9 @@ def aware_datetimes(start: datetime = _EPOCH, days: int = 3650) -> st.SearchStra
         >>> find(aware_datetimes(), lambda d: True).tzinfo is not None
         True
     """
+    _need_hypothesis()
+    from hypothesis import strategies as st
+
     offsets = st.sampled_from([UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=9))])
     return st.builds(
         lambda seconds, tz: (start + timedelta(seconds=seconds)).astimezone(tz),
@@ -57,10 +68,16 @@ def aware_datetimes(start: datetime = _EPOCH, days: int = 3650) -> st.SearchStra
 
 
 def _floats(lo: float, hi: float) -> st.SearchStrategy[float]:
+    _need_hypothesis()
+    from hypothesis import strategies as st
+
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
 
 
 def _opt(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    _need_hypothesis()
+    from hypothesis import strategies as st
+
     return st.none() | strategy
 
 
@@ -74,6 +91,9 @@ def snapshots(at: st.SearchStrategy[datetime] | None = None) -> st.SearchStrateg
         >>> isinstance(find(snapshots(), lambda s: True), Snapshot)
         True
     """
+    _need_hypothesis()
+    from hypothesis import strategies as st
+
     return st.builds(
         Snapshot,
         at=at if at is not None else aware_datetimes(),
@@ -108,6 +128,9 @@ def events(lifecycle: Lifecycle = STARS, *, max_size: int = 30) -> st.SearchStra
         >>> all(e.forced for e in find(events(), lambda evs: len(evs) > 2))
         True
     """
+    _need_hypothesis()
+    from hypothesis import strategies as st
+
     triggers = sorted(lifecycle.triggers)
     dests = sorted({s.name for s in lifecycle.stages})
 
@@ -134,6 +157,8 @@ def accounts(lifecycle: Lifecycle = STARS, *, max_events: int = 20) -> st.Search
         >>> find(accounts(), lambda a: len(a.history) > 1).history[0].trigger
         'sign'
     """
+    _need_hypothesis()
+    from hypothesis import strategies as st
 
     def build(
         account_id: str, evs: list[Event], snaps: list[Snapshot], hands: list[tuple[str, int]]
