@@ -43,29 +43,75 @@ Examples:
 
 from __future__ import annotations
 
-from stars.recovery._catalog import LEADING_INDICATORS, RISK_SOURCES, RiskSource
-from stars.recovery._detect import detect, relationship_phase
+# isort: off
+# In the order of the concepts (and of the reference page, which follows it).
 from stars.recovery._enums import (
-    Effort,
-    RecoveryStep,
     RelationshipPhase,
-    Severity,
     SignalKind,
+    Severity,
     StakeholderLevel,
+    RecoveryStep,
     TemplateKind,
     TriageDecision,
     TriageFactor,
+    Effort,
 )
-from stars.recovery._findings import DetectionPolicy, RiskEvidence, RiskFinding
-from stars.recovery._handoff import HandoffAudit, HandoffChecklist, audit_handoff
-from stars.recovery._link import LifecycleLink, link_lifecycle
-from stars.recovery._parts import ActionItem, CheckIn, RecoveryPolicy, Stakeholder, StepRecord
-from stars.recovery._plan import RecoveryPlan
-from stars.recovery._playbooks import PlaybookEntry, PlaybookLibrary
-from stars.recovery._process import RecoveryEvent, RecoveryProcess
-from stars.recovery._templates import TEMPLATES, PlanTemplate, plan_for, template_for
-from stars.recovery._triage import Triage, TriagePolicy, triage
-from stars.recovery._weekly import weekly_update
+from stars.recovery._catalog import (
+    RiskSource,
+    RISK_SOURCES,
+    LEADING_INDICATORS,
+)
+from stars.recovery._findings import (
+    DetectionPolicy,
+    RiskEvidence,
+    RiskFinding,
+)
+from stars.recovery._detect import (
+    relationship_phase,
+    detect,
+)
+from stars.recovery._parts import (
+    Stakeholder,
+    ActionItem,
+    CheckIn,
+    StepRecord,
+    RecoveryPolicy,
+)
+from stars.recovery._plan import (
+    RecoveryPlan,
+)
+from stars.recovery._process import (
+    RecoveryEvent,
+    RecoveryProcess,
+)
+from stars.recovery._templates import (
+    PlanTemplate,
+    TEMPLATES,
+    template_for,
+    plan_for,
+)
+from stars.recovery._triage import (
+    TriagePolicy,
+    Triage,
+    triage,
+)
+from stars.recovery._weekly import (
+    weekly_update,
+)
+from stars.recovery._handoff import (
+    HandoffChecklist,
+    HandoffAudit,
+    audit_handoff,
+)
+from stars.recovery._playbooks import (
+    PlaybookEntry,
+    PlaybookLibrary,
+)
+from stars.recovery._link import (
+    LifecycleLink,
+    link_lifecycle,
+)
+# isort: on
 
 __all__ = [
     "LEADING_INDICATORS",
