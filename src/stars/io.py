@@ -1184,7 +1184,8 @@ def _register_module(module_name: str) -> None:
         if (
             isinstance(obj, type)
             and attrs.has(obj)
-            and obj.__module__ == module_name
+            # defined in the module itself or in one of its private submodules (a package)
+            and (obj.__module__ == module_name or obj.__module__.startswith(module_name + "._"))
             and obj not in _REGISTRY.by_class
             and obj.__eq__ is not object.__eq__  # identity objects (hook events) are not data
         ):

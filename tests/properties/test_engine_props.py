@@ -34,8 +34,8 @@ from stars.recovery import (
     RecoveryProcess,
     Stakeholder,
     StakeholderLevel,
-    _PlanContext,
 )
+from stars.recovery._process import _PlanContext
 from stars.testing import snapshots
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
