@@ -19,7 +19,7 @@ import codecs
 import csv
 import io
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -28,7 +28,7 @@ from stars import _csv
 from stars import io as stars_io
 from stars.account import Snapshot
 from stars.bands import Band
-from stars.errors import InvalidValue, StarsError
+from stars.errors import InvalidValue
 from stars.io import RejectedRow
 
 if TYPE_CHECKING:
@@ -148,6 +148,26 @@ def _line_numbers(chunk: bytes, first: int, delimiter: str) -> list[int]:
             out.append(start)
         start = first + reader.line_num
     return out
+
+
+def _maybe_padded(chunk: bytes, delimiter: str) -> bool:
+    """Whether some cell of ``chunk`` may start or end with a space or a tab.
+
+    A cell starts after a delimiter, a line break or an opening quote, and ends before
+    one of them: a padded cell leaves one of these byte pairs in the text. Looking for
+    them in the bytes is much cheaper than looking at every cell; a pair found inside a
+    quoted text only costs the cell-by-cell look.
+    """
+    sep = delimiter.encode()
+    for pad in (b" ", b"\t"):
+        if pad not in chunk:
+            continue
+        if chunk.startswith(pad) or chunk.endswith(pad):
+            return True
+        for edge in (sep, b"\n", b"\r", b'"'):
+            if edge + pad in chunk or pad + edge in chunk:
+                return True
+    return False
 
 
 class _Chunker:
@@ -317,14 +337,31 @@ def read(
         frame = frame.with_row_index("__line", offset=first).with_columns(
             pl.col("__line").cast(pl.Int64)
         )
-        frame = frame.filter(
-            pl.any_horizontal(pl.col(n).str.strip_chars().str.len_bytes() > 0 for n in names)
-        )
+        # a blank record (every cell empty or spaces) is skipped, as the row-by-row reader
+        # does; only rows whose first cell is blank can be, so the others are not looked at
+        first_blank = pl.col(names[0]).str.strip_chars().str.len_bytes().fill_null(0) == 0
+        if frame.select(first_blank.any()).item():
+            frame = frame.filter(
+                pl.any_horizontal(
+                    pl.col(n).str.strip_chars().str.len_bytes() > 0 for n in names
+                ).fill_null(False)
+            )
         if lines is not None:
             if lines.len() != frame.height:
                 raise GiveUp("records span lines in a way polars reads differently")
             frame = frame.with_columns(lines)
-        _chunk(frame, used, kinds, zone, polars_zone, id_series, why_account, state, intake)
+        _chunk(
+            frame,
+            used,
+            kinds,
+            zone,
+            polars_zone,
+            id_series,
+            why_account,
+            state,
+            intake,
+            padding=_maybe_padded(chunk, delimiter),
+        )
         if bar is not None:
             bar.update(done)
     if bar is not None:
@@ -345,20 +382,29 @@ def _chunk(
     why_account: str,
     state: _State,
     intake: Intake,
+    *,
+    padding: bool = True,
 ) -> None:
-    """Check one chunk's cells, count what is rejected, and keep the good rows."""
+    """Check one chunk's cells, count what is rejected, and keep the good rows.
+
+    ``padding`` False says that no cell of the chunk starts or ends with a space or a tab
+    (see `_maybe_padded`), so no column needs to be looked at for them.
+    """
     import polars as pl
 
     intake.rows += frame.height
-    padded = frame.select(
-        pl.any_horizontal(
-            pl.col(n).str.starts_with(" ").any(),
-            pl.col(n).str.ends_with(" ").any(),
-            pl.col(n).str.starts_with("\t").any(),
-            pl.col(n).str.ends_with("\t").any(),
-        ).alias(n)
-        for n in used.values()
-    ).row(0, named=True)
+    if not padding:
+        padded = dict.fromkeys(used.values(), False)
+    else:
+        padded = frame.select(
+            pl.any_horizontal(
+                pl.col(n).str.starts_with(" ").any(),
+                pl.col(n).str.ends_with(" ").any(),
+                pl.col(n).str.starts_with("\t").any(),
+                pl.col(n).str.ends_with("\t").any(),
+            ).alias(n)
+            for n in used.values()
+        ).row(0, named=True)
     # a column is copied without its surrounding spaces only when some cell has them
     raw = {c: pl.col(n).str.strip_chars() if padded[n] else pl.col(n) for c, n in used.items()}
     present = {c: e.is_not_null() & (e.str.len_bytes() > 0) for c, e in raw.items()}
@@ -397,11 +443,16 @@ def _chunk(
         else:
             values[column] = expr
             bad[column] = pl.lit(False)
-    checked = frame.select(
-        "__line",
-        *(pl.col(n).alias(f"raw:{c}") for c, n in used.items()),
-        *(v.alias(c) for c, v in values.items()),
-        *(b.alias(f"bad:{c}") for c, b in bad.items()),
+    # lazily, so that polars computes each cast once for the value and the verdict
+    checked = (
+        frame.lazy()
+        .select(
+            "__line",
+            *(pl.col(n).alias(f"raw:{c}") for c, n in used.items()),
+            *(v.alias(c) for c, v in values.items()),
+            *(b.alias(f"bad:{c}") for c, b in bad.items()),
+        )
+        .collect()
     )
     checked = _times(checked, zone, polars_zone, intake)
     # Each row's fate, in the row-by-row reader's order: cells that do not parse, then no
@@ -417,7 +468,9 @@ def _chunk(
         .then(pl.lit("at"))
         .alias("__stage"),
     )
-    checked = checked.join(ids, on="account", how="left", maintain_order="left")
+    # ids are unique: the join gives one id (or null) per row, in order, added as a column
+    found = checked.select("account").join(ids, on="account", how="left", maintain_order="left")
+    checked = checked.with_columns(found["__id"])
     checked = _ranges(checked, used, kinds)
     stage = pl.col("__stage")
     checked = checked.with_columns(
@@ -740,7 +793,7 @@ def _finish(
     out: dict[str, list[Snapshot]] = {}
     frame = tails.select("__id", pl.col("raw:at").cast(pl.String), *columns, *metrics)
     width = len(order)
-    make: Any = Snapshot  # every field but metrics, by position, then metrics
+    make = _unchecked_snapshot_maker([f.name for f in order])
     for row in frame.iter_rows():
         at = times.get(row[1])
         if at is None:
@@ -756,12 +809,36 @@ def _finish(
             if metrics
             else {}
         )
-        try:
-            snap = make(at, *args, found)
-        except StarsError as exc:  # pragma: no cover - the ranges were checked
-            raise GiveUp(f"snapshot {exc}") from None
-        out.setdefault(names[row[0]], []).append(snap)
+        out.setdefault(names[row[0]], []).append(make(at, args, found))
     return FrameTails(out, state.keep, over)
+
+
+def _unchecked_snapshot_maker(
+    fields: Sequence[str],
+) -> Callable[[datetime, Sequence[Any], dict[str, float]], Snapshot]:
+    """A `Snapshot` builder that skips the validators, for rows already checked here.
+
+    Every value it is given has passed the same rules in polars (parsed as the
+    row-by-row reader parses, then the ranges `Snapshot` checks, see `_ranges`), so
+    the per-field validators would only repeat them: they cost most of the time
+    turning kept rows into snapshots. The slots' own descriptors write past the frozen
+    ``__setattr__``, as `stars.account` does for its records.
+    """
+    slots = Snapshot.__dict__
+    set_at = slots["at"].__set__
+    set_metrics = slots["metrics"].__set__
+    setters = [slots[name].__set__ for name in fields]
+    new = object.__new__
+
+    def make(at: datetime, values: Sequence[Any], metrics: dict[str, float]) -> Snapshot:
+        snap: Snapshot = new(Snapshot)
+        set_at(snap, at)
+        for put, value in zip(setters, values, strict=True):
+            put(snap, value)
+        set_metrics(snap, metrics)
+        return snap
+
+    return make
 
 
 def _score(tails: pl.DataFrame, lifecycle: Lifecycle) -> pl.DataFrame:
