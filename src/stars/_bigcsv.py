@@ -610,6 +610,8 @@ def _times(checked: pl.DataFrame, zone: tzinfo, polars_zone: str, intake: Intake
             )
             zoned += int(missing["at"].is_in(naive).sum())
     intake.zoned += zoned
+    if not checked["__inst"].null_count():  # every time was read: none is bad
+        return checked.with_columns(pl.lit(False).alias("bad:at"))
     bad_time = (
         pl.col("raw:at").is_not_null()
         & (pl.col("raw:at").str.strip_chars() != "")
@@ -772,10 +774,10 @@ def _finish(
     import attrs
     import polars as pl
 
-    # one column per Snapshot field, in the order its constructor takes them
-    order = [f for f in attrs.fields(Snapshot) if f.name not in ("at", "metrics")]
+    # the Snapshot fields the file has, as columns; the others keep their defaults
+    fields = [f for f in attrs.fields(Snapshot) if f.name not in ("at", "metrics")]
     columns = []
-    for f in order:
+    for f in fields:
         if f.name in tails.columns:
             column = pl.col(f.name)
             if kinds[f.name][0] == "bool":
@@ -783,59 +785,62 @@ def _finish(
             elif kinds[f.name][0] == "enum":
                 column = column.cast(pl.String)
             columns.append(column)
-        else:
-            columns.append(pl.lit(f.default, allow_object=True).alias(f.name))
     metrics = [c for c in tails.columns if c.startswith("metrics.")]
-    times: dict[str, datetime] = {}
-    bands: dict[str | None, Band | None] = {b.value: b for b in Band}
-    bands[None] = None
-    band_at = next((i for i, f in enumerate(order) if f.name == "band"), None)
-    out: dict[str, list[Snapshot]] = {}
     frame = tails.select("__id", pl.col("raw:at").cast(pl.String), *columns, *metrics)
-    width = len(order)
-    make = _unchecked_snapshot_maker([f.name for f in order])
+    times: dict[str, datetime] = {}
+    for text in frame["raw:at"].unique().to_list():
+        parsed = _csv.parse_time(text, zone)
+        if parsed is None:  # pragma: no cover - every kept row's time was read
+            raise GiveUp(f"time {text!r}")
+        times[text] = parsed[0]
+    make = _unchecked_snapshot_maker(frame.columns, [(f.name, f.default) for f in fields], times)
+    out: dict[str, list[Snapshot]] = {}
     for row in frame.iter_rows():
-        at = times.get(row[1])
-        if at is None:
-            parsed = _csv.parse_time(row[1], zone)
-            if parsed is None:  # pragma: no cover - every kept row's time was read
-                raise GiveUp(f"time {row[1]!r}")
-            at = times[row[1]] = parsed[0]
-        args = list(row[2 : 2 + width])
-        if band_at is not None:
-            args[band_at] = bands[args[band_at]]
-        found = (
-            {m[8:]: x for m, x in zip(metrics, row[2 + width :], strict=True) if x is not None}
-            if metrics
-            else {}
-        )
-        out.setdefault(names[row[0]], []).append(make(at, args, found))
+        out.setdefault(names[row[0]], []).append(make(row))
     return FrameTails(out, state.keep, over)
 
 
 def _unchecked_snapshot_maker(
-    fields: Sequence[str],
-) -> Callable[[datetime, Sequence[Any], dict[str, float]], Snapshot]:
-    """A `Snapshot` builder that skips the validators, for rows already checked here.
+    columns: Sequence[str], defaults: Sequence[tuple[str, Any]], times: Mapping[str, datetime]
+) -> Callable[[tuple[Any, ...]], Snapshot]:
+    """A `Snapshot` builder from a row of ``columns`` that skips the validators.
 
-    Every value it is given has passed the same rules in polars (parsed as the
+    Every value of a kept row has passed the same rules in polars (parsed as the
     row-by-row reader parses, then the ranges `Snapshot` checks, see `_ranges`), so
     the per-field validators would only repeat them: they cost most of the time
     turning kept rows into snapshots. The slots' own descriptors write past the frozen
-    ``__setattr__``, as `stars.account` does for its records.
+    ``__setattr__``, as `stars.account` does for its records. ``columns`` are
+    ``__id``, ``raw:at`` (a key of ``times``), then fields and ``metrics.*``; a field
+    not among them gets its default from ``defaults``.
     """
     slots = Snapshot.__dict__
     set_at = slots["at"].__set__
+    set_band = slots["band"].__set__
     set_metrics = slots["metrics"].__set__
-    setters = [slots[name].__set__ for name in fields]
+    at_index = columns.index("raw:at")
+    band_index = columns.index("band") if "band" in columns else None
+    bands: dict[str | None, Band | None] = {b.value: b for b in Band}
+    bands[None] = None
+    from_row = [
+        (slots[name].__set__, i)
+        for i, name in enumerate(columns)
+        if name in slots and name not in ("at", "band", "metrics")
+    ]
+    fixed = [(slots[name].__set__, value) for name, value in defaults if name not in columns]
+    metrics = [(i, name[8:]) for i, name in enumerate(columns) if name.startswith("metrics.")]
     new = object.__new__
 
-    def make(at: datetime, values: Sequence[Any], metrics: dict[str, float]) -> Snapshot:
+    def make(row: tuple[Any, ...]) -> Snapshot:
         snap: Snapshot = new(Snapshot)
-        set_at(snap, at)
-        for put, value in zip(setters, values, strict=True):
+        set_at(snap, times[row[at_index]])
+        for put, i in from_row:
+            put(snap, row[i])
+        for put, value in fixed:
             put(snap, value)
-        set_metrics(snap, metrics)
+        if band_index is not None:
+            set_band(snap, bands[row[band_index]])
+        found = {name: row[i] for i, name in metrics if row[i] is not None} if metrics else {}
+        set_metrics(snap, found)
         return snap
 
     return make
