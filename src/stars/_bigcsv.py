@@ -481,8 +481,9 @@ def _chunk(
     )
     if checked["__stage"].null_count() < checked.height:
         _reject(checked.filter(stage.is_not_null()), used, kinds, zone, why_account, intake)
+        checked = checked.filter(stage.is_null())
     # kept rows hold no text: strings would pin each chunk's whole text buffers in memory
-    good = checked.filter(stage.is_null()).select(
+    good = checked.select(
         "__id",
         "__inst",
         "__line",
