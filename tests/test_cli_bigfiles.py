@@ -181,3 +181,77 @@ def test_keep_snapshots_reads_more_of_each_account(tmp_path: Path) -> None:
         )  # type: ignore[attr-defined]
         _, data, _, _ = run(tmp_path, big, "--keep-snapshots", "5")
         assert not any("latest" in str(n) for n in data["notes"])  # type: ignore[attr-defined]
+
+
+#: Typos in cells and in a header (read through --map), naive dates, a column no reader
+#: uses, unknown and blank accounts, values out of range: what a hand-made export holds.
+SLOPPY = """Account ID,When,helth,adoption,open_tickets,success_metrics_agreed,band,notes
+a,2025-01-06,72,0.5,3,ture,green,ok
+a,2025-01-13 09:30,70,0.55,2,true,Green,
+a,2025-01-20,68,O.6,2,yes,green,typo in adoption
+a,2025-01-27T08:00:00+01:00,66,0.6,two,true,,
+b,2025-01-06,35,0.2,9,false,red,
+b,2025-01-32,30,0.2,9,false,red,no such day
+b,06/01/2025,30,0.2,9,false,red,not ISO
+b,2025-02-03,101,0.2,9,false,,out of range
+c,2025-01-06,,1.2,0,true,,
+c,2025-01-13,55,0.4,0,TRUE,yelow,
+zed,2025-01-06,50,0.5,1,true,,unknown account
+,2025-01-06,50,0.5,1,true,,no account
+c,2025-03-30T02:30:00,60,0.5,1,true,,a time that does not exist in Paris
+c,2025-03-31,61,0.5,1,true,,
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+@pytest.mark.parametrize("strict", [False, True])
+def test_both_readers_print_the_same_report_on_a_sloppy_export(
+    tmp_path: Path, fmt: str, strict: bool
+) -> None:
+    (tmp_path / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
+    (tmp_path / "snaps.csv").write_text(SLOPPY, encoding="utf-8")
+    runs = []
+    for big in (False, True):
+        old = _intake.BIG_FILE
+        _intake.BIG_FILE = 0 if big else 10**15
+        out, err = io.StringIO(), io.StringIO()
+        rejects = tmp_path / f"rejects-{big}.csv"
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(
+                    [
+                        "assess",
+                        str(tmp_path / "accounts.csv"),
+                        "--snapshots",
+                        str(tmp_path / "snaps.csv"),
+                        "--format",
+                        fmt,
+                        "--tz",
+                        "Europe/Paris",
+                        "--map",
+                        "Account ID=account",
+                        "--map",
+                        "When=at",
+                        "--map",
+                        "helth=health",
+                        "--rejects",
+                        str(rejects),
+                        *(["--strict"] if strict else ["--max-rejects", "100%"]),
+                    ]
+                )
+        finally:
+            _intake.BIG_FILE = old
+        runs.append((code, out.getvalue(), err.getvalue(), rejects.read_text(encoding="utf-8")))
+    slow, fast = runs
+    assert fast == slow
+    code, report, err, rejects = fast
+    assert code == (3 if strict else 0)
+    said = " ".join((report + err).split())
+    assert "snaps.csv: 14 rows read, 3 used, 11 rejected" in said
+    assert "columns not used: notes; 11 times without a UTC offset read in Europe/Paris" in said
+    assert "rejected at: expected an ISO 8601 date" in said and "(lines 7, 8;" in said
+    assert "snaps.csv,2,success_metrics_agreed,ture," in rejects
+    assert "snaps.csv,4,adoption,O.6,a number\n" in rejects
+    assert "snaps.csv,11,band,yelow," in rejects
+    assert "snaps.csv,12,account,zed,an account of" in rejects
+    assert ("INCOMPLETE" in said) is strict

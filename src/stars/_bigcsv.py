@@ -19,7 +19,7 @@ import codecs
 import csv
 import io
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -28,7 +28,7 @@ from stars import _csv
 from stars import io as stars_io
 from stars.account import Snapshot
 from stars.bands import Band
-from stars.errors import InvalidValue, StarsError
+from stars.errors import InvalidValue
 from stars.io import RejectedRow
 
 if TYPE_CHECKING:
@@ -148,6 +148,26 @@ def _line_numbers(chunk: bytes, first: int, delimiter: str) -> list[int]:
             out.append(start)
         start = first + reader.line_num
     return out
+
+
+def _maybe_padded(chunk: bytes, delimiter: str) -> bool:
+    """Whether some cell of ``chunk`` may start or end with a space or a tab.
+
+    A cell starts after a delimiter, a line break or an opening quote, and ends before
+    one of them: a padded cell leaves one of these byte pairs in the text. Looking for
+    them in the bytes is much cheaper than looking at every cell; a pair found inside a
+    quoted text only costs the cell-by-cell look.
+    """
+    sep = delimiter.encode()
+    for pad in (b" ", b"\t"):
+        if pad not in chunk:
+            continue
+        if chunk.startswith(pad) or chunk.endswith(pad):
+            return True
+        for edge in (sep, b"\n", b"\r", b'"'):
+            if edge + pad in chunk or pad + edge in chunk:
+                return True
+    return False
 
 
 class _Chunker:
@@ -317,14 +337,31 @@ def read(
         frame = frame.with_row_index("__line", offset=first).with_columns(
             pl.col("__line").cast(pl.Int64)
         )
-        frame = frame.filter(
-            pl.any_horizontal(pl.col(n).str.strip_chars().str.len_bytes() > 0 for n in names)
-        )
+        # a blank record (every cell empty or spaces) is skipped, as the row-by-row reader
+        # does; only rows whose first cell is blank can be, so the others are not looked at
+        first_blank = pl.col(names[0]).str.strip_chars().str.len_bytes().fill_null(0) == 0
+        if frame.select(first_blank.any()).item():
+            frame = frame.filter(
+                pl.any_horizontal(
+                    pl.col(n).str.strip_chars().str.len_bytes() > 0 for n in names
+                ).fill_null(False)
+            )
         if lines is not None:
             if lines.len() != frame.height:
                 raise GiveUp("records span lines in a way polars reads differently")
             frame = frame.with_columns(lines)
-        _chunk(frame, used, kinds, zone, polars_zone, id_series, why_account, state, intake)
+        _chunk(
+            frame,
+            used,
+            kinds,
+            zone,
+            polars_zone,
+            id_series,
+            why_account,
+            state,
+            intake,
+            padding=_maybe_padded(chunk, delimiter),
+        )
         if bar is not None:
             bar.update(done)
     if bar is not None:
@@ -345,20 +382,29 @@ def _chunk(
     why_account: str,
     state: _State,
     intake: Intake,
+    *,
+    padding: bool = True,
 ) -> None:
-    """Check one chunk's cells, count what is rejected, and keep the good rows."""
+    """Check one chunk's cells, count what is rejected, and keep the good rows.
+
+    ``padding`` False says that no cell of the chunk starts or ends with a space or a tab
+    (see `_maybe_padded`), so no column needs to be looked at for them.
+    """
     import polars as pl
 
     intake.rows += frame.height
-    padded = frame.select(
-        pl.any_horizontal(
-            pl.col(n).str.starts_with(" ").any(),
-            pl.col(n).str.ends_with(" ").any(),
-            pl.col(n).str.starts_with("\t").any(),
-            pl.col(n).str.ends_with("\t").any(),
-        ).alias(n)
-        for n in used.values()
-    ).row(0, named=True)
+    if not padding:
+        padded = dict.fromkeys(used.values(), False)
+    else:
+        padded = frame.select(
+            pl.any_horizontal(
+                pl.col(n).str.starts_with(" ").any(),
+                pl.col(n).str.ends_with(" ").any(),
+                pl.col(n).str.starts_with("\t").any(),
+                pl.col(n).str.ends_with("\t").any(),
+            ).alias(n)
+            for n in used.values()
+        ).row(0, named=True)
     # a column is copied without its surrounding spaces only when some cell has them
     raw = {c: pl.col(n).str.strip_chars() if padded[n] else pl.col(n) for c, n in used.items()}
     present = {c: e.is_not_null() & (e.str.len_bytes() > 0) for c, e in raw.items()}
@@ -397,11 +443,16 @@ def _chunk(
         else:
             values[column] = expr
             bad[column] = pl.lit(False)
-    checked = frame.select(
-        "__line",
-        *(pl.col(n).alias(f"raw:{c}") for c, n in used.items()),
-        *(v.alias(c) for c, v in values.items()),
-        *(b.alias(f"bad:{c}") for c, b in bad.items()),
+    # lazily, so that polars computes each cast once for the value and the verdict
+    checked = (
+        frame.lazy()
+        .select(
+            "__line",
+            *(pl.col(n).alias(f"raw:{c}") for c, n in used.items()),
+            *(v.alias(c) for c, v in values.items()),
+            *(b.alias(f"bad:{c}") for c, b in bad.items()),
+        )
+        .collect()
     )
     checked = _times(checked, zone, polars_zone, intake)
     # Each row's fate, in the row-by-row reader's order: cells that do not parse, then no
@@ -417,7 +468,9 @@ def _chunk(
         .then(pl.lit("at"))
         .alias("__stage"),
     )
-    checked = checked.join(ids, on="account", how="left", maintain_order="left")
+    # ids are unique: the join gives one id (or null) per row, in order, added as a column
+    found = checked.select("account").join(ids, on="account", how="left", maintain_order="left")
+    checked = checked.with_columns(found["__id"])
     checked = _ranges(checked, used, kinds)
     stage = pl.col("__stage")
     checked = checked.with_columns(
@@ -428,8 +481,9 @@ def _chunk(
     )
     if checked["__stage"].null_count() < checked.height:
         _reject(checked.filter(stage.is_not_null()), used, kinds, zone, why_account, intake)
+        checked = checked.filter(stage.is_null())
     # kept rows hold no text: strings would pin each chunk's whole text buffers in memory
-    good = checked.filter(stage.is_null()).select(
+    good = checked.select(
         "__id",
         "__inst",
         "__line",
@@ -557,6 +611,8 @@ def _times(checked: pl.DataFrame, zone: tzinfo, polars_zone: str, intake: Intake
             )
             zoned += int(missing["at"].is_in(naive).sum())
     intake.zoned += zoned
+    if not checked["__inst"].null_count():  # every time was read: none is bad
+        return checked.with_columns(pl.lit(False).alias("bad:at"))
     bad_time = (
         pl.col("raw:at").is_not_null()
         & (pl.col("raw:at").str.strip_chars() != "")
@@ -719,10 +775,10 @@ def _finish(
     import attrs
     import polars as pl
 
-    # one column per Snapshot field, in the order its constructor takes them
-    order = [f for f in attrs.fields(Snapshot) if f.name not in ("at", "metrics")]
+    # the Snapshot fields the file has, as columns; the others keep their defaults
+    fields = [f for f in attrs.fields(Snapshot) if f.name not in ("at", "metrics")]
     columns = []
-    for f in order:
+    for f in fields:
         if f.name in tails.columns:
             column = pl.col(f.name)
             if kinds[f.name][0] == "bool":
@@ -730,38 +786,65 @@ def _finish(
             elif kinds[f.name][0] == "enum":
                 column = column.cast(pl.String)
             columns.append(column)
-        else:
-            columns.append(pl.lit(f.default, allow_object=True).alias(f.name))
     metrics = [c for c in tails.columns if c.startswith("metrics.")]
+    frame = tails.select("__id", pl.col("raw:at").cast(pl.String), *columns, *metrics)
     times: dict[str, datetime] = {}
+    for text in frame["raw:at"].unique().to_list():
+        parsed = _csv.parse_time(text, zone)
+        if parsed is None:  # pragma: no cover - every kept row's time was read
+            raise GiveUp(f"time {text!r}")
+        times[text] = parsed[0]
+    make = _unchecked_snapshot_maker(frame.columns, [(f.name, f.default) for f in fields], times)
+    out: dict[str, list[Snapshot]] = {}
+    for row in frame.iter_rows():
+        out.setdefault(names[row[0]], []).append(make(row))
+    return FrameTails(out, state.keep, over)
+
+
+def _unchecked_snapshot_maker(
+    columns: Sequence[str], defaults: Sequence[tuple[str, Any]], times: Mapping[str, datetime]
+) -> Callable[[tuple[Any, ...]], Snapshot]:
+    """A `Snapshot` builder from a row of ``columns`` that skips the validators.
+
+    Every value of a kept row has passed the same rules in polars (parsed as the
+    row-by-row reader parses, then the ranges `Snapshot` checks, see `_ranges`), so
+    the per-field validators would only repeat them: they cost most of the time
+    turning kept rows into snapshots. The slots' own descriptors write past the frozen
+    ``__setattr__``, as `stars.account` does for its records. ``columns`` are
+    ``__id``, ``raw:at`` (a key of ``times``), then fields and ``metrics.*``; a field
+    not among them gets its default from ``defaults``.
+    """
+    slots = Snapshot.__dict__
+    set_at = slots["at"].__set__
+    set_band = slots["band"].__set__
+    set_metrics = slots["metrics"].__set__
+    at_index = columns.index("raw:at")
+    band_index = columns.index("band") if "band" in columns else None
     bands: dict[str | None, Band | None] = {b.value: b for b in Band}
     bands[None] = None
-    band_at = next((i for i, f in enumerate(order) if f.name == "band"), None)
-    out: dict[str, list[Snapshot]] = {}
-    frame = tails.select("__id", pl.col("raw:at").cast(pl.String), *columns, *metrics)
-    width = len(order)
-    make: Any = Snapshot  # every field but metrics, by position, then metrics
-    for row in frame.iter_rows():
-        at = times.get(row[1])
-        if at is None:
-            parsed = _csv.parse_time(row[1], zone)
-            if parsed is None:  # pragma: no cover - every kept row's time was read
-                raise GiveUp(f"time {row[1]!r}")
-            at = times[row[1]] = parsed[0]
-        args = list(row[2 : 2 + width])
-        if band_at is not None:
-            args[band_at] = bands[args[band_at]]
-        found = (
-            {m[8:]: x for m, x in zip(metrics, row[2 + width :], strict=True) if x is not None}
-            if metrics
-            else {}
-        )
-        try:
-            snap = make(at, *args, found)
-        except StarsError as exc:  # pragma: no cover - the ranges were checked
-            raise GiveUp(f"snapshot {exc}") from None
-        out.setdefault(names[row[0]], []).append(snap)
-    return FrameTails(out, state.keep, over)
+    from_row = [
+        (slots[name].__set__, i)
+        for i, name in enumerate(columns)
+        if name in slots and name not in ("at", "band", "metrics")
+    ]
+    fixed = [(slots[name].__set__, value) for name, value in defaults if name not in columns]
+    metrics = [(i, name[8:]) for i, name in enumerate(columns) if name.startswith("metrics.")]
+    new = object.__new__
+
+    def make(row: tuple[Any, ...]) -> Snapshot:
+        snap: Snapshot = new(Snapshot)
+        set_at(snap, times[row[at_index]])
+        for put, i in from_row:
+            put(snap, row[i])
+        for put, value in fixed:
+            put(snap, value)
+        if band_index is not None:
+            set_band(snap, bands[row[band_index]])
+        found = {name: row[i] for i, name in metrics if row[i] is not None} if metrics else {}
+        set_metrics(snap, found)
+        return snap
+
+    return make
 
 
 def _score(tails: pl.DataFrame, lifecycle: Lifecycle) -> pl.DataFrame:

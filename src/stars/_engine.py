@@ -168,7 +168,7 @@ class EdgeTable(Generic[C]):
         ['a', 'a>b']
     """
 
-    __slots__ = ("_from", "by_pair", "edges")
+    __slots__ = ("_between", "_from", "by_pair", "edges")
 
     def __init__(self, edges: Iterable[Edge[C]]) -> None:
         self.edges = tuple(edges)
@@ -184,10 +184,25 @@ class EdgeTable(Generic[C]):
             self._from.setdefault(source, []).append(trigger)
         for triggers in self._from.values():
             triggers.sort()
+        between: dict[tuple[str, str], set[str]] = {}
+        for (source, trigger), group in self.by_pair.items():
+            for edge in group:
+                between.setdefault((source, edge.dest), set()).add(trigger)
+        self._between = {key: tuple(sorted(found)) for key, found in between.items()}
 
     def get(self, source: str, trigger: str) -> tuple[Edge[C], ...] | None:
         """The edges ``trigger`` may take from ``source`` (``None``: the graph has none)."""
         return self.by_pair.get((source, trigger))
+
+    def triggers_between(self, source: str, dest: str) -> tuple[str, ...]:
+        """The triggers with an edge from ``source`` to ``dest``, sorted (looked up, not searched).
+
+        Examples:
+            >>> from stars._engine import Edge, EdgeTable
+            >>> EdgeTable([Edge("y", ["a"], "b"), Edge("x", ["a"], "b")]).triggers_between("a", "b")
+            ('x', 'y')
+        """
+        return self._between.get((source, dest), ())
 
     def triggers_from(self, source: str) -> list[str]:
         """The triggers the graph allows from ``source``, sorted."""

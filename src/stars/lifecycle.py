@@ -1983,13 +1983,7 @@ class Lifecycle(_engine.Machine):
         agrees = stage is None or stage == account.stage
         triggers: tuple[str, ...] = ()
         if stage is not None and not agrees:
-            triggers = tuple(
-                sorted(
-                    trig
-                    for (src, trig), group in self._edges.by_pair.items()
-                    if src == account.stage and any(e.dest == stage for e in group)
-                )
-            )
+            triggers = self._edges.triggers_between(account.stage, stage)
         playbook = self.profile(stage) if stage is not None else None
         return Diagnosis(account.id, account.stage, stage, agrees, reasons, ev, playbook, triggers)
 
