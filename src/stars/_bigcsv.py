@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from stars import _csv
 from stars import io as stars_io
+from stars._shown import kept_note
 from stars.account import Snapshot
 from stars.bands import Band
 from stars.errors import InvalidValue
@@ -268,8 +269,6 @@ class FrameTails:
 
     def note(self) -> str | None:
         """What the report should say when some account had more rows than were kept."""
-        from stars._intake import kept_note
-
         return kept_note(self.keep, self.over)
 
 

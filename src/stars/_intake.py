@@ -21,6 +21,7 @@ from typing import Any, Final, Protocol
 
 import attrs
 
+from stars._shown import kept_note
 from stars.account import Account, Snapshot
 from stars.errors import InvalidValue
 from stars.io import (
@@ -336,18 +337,6 @@ class Tails:
     def note(self) -> str | None:
         """What the report should say when some account had more rows than were kept."""
         return kept_note(self.keep, [n for n in self.counts.values() if n > self.keep])
-
-
-def kept_note(keep: int, over: Sequence[int]) -> str | None:
-    """The note on accounts with more good rows than the ``keep`` read (``over``: their counts)."""
-    if not over:
-        return None
-    many = len(over) > 1
-    return (
-        f"each account's diagnosis and draft plan read its latest {keep} snapshots;"
-        f" {len(over):,} {'accounts have' if many else 'account has'} more"
-        f" (up to {max(over):,}; --keep-snapshots N reads more)"
-    )
 
 
 def _when(item: tuple[datetime, int, Snapshot]) -> tuple[datetime, int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 def _plain(x: float) -> str:
     """A limit as written: no trailing zeros (``100``, ``0.65``, ``365``)."""
@@ -48,3 +50,15 @@ def short_of(
         if (float(text) < lim) if below else (float(text) > lim):
             return f"{text}{unit}", f"{limit_text}{unit}"
     return f"{v!r}{unit}", f"{limit_text}{unit}"  # pragma: no cover - floats run out first
+
+
+def kept_note(keep: int, over: Sequence[int]) -> str | None:
+    """The note on accounts with more good rows than the ``keep`` read (``over``: their counts)."""
+    if not over:
+        return None
+    many = len(over) > 1
+    return (
+        f"each account's diagnosis and draft plan read its latest {keep} snapshots;"
+        f" {len(over):,} {'accounts have' if many else 'account has'} more"
+        f" (up to {max(over):,}; --keep-snapshots N reads more)"
+    )
