@@ -26,7 +26,8 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from stars.account import Account, TransitionRecord, _need_account
+from stars._accounts import _need_account
+from stars.account import Account, TransitionRecord
 from stars.errors import InvalidValue
 from stars.stages import Stage, StageKind
 

@@ -980,7 +980,7 @@ def _account_columns(acc: nw.DataFrame[Any]) -> list[tuple[Any, ...]]:
     """Each accounts-table row as (id, name, owner, tags, since), checked."""
     import narwhals as nw
 
-    from stars.account import _tags
+    from stars._accounts import _tags
 
     n = len(acc)
     schema = acc.schema
@@ -1026,8 +1026,8 @@ def _portfolio_from_frames(accounts: object, events: object, lifecycle: Lifecycl
     _require_narwhals()
     import narwhals as nw
 
+    from stars._accounts import _account_unchecked
     from stars._pending import EventColumns, PendingHistory
-    from stars.account import _account_unchecked
     from stars.portfolio import Portfolio
 
     if not isinstance(lifecycle, Lifecycle):

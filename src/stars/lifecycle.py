@@ -36,6 +36,7 @@ from transitions import Machine
 
 from stars import _engine
 from stars import _validate as v
+from stars._accounts import _need_account, _record_unchecked
 from stars._engine import Edge, EdgeTable, commit, lock_for
 from stars._log import Log, append
 from stars._shown import short_of
@@ -46,8 +47,6 @@ from stars.account import (
     OwnerChange,
     Snapshot,
     TransitionRecord,
-    _need_account,
-    _record_unchecked,
 )
 from stars.bands import Band, BandCutoffs
 from stars.cycles import CycleEpisode, episodes
