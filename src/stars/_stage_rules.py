@@ -68,7 +68,9 @@ class Atom:
     """One condition the rules read: on one `Evidence`, and as a frame expression."""
 
     name: str
-    scalar: Callable[[Evidence, Policy], bool]
+    #: The test on one account: a Python expression over ``ev`` (the `Evidence`), ``p``
+    #: (the `Policy`) and the bands ``RED`` and ``YELLOW``.
+    test: str
     frame: Callable[[Columns, Policy], nw.Expr]
 
 
@@ -92,42 +94,29 @@ def _settled(c: Columns, p: Policy) -> nw.Expr:
     return (streak >= p.green_streak) & long_enough
 
 
-def _is_settled(ev: Evidence, p: Policy) -> bool:
-    return (
-        ev.green_streak >= p.green_streak
-        and ev.tenure_days is not None
-        and ev.tenure_days >= p.min_tenure_days
-    )
-
-
 #: Every condition a rule may name.
 ATOMS: Final[Mapping[str, Atom]] = {
     a.name: a
     for a in (
-        Atom("churned", lambda ev, p: ev.churned, lambda c, p: c.flags["churned"]),
-        Atom("customer", lambda ev, p: ev.customer, lambda c, p: c.flags["customer"]),
-        Atom("red", lambda ev, p: ev.band is Band.RED, lambda c, p: c.band == "red"),
-        Atom("yellow", lambda ev, p: ev.band is Band.YELLOW, lambda c, p: c.band == "yellow"),
-        Atom("no_band", lambda ev, p: ev.band is None, lambda c, p: c.band.is_null()),
-        Atom(
-            "critical_risk", lambda ev, p: ev.critical_risk, lambda c, p: c.flags["critical_risk"]
-        ),
-        Atom(
-            "falling",
-            lambda ev, p: ev.slope is not None and ev.slope < -p.trend_flat_within,
-            _falling,
-        ),
+        Atom("churned", "ev.churned", lambda c, p: c.flags["churned"]),
+        Atom("customer", "ev.customer", lambda c, p: c.flags["customer"]),
+        Atom("red", "ev.band is RED", lambda c, p: c.band == "red"),
+        Atom("yellow", "ev.band is YELLOW", lambda c, p: c.band == "yellow"),
+        Atom("no_band", "ev.band is None", lambda c, p: c.band.is_null()),
+        Atom("critical_risk", "ev.critical_risk", lambda c, p: c.flags["critical_risk"]),
+        Atom("falling", "ev.slope is not None and ev.slope < -p.trend_flat_within", _falling),
         Atom(
             "metrics_agreed",
-            lambda ev, p: ev.success_metrics_agreed,
+            "ev.success_metrics_agreed",
             lambda c, p: c.flags["success_metrics_agreed"],
         ),
-        Atom("settled", _is_settled, _settled),
         Atom(
-            "expansion_open",
-            lambda ev, p: ev.expansion_open,
-            lambda c, p: c.flags["expansion_open"],
+            "settled",
+            "ev.green_streak >= p.green_streak and ev.tenure_days is not None"
+            " and ev.tenure_days >= p.min_tenure_days",
+            _settled,
         ),
+        Atom("expansion_open", "ev.expansion_open", lambda c, p: c.flags["expansion_open"]),
     )
 }
 
@@ -216,29 +205,51 @@ def _literal(name: str) -> tuple[Atom, bool]:
     return ATOMS[name.lstrip("!")], negated
 
 
-# The table compiled for the scalar rule: (stage, [(test, negated)], fixed reasons, group).
-_Test = Callable[[Any, Any], bool]
-_COMPILED: Final = tuple(
-    (
-        rule.stage,
-        tuple((atom.scalar, neg) for atom, neg in map(_literal, rule.when)),
-        rule.reasons,
-        tuple((ATOMS[r.atom].scalar, r) for r in rule.any_of),
-    )
-    for rule in RULES
-)
+def _compile() -> Callable[[Evidence, Policy], tuple[str | None, tuple[str, ...]]]:
+    """`RULES` written out as one function of plain ``if`` statements (one account is hot).
+
+    Each rule becomes ``if <its conditions>: return <stage>, <reasons>``; a reason that
+    quotes figures calls its ``detail``. The source is kept on the function as
+    ``__source__`` for anyone who wants to read what runs.
+    """
+    namespace: dict[str, Any] = {"RED": Band.RED, "YELLOW": Band.YELLOW}
+
+    def words(reason: Reason) -> str:
+        if reason.detail is None:
+            return repr(reason.text)
+        name = f"_detail{len(namespace)}"
+        namespace[name] = reason.detail
+        return f"{name}(ev, p)"
+
+    def test(name: str) -> str:
+        atom, negated = _literal(name)
+        return f"not ({atom.test})" if negated else f"({atom.test})"
+
+    lines = ["def diagnose(ev, p):"]
+    for rule in RULES:
+        conds = [test(name) for name in rule.when]
+        if rule.any_of:
+            conds.append("(" + " or ".join(test(r.atom) for r in rule.any_of) + ")")
+        fixed = "(" + "".join(f"{words(r)}, " for r in rule.reasons) + ")"
+        lines.append(f"    if {' and '.join(conds) or 'True'}:")
+        if not rule.any_of:
+            lines.append(f"        return {rule.stage!r}, {fixed}")
+            continue
+        lines.append(f"        why = {fixed}")
+        for r in rule.any_of:
+            lines.append(f"        if {test(r.atom)}:")
+            lines.append(f"            why += ({words(r)},)")
+        lines.append(f"        return {rule.stage!r}, why")
+    lines.append("    raise AssertionError('the last rule matches every account')")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, "<stars._stage_rules.RULES>", "exec"), namespace)
+    fn = namespace["diagnose"]
+    fn.__source__ = source
+    return fn  # type: ignore[no-any-return]
 
 
-def diagnose(ev: Evidence, policy: Policy) -> tuple[str | None, tuple[str, ...]]:
-    """The first rule of `RULES` that ``ev`` matches: its stage and its reasons."""
-    for stage, when, fixed, group in _COMPILED:
-        if any(test(ev, policy) is neg for test, neg in when):
-            continue
-        held = [r.words(ev, policy) for test, r in group if test(ev, policy)]
-        if group and not held:
-            continue
-        return stage, (*(r.words(ev, policy) for r in fixed), *held)
-    raise AssertionError("the last rule matches every account")  # pragma: no cover
+#: The first rule of `RULES` that an `Evidence` matches: its stage and its reasons.
+diagnose: Final = _compile()
 
 
 def _all(exprs: list[nw.Expr]) -> nw.Expr | None:
