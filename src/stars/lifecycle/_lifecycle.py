@@ -52,7 +52,7 @@ from stars.lifecycle._evidence import (
 )
 from stars.lifecycle._guards import GuardContext
 from stars.lifecycle._policy import Policy
-from stars.lifecycle._replay import replay
+from stars.lifecycle._replay import record_from, replay
 from stars.lifecycle._results import (
     Diagnoser,
     Diagnosis,
@@ -720,6 +720,21 @@ class Lifecycle(_engine.Machine):
             depths=depths,
             start=start,
         )
+
+    def _record_from(
+        self,
+        account_id: str,
+        stage: str,
+        i: int,
+        trigger: str | None,
+        at: datetime | None,
+        actor: str | None,
+        reason: str | None,
+        forced: bool,
+        to: str | None,
+    ) -> TransitionRecord:
+        """Check one event against the graph and its fields, and build its record."""
+        return record_from(self, account_id, stage, i, trigger, at, actor, reason, forced, to)
 
     def _walk_rows(
         self,

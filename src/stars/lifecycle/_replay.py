@@ -114,7 +114,7 @@ def _walk(
                 )
             record = item
         elif isinstance(item, Event):
-            record = _record_from(
+            record = record_from(
                 lc,
                 account_id,
                 stage,
@@ -165,7 +165,7 @@ def _assemble(
     return account
 
 
-def _record_from(
+def record_from(
     lc: Lifecycle,
     account_id: str,
     stage: str,
