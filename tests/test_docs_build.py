@@ -78,7 +78,7 @@ def test_a_documented_parameter_that_does_not_exist_fails_the_build(tmp_path: Pa
     assert clean.returncode == 0, clean.stderr
 
     _plant(
-        copy / "src" / "stars" / "account.py",
+        copy / "src" / "stars" / "_accounts.py",
         "    Args:\n        id: A unique",
         "    Args:\n        colour: Not a parameter of Account.\n        id: A unique",
     )

@@ -486,7 +486,7 @@ def with_snapshots(
     time from `Tails` or the polars reader, so the new accounts are put together from
     their parts instead of being checked again (50,000 accounts cost a second that way).
     """
-    from stars.account import _a_snapshots, _a_version, _account_unchecked
+    from stars._accounts import _a_snapshots, _a_version, _account_unchecked
 
     out = []
     for a in accounts:

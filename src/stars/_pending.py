@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from stars.account import (
+from stars._accounts import (
     TransitionRecord,
     _new,
     _r_actor,

@@ -23,8 +23,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
+from stars._accounts import _need_account
 from stars._episodes import CycleEpisode, EpisodeOutcome, derive_episodes
-from stars.account import Account, _need_account
+from stars.account import Account
 from stars.errors import InvalidValue
 from stars.stages import Stage, StageKind
 

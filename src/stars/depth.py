@@ -33,11 +33,12 @@ from typing import Any, TypeAlias
 import attrs
 
 from stars import _validate as v
+from stars._accounts import _need_account
 from stars._engine import commit
 from stars._html import table
 from stars._ordered import OrderedStrEnum
 from stars._shown import short_of
-from stars.account import Account, DepthPoint, _need_account
+from stars.account import Account, DepthPoint
 from stars.errors import InvalidValue, UnknownName
 
 __all__ = [

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
+from stars import _stage_rules
 from stars import _validate as _v
 from stars._scoring import check_frame_values, frame_steps
 from stars._tables import eager as _eager
@@ -44,7 +45,6 @@ from stars._tables import to_caller
 from stars.errors import InvalidDefinition, InvalidValue
 from stars.health import Scorecard
 from stars.lifecycle import (
-    _STILL_ONBOARDING,
     STARS,
     Lifecycle,
     diagnose_stars,
@@ -188,19 +188,6 @@ _EVIDENCE_FLAGS: Final = (
     "churned",
 )
 _BANDS: Final = ("red", "yellow", "green")
-# The reasons diagnose_stars gives, word for word (figures left out where it quotes them).
-_WHY_CHURN: Final = "the account has churned; only a win-back leaves churn"
-_WHY_PROSPECT: Final = "no contract is recorded yet"
-_WHY_RED: Final = "health is red"
-_WHY_CRITICAL: Final = "a critical risk finding is open"
-_WHY_YELLOW: Final = "health is yellow"
-_WHY_FALLING: Final = "health is falling"
-_WHY_UNKNOWN: Final = "no health reading to judge by"
-_WHY_SEED: Final = "health is green but success metrics are not agreed yet"
-_WHY_ASCEND: Final = "green for enough readings in a row; a customer for long enough"
-_WHY_EXPANSION: Final = "health is green and an expansion opportunity is open"
-_WHY_ACCELERATE: Final = "health is green and success metrics are agreed"
-_WHY_ONBOARDING: Final = _STILL_ONBOARDING
 
 
 def assign_stages(
@@ -208,9 +195,9 @@ def assign_stages(
 ) -> IntoDataFrameT:
     """Add the stage the evidence points to, for every row (the batch form of ``diagnose``).
 
-    The rule is `diagnose_stars`, written as DataFrame expressions
-    and tested to agree with it row for row, with the lifecycle's policy. Columns carry
-    the `Evidence` fields (see `EVIDENCE_COLUMNS`):
+    The rule is `diagnose_stars`: the DataFrame expressions are built from its table
+    of rules, and tested to agree with it row for row, with the lifecycle's policy.
+    Columns carry the `Evidence` fields (see `EVIDENCE_COLUMNS`):
 
     - ``band`` (``"red"``, ``"yellow"``, ``"green"`` or null) or, when there is no
       ``band`` column, ``health`` (0-100), turned into a band with the policy's cut-offs.
@@ -297,114 +284,26 @@ def assign_stages(
             .then(nw.lit("yellow"))
         )
 
-    def flag(name: str) -> nw.Expr:
-        return nw.col(name).fill_null(False) if name in schema else nw.lit(False)
-
-    churned, customer = flag("churned"), flag("customer")
-    metrics, expansion, critical = (
-        flag("success_metrics_agreed"),
-        flag("expansion_open"),
-        flag("critical_risk"),
-    )
-    # The band once as a column of a lazy plan, so every test below reads it instead of
+    flags = {
+        name: nw.col(name).fill_null(False) if name in schema else nw.lit(False)
+        for name in _EVIDENCE_FLAGS
+    }
+    # The band once as a column of a lazy plan, so every rule below reads it instead of
     # recomputing the when-chain (polars then also shares the repeated conditions).
     band_col = _free_name(df.columns, "__stars_band__")
     plan = df.lazy().with_columns(band.alias(band_col))
-    band = nw.col(band_col)
-    red, yellow, known = band == "red", band == "yellow", ~band.is_null()
-    slope = numbers.get("slope")
-    falling = (
-        (~slope.is_null()) & (slope < -policy.trend_flat_within)
-        if slope is not None
-        else nw.lit(False)
+    columns = _stage_rules.Columns(
+        band=nw.col(band_col),
+        slope=numbers.get("slope"),
+        green_streak=numbers.get("green_streak"),
+        tenure_days=numbers.get("tenure_days"),
+        flags=flags,
     )
-    streak = numbers.get("green_streak", nw.lit(0))
-    tenure = numbers.get("tenure_days")
-    long_enough = (
-        (~tenure.is_null()) & (tenure >= policy.min_tenure_days)
-        if tenure is not None
-        else nw.lit(False)
-    )
-    settled = (streak >= policy.green_streak) & long_enough
-    # The same rules in the same order as diagnose_stars.
-    stage_names = ("churn", "prospect", "tact", "reset", "seed", "ascend", "accelerate", None)
-    stage = (
-        nw.when(churned)
-        .then(nw.lit(0))
-        .when(~customer)
-        .then(nw.lit(1))
-        .when(red | critical)
-        .then(nw.lit(2))
-        .when((yellow | falling) & metrics)
-        .then(nw.lit(3))
-        .when(yellow | falling)
-        .then(nw.lit(4))
-        .when(known & ~metrics)
-        .then(nw.lit(4))
-        .when(known & settled & ~expansion)
-        .then(nw.lit(5))
-        .when(known)
-        .then(nw.lit(6))
-        .otherwise(nw.lit(7))
-    ).replace_strict(list(range(len(stage_names))), list(stage_names), return_dtype=nw.String)
-    if not reasons:
-        out = plan.with_columns(stage.alias(STAGE)).drop(band_col).collect()
-        return out if wrapped else out.to_native()  # type: ignore[return-value]
-    # Pick a reason by number, then turn numbers into text once: far cheaper than a
-    # chain of text literals on large frames.
-    texts = (
-        _WHY_CHURN,
-        _WHY_PROSPECT,
-        f"{_WHY_RED}; {_WHY_CRITICAL}",
-        _WHY_RED,
-        _WHY_CRITICAL,
-        f"{_WHY_YELLOW}; {_WHY_FALLING}",
-        _WHY_YELLOW,
-        _WHY_FALLING,
-        _WHY_UNKNOWN,
-        _WHY_SEED,
-        _WHY_ASCEND,
-        _WHY_EXPANSION,
-        _WHY_ACCELERATE,
-        f"{_WHY_ONBOARDING}; {_WHY_YELLOW}; {_WHY_FALLING}",
-        f"{_WHY_ONBOARDING}; {_WHY_YELLOW}",
-        f"{_WHY_ONBOARDING}; {_WHY_FALLING}",
-    )
-    code = (
-        nw.when(churned)
-        .then(nw.lit(0))
-        .when(~customer)
-        .then(nw.lit(1))
-        .when(red & critical)
-        .then(nw.lit(2))
-        .when(red)
-        .then(nw.lit(3))
-        .when(critical)
-        .then(nw.lit(4))
-        .when(yellow & falling & metrics)
-        .then(nw.lit(5))
-        .when(yellow & metrics)
-        .then(nw.lit(6))
-        .when(falling & metrics)
-        .then(nw.lit(7))
-        .when(yellow & falling)
-        .then(nw.lit(13))
-        .when(yellow)
-        .then(nw.lit(14))
-        .when(falling)
-        .then(nw.lit(15))
-        .when(~known)
-        .then(nw.lit(8))
-        .when(~metrics)
-        .then(nw.lit(9))
-        .when(settled & ~expansion)
-        .then(nw.lit(10))
-        .when(expansion)
-        .then(nw.lit(11))
-        .otherwise(nw.lit(12))
-    )
-    reason = code.replace_strict(list(range(len(texts))), list(texts), return_dtype=nw.String)
-    out = plan.with_columns(stage.alias(STAGE), reason.alias(STAGE_REASON)).drop(band_col).collect()
+    # diagnose_stars' own table of rules, as expressions.
+    added = [_stage_rules.stage_expression(columns, policy).alias(STAGE)]
+    if reasons:
+        added.append(_stage_rules.reason_expression(columns, policy).alias(STAGE_REASON))
+    out = plan.with_columns(*added).drop(band_col).collect()
     return out if wrapped else out.to_native()  # type: ignore[return-value]
 
 

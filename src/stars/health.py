@@ -31,8 +31,8 @@ import attrs
 from stars import _scoring
 from stars import _validate as v
 from stars._html import table
+from stars._snapshot import Snapshot
 from stars._trend import slope_per_30_days
-from stars.account import Snapshot
 from stars.bands import Band, BandCutoffs
 from stars.errors import InvalidDefinition, InvalidValue, UnknownName
 

@@ -298,7 +298,7 @@ def _account_columns(acc: nw.DataFrame[Any]) -> list[tuple[Any, ...]]:
     """Each accounts-table row as (id, name, owner, tags, since), checked."""
     import narwhals.stable.v1 as nw
 
-    from stars.account import _tags
+    from stars._accounts import _tags
 
     n = len(acc)
     schema = acc.schema
@@ -344,7 +344,7 @@ def accounts_from_frames(accounts: object, events: object, lifecycle: Lifecycle)
     require_narwhals()
     import narwhals.stable.v1 as nw
 
-    from stars.account import _account_unchecked
+    from stars._accounts import _account_unchecked
 
     if not isinstance(lifecycle, Lifecycle):
         raise InvalidValue("lifecycle", lifecycle, "a Lifecycle")

@@ -5,5 +5,5 @@ public modules. Until they move to shared `stars._*` modules, recovery takes the
 from here, so redirecting the two lines below is all that moving them needs.
 """
 
-from stars.account import _need_account as _need_account
+from stars._accounts import _need_account as _need_account
 from stars.errors import _a as _a

@@ -26,13 +26,13 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring as _esc
 from typing import Any, Final
 
+from stars._accounts import _record_unchecked
 from stars.account import (
     Account,
     DepthPoint,
     OwnerChange,
     Snapshot,
     TransitionRecord,
-    _record_unchecked,
 )
 from stars.errors import SchemaError
 from stars.io import MAX_INT, SCHEMA, canonical_json, from_dict

@@ -1,0 +1,194 @@
+"""Evidence about an account (`evidence`) and the default STARS diagnosis (`diagnose_stars`)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import attrs
+
+from stars import _stage_rules
+from stars import _validate as v
+from stars._accounts import _need_account
+from stars._trend import slope_per_30_days
+from stars.account import (
+    Account,
+    Snapshot,
+)
+from stars.bands import Band
+from stars.lifecycle._policy import Policy
+from stars.stages import Stage, StageKind
+
+if TYPE_CHECKING:
+    pass
+
+
+_DAY = 86400.0
+
+
+# --------------------------------------------------------------------------- evidence
+@attrs.frozen(slots=True)
+class Evidence:
+    """The signals diagnosis reads, flattened to one row (the batch form uses the same names).
+
+    Examples:
+        >>> from stars import Account, evidence
+        >>> evidence(Account("a")).band is None
+        True
+    """
+
+    health: float | None = None
+    band: Band | None = None
+    slope: float | None = None
+    green_streak: int = 0
+    tenure_days: float | None = None
+    customer: bool = False
+    success_metrics_agreed: bool = False
+    expansion_open: bool = False
+    critical_risk: bool = False
+    churned: bool = False
+
+
+def _green_streak(snapshots: Sequence[Snapshot], policy: Policy, cap: int | None = None) -> int:
+    """Consecutive green snapshots at the end (counting stops at ``cap``, if given)."""
+    streak = 0
+    for snap in reversed(snapshots):
+        if streak == cap or policy.band_of(snap) is not Band.GREEN:
+            break
+        streak += 1
+    return streak
+
+
+def _slope(snapshots: Sequence[Snapshot], window: int) -> float | None:
+    # The latest ``window`` health readings, read from the end: the cost does not grow
+    # with the length of the history.
+    points: deque[tuple[datetime, float]] = deque()
+    for snap in reversed(snapshots):
+        if snap.health is not None:
+            points.appendleft((snap.at, snap.health))
+            if len(points) == window:
+                break
+    return slope_per_30_days(list(points))
+
+
+def _customer_since(account: Account, kind_of: Callable[[str], StageKind]) -> datetime | None:
+    # The latest move from a pre-customer stage into the relationship (a won-back
+    # customer's tenure starts again), else the imported start date. The answer for the
+    # records scanned so far is kept on the account, so each record is read once.
+    history = account.history
+    memo = account._memo
+    start, found = 0, None
+    if memo is not None and memo[0] == kind_of and memo[1] <= len(history):
+        start, found = memo[1], memo[2]
+    end = len(history)
+    for i in range(end - 1, start - 1, -1):
+        record = history[i]
+        if kind_of(record.source) is StageKind.BEFORE and kind_of(record.dest) is not (
+            StageKind.BEFORE
+        ):
+            found = record.at
+            break
+    object.__setattr__(account, "_memo", (kind_of, end, found))
+    return found if found is not None else account.since
+
+
+def _upto(snapshots: Sequence[Snapshot], at: datetime | None) -> Sequence[Snapshot]:
+    if at is None or not snapshots or not v.before(at, snapshots[-1].at):
+        return snapshots
+    end = len(snapshots)
+    while end and v.before(at, snapshots[end - 1].at):
+        end -= 1
+    return snapshots[:end]
+
+
+def evidence(
+    account: Account,
+    at: datetime | None = None,
+    policy: Policy | None = None,
+    kind_of: Callable[[str], StageKind] | None = None,
+) -> Evidence:
+    """Collect the evidence about an account as of ``at`` (default: its latest snapshot).
+
+    Args:
+        account: The account.
+        at: Ignore snapshots after this time; tenure is measured up to it.
+        policy: Thresholds (default `Policy`).
+        kind_of: Stage kinds (default: the STARS stages').
+
+    Returns:
+        The evidence, as one flat row.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from stars import Account, Snapshot, evidence
+        >>> t = datetime(2025, 6, 1, tzinfo=timezone.utc)
+        >>> a = Account("a", since=datetime(2024, 6, 1, tzinfo=timezone.utc),
+        ...             snapshots=[Snapshot(at=t, health=80)])
+        >>> e = evidence(a)
+        >>> e.band, e.green_streak, round(e.tenure_days)
+        (<Band.GREEN: 'green'>, 1, 365)
+    """
+    _need_account(account)
+    _need_time("at", at)
+    policy = policy or Policy()
+    kinds = kind_of or _stars_kind
+    snaps = _upto(account.snapshots, at)
+    latest = account._known(len(snaps))
+    when = at or (latest.at if latest else None)
+    start = _customer_since(account, kinds)
+    tenure = (when - start).total_seconds() / _DAY if (when and start) else None
+    return Evidence(
+        health=latest.health if latest else None,
+        band=policy.band_of(latest),
+        slope=_slope(snaps, policy.trend_window),
+        green_streak=_green_streak(snaps, policy),
+        tenure_days=tenure,
+        customer=bool(
+            (latest is not None and latest.contract_signed)
+            or kinds(account.stage) not in (StageKind.BEFORE, StageKind.LOST)
+        ),
+        success_metrics_agreed=bool(latest and latest.success_metrics_agreed),
+        expansion_open=bool(latest and latest.expansion_open),
+        critical_risk=bool(latest and latest.critical_risk),
+        churned=kinds(account.stage) is StageKind.LOST,
+    )
+
+
+def diagnose_stars(ev: Evidence, policy: Policy) -> tuple[str | None, tuple[str, ...]]:
+    """The default STARS diagnosis rule: which stage the evidence points to, and why.
+
+    The rule, in order: a churned account stays in CHURN; an account that is not a
+    customer yet is a PROSPECT; red health or a critical risk points to TACT; yellow
+    health or a falling trend points to RESET once onboarding is done (success metrics
+    agreed), and to SEED before that; without a health reading there is no
+    answer; green health without agreed success metrics points to SEED; green for the
+    policy's streak with enough tenure and no open expansion points to ASCEND;
+    otherwise ACCELERATE. `stars.frames.assign_stages` applies the same rule to
+    a DataFrame: both are built from one table of rules.
+
+    Args:
+        ev: The evidence.
+        policy: Thresholds.
+
+    Returns:
+        The stage (``None`` when the evidence is insufficient) and the reasons.
+
+    Examples:
+        >>> from stars import Band, Evidence, Policy, diagnose_stars
+        >>> diagnose_stars(Evidence(band=Band.RED, customer=True), Policy())
+        ('tact', ('health is red',))
+    """
+    return _stage_rules.diagnose(ev, policy)
+
+
+def _stars_kind(stage: str) -> StageKind:
+    try:
+        return Stage(stage).kind
+    except ValueError:
+        return StageKind.BEFORE
+
+
+def _need_time(field: str, value: object) -> datetime | None:
+    return None if value is None else v.aware(field, value)
