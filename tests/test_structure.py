@@ -11,6 +11,7 @@ Two rules, read from the source with ``ast`` so they hold for imports inside fun
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,3 +189,78 @@ def test_a_planted_cycle_is_found(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setitem(MODULES, "stars.planted_second", second)
     monkeypatch.setattr(f"{__name__}.EDGES", _edges())
     assert ["stars.planted_first", "stars.planted_second"] in _cycles()
+
+
+# -- the layers, read from the contributors' page ------------------------------------------
+
+PAGE = Path(__file__).parents[1] / "docs" / "contributing.md"
+_ROW = re.compile(r"^\| (\d+) \| ([^|]+) \|", re.M)
+
+
+def _layers(page: str) -> dict[str, int]:
+    """``stars.<module>`` -> its layer, from the table on docs/contributing.md."""
+    layers = {}
+    for number, cell in _ROW.findall(page):
+        for name in re.findall(r"`([a-z_]+)`", cell):
+            layers[f"stars.{name}"] = int(number)
+    return layers
+
+
+def _public_of(module: str) -> str | None:
+    """The public module a module belongs to (``stars.recovery._plan`` -> ``stars.recovery``)."""
+    parts = module.split(".")
+    if len(parts) < 2 or parts[1].startswith("_"):
+        return None
+    return ".".join(parts[:2])
+
+
+def _upward(layers: dict[str, int]) -> list[str]:
+    found = []
+    for module, out in sorted(EDGES.items()):
+        mine = _public_of(module)
+        if mine is None:
+            continue
+        for target, _ in sorted(out, key=lambda edge: (edge[0], edge[1] or "")):
+            theirs = _public_of(target) if target in MODULES else None
+            if theirs is None or theirs == mine:
+                continue
+            if layers[theirs] > layers[mine]:
+                found.append(
+                    f"{module} (layer {layers[mine]}) imports {target} (layer {layers[theirs]})"
+                )
+    return found
+
+
+def test_every_public_module_has_a_layer_on_the_page() -> None:
+    layers = _layers(PAGE.read_text(encoding="utf-8"))
+    public = {p for p in (_public_of(m) for m in MODULES) if p is not None} - {"stars.__main__"}
+    assert sorted(public - set(layers)) == []
+    assert sorted(set(layers) - public) == []
+
+
+def test_imports_go_down_the_layers() -> None:
+    assert _upward(_layers(PAGE.read_text(encoding="utf-8"))) == []
+
+
+def test_an_upward_import_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    layers = _layers(PAGE.read_text(encoding="utf-8"))
+    monkeypatch.setitem(EDGES, "stars.health", {*EDGES["stars.health"], ("stars.report", None)})
+    assert any(
+        line.startswith("stars.health (layer 2) imports stars.report") for line in _upward(layers)
+    )
+
+
+def test_every_module_of_the_package_is_named_on_the_page() -> None:
+    page = PAGE.read_text(encoding="utf-8")
+    missing = []
+    for module in MODULES:
+        parts = module.split(".")
+        if module in ("stars", "stars.__main__"):
+            continue
+        if len(parts) == 2:
+            named = f"`{module}`" in page or f"`{parts[1]}`" in page
+        else:
+            named = f"`{parts[-1]}`" in page and f"`{'.'.join(parts[:2])}`" in page
+        if not named:
+            missing.append(module)
+    assert missing == []
