@@ -248,8 +248,17 @@ def _compile() -> Callable[[Evidence, Policy], tuple[str | None, tuple[str, ...]
     return fn  # type: ignore[no-any-return]
 
 
-#: The first rule of `RULES` that an `Evidence` matches: its stage and its reasons.
-diagnose: Final = _compile()
+_compiled: list[Callable[[Evidence, Policy], tuple[str | None, tuple[str, ...]]]] = []
+
+
+def diagnose(ev: Evidence, p: Policy) -> tuple[str | None, tuple[str, ...]]:
+    """The first rule of `RULES` that ``ev`` matches: its stage and its reasons.
+
+    The rules are written out as code on the first call, not at ``import stars``.
+    """
+    if not _compiled:
+        _compiled.append(_compile())
+    return _compiled[0](ev, p)
 
 
 def _all(exprs: list[nw.Expr]) -> nw.Expr | None:
