@@ -1,6 +1,6 @@
 """The JSON codec scenario (issue 22): the cattrs prototype against today's codec.
 
-``stars._cattrs_codec`` writes and reads the same ``stars/1`` documents as the
+``stars.io._cattrs`` writes and reads the same ``stars/1`` documents as the
 hand-written codec in ``stars.io`` (``tests/test_codec_cattrs.py`` proves it). This
 times both on the same portfolios: ``dumps`` (value to JSON text) and ``loads`` (JSON
 text to a checked value, against the STARS lifecycle), for the bundled demo portfolio
@@ -30,7 +30,7 @@ def _time(fn: Callable[[], object], repeats: int) -> float:
 
 def codec(mode: Mode) -> Section:
     """dumps and loads of portfolios: the cattrs codec against today's hand-written one."""
-    from stars import _cattrs_codec as cc
+    from stars.io import _cattrs as cc
 
     # 2,000 generated accounts write about 14.7 MB: the largest size under the 16 MB
     # document limit (stars.io.MAX_BYTES) that both codecs load by default.

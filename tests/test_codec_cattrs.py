@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stars import STARS, Account, Event, Lifecycle, Snapshot, StarsError
-from stars import _cattrs_codec as cc
+from stars.io import _cattrs as cc
 from stars import io as hand
 from stars.demo import generate, load_bundled
 from stars.portfolio import Portfolio
@@ -205,7 +205,7 @@ def test_unwritable_values_are_refused_alike_with_their_path() -> None:
 
 def test_the_codec_imports_cattrs_and_modules_only_when_used() -> None:
     code = (
-        "import sys, stars, stars._cattrs_codec as cc\n"
+        "import sys, stars, stars.io._cattrs as cc\n"
         "assert 'cattrs' not in sys.modules\n"
         "from datetime import datetime, timezone\n"
         "t = cc.dumps(stars.Snapshot(at=datetime(2025, 1, 1, tzinfo=timezone.utc)))\n"

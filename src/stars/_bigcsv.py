@@ -25,12 +25,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from stars import _csv
-from stars import io as stars_io
 from stars._shown import kept_note
 from stars.account import Snapshot
 from stars.bands import Band
 from stars.errors import InvalidValue
-from stars.io import RejectedRow
+from stars.io import MAX_INT, RejectedRow
+from stars.io._codec import (
+    SPECS,
+    BoolSpec,
+    CellError,
+    DateTimeSpec,
+    EnumSpec,
+    FloatSpec,
+    IntSpec,
+    NoneSpec,
+    UnionSpec,
+)
+from stars.io._csv_io import ANY_TIME, snapshot_csv, snapshot_table
 
 if TYPE_CHECKING:
     import polars as pl
@@ -59,21 +70,21 @@ def available() -> bool:
 
 def _kinds() -> dict[str, tuple[str, Any]]:
     """Each snapshot column's kind (float, int, bool, enum, time, text) and its CSV spec."""
-    specs = stars_io._snapshot_csv()[1]
-    out: dict[str, tuple[str, Any]] = {"account": ("text", stars_io._SPECS[str])}
+    specs = snapshot_csv()[1]
+    out: dict[str, tuple[str, Any]] = {"account": ("text", SPECS[str])}
     for name, spec in specs.items():
         base = spec
-        if isinstance(spec, stars_io._UnionSpec):
-            base = next(o for o in spec.options if not isinstance(o, stars_io._NoneSpec))
-        if isinstance(base, stars_io._FloatSpec):
+        if isinstance(spec, UnionSpec):
+            base = next(o for o in spec.options if not isinstance(o, NoneSpec))
+        if isinstance(base, FloatSpec):
             kind = "float"
-        elif isinstance(base, stars_io._IntSpec):
+        elif isinstance(base, IntSpec):
             kind = "int"
-        elif isinstance(base, stars_io._BoolSpec):
+        elif isinstance(base, BoolSpec):
             kind = "bool"
-        elif isinstance(base, stars_io._EnumSpec):
+        elif isinstance(base, EnumSpec):
             kind = "enum"
-        elif isinstance(base, stars_io._DateTimeSpec):
+        elif isinstance(base, DateTimeSpec):
             kind = "time"
         else:  # pragma: no cover - every Snapshot field is one of the above
             raise GiveUp(f"no whole-column rule for column {name!r}")
@@ -85,7 +96,7 @@ def _why(spec: Any, text: str) -> str:
     """What the row-by-row reader says about a cell it refuses."""
     try:
         spec.parse_cell(text)
-    except stars_io._CellError as err:
+    except CellError as err:
         return str(err)
     return str(spec.expected)  # pragma: no cover - only refused cells are asked about
 
@@ -291,9 +302,7 @@ def read(
     import polars as pl
 
     where = Path(path)
-    with stars_io._snapshot_table(
-        where, opts.rename, "keep", opts.encoding, opts.delimiter
-    ) as table:
+    with snapshot_table(where, opts.rename, "keep", opts.encoding, opts.delimiter) as table:
         columns = list(table.columns)
         delimiter = table.delimiter
         encoding = table.encoding
@@ -410,7 +419,7 @@ def _chunk(
     values: dict[str, pl.Expr] = {}
     bad: dict[str, pl.Expr] = {}
     for column, expr in raw.items():
-        kind, spec = kinds.get(column, ("float", stars_io._SPECS[float]))
+        kind, spec = kinds.get(column, ("float", SPECS[float]))
         # polars reads numbers as the row-by-row reader does, except that it also takes
         # "inf" and "nan", which are refused here as not finite
         if kind == "float":
@@ -419,7 +428,7 @@ def _chunk(
             bad[column] = present[column] & ~number.is_finite().fill_null(False)
         elif kind == "int":
             number = expr.cast(pl.Int64, strict=False)
-            ok = number.is_not_null() & (number.abs() <= stars_io.MAX_INT)
+            ok = number.is_not_null() & (number.abs() <= MAX_INT)
             values[column] = pl.when(ok).then(number)
             bad[column] = present[column] & ~ok
         elif kind == "bool":
@@ -638,12 +647,12 @@ def _count_parse(
         )
         if not cells.height:
             continue
-        kind, spec = kinds.get(column, ("float", stars_io._SPECS[float]))
+        kind, spec = kinds.get(column, ("float", SPECS[float]))
         if kind == "time":
             why = (
-                stars_io._ANY_TIME
+                ANY_TIME
                 if zone is not None
-                else stars_io._DateTimeSpec.expected  # pragma: no cover - the command has a zone
+                else DateTimeSpec.expected  # pragma: no cover - the command has a zone
             )
             cells = cells.with_columns(pl.lit(why).alias("why"))
         else:
@@ -710,9 +719,7 @@ def _ranges(
     import polars as pl
 
     numeric = [
-        f
-        for f in stars_io._snapshot_csv()[1]
-        if f in used and f != "at" and kinds[f][0] in ("float", "int")
+        f for f in snapshot_csv()[1] if f in used and f != "at" and kinds[f][0] in ("float", "int")
     ]
     ok = pl.col("__stage").is_null()
     if not numeric or not rows.height:

@@ -211,12 +211,13 @@ def write_rejects(path: Path, intakes: Sequence[Intake]) -> int:
 
 # --------------------------------------------------------------------------- reading
 def _kinds() -> dict[str, Any]:
-    from stars import io
+    from stars.io._csv_io import ACCOUNT_CSV, snapshot_csv
+    from stars.io._stage_events import EVENT_CSV
 
     return {
-        "accounts": io._ACCOUNT_CSV,
-        "snapshots": io._snapshot_csv()[0],
-        "events": io._EVENT_CSV,
+        "accounts": ACCOUNT_CSV,
+        "snapshots": snapshot_csv()[0],
+        "events": EVENT_CSV,
     }
 
 
@@ -417,18 +418,17 @@ def _read_rows(
     progress: ProgressFactory,
     detail: bool,
 ) -> tuple[Tails, Intake]:
-    from stars import io as stars_io
+    from stars.io._csv_io import snapshot_rows, snapshot_table
+    from stars.io._json import guarded
 
     intake = Intake(path, "snapshots", detail=detail)
     tails = Tails(keep)
     size = Path(path).stat().st_size
     with (
-        stars_io._snapshot_table(
-            Path(path), opts.rename, "keep", opts.encoding, opts.delimiter
-        ) as table,
-        stars_io._guarded(),
+        snapshot_table(Path(path), opts.rename, "keep", opts.encoding, opts.delimiter) as table,
+        guarded(),
     ):
-        reader, rows = stars_io._snapshot_rows(table, opts.zone)
+        reader, rows = snapshot_rows(table, opts.zone)
         bar = progress(f"reading {Path(path).name}", size, "B")
         rejected = reader.rejected
         why = f"an account of {accounts_label}"

@@ -62,3 +62,32 @@ def kept_note(keep: int, over: Sequence[int]) -> str | None:
         f" {len(over):,} {'accounts have' if many else 'account has'} more"
         f" (up to {max(over):,}; --keep-snapshots N reads more)"
     )
+
+
+def article(noun: str) -> str:
+    """``noun`` with its indefinite article: ``an ActionItem``, ``a dict``.
+
+    Examples:
+        >>> from stars._shown import article
+        >>> article("ActionItem"), article("dict"), article("user")
+        ('an ActionItem', 'a dict', 'a user')
+    """
+    low = noun.lower()
+    vowel = low[:1] in ("a", "e", "i", "o") or (
+        low[:1] == "u" and not low.startswith(("uni", "use", "usu", "uti", "uu"))
+    )
+    return f"{'an' if vowel else 'a'} {noun}"
+
+
+def near(name: str, known: Sequence[object]) -> object:
+    """The known name closest to ``name`` ignoring case and spacing, if it is close."""
+    import difflib  # only on the error path
+
+    keys = {fold(str(k)): k for k in known}
+    match = difflib.get_close_matches(fold(name), list(keys), n=1, cutoff=0.75)
+    return keys[match[0]] if match else None
+
+
+def fold(text: str) -> str:
+    """``text`` lower-cased with ``_``/``-`` as spaces and runs of spaces as one."""
+    return " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()

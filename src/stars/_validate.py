@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from stars.errors import InvalidValue, _a
+from stars._shown import article as _a
+from stars.errors import InvalidValue
 
 T = TypeVar("T")
 

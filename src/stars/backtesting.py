@@ -45,6 +45,7 @@ from stars._outcomes import group_codes as _group_codes
 from stars._outcomes import last_training as _last_training
 from stars._outcomes import load_numpy as _numpy
 from stars._outcomes import outcome_values as _outcome
+from stars._shown import article as _a
 from stars.bands import Band, BandCutoffs
 from stars.errors import (
     InvalidDefinition,
@@ -52,7 +53,6 @@ from stars.errors import (
     MissingDependency,
     SchemaError,
     StarsError,
-    _a,
 )
 from stars.frames import BAND, CONTRIBUTION_PREFIX, HEALTH, score
 from stars.health import Direction, MissingPolicy, Scorecard, Steps

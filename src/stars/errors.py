@@ -19,6 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence, Sized
 from typing import Any
 
+# The old private names stay bound here for stars.account, stars.lifecycle and
+# stars.recovery until their own splits import stars._shown directly.
+from stars._shown import article as _a
+from stars._shown import fold as _fold  # noqa: F401
+from stars._shown import near as _near
+
 __all__ = [
     "ConcurrentModification",
     "HookFailed",
@@ -34,15 +40,6 @@ __all__ = [
     "TransitionVetoed",
     "UnknownName",
 ]
-
-
-def _a(noun: str) -> str:
-    """``noun`` with its indefinite article: ``an ActionItem``, ``a dict``."""
-    low = noun.lower()
-    vowel = low[:1] in ("a", "e", "i", "o") or (
-        low[:1] == "u" and not low.startswith(("uni", "use", "usu", "uti", "uu"))
-    )
-    return f"{'an' if vowel else 'a'} {noun}"
 
 
 def _show(value: object, limit: int = 80) -> str:
@@ -158,19 +155,6 @@ class UnknownName(StarsError, LookupError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.kind, self.name, self.known, self.suggestion))
-
-
-def _near(name: str, known: Sequence[object]) -> object:
-    """The known name closest to ``name`` ignoring case and spacing, if it is close."""
-    import difflib  # only on the error path
-
-    keys = {_fold(str(k)): k for k in known}
-    match = difflib.get_close_matches(_fold(name), list(keys), n=1, cutoff=0.75)
-    return keys[match[0]] if match else None
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()
 
 
 class InvalidDefinition(StarsError, ValueError):

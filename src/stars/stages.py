@@ -21,7 +21,9 @@ import functools
 
 import attrs
 
-from stars.errors import InvalidValue, UnknownName, _fold, _near
+from stars._shown import fold as _fold
+from stars._shown import near as _near
+from stars.errors import InvalidValue, UnknownName
 
 __all__ = ["PROFILES", "Cycle", "Stage", "StageKind", "StageProfile", "stage_name"]
 

@@ -591,7 +591,9 @@ def _name_of(cls: type[Any]) -> str:
     name = _NAMES.get(cls)
     if name is None:
         name = cls.__name__
-        if _DOCUMENT_TYPES.get(name) not in (cls.__module__, None):
+        home = _DOCUMENT_TYPES.get(name)
+        # defined in the module itself or in one of its private submodules (a package)
+        if home is not None and not (cls.__module__ + ".").startswith((home + ".", home + "._")):
             name = f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}"
         _NAMES[cls] = name
         _CLASSES.setdefault(name, cls)
@@ -1050,7 +1052,7 @@ def to_dict(value: Any) -> dict[str, Any]:
     Examples:
         >>> from datetime import datetime, timezone
         >>> from stars import Snapshot
-        >>> from stars._cattrs_codec import to_dict
+        >>> from stars.io._cattrs import to_dict
         >>> d = to_dict(Snapshot(at=datetime(2025, 1, 6, tzinfo=timezone.utc), health=72.5))
         >>> d["schema"], d["type"], d["at"], d["health"]
         ('stars/1', 'Snapshot', '2025-01-06T00:00:00+00:00', 72.5)
@@ -1064,7 +1066,7 @@ def to_dict(value: Any) -> dict[str, Any]:
             "a value of a registered type (see stars.io.registered_types and register)",
         )
     if name == "Lifecycle":
-        from stars.io import lifecycle_to_dict
+        from stars.io._lifecycles import lifecycle_to_dict
 
         return lifecycle_to_dict(value)
     try:
@@ -1121,7 +1123,7 @@ def from_dict(doc: Any, cls: type[Any] | None = None, *, lifecycle: Any = ...) -
 
     Examples:
         >>> from stars import Account
-        >>> from stars._cattrs_codec import from_dict
+        >>> from stars.io._cattrs import from_dict
         >>> from_dict({"schema": "stars/1", "type": "Account", "id": "acme"}, Account)
         Account(id='acme', stage='prospect', snapshots=0, history=0, version=0)
         >>> from_dict({"schema": "stars/1", "type": "Account", "id": "acme", "stage": "gold"})
@@ -1175,7 +1177,7 @@ def _from_doc(doc: Any, cls: type[Any] | None, lifecycle: Any) -> Any:
         shown = ", ".join(sorted(_DOCUMENT_TYPES))
         raise SchemaError("$.type", kind, f"a registered type ({shown})")
     if kind == "Lifecycle":
-        from stars.io import lifecycle_from_dict
+        from stars.io._lifecycles import lifecycle_from_dict
 
         return lifecycle_from_dict(doc)
     body = {k: v for k, v in doc.items() if k != "schema"}
@@ -1209,7 +1211,7 @@ def dumps(value: Any) -> str:
 
     Examples:
         >>> from stars import BandCutoffs
-        >>> from stars._cattrs_codec import dumps
+        >>> from stars.io._cattrs import dumps
         >>> dumps(BandCutoffs())
         '{"schema":"stars/1","type":"BandCutoffs","red_below":40.0,"green_from":70.0}'
     """
@@ -1247,7 +1249,7 @@ def loads(text: str, cls: type[Any] | None = None, *, lifecycle: Any = ...) -> A
     """Load a value from JSON text (the same text checks as `stars.io.loads`).
 
     Examples:
-        >>> from stars._cattrs_codec import loads
+        >>> from stars.io._cattrs import loads
         >>> loads('{"schema": "stars/2", "type": "Account", "id": "acme"}')
         Traceback (most recent call last):
         ...
