@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stars import STARS, Account, Event, Lifecycle, Snapshot, StarsError
-from stars.io import _cattrs as cc
 from stars import io as hand
 from stars.demo import generate, load_bundled
+from stars.io import _cattrs as cc
 from stars.portfolio import Portfolio
 from stars.testing import accounts
 

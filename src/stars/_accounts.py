@@ -17,8 +17,9 @@ import attrs
 from stars import _validate as v
 from stars._engine import commit
 from stars._log import Log, append
+from stars._shown import article as _a
 from stars._snapshot import CARRIED, Snapshot
-from stars.errors import InvalidValue, OutOfOrder, _a
+from stars.errors import InvalidValue, OutOfOrder
 from stars.stages import Cycle, stage_name
 
 if TYPE_CHECKING:

@@ -22,7 +22,6 @@ from typing import Any
 # The old private names stay bound here for stars.account, stars.lifecycle and
 # stars.recovery until their own splits import stars._shown directly.
 from stars._shown import article as _a
-from stars._shown import fold as _fold  # noqa: F401
 from stars._shown import near as _near
 
 __all__ = [

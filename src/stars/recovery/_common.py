@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from stars import _validate as v
+from stars._shown import article as _a
 from stars.errors import InvalidValue
-from stars.recovery._deps import _a
 
 _DAY = 86400.0
 E = TypeVar("E", bound=enum.Enum)

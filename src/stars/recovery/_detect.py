@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Final
 import attrs
 
 from stars import _validate as v
+from stars._accounts import _need_account
 from stars.account import Account, Snapshot
 from stars.bands import Band
 from stars.errors import InvalidValue
 from stars.recovery._catalog import _SIGNAL_SOURCES
 from stars.recovery._common import _DAY, _enum
-from stars.recovery._deps import _need_account
 from stars.recovery._enums import RelationshipPhase, Severity, SignalKind
 from stars.recovery._findings import DetectionPolicy, RiskEvidence, RiskFinding
 

@@ -9,11 +9,11 @@ from typing import Any
 import attrs
 
 from stars import _validate as v
+from stars._shown import article as _a
 from stars.bands import Band, BandCutoffs
 from stars.errors import InvalidValue
 from stars.recovery._catalog import _root_cause
 from stars.recovery._common import _any_text, _aware, _member, _number, _optional_aware, _text
-from stars.recovery._deps import _a
 from stars.recovery._enums import RecoveryStep, StakeholderLevel, _c_band, _c_level, _c_step
 
 

@@ -11,6 +11,7 @@ from transitions import Machine
 
 from stars import _engine
 from stars import _validate as v
+from stars._accounts import _need_account
 from stars._engine import Edge, EdgeTable
 from stars.account import Account
 from stars.bands import Band
@@ -23,7 +24,6 @@ from stars.errors import (
 )
 from stars.lifecycle import Verdict
 from stars.recovery._common import _enum, _when
-from stars.recovery._deps import _need_account
 from stars.recovery._enums import RecoveryStep
 from stars.recovery._findings import RiskFinding
 from stars.recovery._parts import RecoveryPolicy, StepRecord

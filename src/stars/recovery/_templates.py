@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 import attrs
 
 from stars import _validate as v
+from stars._accounts import _need_account
 from stars.account import Account
 from stars.errors import InvalidValue
 from stars.recovery._catalog import RISK_SOURCES
 from stars.recovery._common import _as_tuple, _each_text, _enum, _member, _text
-from stars.recovery._deps import _need_account
 from stars.recovery._enums import _E, _L, _M, RelationshipPhase, TemplateKind, _c_phase, _c_template
 from stars.recovery._findings import RiskFinding
 from stars.recovery._parts import ActionItem

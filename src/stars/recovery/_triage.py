@@ -7,12 +7,12 @@ from collections.abc import Iterable
 import attrs
 
 from stars import _validate as v
+from stars._accounts import _need_account
 from stars.account import Account
 from stars.bands import Band
 from stars.errors import InvalidValue
 from stars.recovery._catalog import RISK_SOURCES
 from stars.recovery._common import _as_tuple, _each_text, _member, _number
-from stars.recovery._deps import _need_account
 from stars.recovery._detect import _check_policy, detect
 from stars.recovery._enums import (
     _L,
