@@ -9,8 +9,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import UTC, datetime
 from typing import Any, Final
+
+# The integer and time limits are shared with the CSV readers, so they live in stars._cells.
+from stars._cells import EARLIEST as EARLIEST
+from stars._cells import LATEST as LATEST
+from stars._cells import MAX_INT as MAX_INT
 
 SCHEMA: Final = "stars/1"
 """The schema version every document carries in its ``"schema"`` key."""
@@ -24,23 +28,7 @@ MAX_BYTES: Final = 16 * 1024 * 1024
 MAX_DEPTH: Final = 64
 """The default limit on how deeply arrays and objects may nest in one document."""
 
-MAX_INT: Final = 2**53 - 1
-"""The largest integer magnitude written or read (the range JSON numbers keep exactly)."""
-
-EARLIEST: Final = datetime(2, 1, 1, tzinfo=UTC)
-"""The earliest instant a document may hold (the analyses look back months from a date)."""
-
-LATEST: Final = datetime(9999, 1, 1, tzinfo=UTC)
-"""The first instant a document may no longer hold (the analyses reach months ahead).
-
-Trying every analysis on the edges found its real limits: `Portfolio.to_frame`,
-`Portfolio.transition_matrix`, `Portfolio.cohorts` and `stars.recovery.detect` fail
-for instants after 9999-11-30 or before 0001-04-01 in UTC (and for any time whose UTC
-instant falls outside the calendar). Loading refuses a whole year's margin on each side.
-"""
-
 _MAX_INT_DIGITS: Final = len(str(MAX_INT))
-_MAX_TIME_TEXT: Final = 64
 _MAX_KEY_SHOWN: Final = 40
 
 Path = str | os.PathLike[str]

@@ -16,9 +16,11 @@ from typing import IO, Any, Final, Generic, TypeVar
 import attrs
 
 from stars import _csv
+from stars._cells import SPECS, CellError, DateTimeSpec, UnionSpec
+from stars._cells import Spec as _Spec
 from stars.account import Account, Snapshot
 from stars.errors import InvalidValue, StarsError, UnknownName
-from stars.io._codec import _REGISTRY, SPECS, CellError, DateTimeSpec, UnionSpec, _Spec
+from stars.io._codec import _REGISTRY
 from stars.io._common import Path
 from stars.io._event import AccountEvent
 from stars.io._json import guarded

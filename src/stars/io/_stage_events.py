@@ -14,9 +14,9 @@ import attrs
 
 from stars import _csv
 from stars import _validate as v
+from stars._cells import SPECS
 from stars.account import Account
 from stars.errors import InvalidValue, SchemaError, StarsError, UnknownName
-from stars.io._codec import SPECS
 from stars.io._common import _MISSING, Path
 from stars.io._csv_io import (
     CsvImport,
