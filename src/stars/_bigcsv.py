@@ -36,12 +36,12 @@ from stars._cells import (
     NoneSpec,
     UnionSpec,
 )
+from stars._rows import ANY_TIME, snapshot_csv, snapshot_table
 from stars._shown import kept_note
 from stars.account import Snapshot
 from stars.bands import Band
 from stars.errors import InvalidValue
 from stars.io import MAX_INT, RejectedRow
-from stars.io._csv_io import ANY_TIME, snapshot_csv, snapshot_table
 
 if TYPE_CHECKING:
     import polars as pl

@@ -17,15 +17,16 @@ import re
 import threading
 import types
 import typing
-from collections.abc import Mapping, Sequence
-from contextlib import suppress
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import attrs
 
+from stars._shown import Shown
 from stars._shown import article as _a
-from stars.errors import InvalidDefinition
+from stars.errors import InvalidDefinition, SchemaError, StarsError
 
 MAX_INT: Final = 2**53 - 1
 """The largest integer magnitude written or read (the range JSON numbers keep exactly)."""
@@ -75,6 +76,21 @@ def parse_time(raw: Any) -> datetime:
             f" {LATEST.date().isoformat()} in UTC (the analyses cannot reach further)"
         )
     return value
+
+
+@contextmanager
+def guarded(path: str = "$") -> Iterator[None]:
+    """Let `stars` errors through; turn anything else into a SchemaError."""
+    try:
+        yield
+    except StarsError:
+        raise
+    except RecursionError as exc:
+        raise SchemaError(path, Shown("a deeply nested value"), "less nesting") from exc
+    except Exception as exc:
+        raise SchemaError(
+            path, Shown(type(exc).__name__), f"a document stars can load ({exc})"
+        ) from exc
 
 
 # =========================================================================== specs

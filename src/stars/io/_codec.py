@@ -39,6 +39,7 @@ import stars._cells as _cells
 from stars import _validate as v
 from stars._cells import CellError, parse_time
 from stars._log import Log
+from stars._shown import Shown as _Shown
 from stars._shown import article as _a
 from stars.account import Account, DepthPoint, OwnerChange, Snapshot, TransitionRecord
 from stars.bands import BandCutoffs
@@ -52,7 +53,6 @@ from stars.io._common import (
     SCHEMA,
     _is_array,
     _join,
-    _Shown,
 )
 from stars.io._event import AccountEvent
 from stars.io._json import _check_depth, _one_number_form, _parse_json, canonical_json, guarded

@@ -1,7 +1,7 @@
 """The limits and small helpers every part of `stars.io` shares (private).
 
 The wire-format constants (``SCHEMA``, ``MAX_INT``, the time range, ...), the
-``nothing`` marker for absent keys, JSON-path joining, and the `_Shown` repr helper.
+``nothing`` marker for absent keys and JSON-path joining.
 """
 
 from __future__ import annotations
@@ -52,16 +52,6 @@ def _join(path: str, key: object) -> str:
     if isinstance(key, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
         return f"{path}.{key}"
     return f"{path}[{json.dumps(key) if isinstance(key, str) else repr(key)}]"
-
-
-class _Shown:
-    """A value whose repr is the given text (for error messages)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
 
 
 def _is_array(raw: Any) -> bool:
