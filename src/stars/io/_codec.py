@@ -497,7 +497,7 @@ class _CellClasses(_cells.ClassHook):
         return cls in _REGISTRY.by_class
 
     def name(self, cls: type[Any]) -> str:
-        return cls.__name__
+        return _REGISTRY.codec_of(cls).name
 
     def add_schema(self, cls: type[Any], defs: dict[str, Any]) -> None:
         _REGISTRY.codec_of(cls).add_schema(defs)
