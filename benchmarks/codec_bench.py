@@ -1,39 +1,37 @@
-"""The JSON codec scenario (issue 22): the cattrs prototype against today's codec.
+"""The JSON codec scenario (issue 22): `stars.io` dumps and loads against bare `json`.
 
-``stars.io._cattrs`` writes and reads the same ``stars/1`` documents as the
-hand-written codec in ``stars.io`` (``tests/test_codec_cattrs.py`` proves it). This
-times both on the same portfolios: ``dumps`` (value to JSON text) and ``loads`` (JSON
-text to a checked value, against the STARS lifecycle), for the bundled demo portfolio
-and for generated portfolios of two sizes 100x apart (20 and 2,000 accounts; 2,000
-is the most a single document under the default 16 MB limit holds). The ratio is cattrs ÷ today's:
-below 1 means the cattrs codec is faster.
+`stars.io.dumps` (value to ``stars/1`` JSON text) and `stars.io.loads` (JSON text to
+a checked value, against the STARS lifecycle) are timed on the bundled demo portfolio
+and on generated portfolios of two sizes 100x apart (20 and 2,000 accounts; 2,000 is
+the most a single document under the default 16 MB limit holds). What a user would
+write by hand is the floor: ``json.dumps`` of the document dict already built, and
+``json.loads`` of the text with no checks at all. The ratio is stars ÷ that floor.
+
+To compare two codecs (the hand-written one and the cattrs one, say), run this
+scenario at each commit: ``python -m benchmarks --quick --only codec``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks._harness import Mode, Row, Section, Target, median_time
-from stars import io as hand
+from benchmarks._harness import Mode, Row, Section, median_time
+from stars import io as sio
 from stars.demo import generate, load_bundled
 from stars.portfolio import Portfolio
 
-CATTRS = "cattrs codec"
-TODAY = "today's codec"
-
 
 def _time(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm up: the first call builds each codec's per-type functions
+    fn()  # warm up: the first call builds the codec's per-type functions
     return median_time(lambda _: fn(), repeats=repeats)
 
 
 def codec(mode: Mode) -> Section:
-    """dumps and loads of portfolios: the cattrs codec against today's hand-written one."""
-    from stars.io import _cattrs as cc
-
+    """dumps and loads of portfolios, against bare json on the same document."""
     # 2,000 generated accounts write about 14.7 MB: the largest size under the 16 MB
-    # document limit (stars.io.MAX_BYTES) that both codecs load by default.
+    # document limit (stars.io.MAX_BYTES) that loads by default.
     small, large = mode.size(20, minimum=5), mode.size(2_000, minimum=500)
     books: list[tuple[str, list[Any], int]] = [
         ("demo", load_bundled(), mode.repeats),
@@ -42,38 +40,33 @@ def codec(mode: Mode) -> Section:
     ]
     section = Section(
         "codec",
-        "JSON codec: cattrs prototype vs today's",
+        "JSON codec: stars.io dumps/loads vs bare json",
         f"demo ({len(books[0][1])} accounts), {small} and {large} generated accounts",
     )
-    ratios: list[float] = []
     for label, accounts, repeats in books:
         p = Portfolio(accounts)
-        text = hand.dumps(p)
-        assert cc.dumps(p) == text  # the same document both ways
-        assert cc.loads(text) == p
+        text = sio.dumps(p)
+        doc = sio.to_dict(p)
+        assert sio.loads(text) == p
         events = sum(a.version for a in accounts)
-        for op, run_c, run_h in (
-            ("dumps", lambda p=p: cc.dumps(p), lambda p=p: hand.dumps(p)),
-            ("loads", lambda t=text: cc.loads(t), lambda t=text: hand.loads(t)),
+        for op, run_s, run_h, hand in (
+            (
+                "dumps",
+                lambda p=p: sio.dumps(p),
+                lambda d=doc: json.dumps(d, ensure_ascii=False, separators=(",", ":")),
+                "json.dumps of the built dict",
+            ),
+            ("loads", lambda t=text: sio.loads(t), lambda t=text: json.loads(t), "json.loads"),
         ):
-            t_c, t_h = _time(run_c, repeats), _time(run_h, repeats)
-            c, h = f"{CATTRS} {op} {label}", f"{TODAY} {op} {label}"
-            section.rows += [Row(c, t_c, events), Row(h, t_h, events, ref=c)]
-            ratios.append(t_c / t_h)
+            t_s, t_h = _time(run_s, repeats), _time(run_h, repeats)
+            s, h = f"stars.io.{op} {label}", f"{hand} {label}"
+            section.rows += [Row(s, t_s, events), Row(h, t_h, events, ref=s)]
         section.notes.append(
             f"{label}: {len(accounts)} accounts, {events} recorded changes, {len(text)} characters."
         )
-    worst = max(ratios)
-    section.targets.append(
-        Target(
-            "issue 22: switch to cattrs unless it is measured slower (within 10%)",
-            f"worst cattrs ÷ today's ratio {worst:.2f}",
-            worst <= 1.10,
-        )
-    )
     section.notes += [
         "Times per recorded change (snapshot, transition, depth point or owner change).",
-        "Both codecs write identical text; loads checks the documents against STARS.",
-        "Each codec is warmed up once (per-type functions built) before timing.",
+        "Bare json does no checks and builds no values: it is the floor, not a rival.",
+        "The codec is warmed up once (per-type functions built) before timing.",
     ]
     return section

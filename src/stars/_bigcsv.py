@@ -25,12 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from stars import _csv
-from stars._shown import kept_note
-from stars.account import Snapshot
-from stars.bands import Band
-from stars.errors import InvalidValue
-from stars.io import MAX_INT, RejectedRow
-from stars.io._codec import (
+from stars._cells import (
     SPECS,
     BoolSpec,
     CellError,
@@ -41,7 +36,12 @@ from stars.io._codec import (
     NoneSpec,
     UnionSpec,
 )
-from stars.io._csv_io import ANY_TIME, snapshot_csv, snapshot_table
+from stars._rows import ANY_TIME, snapshot_csv, snapshot_table
+from stars._shown import kept_note
+from stars.account import Snapshot
+from stars.bands import Band
+from stars.errors import InvalidValue
+from stars.io import MAX_INT, RejectedRow
 
 if TYPE_CHECKING:
     import polars as pl

@@ -211,8 +211,7 @@ def write_rejects(path: Path, intakes: Sequence[Intake]) -> int:
 
 # --------------------------------------------------------------------------- reading
 def _kinds() -> dict[str, Any]:
-    from stars.io._csv_io import ACCOUNT_CSV, snapshot_csv
-    from stars.io._stage_events import EVENT_CSV
+    from stars._rows import ACCOUNT_CSV, EVENT_CSV, snapshot_csv
 
     return {
         "accounts": ACCOUNT_CSV,
@@ -418,8 +417,8 @@ def _read_rows(
     progress: ProgressFactory,
     detail: bool,
 ) -> tuple[Tails, Intake]:
-    from stars.io._csv_io import snapshot_rows, snapshot_table
-    from stars.io._json import guarded
+    from stars._cells import guarded
+    from stars._rows import snapshot_rows, snapshot_table
 
     intake = Intake(path, "snapshots", detail=detail)
     tails = Tails(keep)

@@ -91,3 +91,13 @@ def near(name: str, known: Sequence[object]) -> object:
 def fold(text: str) -> str:
     """``text`` lower-cased with ``_``/``-`` as spaces and runs of spaces as one."""
     return " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()
+
+
+class Shown:
+    """A value whose repr is the given text (for error messages)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text

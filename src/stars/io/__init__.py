@@ -6,9 +6,11 @@ Services keep accounts between requests. This module turns every public value of
 - `to_dict` / `from_dict` and `dumps` / `loads` convert values
   of registered frozen attrs classes. Every document names its ``"schema"`` version
   (``"stars/1"``) and its ``"type"``; nested values carry their own ``"type"``.
-- Loading looks the ``"type"`` up in an explicit registry (never importing or
-  evaluating anything the input names), checks every field against the class's
-  annotations, then calls the class itself so its validators run. Any failure is a
+- Loading looks the ``"type"`` up in an explicit registry: `stars`' own document
+  types (their module is imported when a document first names one) and the classes
+  given to `register`; the input never chooses code to import or run. It checks
+  every field against the class's annotations, then calls the class itself so its
+  validators run. Any failure is a
   `StarsError` (mostly `SchemaError` naming the
   JSON path, e.g. ``$.history[3].at``); no other exception escapes, and nothing is
   half-built.
@@ -27,9 +29,10 @@ Registering more classes: plain frozen attrs classes whose fields are simple typ
 with string keys, other attrs classes) need nothing more than `register`. The
 value classes of ``stars.health``, ``stars.depth``, ``stars.maturity``,
 ``stars.journey``, ``stars.recovery``, ``stars.portfolio`` and ``stars.backtesting`` are
-registered automatically the first time the registry is used, when those modules
-exist. A class holding something that is not plain data (a portfolio that refers to
-its lifecycle, say) registers a pair of hooks: ``encode(value)`` returns the fields as
+registered when a document, a value being written, `registered_types` or
+`json_schema` first names them; writing a value imports only what it holds. A
+class holding something that is not plain data (a portfolio that refers to its
+lifecycle, say) registers a pair of hooks: ``encode(value)`` returns the fields as
 a mapping of encodable values, and ``decode(data, ctx, path)`` builds the value,
 using `LoadContext.value` for each field so that errors keep their JSON path.
 

@@ -1,14 +1,27 @@
 """The ``stars/1`` document codec (private): `to_dict`/`from_dict`/`dumps`/`loads`.
 
-It holds the type registry (`register`, `registered_types`), the `LoadContext`
-custom hooks receive, the per-type specs that write, read, describe and parse values,
-and the checks an account's history and a lifecycle put on a document.
+Values are written and read by one ``cattrs`` converter, made on first use (so
+``import stars`` does not import cattrs):
+
+- cattrs generates the functions of attrs classes; a thin hook around each adds and
+  checks the ``"type"`` tag and runs the account's history checks and the lifecycle
+  checks. Primitive hooks refuse what the wire format refuses (bools as numbers, NaN,
+  integers beyond 2**53-1, naive or out-of-range datetimes, strings as lists, ...).
+- A failure is a cattrs error tree; its notes give the JSON path, and the first
+  failure in document order becomes the `SchemaError` (``$.history[2].at: ...``).
+  Custom hooks (`register` with ``encode``/``decode``) and the checks are given the
+  path ``"$"``; what they report is placed below the path cattrs found.
+- The registry is a name table: a type's module is imported when a document (or a
+  value being written) names it, so the first `dumps` imports only what it writes.
+
+The per-type specs of `stars._cells` say what a type expects, parse CSV cells and
+describe JSON Schema; this module registers the document classes into them.
 """
 
 from __future__ import annotations
 
 import enum
-import inspect
+import importlib
 import json
 import math
 import re
@@ -16,32 +29,30 @@ import threading
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar, overload
 
 import attrs
 
+import stars._cells as _cells
 from stars import _validate as v
+from stars._cells import CellError, parse_time
 from stars._log import Log
+from stars._shown import Shown as _Shown
 from stars._shown import article as _a
 from stars.account import Account, DepthPoint, OwnerChange, Snapshot, TransitionRecord
 from stars.bands import BandCutoffs
 from stars.cycles import CycleEpisode
 from stars.errors import InvalidDefinition, InvalidValue, SchemaError, StarsError, UnknownName
 from stars.io._common import (
-    _MAX_TIME_TEXT,
     _MISSING,
-    EARLIEST,
-    LATEST,
     MAX_BYTES,
     MAX_DEPTH,
     MAX_INT,
     SCHEMA,
     _is_array,
     _join,
-    _Shown,
 )
 from stars.io._event import AccountEvent
 from stars.io._json import _check_depth, _one_number_form, _parse_json, canonical_json, guarded
@@ -58,6 +69,9 @@ from stars.lifecycle import (
     Verdict,
 )
 from stars.stages import Cycle, StageProfile
+
+if typing.TYPE_CHECKING:
+    import cattrs
 
 T = TypeVar("T")
 
@@ -116,7 +130,7 @@ class LoadContext:
         """
         if hint == "datetime":
             hint = datetime
-        return _spec(hint).decode(raw, path, self)
+        return _structure(raw, hint, path, self)
 
     def error(self, path: str, value: object, expected: str) -> SchemaError:
         """Build (not raise) the error for a value that does not fit.
@@ -180,579 +194,15 @@ class LoadContext:
             raise SchemaError(path, stage, f"a stage of lifecycle {lc.name!r} ({shown})")
 
 
-# =========================================================================== specs
-class _Spec:
-    """How one annotated type is written, read, described and parsed from CSV."""
-
-    expected = "a value"
-
-    def accepts(self, value: Any) -> bool:
-        raise NotImplementedError
-
-    def encode(self, value: Any, path: str) -> Any:
-        raise NotImplementedError
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        raise NotImplementedError
-
-    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def parse_cell(self, text: str) -> Any:
-        raise CellError(f"{self.expected} (not importable from CSV)")
-
-
-class CellError(Exception):
-    """A CSV cell that does not parse (turned into a RejectedRow)."""
-
-
-class NoneSpec(_Spec):
-    expected = "null"
-
-    def accepts(self, value: Any) -> bool:
-        return value is None
-
-    def encode(self, value: Any, path: str) -> Any:
-        return None
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        if raw is not None:
-            raise SchemaError(path, raw, self.expected)
-        return None
-
-    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        return {"type": "null"}
-
-    def parse_cell(self, text: str) -> Any:
-        if text.strip():
-            raise CellError("an empty cell")
-        return None
-
-
-class _PlainSpec(_Spec):
-    """A value JSON holds as it is: written and read unchanged once its type is right."""
-
-    def encode(self, value: Any, path: str) -> Any:
-        if not self.accepts(value):
-            raise InvalidValue(path, value, self.expected)
-        return value
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        if not self.accepts(raw):
-            raise SchemaError(path, raw, self.expected)
-        return raw
-
-
-class _StrSpec(_PlainSpec):
-    expected = "a string"
-
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, str)
-
-    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        return {"type": "string"}
-
-    def parse_cell(self, text: str) -> Any:
-        return text
-
-
-class BoolSpec(_PlainSpec):
-    expected = "true or false"
-    _TRUE: Final = frozenset({"true", "t", "yes", "y", "1"})
-    _FALSE: Final = frozenset({"false", "f", "no", "n", "0"})
-
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, bool)
-
-    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        return {"type": "boolean"}
-
-    def parse_cell(self, text: str) -> Any:
-        word = text.strip().lower()
-        if word in self._TRUE:
-            return True
-        if word in self._FALSE:
-            return False
-        raise CellError("true/false, yes/no or 1/0")
-
-
-def _check_int(value: int, path: str, error: type[StarsError]) -> int:
-    if -MAX_INT <= value <= MAX_INT:
-        return value
-    expected = f"an integer from -{MAX_INT} to {MAX_INT}"
-    if error is SchemaError:
-        raise SchemaError(path, value, expected)
-    raise InvalidValue(path, value, expected)
-
-
-class IntSpec(_Spec):
-    expected = "an integer"
-
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool)
-
-    def encode(self, value: Any, path: str) -> Any:
-        if not self.accepts(value):
-            raise InvalidValue(path, value, self.expected)
-        return _check_int(value, path, InvalidValue)
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        if not self.accepts(raw):
-            raise SchemaError(path, raw, self.expected)
-        return _check_int(raw, path, SchemaError)
-
-    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        return {"type": "integer", "minimum": -MAX_INT, "maximum": MAX_INT}
-
-    def parse_cell(self, text: str) -> Any:
-        word = text.strip()
-        if not re.fullmatch(r"[+-]?\d{1,16}", word) or abs(int(word)) > MAX_INT:
-            raise CellError("a whole number")
-        return int(word)
-
-
-class FloatSpec(_Spec):
-    expected = "a finite number"
-
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-
-    def encode(self, value: Any, path: str) -> Any:
-        if not self.accepts(value) or (isinstance(value, float) and not math.isfinite(value)):
-            raise InvalidValue(path, value, self.expected)
-        if isinstance(value, int):
-            return _check_int(value, path, InvalidValue)
-        return value
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        if not self.accepts(raw):
-            raise SchemaError(path, raw, self.expected)
-        if isinstance(raw, int):
-            return _check_int(raw, path, SchemaError)
-        if not math.isfinite(raw):
-            raise SchemaError(path, raw, self.expected)
-        return raw
-
-    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        return {"type": "number"}
-
-    def parse_cell(self, text: str) -> Any:
-        word = text.strip()
-        if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", word):
-            raise CellError("a number")
-        value = float(word)
-        if not math.isfinite(value):
-            raise CellError("a finite number")
-        return value
-
-
-class DateTimeSpec(_Spec):
-    expected = "an ISO 8601 date-time with a UTC offset"
-
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, datetime)
-
-    def encode(self, value: Any, path: str) -> Any:
-        if not isinstance(value, datetime) or value.utcoffset() is None:
-            raise InvalidValue(path, value, "a timezone-aware datetime")
-        if _IN_UTC.get():
-            return _utc_text(value)
-        return value.isoformat()
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        return self._parse(raw, path)
-
-    def _parse(self, raw: Any, path: str) -> datetime:
-        if not isinstance(raw, str) or len(raw) > _MAX_TIME_TEXT:
-            raise SchemaError(path, raw, self.expected)
-        try:
-            value = datetime.fromisoformat(raw)
-        except ValueError:
-            raise SchemaError(path, raw, self.expected) from None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise SchemaError(path, raw, self.expected + " (this one has no offset)")
-        try:
-            inside = EARLIEST <= value < LATEST  # compared as instants, in UTC
-        except OverflowError:  # pragma: no cover - the comparison itself stays in range
-            inside = False
-        if not inside or not _utc_in_range(value):
-            raise SchemaError(
-                path,
-                raw,
-                f"a time from {EARLIEST.date().isoformat()} to before"
-                f" {LATEST.date().isoformat()} in UTC (the analyses cannot reach further)",
-            )
-        return value
-
-    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        return {"type": "string", "format": "date-time"}
-
-    def parse_cell(self, text: str) -> Any:
-        try:
-            return self._parse(text.strip(), "")
-        except SchemaError as err:
-            raise CellError(err.expected) from None
-
-
-#: Set while a canonical document is written: every datetime is then written in UTC.
-_IN_UTC: ContextVar[bool] = ContextVar("stars_io_in_utc", default=False)
-
-
-def _utc_text(value: datetime) -> str:
-    """An aware datetime as canonical text: the same instant in UTC, written ``+00:00``."""
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.isoformat()
-
-
-def _utc_in_range(value: datetime) -> bool:
-    try:
-        value.astimezone(UTC)
-    except OverflowError:
-        return False
-    return True
-
-
-class EnumSpec(_Spec):
-    def __init__(self, cls: type[enum.Enum]) -> None:
-        self.cls = cls
-        self.by_value = {member.value: member for member in cls}
-        values = list(self.by_value)
-        for value in values:
-            if isinstance(value, bool) or not isinstance(value, str | int | float):
-                raise InvalidDefinition(f"enum {cls.__name__}: values must be strings or numbers")
-        self.textual = all(isinstance(value, str) for value in values)
-        self.expected = "one of " + ", ".join(repr(value) for value in values)
-
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, self.cls)
-
-    def encode(self, value: Any, path: str) -> Any:
-        if not isinstance(value, self.cls):
-            raise InvalidValue(path, value, _a(self.cls.__name__))
-        return value.value
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        fits = (
-            isinstance(raw, str)
-            if self.textual
-            else isinstance(raw, int | float | str) and not isinstance(raw, bool)
-        )
-        if fits:
-            try:
-                return self.by_value[raw]
-            except (KeyError, TypeError):
-                pass
-        raise SchemaError(path, raw, self.expected)
-
-    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        return {"enum": list(self.by_value)}
-
-    def parse_cell(self, text: str) -> Any:
-        word = text.strip()
-        if word in self.by_value:
-            return self.by_value[word]
-        if not self.textual:
-            try:
-                number = float(word)
-            except ValueError:
-                number = math.nan
-            if number in self.by_value:
-                return self.by_value[number]
-        raise CellError(self.expected)
-
-
-class _LiteralSpec(_PlainSpec):
-    def __init__(self, values: tuple[Any, ...]) -> None:
-        for value in values:
-            if isinstance(value, bool) or not isinstance(value, str | int):
-                raise InvalidDefinition("Literal values must be strings or integers")
-        self.values = values
-        self.expected = "one of " + ", ".join(repr(value) for value in values)
-
-    def accepts(self, value: Any) -> bool:
-        return any(type(value) is type(x) and value == x for x in self.values)
-
-    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        return {"enum": list(self.values)}
-
-    def parse_cell(self, text: str) -> Any:
-        for value in self.values:
-            if str(value) == text.strip():
-                return value
-        raise CellError(self.expected)
-
-
-class _TupleSpec(_Spec):
-    """``tuple[X, ...]`` (variadic) or ``frozenset[X]`` (unique, written sorted)."""
-
-    def __init__(self, item: _Spec, unique: bool) -> None:
-        self.item = item
-        self.unique = unique
-        kind = "a list of unique items" if unique else "a list"
-        self.expected = f"{kind} of {item.expected}"
-
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, frozenset | set) if self.unique else isinstance(value, tuple | Log)
-
-    def encode(self, value: Any, path: str) -> Any:
-        if not (isinstance(value, tuple | list | frozenset | set | Log)):
-            raise InvalidValue(path, value, self.expected)
-        out = [self.item.encode(x, f"{path}[{i}]") for i, x in enumerate(value)]
-        if self.unique:
-            out.sort(key=_sort_key)
-        return out
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        if not _is_array(raw):
-            raise SchemaError(path, raw, self.expected)
-        items = [self.item.decode(x, f"{path}[{i}]", ctx) for i, x in enumerate(raw)]
-        if not self.unique:
-            return tuple(items)
-        out = frozenset(items)
-        if len(out) != len(items):
-            raise SchemaError(path, raw, self.expected + " (it repeats an item)")
-        return out
-
-    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "array", "items": self.item.schema(defs)}
-        if self.unique:
-            out["uniqueItems"] = True
-        return out
-
-    def parse_cell(self, text: str) -> Any:
-        parts = [part.strip() for part in text.split(";")]
-        items = [self.item.parse_cell(part) for part in parts if part]
-        return frozenset(items) if self.unique else tuple(items)
-
-
-def _sort_key(value: Any) -> str:
-    # Numbers in their one form, so equal sets (``{50}`` and ``{50.0}``) sort alike.
-    return value if isinstance(value, str) else json.dumps(_one_number_form(value), sort_keys=True)
-
-
-class _FixedTupleSpec(_Spec):
-    def __init__(self, items: tuple[_Spec, ...]) -> None:
-        self.items = items
-        self.expected = (
-            f"a list of {len(items)} items (" + ", ".join(i.expected for i in items) + ")"
-        )
-
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, tuple) and len(value) == len(self.items)
-
-    def encode(self, value: Any, path: str) -> Any:
-        if not isinstance(value, tuple | list) or len(value) != len(self.items):
-            raise InvalidValue(path, value, self.expected)
-        return [
-            s.encode(x, f"{path}[{i}]")
-            for i, (s, x) in enumerate(zip(self.items, value, strict=True))
-        ]
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        if not _is_array(raw) or len(raw) != len(self.items):
-            raise SchemaError(path, raw, self.expected)
-        return tuple(
-            s.decode(x, f"{path}[{i}]", ctx)
-            for i, (s, x) in enumerate(zip(self.items, raw, strict=True))
-        )
-
-    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        n = len(self.items)
-        return {
-            "type": "array",
-            "prefixItems": [s.schema(defs) for s in self.items],
-            "items": False,
-            "minItems": n,
-            "maxItems": n,
-        }
-
-
-class _MapSpec(_Spec):
-    def __init__(self, key: _Spec, value: _Spec) -> None:
-        if not isinstance(key, _StrSpec) and not (isinstance(key, EnumSpec) and key.textual):
-            raise InvalidDefinition("mapping keys must be strings or string enums")
-        self.key = key
-        self.value = value
-        self.expected = f"an object whose values are {value.expected}"
-
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, Mapping)
-
-    def encode(self, value: Any, path: str) -> Any:
-        if not isinstance(value, Mapping):
-            raise InvalidValue(path, value, self.expected)
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            name = self.key.encode(key, f"{path} key")
-            out[name] = self.value.encode(item, _join(path, name))
-        return out
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        if not isinstance(raw, Mapping):
-            raise SchemaError(path, raw, self.expected)
-        out: dict[Any, Any] = {}
-        for key, item in raw.items():
-            if not isinstance(key, str):
-                raise SchemaError(path, key, "string keys")
-            name = self.key.decode(key, _join(path, key), ctx)
-            out[name] = self.value.decode(item, _join(path, key), ctx)
-        return out
-
-    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "object", "additionalProperties": self.value.schema(defs)}
-        if isinstance(self.key, EnumSpec):
-            out["propertyNames"] = self.key.schema(defs)
-        return out
-
-
-class UnionSpec(_Spec):
-    def __init__(self, options: tuple[_Spec, ...]) -> None:
-        self.options = options
-        self.expected = " or ".join(o.expected for o in options)
-
-    def accepts(self, value: Any) -> bool:
-        return any(o.accepts(value) for o in self.options)
-
-    def encode(self, value: Any, path: str) -> Any:
-        for option in self.options:
-            if option.accepts(value):
-                return option.encode(value, path)
-        raise InvalidValue(path, value, self.expected)
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        if isinstance(raw, Mapping) and isinstance(raw.get("type"), str):
-            for option in self.options:
-                if isinstance(option, _ClassSpec) and option.codec().name == raw["type"]:
-                    return option.decode(raw, path, ctx)
-        for option in self.options:
-            try:
-                return option.decode(raw, path, ctx)
-            except SchemaError:
-                continue
-        raise SchemaError(path, raw, self.expected)
-
-    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        return {"anyOf": [o.schema(defs) for o in self.options]}
-
-    def parse_cell(self, text: str) -> Any:
-        if not text.strip() and any(isinstance(o, NoneSpec) for o in self.options):
-            return None
-        tried: list[CellError] = []
-        for option in self.options:
-            if isinstance(option, NoneSpec):
-                continue
-            try:
-                return option.parse_cell(text)
-            except CellError as err:
-                tried.append(err)
-        # an optional value says what its one type wants (an empty cell is always fine)
-        raise tried[0] if len(tried) == 1 else CellError(self.expected)
-
-
-class _ClassSpec(_Spec):
-    def __init__(self, cls: type[Any]) -> None:
-        self.cls = cls
-        self.expected = f"{_a(cls.__name__)} object"
-
-    def codec(self) -> _Codec:
-        return _REGISTRY.codec_of(self.cls)
-
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, self.cls)
-
-    def encode(self, value: Any, path: str) -> Any:
-        if not isinstance(value, self.cls):
-            raise InvalidValue(path, value, self.expected)
-        # A registered subclass (e.g. backtest's Percentile, a kind of Steps) keeps its
-        # own type name, so it loads back as itself rather than as the declared class.
-        exact = _REGISTRY.find(type(value)) if type(value) is not self.cls else None
-        return (exact or self.codec()).encode(value, path)
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext) -> Any:
-        if isinstance(raw, Mapping) and isinstance(raw.get("type"), str):
-            named = _REGISTRY.named(raw["type"])
-            if named is not None and named.cls is not self.cls and issubclass(named.cls, self.cls):
-                return named.decode(raw, path, ctx)
-        return self.codec().decode(raw, path, ctx)
-
-    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        codec = self.codec()
-        codec.add_schema(defs)
-        return {"$ref": f"#/$defs/{codec.name}"}
-
-
-SPECS: dict[Any, _Spec] = {
-    type(None): NoneSpec(),
-    None: NoneSpec(),
-    str: _StrSpec(),
-    bool: BoolSpec(),
-    int: IntSpec(),
-    float: FloatSpec(),
-    datetime: DateTimeSpec(),
-}
-_SPECS_LOCK = threading.RLock()
-
-
-def _spec(hint: Any) -> _Spec:
-    """The spec of a type annotation (cached; attrs classes are registered on the way)."""
-    try:
-        cached = SPECS.get(hint)
-    except TypeError:
-        cached = None
-    if cached is not None:
-        return cached
-    with _SPECS_LOCK:
-        made = _make_spec(hint)
-        with suppress(TypeError):
-            SPECS[hint] = made
-        return made
-
-
-def _make_spec(hint: Any) -> _Spec:
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return EnumSpec(hint)
-    if isinstance(hint, type) and (attrs.has(hint) or hint in _REGISTRY.by_class):
-        _REGISTRY.ensure(hint)
-        return _ClassSpec(hint)
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin is typing.Union or origin is types.UnionType:
-        return UnionSpec(tuple(_spec(a) for a in args))
-    if origin is typing.Literal:
-        return _LiteralSpec(args)
-    if origin is Sequence and len(args) == 1:
-        return _TupleSpec(_spec(args[0]), unique=False)  # an append-only history: a tuple or Log
-    if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return _TupleSpec(_spec(args[0]), unique=False)
-        if args and Ellipsis not in args:
-            return _FixedTupleSpec(tuple(_spec(a) for a in args))
-    if origin in (frozenset, set) and len(args) == 1:
-        return _TupleSpec(_spec(args[0]), unique=True)
-    if origin in (Mapping, dict, typing.Mapping) and len(args) == 2:
-        return _MapSpec(_spec(args[0]), _spec(args[1]))
-    raise InvalidDefinition(f"cannot serialize values of type {hint!r}")
-
-
-# =========================================================================== codecs
+# =========================================================================== registry
 Encoder = Callable[[Any], Mapping[str, Any]]
 Decoder = Callable[[Mapping[str, Any], LoadContext, str], Any]
 Checker = Callable[[Any, LoadContext, str], None]
 Preparer = Callable[[dict[str, Any], LoadContext, str], None]
 
 
-@attrs.frozen(slots=True)
-class _Field:
-    name: str
-    key: str
-    spec: _Spec
-    required: bool
-    read: str  # the attribute to read: a private field's public property when there is one
-
-
 class _Codec:
-    """How one registered class is written and read."""
+    """One registered class: its document name, its hooks, its fields (for schemas, CSV)."""
 
     def __init__(
         self,
@@ -770,100 +220,14 @@ class _Codec:
         self.check = check
         self.custom_schema = schema
         self.prepare: Preparer | None = None
-        self.fields: tuple[_Field, ...] = ()
+        self.fields: tuple[_cells.Field, ...] = ()
         self.keys: frozenset[str] = frozenset()
 
     def compile(self) -> None:
         if self.encoder is not None:
             return
-        try:
-            hints = typing.get_type_hints(self.cls)
-        except Exception as exc:
-            raise InvalidDefinition(
-                f"cannot read the annotations of {self.cls.__name__}: {exc}"
-            ) from exc
-        out = []
-        for f in attrs.fields(self.cls):
-            if not f.init:
-                continue
-            if f.name not in hints:
-                raise InvalidDefinition(f"{self.cls.__name__}.{f.name} has no type annotation")
-            key = f.alias or f.name
-            if key in ("type", "schema"):
-                raise InvalidDefinition(f"{self.cls.__name__}: a field may not be named {key!r}")
-            public = isinstance(inspect.getattr_static(self.cls, key, None), property)
-            read = key if key != f.name and public else f.name
-            out.append(_Field(f.name, key, _spec(hints[f.name]), f.default is attrs.NOTHING, read))
-        self.fields = tuple(out)
-        self.keys = frozenset(f.key for f in out)
-
-    def encode(self, value: Any, path: str) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.name}
-        if self.encoder is not None:
-            data = self.encoder(value)
-            for key, item in data.items():
-                if not isinstance(key, str) or key in ("type", "schema"):
-                    raise InvalidValue(f"{path} key", key, "a field name other than type/schema")
-                out[key] = _encode_any(item, _join(path, key))
-            return out
-        for f in self.fields:
-            out[f.key] = f.spec.encode(getattr(value, f.read), _join(path, f.key))
-        return out
-
-    def decode(self, raw: Any, path: str, ctx: LoadContext, *, top: bool = False) -> Any:
-        if not isinstance(raw, Mapping):
-            raise SchemaError(path, raw, f"{_a(self.name)} object")
-        kind = raw.get("type", _MISSING)
-        if kind is not _MISSING and kind != self.name:
-            raise SchemaError(_join(path, "type"), kind, repr(self.name))
-        skip = ("type", "schema") if top else ("type",)
-        if self.decoder is not None:
-            data = {k: item for k, item in raw.items() if k not in skip}
-            value = self.decoder(data, ctx, path)
-            if not isinstance(value, self.cls):
-                raise SchemaError(path, type(value).__name__, f"{_a(self.name)} from the decoder")
-        else:
-            for key in raw:
-                if key not in self.keys and key not in skip:
-                    shown = ", ".join(repr(k) for k in sorted(self.keys))
-                    raise SchemaError(
-                        _join(path, key), raw[key], f"no such field in {self.name} (known: {shown})"
-                    )
-            kwargs: dict[str, Any] = {}
-            for f in self.fields:
-                if f.key in raw:
-                    kwargs[f.key] = f.spec.decode(raw[f.key], _join(path, f.key), ctx)
-                elif f.required:
-                    raise SchemaError(
-                        _join(path, f.key), _MISSING, "a value (the field is required)"
-                    )
-            if self.prepare is not None:
-                self.prepare(kwargs, ctx, path)
-            value = self._construct(kwargs, path)
-        if self.check is not None and ctx.lifecycle is not None:
-            self.check(value, ctx, path)
-        return value
-
-    def _construct(self, kwargs: dict[str, Any], path: str) -> Any:
-        try:
-            return self.cls(**kwargs)
-        except SchemaError:
-            raise
-        except InvalidValue as err:
-            field = err.field
-            if re.fullmatch(r"[A-Za-z_]\w*(\[\d+\])*(\.\w+(\[\d+\])*)*", field):
-                head = re.split(r"[\[.]", field)[0]
-                where = f"{path}.{field}" if head.lstrip("_") in self.keys else path
-            else:
-                where = path
-            expected = err.expected + (f" ({err.hint})" if err.hint else "")
-            raise SchemaError(where, err.value, expected) from err
-        except StarsError as err:
-            raise SchemaError(path, _Shown(self.name), f"a valid {self.name}: {err}") from err
-        except Exception as err:
-            raise SchemaError(
-                path, _Shown(self.name), f"a valid {self.name}: {type(err).__name__}: {err}"
-            ) from err
+        self.fields = _cells.fields_of(self.cls)
+        self.keys = frozenset(f.key for f in self.fields)
 
     def add_schema(self, defs: dict[str, Any]) -> None:
         if self.name in defs:
@@ -894,32 +258,118 @@ class _Codec:
         }
 
 
-def _encode_any(value: Any, path: str) -> Any:
-    """Encode a value by its runtime type (for custom encoders)."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, int | float):
-        return SPECS[float].encode(value, path)
-    if isinstance(value, enum.Enum):
-        return EnumSpec(type(value)).encode(value, path)
-    if isinstance(value, datetime):
-        return SPECS[datetime].encode(value, path)
-    codec = _REGISTRY.find(type(value))
-    if codec is not None:
-        return codec.encode(value, path)
-    if isinstance(value, Mapping):
-        out = {}
-        for key, item in value.items():
-            name = key.value if isinstance(key, enum.Enum) else key
-            if not isinstance(name, str):
-                raise InvalidValue(f"{path} key", key, "a string")
-            out[name] = _encode_any(item, _join(path, name))
-        return out
-    if isinstance(value, frozenset | set):
-        return sorted((_encode_any(x, f"{path}[{i}]") for i, x in enumerate(value)), key=_sort_key)
-    if isinstance(value, list | tuple):
-        return [_encode_any(x, f"{path}[{i}]") for i, x in enumerate(value)]
-    raise InvalidValue(path, value, "a value stars can write as JSON (register its class)")
+#: The document types of `stars` by name, and the module that defines each. A module
+#: is imported only when a document (or a value being written) names one of its types.
+_DOCUMENT_TYPES: Final[dict[str, str]] = {
+    **dict.fromkeys(
+        ("Account", "Snapshot", "TransitionRecord", "DepthPoint", "OwnerChange"), "stars.account"
+    ),
+    "AccountEvent": "stars.io",
+    "BandCutoffs": "stars.bands",
+    "CycleEpisode": "stars.cycles",
+    "StageProfile": "stars.stages",
+    **dict.fromkeys(
+        ("Policy", "StageDef", "Event", "Evidence", "Diagnosis", "Verdict"), "stars.lifecycle"
+    ),
+    "Lifecycle": "stars.io._lifecycles",
+    **dict.fromkeys(
+        ("HealthScore", "Linear", "Measure", "Scorecard", "ScorecardSet", "Steps", "Trend"),
+        "stars.health",
+    ),
+    **dict.fromkeys(
+        (
+            "DepthAssessment",
+            "DepthEvidence",
+            "DepthGapAdvice",
+            "DepthGuidance",
+            "DepthMovement",
+            "DepthPolicy",
+            "Disagreement",
+            "DwellAdvice",
+            "KeyAccountCheck",
+            "Requirement",
+            "TwoSidedDepth",
+            "ValueConcentration",
+        ),
+        "stars.depth",
+    ),
+    **dict.fromkeys(
+        (
+            "AreaChange",
+            "AreaResult",
+            "Indicator",
+            "MaturityComparison",
+            "MaturityReport",
+            "Questionnaire",
+        ),
+        "stars.maturity",
+    ),
+    **dict.fromkeys(
+        (
+            "Alignment",
+            "CustomerJourney",
+            "JourneyPolicy",
+            "PhaseProfile",
+            "PhaseRecord",
+            "ValueCase",
+        ),
+        "stars.journey",
+    ),
+    **dict.fromkeys(
+        (
+            "ActionItem",
+            "CheckIn",
+            "DetectionPolicy",
+            "HandoffAudit",
+            "HandoffChecklist",
+            "PlanTemplate",
+            "PlaybookEntry",
+            "PlaybookLibrary",
+            "RecoveryPlan",
+            "RecoveryPolicy",
+            "RiskEvidence",
+            "RiskFinding",
+            "RiskSource",
+            "Stakeholder",
+            "StepRecord",
+            "Triage",
+            "TriagePolicy",
+        ),
+        "stars.recovery",
+    ),
+    **dict.fromkeys(
+        (
+            "Cohort",
+            "EpisodeStats",
+            "ForecastBacktest",
+            "Portfolio",
+            "RecoveryCurve",
+            "RiskEntry",
+            "StageDistribution",
+            "TransitionMatrix",
+        ),
+        "stars.portfolio",
+    ),
+    **dict.fromkeys(
+        (
+            "Backtest",
+            "BandOutcome",
+            "Calibration",
+            "DecileOutcome",
+            "GroupAUC",
+            "MeasureCheck",
+            "Percentile",
+        ),
+        "stars.backtesting",
+    ),
+}
+
+
+def _at_home(cls: type[Any]) -> bool:
+    """Whether ``cls`` is the `stars` document type of its name (not a namesake)."""
+    home = _DOCUMENT_TYPES.get(cls.__name__)
+    # defined in the module itself or in one of its private submodules (a package)
+    return home is not None and (cls.__module__ + ".").startswith((home + ".", home + "._"))
 
 
 class _Registry:
@@ -929,8 +379,6 @@ class _Registry:
         self.by_name: dict[str, _Codec] = {}
         self.by_class: dict[type[Any], _Codec] = {}
         self.lock = threading.RLock()
-        self.optional_done = False
-        self.loading = False
 
     def add(
         self,
@@ -974,6 +422,8 @@ class _Registry:
             except BaseException:
                 self.by_name, self.by_class = saved
                 raise
+            if old is not None or encoder is not None:
+                _forget_hooks()  # the converter may hold hooks made for the old registration
             return codec
 
     def ensure(self, cls: type[Any]) -> _Codec:
@@ -982,7 +432,8 @@ class _Registry:
             return codec
         with self.lock:
             name = cls.__name__
-            if name in self.by_name and self.by_name[name].cls is not cls:
+            taken = name in self.by_name and self.by_name[name].cls is not cls
+            if taken or (name in _DOCUMENT_TYPES and not _at_home(cls)):
                 name = f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}"
             return self.add(cls, name)
 
@@ -993,77 +444,857 @@ class _Registry:
         return codec
 
     def find(self, cls: type[Any]) -> _Codec | None:
-        self.load_optional()
-        return self.by_class.get(cls)
+        """The codec of a class that may be written (a `stars` type is registered now)."""
+        codec = self.by_class.get(cls)
+        if codec is None and isinstance(cls, type) and _at_home(cls):
+            codec = self.named(cls.__name__)
+            if codec is not None and codec.cls is not cls:
+                return None
+        return codec
 
     def named(self, name: object) -> _Codec | None:
-        self.load_optional()
+        """The codec of a document type name (importing the module that defines it)."""
         if not isinstance(name, str):
             return None
-        return self.by_name.get(name)
-
-    def load_optional(self) -> None:
-        if self.optional_done:
-            return
-        with self.lock:  # other threads wait here until the modules are registered
-            if self.optional_done or self.loading:
-                return
-            self.loading = True
+        codec = self.by_name.get(name)
+        if codec is not None:
+            return codec
+        module_name = _DOCUMENT_TYPES.get(name)
+        if module_name is None:
+            return None
+        with self.lock:
             try:
-                self._load_modules()
-            finally:
-                self.optional_done = True
-                self.loading = False
+                module = importlib.import_module(module_name)
+            except ImportError:  # pragma: no cover - only while a module is missing
+                return None
+            if name == "Portfolio":
+                _register_portfolio()
+                return self.by_name.get(name)
+            cls = getattr(module, name, None)
+            if not isinstance(cls, type) or not attrs.has(cls):
+                return self.by_name.get(name)
+            return self.ensure(cls)
 
-    def _load_modules(self) -> None:
-        for module_name in _OPTIONAL_MODULES:
-            _register_module(module_name)
-        _register_portfolio()
+    def names(self) -> list[str]:
+        """Every name a document may have, sorted (without importing anything)."""
+        return sorted({*self.by_name, *_DOCUMENT_TYPES})
+
+    def load_all(self) -> None:
+        for name in _DOCUMENT_TYPES:
+            self.named(name)
 
 
 _REGISTRY: Final = _Registry()
 
-_OPTIONAL_MODULES: Final = (
-    "stars.health",
-    "stars.depth",
-    "stars.maturity",
-    "stars.journey",
-    "stars.recovery",
-    "stars.portfolio",
-    "stars.backtesting",
-)
+
+class _CellClasses(_cells.ClassHook):
+    """Tells `stars._cells` which classes are documents, their names and schemas."""
+
+    def known(self, cls: type[Any]) -> bool:
+        if attrs.has(cls):
+            _REGISTRY.ensure(cls)
+            return True
+        return cls in _REGISTRY.by_class
+
+    def name(self, cls: type[Any]) -> str:
+        return _REGISTRY.codec_of(cls).name
+
+    def add_schema(self, cls: type[Any], defs: dict[str, Any]) -> None:
+        _REGISTRY.codec_of(cls).add_schema(defs)
 
 
-def _register_module(module_name: str) -> None:
-    """Register the plain value classes a module exports (skipping what is not plain data)."""
-    import importlib
+_cells.set_class_hook(_CellClasses())
 
+
+# =========================================================================== errors
+class _Bad(Exception):
+    """A refusal at ``suffix`` below the place it was raised (cattrs' notes give the rest)."""
+
+    def __init__(self, value: object, expected: str, suffix: str = "") -> None:
+        super().__init__(expected)
+        self.value = value
+        self.expected = expected
+        self.suffix = suffix
+
+
+class _Passed(Exception):
+    """A `StarsError` that already names its whole path (raised as it is)."""
+
+    def __init__(self, error: StarsError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _below(err: SchemaError) -> Exception:
+    """An error a hook reported at path ``$...``, to be placed below where the hook ran."""
+    if err.path.startswith("$"):
+        return _Bad(err.value, err.expected, err.path[1:])
+    return _Passed(err)
+
+
+class _Unwritable(Exception):
+    def __init__(self, value: object, expected: str) -> None:
+        super().__init__(expected)
+        self.value = value
+        self.expected = expected
+
+
+#: (class, attribute name) -> document key, for the paths of cattrs' notes.
+_KEY_OF: dict[tuple[Any, str], str] = {}
+
+
+def _to_schema_error(exc: BaseException, path: str) -> StarsError:
+    """The first failure of a cattrs error tree, as a `SchemaError` naming its JSON path."""
+    from cattrs.errors import (
+        AttributeValidationNote,
+        BaseValidationError,
+        IterableValidationNote,
+    )
+
+    owner: Any = None
+    while True:
+        for note in getattr(exc, "__notes__", ()):
+            if isinstance(note, AttributeValidationNote):
+                path = _join(path, _KEY_OF.get((owner, note.name), note.name))
+            elif isinstance(note, IterableValidationNote):
+                index = note.index
+                path = _join(path, index) if isinstance(index, str) else f"{path}[{index}]"
+        if isinstance(exc, BaseValidationError):
+            owner = exc.cl
+            exc = exc.exceptions[0]
+            continue
+        break
+    if isinstance(exc, _Bad):
+        made = SchemaError(path + exc.suffix, exc.value, exc.expected)
+        made.__cause__ = exc.__cause__  # a constructor's refusal stays the cause
+        return made
+    if isinstance(exc, _Passed):
+        return exc.error
+    if isinstance(exc, KeyError):
+        return SchemaError(path, _MISSING, "a value (the field is required)")
+    if isinstance(exc, StarsError):
+        return exc
+    if isinstance(exc, RecursionError):
+        return SchemaError("$", _Shown("a deeply nested value"), "less nesting")
+    return SchemaError("$", _Shown(type(exc).__name__), f"a document stars can load ({exc})")
+
+
+# =========================================================================== primitives
+#: The load in progress (its lifecycle, guards, helpers), for the checks inside hooks.
+_CTX: ContextVar[LoadContext | None] = ContextVar("stars_io_load", default=None)
+
+#: Set while a canonical document is written: every datetime is then written in UTC.
+_IN_UTC: ContextVar[bool] = ContextVar("stars_io_in_utc", default=False)
+
+
+def _int_range(value: int, fail: Callable[[object, str], Exception]) -> int:
+    if -MAX_INT <= value <= MAX_INT:
+        return value
+    raise fail(value, f"an integer from -{MAX_INT} to {MAX_INT}")
+
+
+# cattrs dispatches a str (or int) enum to the str (or int) hook: those hand it on.
+def _s_str(raw: Any, t: Any) -> Any:
+    if t is not str:
+        return _enum_hooks(t)[0](raw, t)
+    if isinstance(raw, str):
+        return raw
+    raise _Bad(raw, "a string")
+
+
+def _s_bool(raw: Any, _: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    raise _Bad(raw, "true or false")
+
+
+def _s_int(raw: Any, t: Any) -> Any:
+    if t is not int:
+        return _enum_hooks(t)[0](raw, t)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return _int_range(raw, _Bad)
+    raise _Bad(raw, "an integer")
+
+
+def _s_float(raw: Any, t: Any) -> Any:
+    if t is not float:
+        return _enum_hooks(t)[0](raw, t)
+    if isinstance(raw, float):
+        if math.isfinite(raw):
+            return raw
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        return _int_range(raw, _Bad)
+    raise _Bad(raw, "a finite number")
+
+
+def _s_none(raw: Any, _: Any) -> None:
+    if raw is not None:
+        raise _Bad(raw, "null")
+
+
+def _s_datetime(raw: Any, _: Any) -> datetime:
     try:
-        module = importlib.import_module(module_name)
-    except Exception:
-        return
-    for attr in getattr(module, "__all__", ()):
-        obj = getattr(module, attr, None)
-        if (
-            isinstance(obj, type)
-            and attrs.has(obj)
-            # defined in the module itself or in one of its private submodules (a package)
-            and (obj.__module__ == module_name or obj.__module__.startswith(module_name + "._"))
-            and obj not in _REGISTRY.by_class
-            and obj.__eq__ is not object.__eq__  # identity objects (hook events) are not data
-        ):
+        return parse_time(raw)
+    except CellError as err:
+        raise _Bad(raw, str(err)) from None
+
+
+def _u_str(value: Any) -> Any:
+    if type(value) is str:
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise _Unwritable(value, "a string")
+
+
+def _u_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    raise _Unwritable(value, "true or false")
+
+
+def _u_int(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _int_range(value, _Unwritable)
+    raise _Unwritable(value, "an integer")
+
+
+def _u_float(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return _int_range(value, _Unwritable)
+    raise _Unwritable(value, "a finite number")
+
+
+def _u_datetime(value: Any) -> Any:
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        if _IN_UTC.get() and value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return value.isoformat()
+    raise _Unwritable(value, "a timezone-aware datetime")
+
+
+def _u_none(value: Any) -> Any:
+    if value is None:
+        return None
+    raise _Unwritable(value, "null")
+
+
+_ENUM_HOOKS: dict[type[enum.Enum], tuple[Any, Any]] = {}
+
+
+def _enum_hooks(cls: type[enum.Enum]) -> tuple[Any, Any]:
+    done = _ENUM_HOOKS.get(cls)
+    if done is not None:
+        return done
+    spec = _cells.spec(cls)
+    assert isinstance(spec, _cells.EnumSpec)
+    by_value, textual, expected = spec.by_value, spec.textual, spec.expected
+
+    def structure(raw: Any, _: Any) -> Any:
+        fits = (
+            isinstance(raw, str)
+            if textual
+            else isinstance(raw, int | float | str) and not isinstance(raw, bool)
+        )
+        if fits:
             try:
-                _REGISTRY.ensure(obj)
-            except StarsError:
-                continue
+                return by_value[raw]
+            except (KeyError, TypeError):
+                pass
+        raise _Bad(raw, expected)
+
+    def unstructure(value: Any) -> Any:
+        if isinstance(value, cls):
+            return value.value
+        raise _Unwritable(value, _a(cls.__name__))
+
+    _ENUM_HOOKS[cls] = (structure, unstructure)
+    return structure, unstructure
+
+
+def _expected(hint: Any) -> str:
+    return _cells.spec(hint).expected
+
+
+def _accepts(hint: Any) -> Callable[[Any], bool]:
+    """Whether a value is one of type ``hint`` (which option of a union writes it)."""
+    if hint is float:
+        return lambda x: isinstance(x, int | float) and not isinstance(x, bool)
+    if hint is int:
+        return lambda x: isinstance(x, int) and not isinstance(x, bool)
+    if hint in (type(None), None):
+        return lambda x: x is None
+    if isinstance(hint, type):
+        return lambda x: isinstance(x, hint)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Literal:
+        return lambda x: any(type(x) is type(a) and x == a for a in args)
+    if origin in (frozenset, set):
+        return lambda x: isinstance(x, frozenset | set)
+    if origin is Sequence or (origin is tuple and len(args) == 2 and args[1] is Ellipsis):
+        return lambda x: isinstance(x, tuple | Log)
+    if origin is tuple:
+        return lambda x: isinstance(x, tuple) and len(x) == len(args)
+    if origin in (Mapping, dict):
+        return lambda x: isinstance(x, Mapping)
+    if origin is typing.Union or origin is types.UnionType:
+        each = [_accepts(a) for a in args]
+        return lambda x: any(a(x) for a in each)
+    return lambda x: False
+
+
+def _sort_key(value: Any) -> str:
+    # Numbers in their one form, so equal sets (``{50}`` and ``{50.0}``) sort alike.
+    return value if isinstance(value, str) else json.dumps(_one_number_form(value), sort_keys=True)
+
+
+# =========================================================================== the converter
+def _attributes(cls: type[Any]) -> tuple[list[attrs.Attribute[Any]], list[attrs.Attribute[Any]]]:
+    """The attributes to read (by their public property) and to build (by their alias)."""
+    fields = {f.name: f for f in _cells.fields_of(cls)}
+    read, build = [], []
+    for a in attrs.fields(cls):
+        if not a.init:
+            continue
+        f = fields[a.name]
+        _KEY_OF[(cls, a.name)] = f.key
+        build.append(a.evolve(type=f.hint))
+        read.append(a.evolve(type=f.hint, name=f.read, alias=f.key))
+    return read, build
+
+
+def _is_document(t: Any) -> bool:
+    return isinstance(t, type) and (attrs.has(t) or t in _REGISTRY.by_class)
+
+
+def _make_converter() -> cattrs.Converter:
+    import cattrs
+    from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+    from cattrs.errors import IterableValidationNote as Note
+    from cattrs.gen import make_dict_structure_fn_from_attrs, make_dict_unstructure_fn_from_attrs
+
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    for t, s, u in (
+        (str, _s_str, _u_str),
+        (bool, _s_bool, _u_bool),
+        (int, _s_int, _u_int),
+        (float, _s_float, _u_float),
+        (datetime, _s_datetime, _u_datetime),
+        (type(None), _s_none, _u_none),
+    ):
+        conv.register_structure_hook(t, s)
+        conv.register_unstructure_hook(t, u)
+
+    # -- enums (each registered by its class when a type that holds it is first met, so
+    #    that it comes before the hooks of str, int and float) and literals
+    def literal(t: Any) -> Any:
+        values = typing.get_args(t)
+        expected = _expected(t)
+
+        def structure(raw: Any, _: Any) -> Any:
+            if any(type(raw) is type(x) and raw == x for x in values):
+                return raw
+            raise _Bad(raw, expected)
+
+        return structure
+
+    def literal_unstructure(t: Any) -> Any:
+        values = typing.get_args(t)
+        expected = _expected(t)
+
+        def unstructure(value: Any) -> Any:
+            if any(type(value) is type(x) and value == x for x in values):
+                return value
+            raise _Unwritable(value, expected)
+
+        return unstructure
+
+    is_literal = lambda t: typing.cast(Any, typing.get_origin(t)) is typing.Literal  # noqa: E731
+    conv.register_structure_hook_factory(is_literal, literal)
+    conv.register_unstructure_hook_factory(is_literal, literal_unstructure)
+
+    # -- variadic tuples, sequences (histories) and frozensets
+    def is_seq(t: Any) -> bool:
+        origin, args = typing.get_origin(t), typing.get_args(t)
+        if origin is Sequence and len(args) == 1:
+            return True
+        return origin is tuple and len(args) == 2 and args[1] is Ellipsis
+
+    def is_set(t: Any) -> bool:
+        return typing.get_origin(t) in (frozenset, set) and len(typing.get_args(t)) == 1
+
+    def items_of(t: Any) -> Callable[[Any], list[Any]]:
+        item = typing.get_args(t)[0]
+        hook = conv.get_structure_hook(item)
+
+        def each(raw: Any) -> list[Any]:
+            out = []
+            for i, x in enumerate(raw):
+                try:
+                    out.append(hook(x, item))
+                except Exception as e:  # the first failure is the one reported
+                    e.__notes__ = [*getattr(e, "__notes__", []), Note(f"@ {i}", i, item)]
+                    raise IterableValidationError(f"While structuring {t!r}", [e], t) from None
+            return out
+
+        return each
+
+    def seq_structure(t: Any) -> Any:
+        each, expected = items_of(t), _expected(t)
+
+        def structure(raw: Any, _: Any) -> tuple[Any, ...]:
+            if not _is_array(raw):
+                raise _Bad(raw, expected)
+            return tuple(each(raw))
+
+        return structure
+
+    def set_structure(t: Any) -> Any:
+        each, expected = items_of(t), _expected(t)
+
+        def structure(raw: Any, _: Any) -> frozenset[Any]:
+            if not _is_array(raw):
+                raise _Bad(raw, expected)
+            items = each(raw)
+            out = frozenset(items)
+            if len(out) != len(items):
+                raise _Bad(raw, expected + " (it repeats an item)")
+            return out
+
+        return structure
+
+    def seq_unstructure(t: Any) -> Any:
+        hook = conv.get_unstructure_hook(typing.get_args(t)[0])
+        expected = _expected(t)
+
+        def unstructure(value: Any) -> list[Any]:
+            if not isinstance(value, tuple | list | Log):
+                raise _Unwritable(value, expected)
+            return [hook(x) for x in value]
+
+        return unstructure
+
+    def set_unstructure(t: Any) -> Any:
+        hook = conv.get_unstructure_hook(typing.get_args(t)[0])
+        expected = _expected(t)
+
+        def unstructure(value: Any) -> list[Any]:
+            if not isinstance(value, frozenset | set | tuple | list):
+                raise _Unwritable(value, expected)
+            return sorted((hook(x) for x in value), key=_sort_key)
+
+        return unstructure
+
+    conv.register_structure_hook_factory(is_seq, seq_structure)
+    conv.register_structure_hook_factory(is_set, set_structure)
+    conv.register_unstructure_hook_factory(is_seq, seq_unstructure)
+    conv.register_unstructure_hook_factory(is_set, set_unstructure)
+
+    # -- fixed tuples
+    def is_fixed(t: Any) -> bool:
+        args = typing.get_args(t)
+        return typing.get_origin(t) is tuple and bool(args) and Ellipsis not in args
+
+    def fixed_structure(t: Any) -> Any:
+        args = typing.get_args(t)
+        hooks = [conv.get_structure_hook(a) for a in args]
+        expected = _expected(t)
+
+        def structure(raw: Any, _: Any) -> tuple[Any, ...]:
+            if not _is_array(raw) or len(raw) != len(args):
+                raise _Bad(raw, expected)
+            out = []
+            for i, (hook, a, x) in enumerate(zip(hooks, args, raw, strict=True)):
+                try:
+                    out.append(hook(x, a))
+                except Exception as e:
+                    e.__notes__ = [*getattr(e, "__notes__", []), Note(f"@ {i}", i, a)]
+                    raise IterableValidationError("fixed tuple", [e], t) from None
+            return tuple(out)
+
+        return structure
+
+    def fixed_unstructure(t: Any) -> Any:
+        hooks = [conv.get_unstructure_hook(a) for a in typing.get_args(t)]
+        expected = _expected(t)
+
+        def unstructure(value: Any) -> list[Any]:
+            if not isinstance(value, tuple | list) or len(value) != len(hooks):
+                raise _Unwritable(value, expected)
+            return [h(x) for h, x in zip(hooks, value, strict=True)]
+
+        return unstructure
+
+    conv.register_structure_hook_factory(is_fixed, fixed_structure)
+    conv.register_unstructure_hook_factory(is_fixed, fixed_unstructure)
+
+    # -- mappings with string (or string enum) keys
+    def is_map(t: Any) -> bool:
+        return typing.get_origin(t) in (Mapping, dict) and len(typing.get_args(t)) == 2
+
+    def map_structure(t: Any) -> Any:
+        _expected(t)  # refuses key types a document cannot hold
+        key_type, value_type = typing.get_args(t)
+        key_hook = conv.get_structure_hook(key_type)
+        value_hook = conv.get_structure_hook(value_type)
+        expected = _expected(t)
+
+        def structure(raw: Any, _: Any) -> dict[Any, Any]:
+            if not isinstance(raw, Mapping):
+                raise _Bad(raw, expected)
+            out: dict[Any, Any] = {}
+            for key, item in raw.items():
+                if not isinstance(key, str):
+                    raise _Bad(key, "string keys")
+                try:
+                    out[key_hook(key, key_type)] = value_hook(item, value_type)
+                except Exception as e:
+                    e.__notes__ = [*getattr(e, "__notes__", []), Note(f"@ {key}", key, t)]
+                    raise IterableValidationError("mapping", [e], t) from None
+            return out
+
+        return structure
+
+    def map_unstructure(t: Any) -> Any:
+        key_hook = conv.get_unstructure_hook(typing.get_args(t)[0])
+        value_hook = conv.get_unstructure_hook(typing.get_args(t)[1])
+        expected = _expected(t)
+
+        def unstructure(value: Any) -> dict[str, Any]:
+            if not isinstance(value, Mapping):
+                raise _Unwritable(value, expected)
+            return {key_hook(k): value_hook(x) for k, x in value.items()}
+
+        return unstructure
+
+    conv.register_structure_hook_factory(is_map, map_structure)
+    conv.register_unstructure_hook_factory(is_map, map_unstructure)
+
+    # -- unions: by the "type" tag when it names an option, else the first option that fits
+    def is_union(t: Any) -> bool:
+        return typing.get_origin(t) in (typing.Union, types.UnionType)
+
+    def union_structure(t: Any) -> Any:
+        options = typing.get_args(t)
+        hooks = [(o, conv.get_structure_hook(o)) for o in options]
+        tagged = {_REGISTRY.codec_of(o).name: h for o, h in hooks if _is_document(o)}
+        expected = _expected(t)
+
+        def structure(raw: Any, _: Any) -> Any:
+            if tagged and isinstance(raw, Mapping) and isinstance(raw.get("type"), str):
+                hook = tagged.get(raw["type"])
+                if hook is not None:
+                    return hook(raw, None)
+            for option, hook in hooks:
+                try:
+                    return hook(raw, option)
+                except (_Bad, _Passed, ClassValidationError, IterableValidationError, KeyError):
+                    continue
+            raise _Bad(raw, expected)
+
+        return structure
+
+    def union_unstructure(t: Any) -> Any:
+        options = [(_accepts(o), conv.get_unstructure_hook(o)) for o in typing.get_args(t)]
+        expected = _expected(t)
+
+        def unstructure(value: Any) -> Any:
+            for accepts, hook in options:
+                if accepts(value):
+                    return hook(value)
+            raise _Unwritable(value, expected)
+
+        return unstructure
+
+    conv.register_structure_hook_factory(is_union, union_structure)
+    conv.register_unstructure_hook_factory(is_union, union_unstructure)
+
+    # -- document classes: cattrs' generated functions (or the class's own hooks), plus
+    #    the "type" tag and the checks
+    def tag_of(cls: type[Any], name: str, raw: Any) -> Any:
+        """Refuse a wrong tag; a registered subclass's tag gives its hook."""
+        if not isinstance(raw, Mapping):
+            raise _Bad(raw, f"{_a(name)} object")
+        kind = raw.get("type", _MISSING)
+        if kind is not _MISSING and kind != name:
+            sub = _REGISTRY.named(kind)
+            if sub is not None and sub.cls is not cls and issubclass(sub.cls, cls):
+                return conv.get_structure_hook(sub.cls)
+            raise _Bad(kind, repr(name), ".type")
+        return None
+
+    def checked(codec: _Codec, value: Any) -> Any:
+        if codec.check is not None:
+            ctx = _CTX.get()
+            if ctx is not None and ctx.lifecycle is not None:
+                try:
+                    codec.check(value, ctx, "$")
+                except SchemaError as err:
+                    raise _below(err) from None
+        return value
+
+    def custom_structure(codec: _Codec) -> Any:
+        cls, name, decoder = codec.cls, codec.name, codec.decoder
+        assert decoder is not None
+
+        def structure(raw: Any, _: Any) -> Any:
+            sub = tag_of(cls, name, raw)
+            if sub is not None:
+                return sub(raw, None)
+            data = {k: item for k, item in raw.items() if k != "type"}
+            ctx = _CTX.get() or LoadContext(None)
+            try:
+                value = decoder(data, ctx, "$")
+            except SchemaError as err:
+                raise _below(err) from None
+            if not isinstance(value, cls):
+                raise _Bad(type(value).__name__, f"{_a(name)} from the decoder")
+            return checked(codec, value)
+
+        return structure
+
+    def class_structure(cls: type[Any]) -> Any:
+        codec = _REGISTRY.codec_of(cls)
+        if codec.decoder is not None:
+            return custom_structure(codec)
+        name = codec.name
+        _, build = _attributes(cls)
+        for f in build:
+            _prime(conv, f.type)
+        gen = make_dict_structure_fn_from_attrs(build, cls, conv, _cattrs_use_alias=True)
+        keys = codec.keys
+        shown = ", ".join(repr(k) for k in sorted(keys))
+
+        def structure(raw: Any, _: Any) -> Any:
+            sub = tag_of(cls, name, raw)
+            if sub is not None:
+                return sub(raw, None)
+            body = {k: x for k, x in raw.items() if k != "type"} if "type" in raw else raw
+            try:
+                value = gen(body, cls)
+            except ClassValidationError as err:
+                extra = [e for e in err.exceptions if isinstance(e, ForbiddenExtraKeysError)]
+                if extra:
+                    key = next(k for k in body if k in extra[0].extra_fields)
+                    raise _Bad(
+                        body[key], f"no such field in {name} (known: {shown})", _join("", key)
+                    ) from None
+                if len(err.exceptions) == 1 and not getattr(err.exceptions[0], "__notes__", ()):
+                    wrong = err.exceptions[0]
+                    raise built_wrong(wrong, body) from wrong
+                raise
+            return checked(codec, value)
+
+        def built_wrong(exc: BaseException, body: Mapping[str, Any]) -> Exception:
+            """Why the constructor refused fields that each have the right type."""
+            if codec.prepare is not None:
+                kwargs = {}
+                for f in build:
+                    key = f.alias or f.name
+                    if key in body:
+                        kwargs[key] = conv.get_structure_hook(f.type)(body[key], f.type)
+                try:
+                    codec.prepare(kwargs, _CTX.get() or LoadContext(None), "$")
+                except SchemaError as err:
+                    return _below(err)
+            if isinstance(exc, SchemaError):
+                return _Passed(exc)
+            if isinstance(exc, InvalidValue):
+                field = exc.field
+                suffix = ""
+                if re.fullmatch(r"[A-Za-z_]\w*(\[\d+\])*(\.\w+(\[\d+\])*)*", field):
+                    head = re.split(r"[\[.]", field)[0]
+                    suffix = f".{field}" if head.lstrip("_") in keys else ""
+                return _Bad(
+                    exc.value, exc.expected + (f" ({exc.hint})" if exc.hint else ""), suffix
+                )
+            if isinstance(exc, StarsError):
+                return _Bad(_Shown(name), f"a valid {name}: {exc}")
+            return _Bad(_Shown(name), f"a valid {name}: {type(exc).__name__}: {exc}")
+
+        return structure
+
+    def custom_unstructure(codec: _Codec) -> Any:
+        name, encoder = codec.name, codec.encoder
+        assert encoder is not None
+
+        def unstructure(value: Any) -> dict[str, Any]:
+            out: dict[str, Any] = {"type": name}
+            for key, item in encoder(value).items():
+                if not isinstance(key, str) or key in ("type", "schema"):
+                    raise InvalidValue("$ key", key, "a field name other than type/schema")
+                out[key] = _encode_any(item, _join("$", key))
+            return out
+
+        return unstructure
+
+    def class_unstructure(cls: type[Any]) -> Any:
+        codec = _REGISTRY.codec_of(cls)
+        if codec.encoder is not None:
+            return custom_unstructure(codec)
+        name = codec.name
+        read, _ = _attributes(cls)
+        for f in read:
+            _prime(conv, f.type)
+        gen = make_dict_unstructure_fn_from_attrs(read, cls, conv, _cattrs_use_alias=True)
+        expected = f"{_a(cls.__name__)} object"
+
+        def unstructure(value: Any) -> dict[str, Any]:
+            if type(value) is not cls:
+                if not isinstance(value, cls):
+                    raise _Unwritable(value, expected)
+                # A registered subclass (e.g. backtest's Percentile, a kind of Steps) keeps
+                # its own type name, so it loads back as itself, not as the declared class.
+                if _REGISTRY.find(type(value)) is not None:
+                    hook = conv.get_unstructure_hook(type(value))
+                    return typing.cast("dict[str, Any]", hook(value))
+            return {"type": name, **gen(value)}
+
+        return unstructure
+
+    conv.register_structure_hook_factory(_is_document, class_structure)
+    conv.register_unstructure_hook_factory(_is_document, class_unstructure)
+    return conv
+
+
+_PRIMED: set[tuple[int, type[enum.Enum]]] = set()
+
+
+def _prime(conv: cattrs.Converter, hint: Any) -> None:
+    """Register the hooks of the enums ``hint`` holds, by their classes (before str/int/float)."""
+    if isinstance(hint, type):
+        if issubclass(hint, enum.Enum) and (id(conv), hint) not in _PRIMED:
+            structure, unstructure = _enum_hooks(hint)
+            conv.register_structure_hook(hint, structure)
+            conv.register_unstructure_hook(hint, unstructure)
+            _PRIMED.add((id(conv), hint))
+        return
+    for arg in typing.get_args(hint):
+        _prime(conv, arg)
+
+
+_CONVERTER: list[cattrs.Converter] = []
+_LOCK = threading.RLock()
+
+
+def _converter() -> cattrs.Converter:
+    if not _CONVERTER:
+        with _LOCK:
+            if not _CONVERTER:
+                _CONVERTER.append(_make_converter())
+    return _CONVERTER[0]
+
+
+def _forget_hooks() -> None:
+    """Drop the converter, so the next use builds its hooks from the registry as it is."""
+    with _LOCK:
+        _CONVERTER.clear()
+        _PRIMED.clear()
+
+
+def _structure(raw: Any, hint: Any, path: str, ctx: LoadContext) -> Any:
+    """Read ``raw`` as a value of type ``hint``; a failure names its path below ``path``."""
+    if hint == "datetime":
+        hint = datetime
+    _cells.spec(hint)  # refuses a type documents cannot hold (and registers classes)
+    conv = _converter()
+    _prime(conv, hint)
+    token = _CTX.set(ctx)
+    try:
+        return conv.structure(raw, hint)
+    except Exception as exc:
+        error = _to_schema_error(exc, path)
+        raise error from error.__cause__
+    finally:
+        _CTX.reset(token)
+
+
+def _write(value: Any, hint: Any, path: str) -> Any:
+    """Write ``value`` as a value of type ``hint``; a failure names the path of the part."""
+    conv = _converter()
+    _prime(conv, hint)
+    try:
+        return conv.get_unstructure_hook(hint)(value)
+    except _Unwritable as err:
+        raise InvalidValue(_find_unwritable(value, hint, path), err.value, err.expected) from None
+
+
+def _find_unwritable(value: Any, hint: Any, path: str) -> str:
+    """The path of the first part of ``value`` that cannot be written ("" if it all writes).
+
+    Only called after a failure, so the fast path carries no paths at all.
+    """
+    conv = _converter()
+    try:
+        conv.get_unstructure_hook(hint)(value)
+    except _Unwritable as err:
+        if err.value is value:
+            return path
+    else:
+        return ""  # this part writes: the failure is elsewhere
+    if attrs.has(type(value)):
+        read, _ = _attributes(type(value))
+        for f in read:
+            found = _find_unwritable(getattr(value, f.name), f.type, _join(path, f.alias))
+            if found:
+                return found
+        return path
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if isinstance(value, Mapping) and len(args) == 2:
+        for key, item in value.items():
+            found = _find_unwritable(item, args[1], _join(path, key))
+            if found:
+                return found
+    elif isinstance(value, tuple | list | Log | frozenset | set) and args:
+        item_hint = args[0] if origin is not tuple or Ellipsis in args else None
+        for i, item in enumerate(value):
+            found = _find_unwritable(
+                item, item_hint if item_hint is not None else args[i], f"{path}[{i}]"
+            )
+            if found:
+                return found
+    return path
+
+
+def _encode_any(value: Any, path: str) -> Any:
+    """Write a value by its runtime type (for custom encoders)."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return _write(value, type(value), path)
+    if isinstance(value, int | float):
+        return _write(value, float, path)
+    if isinstance(value, datetime):
+        return _write(value, datetime, path)
+    codec = _REGISTRY.find(type(value))
+    if codec is not None:
+        return _write(value, codec.cls, path)
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            name = key.value if isinstance(key, enum.Enum) else key
+            if not isinstance(name, str):
+                raise InvalidValue(f"{path} key", key, "a string")
+            out[name] = _encode_any(item, _join(path, name))
+        return out
+    if isinstance(value, frozenset | set):
+        return sorted((_encode_any(x, f"{path}[{i}]") for i, x in enumerate(value)), key=_sort_key)
+    if isinstance(value, list | tuple):
+        return [_encode_any(x, f"{path}[{i}]") for i, x in enumerate(value)]
+    raise InvalidValue(path, value, "a value stars can write as JSON (register its class)")
 
 
 def _register_portfolio() -> None:
     """A portfolio holds accounts and refers to its lifecycle by name."""
-    try:
-        from stars.portfolio import Portfolio
-    except Exception:  # pragma: no cover - only while stars.portfolio is missing
-        return
+    from stars.portfolio import Portfolio
 
     def encode(p: Portfolio) -> Mapping[str, Any]:
         return {"lifecycle": p.lifecycle.name, "accounts": p.accounts()}
@@ -1094,7 +1325,7 @@ def _register_portfolio() -> None:
             "properties": {
                 "type": {"const": "Portfolio"},
                 "lifecycle": {"type": "string"},
-                "accounts": {"type": "array", "items": _spec(Account).schema(defs)},
+                "accounts": {"type": "array", "items": _cells.spec(Account).schema(defs)},
             },
             "required": ["accounts"],
             "additionalProperties": False,
@@ -1154,7 +1385,9 @@ def register(
         >>> loads(dumps(Note("great call", 5)))
         Note(text='great call', stars=5)
     """
-    _REGISTRY.load_optional()
+    chosen = name if name is not None else getattr(cls, "__name__", None)
+    if isinstance(chosen, str) and chosen in _DOCUMENT_TYPES:
+        _REGISTRY.named(chosen)  # a stars type of that name keeps it: load it first
     encoder: Encoder | None = typing.cast("Encoder | None", encode)
     decoder: Decoder | None = typing.cast("Decoder | None", decode)
     checker: Checker | None = typing.cast("Checker | None", check)
@@ -1171,7 +1404,7 @@ def registered_types() -> dict[str, type[Any]]:
         >>> types["Account"].__name__, "Snapshot" in types
         ('Account', True)
     """
-    _REGISTRY.load_optional()
+    _REGISTRY.load_all()
     return {name: codec.cls for name, codec in sorted(_REGISTRY.by_name.items())}
 
 
@@ -1308,10 +1541,10 @@ def to_dict(value: Any, *, canonical: bool = False) -> dict[str, Any]:
             "a value of a registered type (see stars.io.registered_types and register)",
         )
     if not canonical:
-        return {"schema": SCHEMA, **codec.encode(value, "$")}
+        return {"schema": SCHEMA, **_write(value, codec.cls, "$")}
     token = _IN_UTC.set(True)
     try:
-        body = codec.encode(value, "$")
+        body = _write(value, codec.cls, "$")
     finally:
         _IN_UTC.reset(token)
     return {"schema": SCHEMA, **body}
@@ -1388,14 +1621,23 @@ def _from_doc(doc: Any, cls: type[Any] | None, ctx: LoadContext) -> Any:
     if cls is not None:
         wanted = _REGISTRY.find(cls)
         if wanted is None:
-            raise UnknownName("type", cls.__name__, sorted(_REGISTRY.by_name))
+            raise UnknownName("type", cls.__name__, _REGISTRY.names())
         if kind != wanted.name:
             raise SchemaError("$.type", kind, repr(wanted.name))
     codec = _REGISTRY.named(kind)
     if codec is None:
-        shown = ", ".join(sorted(_REGISTRY.by_name))
+        shown = ", ".join(_REGISTRY.names())
         raise SchemaError("$.type", kind, f"a registered type ({shown})")
-    return codec.decode(doc, "$", ctx, top=True)
+    target = codec.cls
+    body = {k: item for k, item in doc.items() if k != "schema"}
+    token = _CTX.set(ctx)
+    try:
+        return _converter().get_structure_hook(target)(body, target)
+    except Exception as exc:
+        error = _to_schema_error(exc, "$")
+        raise error from error.__cause__
+    finally:
+        _CTX.reset(token)
 
 
 def dumps(value: Any, *, indent: int | None = None, canonical: bool = False) -> str:

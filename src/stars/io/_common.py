@@ -1,7 +1,7 @@
 """The limits and small helpers every part of `stars.io` shares (private).
 
 The wire-format constants (``SCHEMA``, ``MAX_INT``, the time range, ...), the
-``nothing`` marker for absent keys, JSON-path joining, and the `_Shown` repr helper.
+``nothing`` marker for absent keys and JSON-path joining.
 """
 
 from __future__ import annotations
@@ -9,8 +9,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import UTC, datetime
 from typing import Any, Final
+
+# The integer and time limits are shared with the CSV readers, so they live in stars._cells.
+from stars._cells import EARLIEST as EARLIEST
+from stars._cells import LATEST as LATEST
+from stars._cells import MAX_INT as MAX_INT
 
 SCHEMA: Final = "stars/1"
 """The schema version every document carries in its ``"schema"`` key."""
@@ -24,23 +28,7 @@ MAX_BYTES: Final = 16 * 1024 * 1024
 MAX_DEPTH: Final = 64
 """The default limit on how deeply arrays and objects may nest in one document."""
 
-MAX_INT: Final = 2**53 - 1
-"""The largest integer magnitude written or read (the range JSON numbers keep exactly)."""
-
-EARLIEST: Final = datetime(2, 1, 1, tzinfo=UTC)
-"""The earliest instant a document may hold (the analyses look back months from a date)."""
-
-LATEST: Final = datetime(9999, 1, 1, tzinfo=UTC)
-"""The first instant a document may no longer hold (the analyses reach months ahead).
-
-Trying every analysis on the edges found its real limits: `Portfolio.to_frame`,
-`Portfolio.transition_matrix`, `Portfolio.cohorts` and `stars.recovery.detect` fail
-for instants after 9999-11-30 or before 0001-04-01 in UTC (and for any time whose UTC
-instant falls outside the calendar). Loading refuses a whole year's margin on each side.
-"""
-
 _MAX_INT_DIGITS: Final = len(str(MAX_INT))
-_MAX_TIME_TEXT: Final = 64
 _MAX_KEY_SHOWN: Final = 40
 
 Path = str | os.PathLike[str]
@@ -64,16 +52,6 @@ def _join(path: str, key: object) -> str:
     if isinstance(key, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
         return f"{path}.{key}"
     return f"{path}[{json.dumps(key) if isinstance(key, str) else repr(key)}]"
-
-
-class _Shown:
-    """A value whose repr is the given text (for error messages)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
 
 
 def _is_array(raw: Any) -> bool:

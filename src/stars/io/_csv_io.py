@@ -9,16 +9,29 @@ import csv
 import enum
 import functools
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, tzinfo
-from typing import IO, Any, Final, Generic, TypeVar
-
-import attrs
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, tzinfo
+from typing import IO, Any, TypeVar
 
 from stars import _csv
-from stars.account import Account, Snapshot
+from stars._rows import (
+    _ACCOUNT_COLUMNS,
+    ACCOUNT_CSV,
+    CsvReader,
+    build,
+    snapshot_csv,
+    snapshot_rows,
+    snapshot_table,
+)
+from stars._rows import (
+    CsvImport as CsvImport,
+)
+from stars._rows import (
+    RejectedRow as RejectedRow,
+)
+from stars.account import Account
 from stars.errors import InvalidValue, StarsError, UnknownName
-from stars.io._codec import _REGISTRY, SPECS, CellError, DateTimeSpec, UnionSpec, _Spec
+from stars.io._codec import _REGISTRY
 from stars.io._common import Path
 from stars.io._event import AccountEvent
 from stars.io._json import guarded
@@ -29,235 +42,6 @@ from stars.lifecycle import (
 from stars.stages import stage_name
 
 T = TypeVar("T")
-
-
-# =========================================================================== CSV
-@attrs.frozen(slots=True)
-class RejectedRow:
-    """A CSV row (or one cell of it) that could not be imported, and why.
-
-    Attributes:
-        line: The line number in the file (the header is line 1).
-        column: The column's name (empty when the whole row is wrong).
-        value: The cell's text (or the row's, joined with commas).
-        why: What was expected.
-
-    Examples:
-        >>> from stars.io import RejectedRow
-        >>> RejectedRow(3, "health", "abc", "a number").why
-        'a number'
-    """
-
-    line: int
-    column: str
-    value: str
-    why: str
-
-
-class CsvImport(tuple[list[T], list[RejectedRow]], Generic[T]):
-    r"""What reading one CSV file gave: the pair ``(items, rejected)``, and how it was read.
-
-    It unpacks as a pair, ``items, rejected = read_accounts_csv(...)``; its
-    attributes say how many rows the file had and what the reader found.
-
-    Attributes:
-        file: The file's name (``<stream>`` for a text stream).
-        rows: Data rows read (the header and blank lines are not counted).
-        rejected_rows: Rows that were skipped (a row with several bad cells counts once).
-        lines: The line each item came from, in the order of the items.
-        extra_columns: Header names that are no column of this kind of file, kept aside.
-        encoding: The encoding the bytes were read with (``None`` for a text stream).
-        delimiter: The delimiter found in the header.
-        zoned: Date-times without a UTC offset that were read in the ``tz`` given.
-
-    Examples:
-        >>> import io
-        >>> from stars.io import read_accounts_csv
-        >>> read = read_accounts_csv(io.StringIO("id;stage;arr\nacme;Ascend;10\nb;gold;1\n"),
-        ...                          extra="keep")
-        >>> read.rows, read.used, read.rejected_rows, read.extra_columns, read.delimiter
-        (2, 1, 1, ('arr',), ';')
-        >>> accounts, rejected = read
-        >>> accounts[0].stage, rejected[0].column
-        ('ascend', 'stage')
-    """
-
-    file: str
-    rows: int
-    rejected_rows: int
-    lines: list[int]
-    extra_columns: tuple[str, ...]
-    encoding: str | None
-    delimiter: str
-    zoned: int
-
-    def __new__(
-        cls,
-        items: list[T],
-        rejected: list[RejectedRow],
-        *,
-        file: str = "<stream>",
-        rows: int = 0,
-        lines: list[int] | None = None,
-        extra_columns: tuple[str, ...] = (),
-        encoding: str | None = None,
-        delimiter: str = ",",
-        zoned: int = 0,
-    ) -> CsvImport[T]:
-        """Make the pair, with what reading found as keyword arguments."""
-        self = super().__new__(cls, (items, rejected))
-        self.file = file
-        self.rows = rows
-        self.rejected_rows = len({r.line for r in rejected})
-        self.lines = lines if lines is not None else list(range(len(items)))
-        self.extra_columns = tuple(extra_columns)
-        self.encoding = encoding
-        self.delimiter = delimiter
-        self.zoned = zoned
-        return self
-
-    @property
-    def items(self) -> list[T]:
-        r"""The values read from the good rows.
-
-        Examples:
-            >>> import io
-            >>> from stars.io import read_accounts_csv
-            >>> [a.id for a in read_accounts_csv(io.StringIO("id\nacme\n")).items]
-            ['acme']
-        """
-        return self[0]
-
-    @property
-    def rejected(self) -> list[RejectedRow]:
-        r"""The rejected rows, one entry per bad cell.
-
-        Examples:
-            >>> import io
-            >>> from stars.io import read_accounts_csv
-            >>> read_accounts_csv(io.StringIO("id\nacme\n")).rejected
-            []
-        """
-        return self[1]
-
-    @property
-    def used(self) -> int:
-        r"""How many rows gave a value (``len(items)``).
-
-        Examples:
-            >>> import io
-            >>> from stars.io import read_accounts_csv
-            >>> read_accounts_csv(io.StringIO("id\nacme\nbeta\n")).used
-            2
-        """
-        return len(self[0])
-
-
-ANY_TIME: Final = "an ISO 8601 date or date-time, such as 2025-01-28 or 2025-01-28T09:30:00+01:00"
-_TZ_HINT: Final = "give a time zone (tz=, or --tz on the command line) to read it in"
-
-
-def _is_time(spec: _Spec) -> bool:
-    if isinstance(spec, UnionSpec):
-        return any(isinstance(o, DateTimeSpec) for o in spec.options)
-    return isinstance(spec, DateTimeSpec)
-
-
-class _CsvReader:
-    """Reads the rows of one opened table into parsed cells, collecting what it rejects."""
-
-    def __init__(
-        self,
-        table: _csv.Table,
-        specs: Mapping[str, _Spec],
-        zone: tzinfo | None,
-    ) -> None:
-        self.table = table
-        self.specs = specs
-        self.zone = zone
-        self.rejected: list[RejectedRow] = []
-        self.rows = 0
-        self.zoned = 0
-        self.width = len(table.columns)
-        self.times = frozenset(c for c, sp in specs.items() if _is_time(sp))
-
-    def __iter__(self) -> Iterator[tuple[int, dict[str, str], dict[str, Any]]]:
-        columns = self.table.columns
-        rejected = self.rejected
-        specs = self.specs
-        for line, row in self.table.rows:
-            self.rows += 1
-            if row[0] == _csv.CSV_ERROR:
-                rejected.append(
-                    RejectedRow(line, "", "", f"readable CSV (this row is unreadable: {row[1]})")
-                )
-                continue
-            if len(row) != self.width:
-                rejected.append(
-                    RejectedRow(
-                        line,
-                        "",
-                        self.table.delimiter.join(row)[:200],
-                        f"{self.width} fields, got {len(row)}",
-                    )
-                )
-                continue
-            cells: dict[str, str] = {}
-            values: dict[str, Any] = {}
-            ok = True
-            for column, text in zip(columns, row, strict=True):
-                if column is None:
-                    continue
-                cells[column] = text
-                if not text.strip():
-                    continue
-                if column in self.times:
-                    parsed = _csv.parse_time(text, self.zone)
-                    if parsed is None:
-                        why = DateTimeSpec.expected if self.zone is None else ANY_TIME
-                        if self.zone is None and _csv.parse_time(text, UTC) is not None:
-                            why += f" (this one has none: {_TZ_HINT})"
-                        rejected.append(RejectedRow(line, column, text, why))
-                        ok = False
-                        continue
-                    values[column] = parsed[0]
-                    self.zoned += parsed[1]
-                    continue
-                try:
-                    values[column] = specs[column].parse_cell(text)
-                except CellError as err:
-                    rejected.append(RejectedRow(line, column, text, str(err)))
-                    ok = False
-            if ok:
-                yield line, cells, values
-
-    def result(self, items: list[T], lines: list[int]) -> CsvImport[T]:
-        t = self.table
-        return CsvImport(
-            items,
-            self.rejected,
-            file=t.name,
-            rows=self.rows,
-            lines=lines,
-            extra_columns=t.extra,
-            encoding=t.encoding,
-            delimiter=t.delimiter,
-            zoned=self.zoned,
-        )
-
-
-def _build(
-    line: int, factory: Callable[[], T], cells: Mapping[str, str], rejected: list[RejectedRow]
-) -> T | None:
-    try:
-        return factory()
-    except InvalidValue as err:
-        column = err.field if err.field in cells else ""
-        value = cells.get(column, str(err.value))
-        rejected.append(RejectedRow(line, column, value, err.expected))
-    except Exception as err:  # pragma: no cover - the cells were parsed by type already
-        rejected.append(RejectedRow(line, "", "", str(err)))
-    return None
 
 
 def _zone(tz: str | tzinfo | None) -> tzinfo | None:
@@ -295,12 +79,6 @@ def _stage_why(err: StarsError, lifecycle: Lifecycle | None) -> str:
             return f"{where} (did you mean {err.suggestion!r}?)"
         return f"{where} ({', '.join(str(k) for k in err.known)})"
     return f"{where} (a non-empty name)"
-
-
-_ACCOUNT_COLUMNS: Final = ("id", "name", "owner", "tags", "since", "stage")
-ACCOUNT_CSV: Final = _csv.Columns(
-    "accounts", _ACCOUNT_COLUMNS, {"account_id": "id", "account": "id"}
-)
 
 
 def read_accounts_csv(
@@ -373,7 +151,7 @@ def read_accounts_csv(
         ) as table,
         guarded(),
     ):
-        reader = _CsvReader(table, specs, zone)
+        reader = CsvReader(table, specs, zone)
         rejected = reader.rejected
         for line, cells, values in reader:
             stage = values.get("stage")
@@ -397,25 +175,12 @@ def read_accounts_csv(
                 )
                 continue
             values["id"] = ident
-            account = _build(line, functools.partial(Account, **values), cells, rejected)
+            account = build(line, functools.partial(Account, **values), cells, rejected)
             if account is not None:
                 seen[ident] = line
                 accounts.append(account)
                 lines.append(line)
         return reader.result(accounts, lines)
-
-
-_SNAPSHOT_SKIP: Final = ("metrics",)
-
-
-@functools.cache
-def snapshot_csv() -> tuple[_csv.Columns, dict[str, _Spec]]:
-    codec = _REGISTRY.codec_of(Snapshot)
-    specs: dict[str, _Spec] = {f.key: f.spec for f in codec.fields if f.key not in _SNAPSHOT_SKIP}
-    columns = _csv.Columns(
-        "snapshots", ("account", *specs), {"account_id": "account"}, prefixes=("metrics.",)
-    )
-    return columns, specs
 
 
 def read_snapshots_csv(
@@ -477,58 +242,6 @@ def read_snapshots_csv(
             out.append(AccountEvent(account, snap))
             lines.append(line)
         return reader.result(out, lines)
-
-
-def snapshot_table(
-    file: Path | IO[str],
-    rename: Mapping[str, str] | None,
-    extra: str,
-    encoding: str | None,
-    delimiter: str | None,
-) -> _csv.Table:
-    """Open a snapshots file and read its header."""
-    return _csv.open_table(
-        file,
-        snapshot_csv()[0],
-        required=("account", "at"),
-        rename=rename,
-        extra=extra,
-        encoding=encoding,
-        delimiter=delimiter,
-    )
-
-
-def snapshot_rows(
-    table: _csv.Table, zone: tzinfo | None
-) -> tuple[_CsvReader, Iterator[tuple[int, str, Snapshot]]]:
-    """The good rows of an opened snapshots table, one at a time (rejects go to the reader)."""
-    specs = snapshot_csv()[1]
-    metric = SPECS[float]
-    cell_specs = {
-        h: (SPECS[str] if h == "account" else specs.get(h, metric))
-        for h in table.columns
-        if h is not None
-    }
-    reader = _CsvReader(table, cell_specs, zone)
-
-    def rows() -> Iterator[tuple[int, str, Snapshot]]:
-        rejected = reader.rejected
-        for line, cells, values in reader:
-            account = values.pop("account", "").strip()
-            if not account:
-                rejected.append(RejectedRow(line, "account", cells["account"], "an account id"))
-                continue
-            metrics = {k[8:]: values.pop(k) for k in list(values) if k.startswith("metrics.")}
-            if "at" not in values:
-                rejected.append(RejectedRow(line, "at", cells["at"], "a date-time"))
-                continue
-            snap = _build(
-                line, functools.partial(Snapshot, **values, metrics=metrics), cells, rejected
-            )
-            if snap is not None:
-                yield line, account, snap
-
-    return reader, rows()
 
 
 def _writer(file: Path | IO[str]) -> tuple[Any, IO[str] | None]:

@@ -8,27 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from stars.errors import SchemaError, StarsError
-from stars.io._common import _MAX_INT_DIGITS, MAX_INT, _Shown
-
-
-@contextmanager
-def guarded(path: str = "$") -> Iterator[None]:
-    """Let `stars` errors through; turn anything else into a SchemaError."""
-    try:
-        yield
-    except StarsError:
-        raise
-    except RecursionError as exc:
-        raise SchemaError(path, _Shown("a deeply nested value"), "less nesting") from exc
-    except Exception as exc:
-        raise SchemaError(
-            path, _Shown(type(exc).__name__), f"a document stars can load ({exc})"
-        ) from exc
+from stars._cells import guarded as guarded
+from stars._shown import Shown as _Shown
+from stars.errors import SchemaError
+from stars.io._common import _MAX_INT_DIGITS, MAX_INT
 
 
 def _check_depth(doc: Any, max_depth: int) -> None:

@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any
 
+from stars._shown import Shown as _Shown
 from stars.account import Account, Snapshot, TransitionRecord
 from stars.errors import InvalidValue, SchemaError
 from stars.io._codec import LoadContext, _from_doc, dumps
-from stars.io._common import MAX_DEPTH, Path, _Shown
+from stars.io._common import MAX_DEPTH, Path
 from stars.io._event import AccountEvent
 from stars.io._json import _check_depth, _parse_json, guarded
 from stars.lifecycle import (

@@ -10,8 +10,9 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Final
 
+from stars._cells import ClassSpec, spec
 from stars.errors import InvalidDefinition, InvalidValue, SchemaError, UnknownName
-from stars.io._codec import _REGISTRY, Decoder, Encoder, LoadContext, _ClassSpec, _encode_any, _spec
+from stars.io._codec import _REGISTRY, Decoder, Encoder, LoadContext, _encode_any, _write
 from stars.io._common import MAX_DEPTH, SCHEMA, _is_array
 from stars.io._json import _check_depth, guarded
 from stars.lifecycle import (
@@ -69,15 +70,14 @@ def lifecycle_to_dict(lc: Lifecycle, *, guards: Mapping[str, Guard] = GUARDS) ->
         >>> d["initial"], d["transitions"][0]["trigger"], d["transitions"][0]["guards"]
         ('prospect', 'sign', ['contract_signed'])
     """
-    stage_spec = _spec(tuple[StageDef, ...])
     out: dict[str, Any] = {
         "schema": SCHEMA,
         "type": "Lifecycle",
         "name": lc.name,
         "initial": lc.initial,
-        "stages": stage_spec.encode(lc.stages, "$.stages"),
+        "stages": _write(lc.stages, tuple[StageDef, ...], "$.stages"),
         "transitions": [_transition_dict(t, guards) for t in lc.transitions],
-        "policy": _spec(Policy).encode(lc.policy, "$.policy"),
+        "policy": _write(lc.policy, Policy, "$.policy"),
     }
     if lc.scorecards is not None:
         out["scorecards"] = _encode_any(lc.scorecards, "$.scorecards")
@@ -136,11 +136,10 @@ def _decode_lifecycle(
     policy = ctx.value(data["policy"], Policy, f"{path}.policy") if "policy" in data else None
     scorecards = None
     if data.get("scorecards") is not None:
-        _REGISTRY.load_optional()
-        codec = _REGISTRY.by_name.get("ScorecardSet")
+        codec = _REGISTRY.named("ScorecardSet")
         if codec is None:
             raise SchemaError(f"{path}.scorecards", data["scorecards"], "null (no health module)")
-        scorecards = codec.decode(data["scorecards"], f"{path}.scorecards", ctx)
+        scorecards = ctx.value(data["scorecards"], codec.cls, f"{path}.scorecards")
     return Lifecycle(
         stages,
         transitions,
@@ -230,13 +229,13 @@ def _lifecycle_schema(defs: dict[str, Any]) -> dict[str, Any]:
     props: dict[str, Any] = {
         "name": {"type": "string"},
         "initial": {"type": "string"},
-        "stages": _spec(tuple[StageDef, ...]).schema(defs),
+        "stages": spec(tuple[StageDef, ...]).schema(defs),
         "transitions": {"type": "array", "items": {"$ref": "#/$defs/TransitionDef"}},
-        "policy": _spec(Policy).schema(defs),
+        "policy": spec(Policy).schema(defs),
     }
-    sets = _REGISTRY.by_name.get("ScorecardSet")
+    sets = _REGISTRY.named("ScorecardSet")
     if sets is not None:
-        props["scorecards"] = {"anyOf": [{"type": "null"}, _ClassSpec(sets.cls).schema(defs)]}
+        props["scorecards"] = {"anyOf": [{"type": "null"}, ClassSpec(sets.cls).schema(defs)]}
     else:  # pragma: no cover - only without stars.health
         props["scorecards"] = {"type": "null"}
     defs["TransitionDef"] = transition

@@ -43,7 +43,7 @@ def json_schema(kind: str | type[Any] = "account") -> dict[str, Any]:
         >>> s["$schema"], s["properties"]["at"], s["required"]
         ('https://json-schema.org/draft/2020-12/schema', {'type': 'string', 'format': 'date-time'}, ['schema', 'type', 'at'])
     """  # noqa: E501
-    _REGISTRY.load_optional()
+    _REGISTRY.load_all()
     if isinstance(kind, type):
         codec = _REGISTRY.find(kind)
         if codec is None:

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
-from typing import IO, Final
+from typing import IO
 
 import attrs
 
 from stars import _csv
 from stars import _validate as v
+from stars._cells import SPECS
+from stars._rows import EVENT_CSV, CsvImport, CsvReader, RejectedRow
 from stars.account import Account
 from stars.errors import InvalidValue, SchemaError, StarsError, UnknownName
-from stars.io._codec import SPECS
 from stars.io._common import _MISSING, Path
 from stars.io._csv_io import (
-    CsvImport,
-    RejectedRow,
     _accounts_arg,
-    _CsvReader,
     _stage_of,
     _stage_why,
     _write_rows,
@@ -112,13 +110,6 @@ class StageEvent:
             raise InvalidValue("reason", self.reason, "a reason whenever forced is true")
 
 
-EVENT_CSV: Final = _csv.Columns(
-    "stage events",
-    ("account", "at", "trigger", "stage", "actor", "reason", "forced"),
-    {"account_id": "account", "event": "trigger", "to": "stage"},
-)
-
-
 def read_stage_events_csv(
     file: Path | IO[str],
     *,
@@ -192,7 +183,7 @@ def read_stage_events_csv(
             raise SchemaError(
                 "header column 'trigger'", _MISSING, "a trigger or a stage column (or both)"
             )
-        reader = _CsvReader(table, specs, zone)
+        reader = CsvReader(table, specs, zone)
         rejected = reader.rejected
         for line, cells, values in reader:
             account = values.get("account", "").strip()
