@@ -15,8 +15,8 @@ import tomllib
 
 RUNTIME_EXTRAS = ("frames", "pandas", "plot", "yaml", "dask", "calibrate", "store", "codec")
 # Not floors of ours, but the floors' own era: pip would pair the old wheels with today's
-# releases. pyarrow 14, scipy 1.11 and matplotlib 3.9 were built against NumPy 1; pyparsing 3.3
-# deprecates the names matplotlib 3.9 calls (a warning, which the suite turns into an error).
+# releases. scipy 1.11 cannot load NumPy 2, and pyparsing 3.3
+# deprecates the names matplotlib 3.10 calls (a warning, which the suite turns into an error).
 ERA = ("numpy<2", "pyparsing<3.3")
 
 
