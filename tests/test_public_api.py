@@ -15,6 +15,7 @@ import inspect
 import os
 import pkgutil
 import re
+import typing
 from pathlib import Path
 
 import stars
@@ -56,6 +57,10 @@ def _describe(qualname: str, obj: object) -> list[str]:
             elif inspect.isfunction(member):
                 lines.append(f"{qualname}.{name}: method{_signature(member)}")
         return lines
+    if typing.get_origin(obj) is not None:
+        # A type alias such as Callable[[X], None]: Python 3.13 gives it a signature, older
+        # versions do not, so the alias itself is what the snapshot records.
+        return [f"{qualname}: alias {obj}"]
     if callable(obj):
         return [f"{qualname}: function{_signature(obj)}"]
     return [f"{qualname}: {type(obj).__name__}"]
