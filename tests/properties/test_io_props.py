@@ -23,6 +23,7 @@ from stars import (
     Snapshot,
     StarsError,
     TransitionRecord,
+    UnknownName,
     episodes,
     evidence,
 )
@@ -39,6 +40,7 @@ from stars.io import (
     registered_types,
     to_dict,
 )
+from stars.stages import stage_name
 from stars.testing import accounts, snapshots
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -61,13 +63,25 @@ times = st.builds(
 )
 names = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12)
 names = names.filter(lambda s: bool(s.strip()))
+
+
+def _kept_as_a_stage(name: str) -> bool:
+    """A record refuses a near miss of a STARS stage ('TAT' for 'tact') as a typo."""
+    try:
+        stage_name(name)
+    except UnknownName:
+        return False
+    return True
+
+
+stage_names = names.filter(_kept_as_a_stage)
 opt_text = st.none() | st.text(max_size=20)
 
 records = st.builds(
     TransitionRecord,
     trigger=names,
-    source=names,
-    dest=names,
+    source=stage_names,
+    dest=stage_names,
     cycle=st.sampled_from(["growth", "recovery", "crisis"]),
     at=times,
     actor=opt_text,
