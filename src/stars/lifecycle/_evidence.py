@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from stars import _stage_rules
 from stars import _validate as v
 from stars._accounts import _need_account
 from stars._trend import slope_per_30_days
@@ -180,7 +179,9 @@ def diagnose_stars(ev: Evidence, policy: Policy) -> tuple[str | None, tuple[str,
         >>> diagnose_stars(Evidence(band=Band.RED, customer=True), Policy())
         ('tact', ('health is red',))
     """
-    return _stage_rules.diagnose(ev, policy)
+    from stars._stage_rules import diagnose  # the rule table loads on first use
+
+    return diagnose(ev, policy)
 
 
 def _stars_kind(stage: str) -> StageKind:

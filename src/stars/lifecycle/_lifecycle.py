@@ -52,7 +52,6 @@ from stars.lifecycle._evidence import (
 )
 from stars.lifecycle._guards import GuardContext
 from stars.lifecycle._policy import Policy
-from stars.lifecycle._replay import record_from, replay
 from stars.lifecycle._results import (
     Diagnoser,
     Diagnosis,
@@ -707,6 +706,8 @@ class Lifecycle(_engine.Machine):
             >>> b.stage, b.version, a.stage, a.version
             ('tact', 3, 'seed', 1)
         """
+        from stars.lifecycle._replay import replay  # loaded on the first replay
+
         return replay(
             self,
             account_id,
@@ -734,6 +735,8 @@ class Lifecycle(_engine.Machine):
         to: str | None,
     ) -> TransitionRecord:
         """Check one event against the graph and its fields, and build its record."""
+        from stars.lifecycle._replay import record_from
+
         return record_from(self, account_id, stage, i, trigger, at, actor, reason, forced, to)
 
     def _walk_rows(
