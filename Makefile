@@ -39,7 +39,8 @@ test: $(VENV)/.installed-dev lint typecheck docs pytest
 ## dependency floors, each in its own .venv-<name> (tools/test-on). `make -j2 -O test-all` runs two at once.
 test-all: test $(addprefix test-py,$(PYTHONS)) test-lowest
 
-test-py%: $(BIN)/python
+# A static pattern rule: make applies no plain pattern rule to a .PHONY target.
+$(addprefix test-py,$(PYTHONS)): test-py%: $(BIN)/python
 	@if [ "$*" = "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" ]; then \
 	  echo "== Python $*: the suite ran in make test"; else tools/test-on $*; fi
 
