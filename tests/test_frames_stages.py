@@ -543,7 +543,7 @@ def test_score_and_assign_stages_on_a_dask_cluster() -> None:
     with (
         dask.config.set({"dataframe.convert-string": False}),  # keep pandas' own dtypes
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
