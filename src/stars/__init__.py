@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stars.account import (
     Account,
@@ -34,11 +34,6 @@ from stars.account import (
 from stars.bands import (
     Band,
     BandCutoffs,
-)
-from stars.cycles import (
-    CycleEpisode,
-    EpisodeOutcome,
-    episodes,
 )
 from stars.errors import (
     ConcurrentModification,
@@ -60,9 +55,7 @@ from stars.lifecycle import (
     STARS,
     STARS_STAGES,
     STARS_TRANSITIONS,
-    Diagnosis,
     Event,
-    Evidence,
     Guard,
     GuardContext,
     HookEvent,
@@ -73,7 +66,6 @@ from stars.lifecycle import (
     Verdict,
     diagnose_stars,
     evidence,
-    handover_brief,
 )
 from stars.stages import (
     Cycle,
@@ -81,6 +73,22 @@ from stars.stages import (
     StageKind,
     StageProfile,
 )
+
+if TYPE_CHECKING:
+    from stars.cycles import CycleEpisode, EpisodeOutcome, episodes
+    from stars.lifecycle import Diagnosis, Evidence, handover_brief
+
+# Core names that load on first use: the episode walk, the hand-over brief and the diagnosis
+# results are not needed to fire or observe, and building them here cost about a fifth of
+# what ``import stars`` adds to ``import transitions, attrs``.
+_LAZY: dict[str, str] = {
+    "Diagnosis": "stars.lifecycle",
+    "Evidence": "stars.lifecycle",
+    "CycleEpisode": "stars.cycles",
+    "EpisodeOutcome": "stars.cycles",
+    "episodes": "stars.cycles",
+    "handover_brief": "stars.lifecycle",
+}
 
 # Names re-exported here before 0.2, kept for one release with a DeprecationWarning. The
 # renamed ones (``assess_depth``) point at their real name in their module (``stars.depth.assess``).
@@ -241,6 +249,10 @@ _SUBMODULES = frozenset(
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     if name in _MOVED:
         module, attr = _MOVED[name]
         warnings.warn(

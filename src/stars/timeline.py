@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import attrs
 
 from stars import _validate as v
-from stars.account import Account, OwnerChange, Snapshot, TransitionRecord
+from stars.account import Account, OwnerChange, Snapshot
 from stars.errors import InvalidValue, StarsError, UnknownName
 from stars.lifecycle import STARS, Event, Lifecycle
 
@@ -658,18 +658,7 @@ def _apply(lc: Lifecycle, account: Account, fact: Fact) -> None:
     if isinstance(item, Snapshot):
         account._append_snapshot(item)
     elif isinstance(item, Event):
-        record: TransitionRecord = lc._record_from(
-            account.id,
-            account.stage,
-            0,
-            item.trigger,
-            item.at,
-            item.actor,
-            item.reason,
-            item.forced,
-            item.to,
-        )
-        account._append_record(record)
+        account._append_record(lc.record(account.stage, item, account_id=account.id))
     elif isinstance(item, OwnerChange):
         if item.owner == account.owner:
             raise InvalidValue("owner", item.owner, "a different owner than the current one")

@@ -26,13 +26,40 @@ Examples:
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from stars.lifecycle._definition import STARS_STAGES, STARS_TRANSITIONS, StageDef, TransitionDef
-from stars.lifecycle._evidence import Evidence, diagnose_stars, evidence
+from stars.lifecycle._evidence import diagnose_stars, evidence
 from stars.lifecycle._guards import GUARDS, Guard, GuardContext
-from stars.lifecycle._handover import handover_brief
 from stars.lifecycle._lifecycle import STARS, Lifecycle
 from stars.lifecycle._policy import Policy
-from stars.lifecycle._results import Diagnosis, Event, HookEvent, Verdict
+from stars.lifecycle._results import Event, HookEvent, Verdict
+
+if TYPE_CHECKING:
+    from stars.lifecycle._diagnosis import Diagnosis, Evidence
+    from stars.lifecycle._handover import handover_brief
+
+# Loaded when first asked for: the diagnosis results and the hand-over brief (which walks
+# episodes) are not needed to fire or observe, and building them cost a tenth of ``import stars``.
+_LAZY = {
+    "Diagnosis": "stars.lifecycle._diagnosis",
+    "Evidence": "stars.lifecycle._diagnosis",
+    "handover_brief": "stars.lifecycle._handover",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'stars.lifecycle' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "GUARDS",

@@ -1,4 +1,8 @@
-"""Evidence about an account (`evidence`) and the default STARS diagnosis (`diagnose_stars`)."""
+"""Evidence about an account (`evidence`) and the default STARS diagnosis (`diagnose_stars`).
+
+The helpers here are shared with the guards; the `Evidence` and `Diagnosis` classes live in
+`stars.lifecycle._diagnosis`, which loads with the first diagnosis rather than at ``import stars``.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,6 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
-
-import attrs
 
 from stars import _validate as v
 from stars._accounts import _need_account
@@ -21,33 +23,10 @@ from stars.lifecycle._policy import Policy
 from stars.stages import Stage, StageKind
 
 if TYPE_CHECKING:
-    pass
+    from stars.lifecycle._diagnosis import Evidence
 
 
 _DAY = 86400.0
-
-
-# --------------------------------------------------------------------------- evidence
-@attrs.frozen(slots=True)
-class Evidence:
-    """The signals diagnosis reads, flattened to one row (the batch form uses the same names).
-
-    Examples:
-        >>> from stars import Account, evidence
-        >>> evidence(Account("a")).band is None
-        True
-    """
-
-    health: float | None = None
-    band: Band | None = None
-    slope: float | None = None
-    green_streak: int = 0
-    tenure_days: float | None = None
-    customer: bool = False
-    success_metrics_agreed: bool = False
-    expansion_open: bool = False
-    critical_risk: bool = False
-    churned: bool = False
 
 
 def _green_streak(snapshots: Sequence[Snapshot], policy: Policy, cap: int | None = None) -> int:
@@ -129,6 +108,8 @@ def evidence(
         >>> e.band, e.green_streak, round(e.tenure_days)
         (<Band.GREEN: 'green'>, 1, 365)
     """
+    from stars.lifecycle._diagnosis import Evidence  # loads with the first diagnosis
+
     _need_account(account)
     _need_time("at", at)
     policy = policy or Policy()

@@ -54,7 +54,6 @@ from stars.lifecycle._guards import GuardContext
 from stars.lifecycle._policy import Policy
 from stars.lifecycle._results import (
     Diagnoser,
-    Diagnosis,
     Event,
     H,
     Hook,
@@ -68,6 +67,7 @@ from stars.stages import Cycle, Stage, StageKind, StageProfile
 
 if TYPE_CHECKING:
     from stars.health import ScorecardSet
+    from stars.lifecycle._diagnosis import Diagnosis
 
 
 class Lifecycle(_engine.Machine):
@@ -722,22 +722,56 @@ class Lifecycle(_engine.Machine):
             start=start,
         )
 
-    def _record_from(
-        self,
-        account_id: str,
-        stage: str,
-        i: int,
-        trigger: str | None,
-        at: datetime | None,
-        actor: str | None,
-        reason: str | None,
-        forced: bool,
-        to: str | None,
-    ) -> TransitionRecord:
-        """Check one event against the graph and its fields, and build its record."""
+    def record(self, stage: str, event: Event, *, account_id: str = "") -> TransitionRecord:
+        """The record ``event`` would append to an account in ``stage``, without guards or hooks.
+
+        The event is checked the way `replay` checks it: the trigger must leave ``stage``
+        (``event.to`` picks among several destinations), the time must be timezone-aware,
+        and a forced event needs a reason. Nothing is applied; use it to build or check
+        a history outside the engine, as `stars.timeline` does.
+
+        Args:
+            stage: The stage the account is in before the event.
+            event: The event.
+            account_id: The account, named in errors.
+
+        Returns:
+            The transition record, with the destination and cycle from this lifecycle.
+
+        Raises:
+            UnknownName: ``stage`` is not a stage of this lifecycle.
+            TransitionNotAllowed: The trigger does not leave ``stage``.
+            InvalidValue: A field of the event is not valid (the error names it).
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> from stars import STARS, Event
+            >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
+            >>> r = STARS.record("seed", Event("escalate", t, reason="outage"))
+            >>> r.source, r.dest, r.cycle.value
+            ('seed', 'tact', 'crisis')
+            >>> STARS.record("seed", Event("renew", t))
+            Traceback (most recent call last):
+            ...
+            stars.errors.TransitionNotAllowed: ...
+        """
         from stars.lifecycle._replay import record_from
 
-        return record_from(self, account_id, stage, i, trigger, at, actor, reason, forced, to)
+        if not isinstance(event, Event):
+            raise InvalidValue("event", event, "a stars.Event")
+        self.kind_of(stage)
+        return record_from(
+            self,
+            account_id,
+            stage,
+            "event",
+            event.trigger,
+            event.at,
+            event.actor,
+            event.reason,
+            event.forced,
+            event.to,
+        )
 
     def _walk_rows(
         self,
@@ -827,6 +861,8 @@ class Lifecycle(_engine.Machine):
         if stage is not None and not agrees:
             triggers = self._edges.triggers_between(account.stage, stage)
         playbook = self.profile(stage) if stage is not None else None
+        from stars.lifecycle._diagnosis import Diagnosis
+
         return Diagnosis(account.id, account.stage, stage, agrees, reasons, ev, playbook, triggers)
 
     def to_mermaid(self) -> str:

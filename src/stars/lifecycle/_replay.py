@@ -93,7 +93,7 @@ def _walk(
     for i, item in enumerate(items):
         if isinstance(item, TransitionRecord):
             if item.source != stage:
-                raise InvalidValue(f"items[{i}].source", item.source, f"{stage!r}")
+                raise InvalidValue(f"{_where(i)}.source", item.source, f"{stage!r}")
             group = table.get((stage, item.trigger))
             if group is None:
                 raise TransitionNotAllowed(
@@ -103,7 +103,7 @@ def _walk(
                 if e.dest == item.dest:
                     cycle = e.tag.cycle
                     if cycle is not item.cycle:
-                        raise InvalidValue(f"items[{i}].cycle", item.cycle.value, cycle.value)
+                        raise InvalidValue(f"{_where(i)}.cycle", item.cycle.value, cycle.value)
                     break
             else:
                 raise TransitionNotAllowed(
@@ -165,11 +165,15 @@ def _assemble(
     return account
 
 
+def _where(i: int | str) -> str:
+    return f"items[{i}]" if isinstance(i, int) else i
+
+
 def record_from(
     lc: Lifecycle,
     account_id: str,
     stage: str,
-    i: int,
+    i: int | str,
     trigger: str | None,
     at: datetime | None,
     actor: str | None,
@@ -177,9 +181,12 @@ def record_from(
     forced: bool,
     to: str | None,
 ) -> TransitionRecord:
-    """Check one event against the graph and its fields, and build its record."""
+    """Check one event against the graph and its fields, and build its record.
+
+    ``i`` names the event in errors: an index into ``items``, or a field name as it is.
+    """
     if type(trigger) is not str:
-        raise InvalidValue(f"items[{i}].trigger", trigger, "a trigger name")
+        raise InvalidValue(f"{_where(i)}.trigger", trigger, "a trigger name")
     group = lc._edges.get(stage, trigger)
     if group is None:
         raise TransitionNotAllowed(account_id, stage, trigger, lc._allowed_triggers(stage))
@@ -190,15 +197,15 @@ def record_from(
         )
     chosen: TransitionDef = edge.tag
     if type(at) is not datetime or at.tzinfo is None:
-        at = v.aware(f"items[{i}].at", at)
+        at = v.aware(f"{_where(i)}.at", at)
     if actor is not None and type(actor) is not str:
-        raise InvalidValue(f"items[{i}].actor", actor, "a string or None")
+        raise InvalidValue(f"{_where(i)}.actor", actor, "a string or None")
     if reason is not None and type(reason) is not str:
-        raise InvalidValue(f"items[{i}].reason", reason, "a string or None")
+        raise InvalidValue(f"{_where(i)}.reason", reason, "a string or None")
     if forced is not True and forced is not False:
-        raise InvalidValue(f"items[{i}].forced", forced, "True or False")
+        raise InvalidValue(f"{_where(i)}.forced", forced, "True or False")
     if forced and not reason:
-        raise InvalidValue(f"items[{i}].reason", reason, "a reason whenever forced=True")
+        raise InvalidValue(f"{_where(i)}.reason", reason, "a reason whenever forced=True")
     return _record_unchecked(trigger, stage, chosen.dest, chosen.cycle, at, actor, reason, forced)
 
 

@@ -1,4 +1,4 @@
-"""What the lifecycle hands back and to hooks: `Verdict`, `Event`, `HookEvent`, `Diagnosis`."""
+"""What the lifecycle hands back and to hooks: `Verdict`, `Event`, `HookEvent`."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from stars.account import (
     Snapshot,
     TransitionRecord,
 )
-from stars.lifecycle._evidence import Evidence
 from stars.lifecycle._guards import GuardContext
 from stars.lifecycle._policy import Policy
-from stars.stages import Cycle, StageKind, StageProfile
+from stars.stages import Cycle, StageKind
 
 if TYPE_CHECKING:
+    from stars.lifecycle._diagnosis import Evidence
     from stars.lifecycle._lifecycle import Lifecycle
 
 
@@ -214,47 +214,6 @@ def _hook_event(
     return event
 
 
-@attrs.frozen(slots=True)
-class Diagnosis:
-    """Which stage the evidence points to, whether it agrees with the current one, how to show up.
-
-    Examples:
-        >>> from datetime import datetime, timezone
-        >>> from stars import STARS, Account, Snapshot
-        >>> t = datetime(2025, 1, 1, tzinfo=timezone.utc)
-        >>> snap = Snapshot(at=t, health=20, contract_signed=True)
-        >>> a = Account("a", stage="prospect", snapshots=[snap])
-        >>> d = STARS.diagnose(a)
-        >>> d.stage, d.agrees
-        ('tact', False)
-    """
-
-    account_id: str
-    current: str
-    stage: str | None
-    agrees: bool
-    reasons: tuple[str, ...]
-    evidence: Evidence
-    playbook: StageProfile | None
-    triggers: tuple[str, ...] = ()
-
-    def _repr_html_(self) -> str:
-        from stars._html import table
-
-        rows: list[tuple[str, object]] = [
-            ("current stage", self.current),
-            ("evidence points to", self.stage),
-            ("agrees", "yes" if self.agrees else "no"),
-            ("reasons", "; ".join(self.reasons)),
-        ]
-        if self.triggers:
-            rows.append(("to move there", ", ".join(self.triggers)))
-        if self.playbook is not None:
-            rows.append(("posture", ", ".join(self.playbook.posture)))
-            rows += [("key action", a) for a in self.playbook.key_actions]
-        return table(("", ""), rows, caption=f"Diagnosis of {self.account_id}")
-
-
 def _raw_fields(snapshot: Snapshot, measures: Mapping[str, float | None]) -> dict[str, Any]:
     """Keep the raw measures on the snapshot: its own fields where names match, else metrics.
 
@@ -283,4 +242,4 @@ _SNAPSHOT_NUMBERS = frozenset(
 # --------------------------------------------------------------------------- engine
 Hook = Callable[[HookEvent], None]
 H = TypeVar("H", bound=Hook)
-Diagnoser = Callable[[Evidence, Policy], tuple[str | None, tuple[str, ...]]]
+Diagnoser = Callable[["Evidence", Policy], tuple[str | None, tuple[str, ...]]]
