@@ -686,3 +686,32 @@ def test_a_guard_that_raises_vetoes_cleanly() -> None:
         lc.fire(a, "sign", at=at(1))
     assert (a.stage, a.history, a.version) == ("prospect", (), 0)
     assert lc.fire(a, "sign", at=at(1), force=True, reason="override").dest == "seed"
+
+
+# --------------------------------------------------------------------------- record
+def test_record_builds_what_replay_appends_without_changing_anything() -> None:
+    events = [
+        Event("sign", T0),
+        Event("escalate", T0 + timedelta(days=30), reason="outage"),
+        Event("stabilize", T0 + timedelta(days=60)),
+    ]
+    replayed = STARS.replay("a", events)
+    stage = STARS.initial
+    built = []
+    for event in events:
+        record = STARS.record(stage, event, account_id="a")
+        built.append(record)
+        stage = record.dest
+    assert tuple(built) == replayed.history
+    assert stage == replayed.stage
+
+
+def test_record_refuses_what_replay_refuses_and_names_the_field() -> None:
+    with pytest.raises(TransitionNotAllowed, match="renew"):
+        STARS.record("seed", Event("renew", T0))
+    with pytest.raises(UnknownName):
+        STARS.record("sede", Event("escalate", T0))
+    with pytest.raises(InvalidValue, match="event.reason"):
+        STARS.record("seed", Event("escalate", T0, forced=True, reason=None))
+    with pytest.raises(InvalidValue, match="^event: got"):
+        STARS.record("seed", ("escalate", T0))  # type: ignore[arg-type]
