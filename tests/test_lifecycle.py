@@ -711,7 +711,7 @@ def test_record_refuses_what_replay_refuses_and_names_the_field() -> None:
         STARS.record("seed", Event("renew", T0))
     with pytest.raises(UnknownName):
         STARS.record("sede", Event("escalate", T0))
-    with pytest.raises(InvalidValue, match="event.reason"):
+    with pytest.raises(InvalidValue, match=r"event\.reason"):
         STARS.record("seed", Event("escalate", T0, forced=True, reason=None))
-    with pytest.raises(InvalidValue, match="^event: got"):
+    with pytest.raises(InvalidValue, match=r"^event: got"):
         STARS.record("seed", ("escalate", T0))  # type: ignore[arg-type]
