@@ -507,6 +507,9 @@ def test_from_frames_refuses_bad_ids_and_columns() -> None:
 
 # --------------------------------------------------------------------------- dask
 @pytest.mark.slow
+# narwhals silences this pandas 2 warning with warnings.catch_warnings, which is not thread-safe:
+# with two worker threads one can restore the suite's "error" filter while the other is inside.
+@pytest.mark.filterwarnings("ignore:The 'downcast' keyword:FutureWarning")
 def test_score_and_assign_stages_on_a_dask_cluster() -> None:
     dask = pytest.importorskip("dask")
     dd = pytest.importorskip("dask.dataframe")

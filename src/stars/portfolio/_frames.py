@@ -87,7 +87,28 @@ def _build(
         "strs": nw.List(nw.String()),
     }
     schema = {name: dtypes[types[name]] for name in columns}
-    return nw.from_dict(dict(columns), schema=schema, backend=backend).to_native()
+    native = nw.from_dict(dict(columns), schema=schema, backend=backend).to_native()
+    if backend == "pandas":
+        _keep_missing_text(native, columns, types)
+    return native
+
+
+def _keep_missing_text(
+    native: Any, columns: Mapping[str, list[Any]], types: Mapping[str, str]
+) -> None:
+    """On pandas 2, put back the missing values a cast to text turned into the word 'None'.
+
+    pandas 2 has no text type with a missing value by default: narwhals casts such a column
+    with ``astype(str)``, which writes ``None`` as ``'None'``. pandas 3's ``str`` type keeps
+    them missing, so there is nothing to do.
+    """
+    import pandas as pd
+
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return
+    for name, values in columns.items():
+        if types[name] == "str" and any(value is None for value in values):
+            native[name] = pd.Series(values, dtype=object, index=native.index)
 
 
 def portfolio_frame(
