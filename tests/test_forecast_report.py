@@ -328,3 +328,18 @@ def test_save_model_needs_revenue(book: tuple[Path, dict[str, Any], str], tmp_pa
     assert done.returncode == 2
     assert "--save-model: got 'm.json', expected --revenue COLUMN as well" in done.stderr
     assert not (tmp_path / "m.json").exists()
+
+
+def test_backtest_json_names_the_saved_model(
+    book: tuple[Path, dict[str, Any], str], tmp_path: Path
+) -> None:
+    where, _, _ = book
+    done = run(
+        "backtest", where / "history.csv", "--scorecard", where / "card.json",
+        "--outcome", "churned", "--period", "period", "--train-until", "2025-06-01",
+        "--revenue", "arr", "--save-model", "saved.json", "--format", "json", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    saved = json.loads(done.stdout)["saved_model"]
+    assert saved["path"] == "saved.json" and saved["periods"] == 24
+    assert RenewalModel.load(tmp_path / "saved.json") == RenewalModel.load(where / "model.json")
