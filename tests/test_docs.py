@@ -164,6 +164,22 @@ CHECKS: dict[str, dict[int, list[str]]] = {
         4: [
             "assert risk.low <= risk.expected <= risk.high",
         ],
+        5: [
+            "assert again == model",
+        ],
+        6: [
+            'assert "Saved the renewal model fitted on the whole history" in " ".join(backtest.split())',
+        ],
+        7: [
+            'assert "already signed" in report and "By segment:" in report',
+        ],
+        8: [
+            'assert data["total"]["low"] <= data["total"]["expected"] <= data["total"]["high"]',
+        ],
+        9: [
+            "assert abs(section.total.expected - sum(r.probability * r.revenue for r in section.renewals)) < 1e-6",
+            'assert f"Expected loss to churn and contraction: {section.total.expected:,.0f} USD" in report',
+        ],
     },
     "docs/howto/backtest.md": {
         0: [

@@ -80,6 +80,7 @@ __all__ = [
     "cli_backtest",
     "fit_percentile",
     "fit_rules",
+    "scorecard_digest",
 ]
 
 #: A measure whose own AUC is below ``0.5 - DIRECTION_MARGIN`` is flagged: in this data
@@ -1960,6 +1961,12 @@ def add_backtest_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="also forecast renewal risk and revenue at risk from this revenue column "
         "(with --period and --train-until; a 1 outcome loses the whole revenue)",
     )
+    parser.add_argument(
+        "--save-model",
+        metavar="MODEL.json",
+        help="with --revenue, also fit the renewal model on the whole history and write it"
+        " here, for stars assess --renewal-model",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(func=cli_backtest)
     return parser
@@ -2098,6 +2105,11 @@ def _cli_backtest(args: argparse.Namespace) -> None:
     revenue = getattr(args, "revenue", None)
     if revenue is not None and (args.period is None or args.train_until is None):
         raise InvalidValue("--revenue", revenue, "--period and --train-until as well")
+    save_model = getattr(args, "save_model", None)
+    if save_model is not None and revenue is None:
+        raise InvalidValue("--save-model", save_model, "--revenue COLUMN as well")
+    if save_model is not None and args.calibrate:
+        raise InvalidValue("--save-model", save_model, "no --calibrate (run them apart)")
     _needs(args.calibrate)
     card = _scorecard_from_dict(_read_json(Path(args.scorecard)))
     frame = _read_csv(Path(args.file))
@@ -2132,26 +2144,93 @@ def _cli_backtest(args: argparse.Namespace) -> None:
             frame, card, outcome=args.outcome, period=args.period, segment=args.segment
         )
         ahead = None
+        saved = None
         if revenue is not None:
             from stars.forecast import forecast
 
+            scored = score(frame, card)
             ahead = forecast(
-                score(frame, card),
+                scored,
                 outcome=args.outcome,
                 period=args.period,
                 train_until=args.train_until,
                 revenue=revenue,
                 segment=args.segment,
             )
+            if save_model is not None:
+                saved = _save_model(scored, card, args, Path(save_model))
         if args.format == "json":
             data = result.to_dict()
             if ahead is not None:
                 data["forecast"] = ahead.to_dict()
+            if saved is not None:
+                data["saved_model"] = {"path": str(saved[0]), **saved[1]}
             print(json.dumps(data, indent=2, default=str))
         else:
             print(_fit_lines(result.explain()))
             if ahead is not None:
                 print(_fit_lines(ahead.explain()))
+            if saved is not None:
+                path, facts = saved
+                print(
+                    _fit_lines(
+                        f"Saved the renewal model fitted on the whole history ({facts['rows']:,}"
+                        f" renewals in {facts['periods']} periods, not only those up to"
+                        f" --train-until) for stars assess --renewal-model:"
+                    )
+                )
+                print(f"  {path}")  # whole, to copy the path
+
+
+def scorecard_digest(card: Scorecard) -> str:
+    """A short digest of a scorecard's measures, weights and rules (the same card, the same digest).
+
+    A saved renewal model keeps the digest of the scorecard its health came from, so that
+    ``stars assess`` can refuse a model fitted on another scale of health.
+
+    Examples:
+        >>> from stars.backtesting import scorecard_digest
+        >>> from stars.health import default_scorecard
+        >>> scorecard_digest(default_scorecard()) == scorecard_digest(default_scorecard())
+        True
+    """
+    import hashlib
+
+    text = json.dumps(_scorecard_to_dict(card), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _save_model(
+    scored: Any, card: Scorecard, args: argparse.Namespace, target: Path
+) -> tuple[Path, dict[str, Any]]:
+    """Fit the renewal model on every period of the history and write it (``--save-model``)."""
+    import attrs
+
+    from stars.forecast import fit_renewal_model
+
+    model = fit_renewal_model(
+        scored, outcome=args.outcome, revenue=args.revenue, period=args.period
+    )
+    model = attrs.evolve(
+        model,
+        measures=tuple(m.name for m in card.measures),
+        scorecard=scorecard_digest(card),
+        notes=(*model.notes, f"fitted by stars backtest on {Path(args.file).name}, every period"),
+    )
+    try:
+        written = model.save(target)
+    except OSError as exc:
+        raise InvalidValue(
+            "--save-model", str(target), "a file that can be written", hint=exc.strerror
+        ) from None
+    periods = len({str(x) for x in _column_values(scored, args.period)})
+    return written, {"rows": model.rows, "positives": model.positives, "periods": periods}
+
+
+def _column_values(frame: Any, column: str) -> list[Any]:
+    import narwhals.stable.v1 as nw
+
+    return list(nw.from_native(frame, eager_only=True).get_column(column).to_list())
 
 
 def _fit_lines(text: str) -> str:

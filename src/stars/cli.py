@@ -170,12 +170,14 @@ def _open_store(url: str) -> Any:
         raise _BadInput(f"--store {url}: {err}") from None
 
 
-def _write_html(path: str | None, report: Any, accounts: Sequence[Any]) -> list[str]:
+def _write_html(
+    path: str | None, report: Any, accounts: Sequence[Any], sections: Sequence[Any] = ()
+) -> list[str]:
     """Write the report's HTML page when ``--html`` asks for it; the line that says so."""
     if not path:
         return []
     try:
-        written = report.write_html(path, accounts)
+        written = report.write_html(path, accounts, sections=sections)
     except OSError as exc:
         raise _BadInput(f"{path}: cannot write the HTML report: {exc.strerror}") from None
     return [f"stars: wrote the HTML report to {written}"]
@@ -250,9 +252,12 @@ def _assess(args: argparse.Namespace) -> _Done:
     import attrs
 
     if args.store:
+        if args.renewal_model:
+            raise _BadInput("--renewal-model reads the renewals from --contracts: not with --store")
         return _assess_store(args)
     if not args.accounts:
         raise _BadInput("give an accounts file (ACCOUNTS.csv) or --store URL")
+    risk_model = _renewal_model(args)  # checked before the long reads
 
     from stars._intake import (
         DEFAULT_MAX_REJECTS,
@@ -350,7 +355,7 @@ def _assess(args: argparse.Namespace) -> _Done:
     notes: list[str] = []
     revenue = None
     if args.contracts or args.opportunities:
-        revenue, read = _revenue(args, accounts, report.as_of)
+        revenue, read = _revenue(args, accounts, report.as_of, risk_model)
         crm_reads.insert(0, (args.contracts or args.opportunities, read))
     crm_over = [
         (path, read) for path, read in crm_reads if read.rejected > limit.allowed(read.read)
@@ -387,7 +392,8 @@ def _assess(args: argparse.Namespace) -> _Done:
     if kept_note is not None:
         notes.append(f"{args.snapshots}: {kept_note}")
     report = attrs.evolve(report, notes=(*notes, *report.notes))
-    messages += _write_html(args.html, report, accounts)
+    at_risk = revenue.risk if revenue is not None else None
+    messages += _write_html(args.html, report, accounts, () if at_risk is None else (at_risk,))
     briefs = _briefs(args.brief or (), accounts, report.as_of)
     with_history = bool(args.events) or any(a.history for a in accounts)
     if args.format == "json":
@@ -403,6 +409,8 @@ def _assess(args: argparse.Namespace) -> _Done:
             data["histories"] = _histories_data(accounts, report.as_of)
         if revenue is not None:
             data["revenue"] = revenue.data()
+        if at_risk is not None:
+            data["revenue_at_risk"] = at_risk.to_dict()
         if briefs:
             data["briefs"] = briefs
         output = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -471,8 +479,11 @@ def _histories_data(accounts: Sequence[Any], as_of: Any) -> dict[str, Any]:
 class _Revenue:
     """The contracts' part of the report: renewals, retention, revenue by band."""
 
-    def __init__(self, renewals: Any, retention: Any, bands: Any, as_of: Any) -> None:
+    def __init__(
+        self, renewals: Any, retention: Any, bands: Any, as_of: Any, risk: Any = None
+    ) -> None:
         self.renewals, self.retention, self.bands, self.as_of = renewals, retention, bands, as_of
+        self.risk = risk  # a stars.forecast.RenewalRisk with --renewal-model
 
     def text(self, markdown: bool) -> str:
         out = _Table(markdown)
@@ -516,6 +527,8 @@ class _Revenue:
             ],
             right=(1, 2, 3),
         )
+        if self.risk is not None:
+            out.lines.append(self.risk.to_markdown() if markdown else self.risk.to_text(_width()))
         return "\n".join(out.lines) + "\n"
 
     def data(self) -> dict[str, Any]:
@@ -559,7 +572,9 @@ class _Revenue:
 _RENEWAL_DAYS = 90
 
 
-def _revenue(args: argparse.Namespace, accounts: Sequence[Any], as_of: Any) -> tuple[_Revenue, Any]:
+def _revenue(
+    args: argparse.Namespace, accounts: Sequence[Any], as_of: Any, risk_model: Any = None
+) -> tuple[_Revenue, Any]:
     from datetime import timedelta
 
     from stars import crm
@@ -602,7 +617,61 @@ def _revenue(args: argparse.Namespace, accounts: Sequence[Any], as_of: Any) -> t
     renewals = book.renewals(day, day + timedelta(days=_RENEWAL_DAYS), accounts=accounts)
     retention = book.retention(year_ago, day, accounts=accounts)
     bands = book.revenue_by_band(day, accounts)
-    return _Revenue(renewals, retention, bands, day), read
+    risk = None
+    if risk_model is not None:
+        from stars.forecast import renewal_risk
+
+        risk = renewal_risk(
+            risk_model, accounts, book, as_of=day, horizon_days=args.horizon_days, level=args.level
+        )
+    return _Revenue(renewals, retention, bands, day, risk), read
+
+
+def _renewal_model(args: argparse.Namespace) -> Any:
+    """Read ``--renewal-model`` and check it fits the report's health (None without it)."""
+    path = args.renewal_model
+    if path is None:
+        for flag, given in (("--horizon-days", args.horizon_days), ("--level", args.level)):
+            if given is not None:
+                raise _BadInput(f"{flag} sets the revenue at risk: give --renewal-model too")
+        return None
+    if not (args.contracts or args.opportunities):
+        raise _BadInput(
+            f"--renewal-model {path}: needs --contracts CONTRACTS.csv (or --opportunities):"
+            " the renewals at risk are read from the contracts"
+        )
+    args.horizon_days = 90 if args.horizon_days is None else args.horizon_days
+    args.level = 0.9 if args.level is None else args.level
+    if not 0 < args.level < 1:
+        raise _BadInput(f"--level {args.level:g}: expected a level between 0 and 1, such as 0.9")
+    _need_file(path)
+    from stars.backtesting import scorecard_digest
+    from stars.forecast import RenewalModel
+    from stars.health import default_scorecard
+    from stars.lifecycle import STARS
+
+    try:
+        model = RenewalModel.load(path)
+    except StarsError as err:
+        raise _BadInput(f"--renewal-model {err}") from None
+    if STARS.scorecards is not None or not model.measures:
+        return model  # health from the lifecycle's own cards, or a model from Python
+    card = default_scorecard()
+    names = [m.name for m in card.measures]
+    if sorted(model.measures) != sorted(names):
+        raise _BadInput(
+            f"--renewal-model {path}: fitted on the health of the measures"
+            f" {', '.join(model.measures)}; the report scores health with"
+            f" {', '.join(names)}. Backtest with the report's scorecard"
+            " (stars scorecard --output card.json) and save the model again"
+        )
+    if model.scorecard is not None and model.scorecard != scorecard_digest(card):
+        raise _BadInput(
+            f"--renewal-model {path}: fitted on health from a scorecard with the report's"
+            " measures but other weights or rules; backtest with the report's scorecard"
+            " (stars scorecard --output card.json) and save the model again"
+        )
+    return model
 
 
 def _preset(name: str) -> Any:
@@ -1098,6 +1167,26 @@ def build_parser() -> argparse.ArgumentParser:
             "contracts or subscriptions (account, start, end or term, arr, currency, id,"
             " renews): adds renewals, revenue retention and revenue by band"
         ),
+    )
+    assess.add_argument(
+        "--renewal-model",
+        metavar="MODEL.json",
+        help=(
+            "a renewal model saved by stars backtest --revenue COLUMN --save-model: adds"
+            " revenue at risk over the renewals of the next --horizon-days (needs --contracts)"
+        ),
+    )
+    assess.add_argument(
+        "--horizon-days",
+        type=_positive_int,
+        metavar="N",
+        help="with --renewal-model, the days of renewals counted from the as-of date (default: 90)",
+    )
+    assess.add_argument(
+        "--level",
+        type=float,
+        metavar="P",
+        help="with --renewal-model, the level of the revenue-at-risk interval (default: 0.9)",
     )
     assess.add_argument(
         "--opportunities",

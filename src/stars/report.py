@@ -408,6 +408,7 @@ class Report:
         accounts: Portfolio | Iterable[Account] | None = None,
         *,
         figures: bool = True,
+        sections: Sequence[object] = (),
     ) -> str:
         """The report as one self-contained HTML page, to open in a browser or send by mail.
 
@@ -422,12 +423,16 @@ class Report:
                 and crises, and the portfolio pictures (with the ``plot`` extra; without
                 matplotlib the page says so instead).
             figures: Whether to draw the portfolio pictures (needs ``accounts``).
+            sections: More sections for the page, after the depth section: objects with
+                a ``to_html()`` method, such as a `stars.forecast.RenewalRisk` (revenue
+                at risk).
 
         Returns:
             A complete HTML document.
 
         Raises:
-            InvalidValue: ``accounts`` is neither a Portfolio, accounts, nor None.
+            InvalidValue: ``accounts`` is neither a Portfolio, accounts, nor None, or a
+                section has no ``to_html()``.
 
         Examples:
             >>> from stars.demo import generate
@@ -442,7 +447,13 @@ class Report:
         from html import escape
 
         book = _as_portfolio(accounts)
-        body = _html_body(self, book, figures=figures)
+        extra = []
+        for i, section in enumerate(sections):
+            render = getattr(section, "to_html", None)
+            if not callable(render):
+                raise InvalidValue(f"sections[{i}]", section, "an object with a to_html() method")
+            extra.append(str(render()))
+        body = _html_body(self, book, figures=figures, extra=extra)
         return (
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -456,6 +467,7 @@ class Report:
         accounts: Portfolio | Iterable[Account] | None = None,
         *,
         figures: bool = True,
+        sections: Sequence[object] = (),
     ) -> Path:
         """Write `to_html` to a file (UTF-8) and return its path.
 
@@ -468,7 +480,8 @@ class Report:
             '<!DOCTYPE html>'
         """
         target = Path(path)
-        target.write_text(self.to_html(accounts, figures=figures), encoding="utf-8")
+        page = self.to_html(accounts, figures=figures, sections=sections)
+        target.write_text(page, encoding="utf-8")
         return target
 
     def _repr_html_(self) -> str:
@@ -1478,7 +1491,9 @@ def _no_gap(r: Report) -> str:
     )
 
 
-def _html_body(report: Report, book: Portfolio | None, *, figures: bool) -> str:
+def _html_body(
+    report: Report, book: Portfolio | None, *, figures: bool, extra: Sequence[str] = ()
+) -> str:
     parts = _HtmlParts(report, book)
     sections = [
         parts.header(),
@@ -1488,6 +1503,7 @@ def _html_body(report: Report, book: Portfolio | None, *, figures: bool) -> str:
         parts.crises(),
         parts.disagreements(),
         parts.depth(),
+        *extra,
     ]
     if figures:
         sections.append(parts.figures())
