@@ -26,14 +26,13 @@ from stars.backtesting import (
     GroupAUC,
     MeasureCheck,
     Percentile,
-    _scorecard_from_dict,
-    _scorecard_to_dict,
     add_backtest_parser,
     backtest,
     calibrate,
     cli_backtest,
     fit_percentile,
 )
+from stars.backtesting._common import _scorecard_from_dict, _scorecard_to_dict
 from stars.bands import Band, BandCutoffs
 from stars.errors import InvalidDefinition, InvalidValue, SchemaError, UnknownName
 from stars.health import Direction, Linear, Measure, MissingPolicy, Scorecard, Steps
@@ -914,7 +913,7 @@ def test_cli_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_wilson_interval_holds_the_rate_at_the_edges() -> None:
-    from stars.backtesting import _wilson
+    from stars.backtesting._ranks import _wilson
 
     for n in (1, 2, 7, 50, 1000):
         low, high = _wilson(0, n)
