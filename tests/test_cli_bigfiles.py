@@ -255,3 +255,80 @@ def test_both_readers_print_the_same_report_on_a_sloppy_export(
     assert "snaps.csv,11,band,yelow," in rejects
     assert "snaps.csv,12,account,zed,an account of" in rejects
     assert ("INCOMPLETE" in said) is strict
+
+
+def _generated(seed: int, accounts: int, weeks: int) -> str:
+    """A weekly snapshots export with a few faults spread over it (some chunks are clean)."""
+    import random
+
+    rnd = random.Random(seed)
+    lines = ["account,at,adoption,nps,open_tickets,success_metrics_agreed,band,csat"]
+    shapes = ("{d}T00:00:00+00:00", "{d}", "{d} 09:30", "{d}T08:00:00Z")
+    for week in range(weeks):
+        day = f"2024-{1 + week // 4:02d}-{1 + week % 4 * 7:02d}"
+        shape = shapes[week // 3 % len(shapes)]  # one shape for a while, as exports do
+        for n in range(accounts):
+            adoption = f"{rnd.random():.2f}"
+            flag = rnd.choice(("true", "false", "TRUE", "yes", "No", "", "1"))
+            band = rnd.choice(("", "", "green", "red", "yellow"))
+            cells = [
+                f"acct-{n:04d}",
+                shape.format(d=day),
+                adoption,
+                str(rnd.randint(-100, 100)),
+                str(rnd.randint(0, 9)),
+                flag,
+                band,
+                f"{rnd.uniform(0, 100):.1f}",
+            ]
+            fault = rnd.random() if week % 4 == 0 else 1.0  # faults in some chunks only
+            if fault < 0.002:
+                cells[2] = rnd.choice(("1.5", "x", "nan", " 0.3 "))
+            elif fault < 0.003:
+                cells[0] = rnd.choice(("ghost", ""))
+            elif fault < 0.004:
+                cells[5] = rnd.choice(("maybe", "ture"))
+            elif fault < 0.005:
+                cells[1] = rnd.choice(("2024-02-30", "yesterday", ""))
+            lines.append(",".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_both_readers_print_the_same_bytes_on_a_generated_export(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = 300
+    ids = "\n".join(
+        f"acct-{n:04d},Account {n},{('ascend', 'tact', 'seed')[n % 3]}" for n in range(accounts)
+    )
+    (tmp_path / "accounts.csv").write_text("id,name,stage\n" + ids + "\n", encoding="utf-8")
+    (tmp_path / "snaps.csv").write_text(_generated(seed, accounts, 40), encoding="utf-8")
+    # small chunks, so that the file is many chunks: clean ones and ones with faults
+    monkeypatch.setattr(_bigcsv, "CHUNK", 64 * 1024)
+    outputs = {}
+    for fmt in ("text", "json"):
+        for big in (False, True):
+            monkeypatch.setattr(_intake, "BIG_FILE", 0 if big else 10**15)
+            out, err = io.StringIO(), io.StringIO()
+            rejects = tmp_path / f"rejects-{fmt}-{big}.csv"
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(
+                    [
+                        "assess",
+                        str(tmp_path / "accounts.csv"),
+                        "--snapshots",
+                        str(tmp_path / "snaps.csv"),
+                        "--format",
+                        fmt,
+                        "--rejects",
+                        str(rejects),
+                    ]
+                )
+            outputs[fmt, big] = (code, out.getvalue(), err.getvalue(), rejects.read_bytes())
+        assert outputs[fmt, True] == outputs[fmt, False]
+    data = json.loads(outputs["json", True][1])
+    snaps = data["input"]["files"][1]
+    assert snaps["rows"] == accounts * 40 and 0 < snaps["rejected"] < snaps["rows"] // 50
+    assert snaps["notes"] == []  # the big path read it with polars, not row by row
+    assert (tmp_path / "snaps.csv").stat().st_size > 8 * 64 * 1024

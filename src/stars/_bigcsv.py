@@ -786,10 +786,10 @@ def _finish(
     columns = []
     for f in fields:
         if f.name in tails.columns:
+            # an empty flag cell stays None (not known), as the row-by-row reader reads
+            # it: the account then carries its last known value forward
             column = pl.col(f.name)
-            if kinds[f.name][0] == "bool":
-                column = column.fill_null(False)
-            elif kinds[f.name][0] == "enum":
+            if kinds[f.name][0] == "enum":
                 column = column.cast(pl.String)
             columns.append(column)
     metrics = [c for c in tails.columns if c.startswith("metrics.")]
