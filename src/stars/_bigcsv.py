@@ -322,6 +322,7 @@ def read(
     id_series = pl.DataFrame(
         {"account": sorted(ids)}, schema={"account": pl.String}
     ).with_row_index("__id")
+    index = {account: n for n, account in enumerate(id_series["account"].to_list())}
     for chunk, first, done in _Chunker(where, start, header_line + 1):
         try:
             frame = pl.read_csv(
@@ -347,7 +348,8 @@ def read(
         )
         # a blank record (every cell empty or spaces) is skipped, as the row-by-row reader
         # does; only rows whose first cell is blank can be, so the others are not looked at
-        first_blank = pl.col(names[0]).str.strip_chars().str.len_bytes().fill_null(0) == 0
+        # (a test that copies no text: only white space, as strip_chars removes)
+        first_blank = pl.col(names[0]).is_null() | pl.col(names[0]).str.contains(r"^\s*$")
         if frame.select(first_blank.any()).item():
             frame = frame.filter(
                 pl.any_horizontal(
@@ -369,6 +371,7 @@ def read(
             state,
             intake,
             padding=_maybe_padded(chunk, delimiter),
+            index=index,
         )
         if bar is not None:
             bar.update(done)
@@ -392,6 +395,7 @@ def _chunk(
     intake: Intake,
     *,
     padding: bool = True,
+    index: Mapping[str, int] | None = None,
 ) -> None:
     """Check one chunk's cells, count what is rejected, and keep the good rows.
 
@@ -451,6 +455,22 @@ def _chunk(
         else:
             values[column] = expr
             bad[column] = pl.lit(False)
+    # a flag column holds a few distinct texts: each is read once, by the row-by-row
+    # reader's own rule, and the column is mapped (cheaper than lowering every cell)
+    flags = [c for c in raw if kinds.get(c, ("float",))[0] == "bool"]
+    distinct = (
+        frame.select(raw[c].unique().implode().alias(c) for c in flags).row(0, named=True)
+        if flags
+        else {}
+    )
+    for column, texts in distinct.items():
+        if len(texts) > _FEW:
+            continue
+        readings = {text: _flag(kinds[column][1], text) for text in texts if text is not None}
+        if readings:
+            mapped = raw[column].replace_strict(readings, default=None, return_dtype=pl.Boolean)
+            values[column] = mapped
+            bad[column] = present[column] & mapped.is_null()
     # lazily, so that polars computes each cast once for the value and the verdict
     checked = (
         frame.lazy()
@@ -461,6 +481,7 @@ def _chunk(
             *(b.alias(f"bad:{c}") for c, b in bad.items()),
         )
         .collect()
+        .rechunk()
     )
     checked = _times(checked, zone, polars_zone, intake)
     # Each row's fate, in the row-by-row reader's order: cells that do not parse, then no
@@ -476,9 +497,7 @@ def _chunk(
         .then(pl.lit("at"))
         .alias("__stage"),
     )
-    # ids are unique: the join gives one id (or null) per row, in order, added as a column
-    found = checked.select("account").join(ids, on="account", how="left", maintain_order="left")
-    checked = checked.with_columns(found["__id"])
+    checked = checked.with_columns(_ids(checked, ids, index))
     checked = _ranges(checked, used, kinds)
     stage = pl.col("__stage")
     checked = checked.with_columns(
@@ -503,6 +522,43 @@ def _chunk(
         ),
     )
     state.add(good)
+
+
+def _flag(spec: Any, text: str) -> bool | None:
+    """A flag cell as the row-by-row reader reads it (``None``: refused)."""
+    try:
+        return bool(spec.parse_cell(text))
+    except CellError:
+        return None
+
+
+#: At most this many distinct texts in a chunk's column are read one by one in Python.
+_FEW: Final = 1_000
+
+
+def _ids(checked: pl.DataFrame, ids: pl.DataFrame, index: Mapping[str, int] | None) -> pl.Series:
+    """``__id``: each row's account number in ``ids`` (null for an unknown account).
+
+    A chunk names a few accounts many times: its distinct ids are looked up in ``index``
+    (the same numbers as ``ids``) and the column mapped, which is cheaper than joining
+    with every id of the accounts file. Many distinct ids are joined.
+    """
+    import polars as pl
+
+    accounts = checked["account"]
+    if index is not None:
+        texts = accounts.unique()
+        if texts.len() <= 8 * _FEW:
+            found = {t: index[t] for t in texts.to_list() if t in index}
+            if found:
+                return accounts.replace_strict(found, default=None, return_dtype=pl.UInt32).alias(
+                    "__id"
+                )
+            return pl.Series("__id", [None] * accounts.len(), dtype=pl.UInt32)
+    # ids are unique: the join gives one id (or null) per row, in order
+    return checked.select("account").join(ids, on="account", how="left", maintain_order="left")[
+        "__id"
+    ]
 
 
 def _reject(
