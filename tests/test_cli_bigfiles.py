@@ -290,6 +290,13 @@ def _generated(seed: int, accounts: int, weeks: int) -> str:
                 cells[5] = rnd.choice(("maybe", "ture"))
             elif fault < 0.005:
                 cells[1] = rnd.choice(("2024-02-30", "yesterday", ""))
+            elif fault < 0.006:  # numbers polars reads but the row-by-row reader refuses
+                cells[rnd.choice((2, 7))] = rnd.choice(("inf", "-inf", "NaN", "1e400"))
+            elif fault < 0.007:
+                cells[4] = rnd.choice(("99999999999999999", "1e2", "2.0", "+-1"))
+            elif fault < 0.02:  # unusual numbers both readers take
+                cells[rnd.choice((3, 4))] = rnd.choice(("+5", "007", "-0"))
+                cells[7] = rnd.choice(("1e1", "5.", ".5", "+2.5E-1"))
             lines.append(",".join(cells))
     return "\n".join(lines) + "\n"
 

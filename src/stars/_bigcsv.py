@@ -323,7 +323,29 @@ def read(
         {"account": sorted(ids)}, schema={"account": pl.String}
     ).with_row_index("__id")
     index = {account: n for n, account in enumerate(id_series["account"].to_list())}
+    numbers: dict[str, pl.DataType] = {"float": pl.Float64(), "int": pl.Int64()}
+    schema = {
+        n: numbers.get(kinds.get(c, ("float",))[0], pl.String()) if c is not None else pl.String()
+        for n, c in zip(names, columns, strict=True)
+    }
     for chunk, first, done in _Chunker(where, start, header_line + 1):
+        typed = _typed_read(chunk, names, schema, delimiter, first)
+        if typed is not None and _chunk(
+            typed,
+            used,
+            kinds,
+            zone,
+            polars_zone,
+            id_series,
+            why_account,
+            state,
+            intake,
+            index=index,
+            typed=True,
+        ):
+            if bar is not None:
+                bar.update(done)
+            continue
         try:
             frame = pl.read_csv(
                 io.BytesIO(chunk),
@@ -396,15 +418,28 @@ def _chunk(
     *,
     padding: bool = True,
     index: Mapping[str, int] | None = None,
-) -> None:
+    typed: bool = False,
+) -> bool:
     """Check one chunk's cells, count what is rejected, and keep the good rows.
 
     ``padding`` False says that no cell of the chunk starts or ends with a space or a tab
     (see `_maybe_padded`), so no column needs to be looked at for them.
+
+    ``typed`` says that polars read the number columns as numbers already (see
+    `_typed_read`): their text is not at hand to name in a rejection, so the chunk is
+    only kept when no row is rejected, and nothing is counted otherwise (False is
+    returned, and the caller reads the chunk as text).
     """
     import polars as pl
 
-    intake.rows += frame.height
+    if typed:
+        padding = False
+        from stars._intake import Intake
+
+        counts = Intake(intake.label, intake.kind, detail=False)  # into intake once kept
+    else:
+        counts = intake
+        intake.rows += frame.height
     if not padding:
         padded = dict.fromkeys(used.values(), False)
     else:
@@ -424,6 +459,13 @@ def _chunk(
     bad: dict[str, pl.Expr] = {}
     for column, expr in raw.items():
         kind, spec = kinds.get(column, ("float", SPECS[float]))
+        if typed and kind in ("float", "int"):
+            # read as numbers: what polars refused made it give up on the chunk, and it
+            # takes "inf", "nan" and longer whole numbers, refused here
+            ok = expr.is_finite() if kind == "float" else expr.abs() <= MAX_INT
+            values[column] = expr
+            bad[column] = ~ok.fill_null(True)
+            continue
         # polars reads numbers as the row-by-row reader does, except that it also takes
         # "inf" and "nan", which are refused here as not finite
         if kind == "float":
@@ -483,7 +525,7 @@ def _chunk(
         .collect()
         .rechunk()
     )
-    checked = _times(checked, zone, polars_zone, intake)
+    checked = _times(checked, zone, polars_zone, counts)
     # Each row's fate, in the row-by-row reader's order: cells that do not parse, then no
     # account id, then no time, then a value a Snapshot refuses, then an unknown account.
     bad_cell = pl.any_horizontal(f"bad:{c}" for c in used)
@@ -507,8 +549,13 @@ def _chunk(
         .alias("__stage")
     )
     if checked["__stage"].null_count() < checked.height:
+        if typed:
+            return False
         _reject(checked.filter(stage.is_not_null()), used, kinds, zone, why_account, intake)
         checked = checked.filter(stage.is_null())
+    if typed:
+        intake.rows += frame.height
+        intake.zoned += counts.zoned
     # kept rows hold no text: strings would pin each chunk's whole text buffers in memory
     good = checked.select(
         "__id",
@@ -522,6 +569,45 @@ def _chunk(
         ),
     )
     state.add(good)
+    return True
+
+
+def _typed_read(
+    chunk: bytes,
+    names: Sequence[str],
+    schema: Mapping[str, pl.DataType],
+    delimiter: str,
+    first: int,
+) -> pl.DataFrame | None:
+    """A chunk with its number columns read as numbers, when that can stand for the text.
+
+    Only for a chunk without quotes, padded cells or blank records (the text path deals
+    with them), and when polars refuses none of its numbers: polars then took only
+    numbers the row-by-row reader takes too, with the same values (or "inf", "nan" and
+    longer whole numbers, which `_chunk` refuses). ``None``: read the chunk as text.
+    """
+    import polars as pl
+
+    if b'"' in chunk or _maybe_padded(chunk, delimiter):
+        return None
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(chunk),
+            has_header=False,
+            schema=dict(schema),
+            separator=delimiter,
+            encoding="utf8",
+            raise_if_empty=False,
+        )
+    except Exception:  # a cell that is not a number, a ragged row, ...: the text path says
+        return None
+    if frame.width != len(names) or not frame.height:
+        return None
+    if frame.select(pl.all_horizontal(pl.all().is_null()).any()).item():
+        return None  # a blank record, skipped by the text path
+    return frame.with_row_index("__line", offset=first).with_columns(
+        pl.col("__line").cast(pl.Int64)
+    )
 
 
 def _flag(spec: Any, text: str) -> bool | None:
