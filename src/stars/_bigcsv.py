@@ -19,7 +19,7 @@ import codecs
 import csv
 import io
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -213,6 +213,35 @@ class _Chunker:
                 line += chunk.count(b"\n")
 
 
+def _ahead(
+    chunks: Iterable[tuple[bytes, int, int]],
+    read: Callable[[bytes, int], pl.DataFrame | None],
+) -> Iterator[tuple[bytes, int, int, pl.DataFrame | None]]:
+    """Each chunk with ``read(chunk, first line)``, done one chunk ahead in a thread.
+
+    Polars parses the next chunk (off the interpreter lock) while this thread checks
+    the current one: the machine's second core is otherwise idle for much of the read.
+    At most two chunks are in memory beyond the one being checked.
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    def load(item: tuple[bytes, int, int]) -> tuple[bytes, int, int, pl.DataFrame | None]:
+        chunk, first, done = item
+        return chunk, first, done, read(chunk, first)
+
+    source = iter(chunks)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stars-csv") as pool:
+        pending: Future[tuple[bytes, int, int, pl.DataFrame | None]] | None = None
+        item = next(source, None)
+        if item is not None:
+            pending = pool.submit(load, item)
+        while pending is not None:
+            current = pending.result()
+            item = next(source, None)
+            pending = pool.submit(load, item) if item is not None else None
+            yield current
+
+
 class _State:
     """What is kept between chunks: each account's latest rows and its count of good rows.
 
@@ -328,8 +357,11 @@ def read(
         n: numbers.get(kinds.get(c, ("float",))[0], pl.String()) if c is not None else pl.String()
         for n, c in zip(names, columns, strict=True)
     }
-    for chunk, first, done in _Chunker(where, start, header_line + 1):
-        typed = _typed_read(chunk, names, schema, delimiter, first)
+
+    def typed_read(chunk: bytes, first: int) -> pl.DataFrame | None:
+        return _typed_read(chunk, names, schema, delimiter, first)
+
+    for chunk, first, done, typed in _ahead(_Chunker(where, start, header_line + 1), typed_read):
         if typed is not None and _chunk(
             typed,
             used,
