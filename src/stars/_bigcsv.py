@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from stars import _csv
 from stars._cells import (
@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 CHUNK: Final = 4 * 1024 * 1024
 
 _AT: Final = datetime(2000, 1, 1, tzinfo=UTC)
+
+_T = TypeVar("_T")
 
 
 class GiveUp(Exception):
@@ -215,30 +217,35 @@ class _Chunker:
 
 def _ahead(
     chunks: Iterable[tuple[bytes, int, int]],
-    read: Callable[[bytes, int], pl.DataFrame | None],
-) -> Iterator[tuple[bytes, int, int, pl.DataFrame | None]]:
-    """Each chunk with ``read(chunk, first line)``, done one chunk ahead in a thread.
+    work: Callable[[bytes, int], _T],
+    threads: int = 2,
+) -> Iterator[tuple[bytes, int, int, _T]]:
+    """Each chunk with ``work(chunk, first line)``, done ahead in ``threads`` threads.
 
-    Polars parses the next chunk (off the interpreter lock) while this thread checks
-    the current one: the machine's second core is otherwise idle for much of the read.
-    At most two chunks are in memory beyond the one being checked.
+    Checking a chunk is a string of short polars calls with Python in between: one
+    thread keeps about one core of two busy. Chunks are worked on a few at a time
+    (polars runs off the interpreter lock) and handed back in the file's order. At
+    most ``threads`` chunks are in memory beyond the one handed back.
     """
+    from collections import deque
     from concurrent.futures import Future, ThreadPoolExecutor
 
-    def load(item: tuple[bytes, int, int]) -> tuple[bytes, int, int, pl.DataFrame | None]:
+    def load(item: tuple[bytes, int, int]) -> tuple[bytes, int, int, _T]:
         chunk, first, done = item
-        return chunk, first, done, read(chunk, first)
+        return chunk, first, done, work(chunk, first)
 
     source = iter(chunks)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stars-csv") as pool:
-        pending: Future[tuple[bytes, int, int, pl.DataFrame | None]] | None = None
-        item = next(source, None)
-        if item is not None:
-            pending = pool.submit(load, item)
-        while pending is not None:
-            current = pending.result()
-            item = next(source, None)
-            pending = pool.submit(load, item) if item is not None else None
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="stars-csv") as pool:
+        pending: deque[Future[tuple[bytes, int, int, _T]]] = deque()
+        for item in source:
+            pending.append(pool.submit(load, item))
+            if len(pending) >= threads:
+                break
+        while pending:
+            current = pending.popleft().result()
+            following = next(source, None)
+            if following is not None:
+                pending.append(pool.submit(load, following))
             yield current
 
 
@@ -358,23 +365,18 @@ def read(
         for n, c in zip(names, columns, strict=True)
     }
 
-    def typed_read(chunk: bytes, first: int) -> pl.DataFrame | None:
-        return _typed_read(chunk, names, schema, delimiter, first)
+    def clean(chunk: bytes, first: int) -> tuple[pl.DataFrame, int] | None:
+        typed = _typed_read(chunk, names, schema, delimiter, first)
+        if typed is None:
+            return None
+        return _clean(typed, used, kinds, zone, polars_zone, id_series, index)
 
-    for chunk, first, done, typed in _ahead(_Chunker(where, start, header_line + 1), typed_read):
-        if typed is not None and _chunk(
-            typed,
-            used,
-            kinds,
-            zone,
-            polars_zone,
-            id_series,
-            why_account,
-            state,
-            intake,
-            index=index,
-            typed=True,
-        ):
+    for chunk, first, done, kept in _ahead(_Chunker(where, start, header_line + 1), clean):
+        if kept is not None:
+            good, zoned = kept
+            intake.rows += good.height
+            intake.zoned += zoned
+            state.add(good)
             if bar is not None:
                 bar.update(done)
             continue
@@ -450,28 +452,87 @@ def _chunk(
     *,
     padding: bool = True,
     index: Mapping[str, int] | None = None,
-    typed: bool = False,
-) -> bool:
-    """Check one chunk's cells, count what is rejected, and keep the good rows.
+) -> None:
+    """Check one chunk's cells (read as text), count what is rejected, keep the good rows.
 
     ``padding`` False says that no cell of the chunk starts or ends with a space or a tab
     (see `_maybe_padded`), so no column needs to be looked at for them.
-
-    ``typed`` says that polars read the number columns as numbers already (see
-    `_typed_read`): their text is not at hand to name in a rejection, so the chunk is
-    only kept when no row is rejected, and nothing is counted otherwise (False is
-    returned, and the caller reads the chunk as text).
     """
     import polars as pl
 
-    if typed:
-        padding = False
-        from stars._intake import Intake
+    intake.rows += frame.height
+    checked = _check(frame, used, kinds, zone, polars_zone, ids, index, intake, padding=padding)
+    stage = pl.col("__stage")
+    if checked["__stage"].null_count() < checked.height:
+        _reject(checked.filter(stage.is_not_null()), used, kinds, zone, why_account, intake)
+        checked = checked.filter(stage.is_null())
+    state.add(checked.select(_kept(used)))
 
-        counts = Intake(intake.label, intake.kind, detail=False)  # into intake once kept
-    else:
-        counts = intake
-        intake.rows += frame.height
+
+def _clean(
+    frame: pl.DataFrame,
+    used: Mapping[str, str],
+    kinds: Mapping[str, tuple[str, Any]],
+    zone: tzinfo,
+    polars_zone: str,
+    ids: pl.DataFrame,
+    index: Mapping[str, int] | None,
+) -> tuple[pl.DataFrame, int] | None:
+    """A chunk read by `_typed_read`: its kept rows and zoned times, if no row is rejected.
+
+    Its number cells' text is not at hand to name in a rejection: ``None`` (nothing
+    counted) when some row would be rejected, and the caller reads the chunk as text.
+    Changes nothing outside, so that it can run in another thread.
+    """
+    from stars._intake import Intake
+
+    counts = Intake("", "snapshots", detail=False)
+    checked = _check(frame, used, kinds, zone, polars_zone, ids, index, counts, typed=True)
+    if checked["__stage"].null_count() < checked.height:
+        return None
+    return checked.select(_kept(used)), counts.zoned
+
+
+def _kept(used: Mapping[str, str]) -> list[pl.Expr]:
+    """The kept columns of a checked chunk's good rows.
+
+    Kept rows hold no text: strings would pin each chunk's whole text buffers in memory.
+    """
+    import polars as pl
+
+    return [
+        pl.col("__id"),
+        pl.col("__inst"),
+        pl.col("__line"),
+        pl.col("raw:at").cast(pl.Categorical),
+        *(
+            pl.col(c).cast(pl.Enum([b.value for b in Band])) if c == "band" else pl.col(c)
+            for c in used
+            if c not in ("account", "at")
+        ),
+    ]
+
+
+def _check(
+    frame: pl.DataFrame,
+    used: Mapping[str, str],
+    kinds: Mapping[str, tuple[str, Any]],
+    zone: tzinfo,
+    polars_zone: str,
+    ids: pl.DataFrame,
+    index: Mapping[str, int] | None,
+    counts: Intake,
+    *,
+    padding: bool = False,
+    typed: bool = False,
+) -> pl.DataFrame:
+    """Every cell's value and verdict, and each row's fate (``__stage``, null: kept).
+
+    ``typed`` says that polars read the number columns as numbers already (see
+    `_typed_read`). Only ``counts.zoned`` is changed.
+    """
+    import polars as pl
+
     if not padding:
         padded = dict.fromkeys(used.values(), False)
     else:
@@ -580,28 +641,7 @@ def _chunk(
         .otherwise(stage)
         .alias("__stage")
     )
-    if checked["__stage"].null_count() < checked.height:
-        if typed:
-            return False
-        _reject(checked.filter(stage.is_not_null()), used, kinds, zone, why_account, intake)
-        checked = checked.filter(stage.is_null())
-    if typed:
-        intake.rows += frame.height
-        intake.zoned += counts.zoned
-    # kept rows hold no text: strings would pin each chunk's whole text buffers in memory
-    good = checked.select(
-        "__id",
-        "__inst",
-        "__line",
-        pl.col("raw:at").cast(pl.Categorical),
-        *(
-            pl.col(c).cast(pl.Enum([b.value for b in Band])) if c == "band" else pl.col(c)
-            for c in used
-            if c not in ("account", "at")
-        ),
-    )
-    state.add(good)
-    return True
+    return checked
 
 
 def _typed_read(

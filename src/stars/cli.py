@@ -292,16 +292,12 @@ def _assess(args: argparse.Namespace) -> _Done:
     if accounts and args.snapshots:
         size = Path(args.snapshots).stat().st_size
         if "polars" not in sys.modules:
-            # Polars' allocator (jemalloc) keeps freed pages for seconds by default (and
-            # then as "muzzy" pages that still count as resident): a big file read chunk by
-            # chunk then holds about twice the memory it needs. Returning them at once
-            # (dirty_decay_ms:0) keeps the least, but every chunk then faults its pages in
-            # again: a quarter of the command's time on a 200 MB file. A tenth of a second,
-            # returned by jemalloc's own thread, keeps about one chunk's garbage for reuse
-            # (unless the user set their own option).
-            os.environ.setdefault(
-                "_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0"
-            )
+            # Polars' allocator (jemalloc) keeps freed pages for a while by default (any
+            # delay at all, even 10 ms): a big file read chunk by chunk then holds about
+            # 1.6 times the memory it needs. Returning them at once makes every chunk
+            # fault its pages in again (a quarter of the read's time): checking chunks in
+            # two threads makes up for it (unless the user set their own option).
+            os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0")
         show = _want_progress(args.progress, size // 64)
 
         def progress(label: str, total: int, unit: str) -> _Progress | None:
