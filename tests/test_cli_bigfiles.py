@@ -339,3 +339,32 @@ def test_both_readers_print_the_same_bytes_on_a_generated_export(
     assert snaps["rows"] == accounts * 40 and 0 < snaps["rejected"] < snaps["rows"] // 50
     assert snaps["notes"] == []  # the big path read it with polars, not row by row
     assert (tmp_path / "snaps.csv").stat().st_size > 8 * 64 * 1024
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_record_with_too_few_cells_is_refused_by_both_readers(
+    tmp_path: Path, quoted: bool
+) -> None:
+    # polars reads a short record as if its last cells were empty: the big path must not
+    # keep what the row-by-row reader refuses
+    (tmp_path / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
+    note = '"a, quoted note"' if quoted else "x"
+    text = (
+        "account,at,health,note\n"
+        f"a,2025-01-06T00:00:00+00:00,72,{note}\n"
+        "b,2025-01-06T00:00:00+00:00,40\n"
+        "\n"
+        f"c,2025-01-06T00:00:00+00:00,55,{note}\n"
+    )
+    (tmp_path / "snaps.csv").write_text(text, encoding="utf-8")
+    slow = run(tmp_path, False)
+    fast = run(tmp_path, True)
+    code, data, _, rejects = fast
+    said = "read row by row (rows of another length)"
+    files = data["input"]["files"]  # type: ignore[index]
+    assert files[1]["notes"] == [said]
+    files[1]["notes"] = []
+    data["notes"] = [n for n in data["notes"] if said not in n]  # type: ignore[index,attr-defined]
+    assert (code, data, rejects) == (slow[0], slow[1], slow[3])
+    assert "snaps.csv,3,," in rejects and "4 fields, got 3" in rejects
+    assert (files[1]["rows"], files[1]["rejected"]) == (3, 1)

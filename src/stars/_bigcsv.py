@@ -151,17 +151,36 @@ def _boundary(data: bytes) -> int:
     return last + 1
 
 
-def _line_numbers(chunk: bytes, first: int, delimiter: str) -> list[int]:
-    """The line each non-blank record of a chunk starts on (for chunks with quotes)."""
+def _line_numbers(chunk: bytes, first: int, delimiter: str, width: int) -> list[int]:
+    """The line each non-blank record of a chunk starts on (for chunks with quotes).
+
+    Raises:
+        GiveUp: A record has another number of cells than ``width``.
+    """
     text = chunk.decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     out = []
     start = first
     for row in reader:
         if row and any(c.strip() for c in row):
+            if len(row) != width:
+                raise GiveUp("rows of another length")
             out.append(start)
         start = first + reader.line_num
     return out
+
+
+def _ragged(chunk: bytes, delimiter: str, width: int) -> bool:
+    """Whether a record of a chunk without quotes has another number of cells than ``width``.
+
+    Polars reads a record with too few cells as if the missing ones were empty; the
+    row-by-row reader refuses it. Counting the delimiters of the whole chunk settles
+    most chunks; a chunk with blank lines (or a ragged record) is looked at line by line.
+    """
+    sep = delimiter.encode()
+    if chunk.count(sep) == (width - 1) * chunk.count(b"\n"):
+        return False
+    return any(line.strip() and line.count(sep) != width - 1 for line in chunk.split(b"\n"))
 
 
 def _maybe_padded(chunk: bytes, delimiter: str) -> bool:
@@ -394,11 +413,13 @@ def read(
             raise GiveUp(f"polars: {exc}") from None
         if frame.width != len(names):
             raise GiveUp("rows of another length")
-        lines = (
-            pl.Series("__line", _line_numbers(chunk, first, delimiter), dtype=pl.Int64)
-            if b'"' in chunk
-            else None
-        )
+        if b'"' in chunk:
+            starts = _line_numbers(chunk, first, delimiter, len(names))
+            lines = pl.Series("__line", starts, dtype=pl.Int64)
+        else:
+            if _ragged(chunk, delimiter, len(names)):
+                raise GiveUp("rows of another length")
+            lines = None
         frame = frame.with_row_index("__line", offset=first).with_columns(
             pl.col("__line").cast(pl.Int64)
         )
@@ -656,11 +677,11 @@ def _typed_read(
     Only for a chunk without quotes, padded cells or blank records (the text path deals
     with them), and when polars refuses none of its numbers: polars then took only
     numbers the row-by-row reader takes too, with the same values (or "inf", "nan" and
-    longer whole numbers, which `_chunk` refuses). ``None``: read the chunk as text.
+    longer whole numbers, which `_check` refuses). ``None``: read the chunk as text.
     """
     import polars as pl
 
-    if b'"' in chunk or _maybe_padded(chunk, delimiter):
+    if b'"' in chunk or _maybe_padded(chunk, delimiter) or _ragged(chunk, delimiter, len(names)):
         return None
     try:
         frame = pl.read_csv(
