@@ -490,6 +490,13 @@ def _chunk(
     state.add(checked.select(_kept(used)))
 
 
+class _Zoned:
+    """The count `_times` keeps (times read in the zone), for a chunk not kept yet."""
+
+    def __init__(self) -> None:
+        self.zoned = 0
+
+
 def _clean(
     frame: pl.DataFrame,
     used: Mapping[str, str],
@@ -505,9 +512,7 @@ def _clean(
     counted) when some row would be rejected, and the caller reads the chunk as text.
     Changes nothing outside, so that it can run in another thread.
     """
-    from stars._intake import Intake
-
-    counts = Intake("", "snapshots", detail=False)
+    counts = _Zoned()
     checked = _check(frame, used, kinds, zone, polars_zone, ids, index, counts, typed=True)
     if checked["__stage"].null_count() < checked.height:
         return None
@@ -542,7 +547,7 @@ def _check(
     polars_zone: str,
     ids: pl.DataFrame,
     index: Mapping[str, int] | None,
-    counts: Intake,
+    counts: Intake | _Zoned,
     *,
     padding: bool = False,
     typed: bool = False,
@@ -798,7 +803,9 @@ def _shape(sample: str) -> tuple[str, int, bool] | None:
     return None
 
 
-def _times(checked: pl.DataFrame, zone: tzinfo, polars_zone: str, intake: Intake) -> pl.DataFrame:
+def _times(
+    checked: pl.DataFrame, zone: tzinfo, polars_zone: str, intake: Intake | _Zoned
+) -> pl.DataFrame:
     """``__inst``: each ``at`` as an instant (UTC), null when not a date-time; counts zoned.
 
     Polars reads the texts shaped like the first one (same ISO 8601 form, same length,
