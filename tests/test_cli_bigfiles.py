@@ -255,3 +255,116 @@ def test_both_readers_print_the_same_report_on_a_sloppy_export(
     assert "snaps.csv,11,band,yelow," in rejects
     assert "snaps.csv,12,account,zed,an account of" in rejects
     assert ("INCOMPLETE" in said) is strict
+
+
+def _generated(seed: int, accounts: int, weeks: int) -> str:
+    """A weekly snapshots export with a few faults spread over it (some chunks are clean)."""
+    import random
+
+    rnd = random.Random(seed)
+    lines = ["account,at,adoption,nps,open_tickets,success_metrics_agreed,band,csat"]
+    shapes = ("{d}T00:00:00+00:00", "{d}", "{d} 09:30", "{d}T08:00:00Z")
+    for week in range(weeks):
+        day = f"2024-{1 + week // 4:02d}-{1 + week % 4 * 7:02d}"
+        shape = shapes[week // 3 % len(shapes)]  # one shape for a while, as exports do
+        for n in range(accounts):
+            adoption = f"{rnd.random():.2f}"
+            flag = rnd.choice(("true", "false", "TRUE", "yes", "No", "", "1"))
+            band = rnd.choice(("", "", "green", "red", "yellow"))
+            cells = [
+                f"acct-{n:04d}",
+                shape.format(d=day),
+                adoption,
+                str(rnd.randint(-100, 100)),
+                str(rnd.randint(0, 9)),
+                flag,
+                band,
+                f"{rnd.uniform(0, 100):.1f}",
+            ]
+            fault = rnd.random() if week % 4 == 0 else 1.0  # faults in some chunks only
+            if fault < 0.002:
+                cells[2] = rnd.choice(("1.5", "x", "nan", " 0.3 "))
+            elif fault < 0.003:
+                cells[0] = rnd.choice(("ghost", ""))
+            elif fault < 0.004:
+                cells[5] = rnd.choice(("maybe", "ture"))
+            elif fault < 0.005:
+                cells[1] = rnd.choice(("2024-02-30", "yesterday", ""))
+            elif fault < 0.006:  # numbers polars reads but the row-by-row reader refuses
+                cells[rnd.choice((2, 7))] = rnd.choice(("inf", "-inf", "NaN", "1e400"))
+            elif fault < 0.007:
+                cells[4] = rnd.choice(("99999999999999999", "1e2", "2.0", "+-1"))
+            elif fault < 0.02:  # unusual numbers both readers take
+                cells[rnd.choice((3, 4))] = rnd.choice(("+5", "007", "-0"))
+                cells[7] = rnd.choice(("1e1", "5.", ".5", "+2.5E-1"))
+            lines.append(",".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_both_readers_print_the_same_bytes_on_a_generated_export(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = 300
+    ids = "\n".join(
+        f"acct-{n:04d},Account {n},{('ascend', 'tact', 'seed')[n % 3]}" for n in range(accounts)
+    )
+    (tmp_path / "accounts.csv").write_text("id,name,stage\n" + ids + "\n", encoding="utf-8")
+    (tmp_path / "snaps.csv").write_text(_generated(seed, accounts, 40), encoding="utf-8")
+    # small chunks, so that the file is many chunks: clean ones and ones with faults
+    monkeypatch.setattr(_bigcsv, "CHUNK", 64 * 1024)
+    outputs = {}
+    for fmt in ("text", "json"):
+        for big in (False, True):
+            monkeypatch.setattr(_intake, "BIG_FILE", 0 if big else 10**15)
+            out, err = io.StringIO(), io.StringIO()
+            rejects = tmp_path / f"rejects-{fmt}-{big}.csv"
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(
+                    [
+                        "assess",
+                        str(tmp_path / "accounts.csv"),
+                        "--snapshots",
+                        str(tmp_path / "snaps.csv"),
+                        "--format",
+                        fmt,
+                        "--rejects",
+                        str(rejects),
+                    ]
+                )
+            outputs[fmt, big] = (code, out.getvalue(), err.getvalue(), rejects.read_bytes())
+        assert outputs[fmt, True] == outputs[fmt, False]
+    data = json.loads(outputs["json", True][1])
+    snaps = data["input"]["files"][1]
+    assert snaps["rows"] == accounts * 40 and 0 < snaps["rejected"] < snaps["rows"] // 50
+    assert snaps["notes"] == []  # the big path read it with polars, not row by row
+    assert (tmp_path / "snaps.csv").stat().st_size > 8 * 64 * 1024
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_record_with_too_few_cells_is_refused_by_both_readers(
+    tmp_path: Path, quoted: bool
+) -> None:
+    # polars reads a short record as if its last cells were empty: the big path must not
+    # keep what the row-by-row reader refuses
+    (tmp_path / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
+    note = '"a, quoted note"' if quoted else "x"
+    text = (
+        "account,at,health,note\n"
+        f"a,2025-01-06T00:00:00+00:00,72,{note}\n"
+        "b,2025-01-06T00:00:00+00:00,40\n"
+        "\n"
+        f"c,2025-01-06T00:00:00+00:00,55,{note}\n"
+    )
+    (tmp_path / "snaps.csv").write_text(text, encoding="utf-8")
+    slow = run(tmp_path, False)
+    fast = run(tmp_path, True)
+    code, data, _, rejects = fast
+    said = "read row by row (rows of another length)"
+    files = data["input"]["files"]  # type: ignore[index]
+    assert files[1]["notes"] == [said]
+    files[1]["notes"] = []
+    data["notes"] = [n for n in data["notes"] if said not in n]  # type: ignore[index,attr-defined]
+    assert (code, data, rejects) == (slow[0], slow[1], slow[3])
+    assert "snaps.csv,3,," in rejects and "4 fields, got 3" in rejects
+    assert (files[1]["rows"], files[1]["rejected"]) == (3, 1)

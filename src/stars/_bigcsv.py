@@ -19,10 +19,10 @@ import codecs
 import csv
 import io
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from stars import _csv
 from stars._cells import (
@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 CHUNK: Final = 4 * 1024 * 1024
 
 _AT: Final = datetime(2000, 1, 1, tzinfo=UTC)
+
+_T = TypeVar("_T")
 
 
 class GiveUp(Exception):
@@ -149,17 +151,36 @@ def _boundary(data: bytes) -> int:
     return last + 1
 
 
-def _line_numbers(chunk: bytes, first: int, delimiter: str) -> list[int]:
-    """The line each non-blank record of a chunk starts on (for chunks with quotes)."""
+def _line_numbers(chunk: bytes, first: int, delimiter: str, width: int) -> list[int]:
+    """The line each non-blank record of a chunk starts on (for chunks with quotes).
+
+    Raises:
+        GiveUp: A record has another number of cells than ``width``.
+    """
     text = chunk.decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     out = []
     start = first
     for row in reader:
         if row and any(c.strip() for c in row):
+            if len(row) != width:
+                raise GiveUp("rows of another length")
             out.append(start)
         start = first + reader.line_num
     return out
+
+
+def _ragged(chunk: bytes, delimiter: str, width: int) -> bool:
+    """Whether a record of a chunk without quotes has another number of cells than ``width``.
+
+    Polars reads a record with too few cells as if the missing ones were empty; the
+    row-by-row reader refuses it. Counting the delimiters of the whole chunk settles
+    most chunks; a chunk with blank lines (or a ragged record) is looked at line by line.
+    """
+    sep = delimiter.encode()
+    if chunk.count(sep) == (width - 1) * chunk.count(b"\n"):
+        return False
+    return any(line.strip() and line.count(sep) != width - 1 for line in chunk.split(b"\n"))
 
 
 def _maybe_padded(chunk: bytes, delimiter: str) -> bool:
@@ -211,6 +232,40 @@ class _Chunker:
                 chunk, rest = data[:cut], data[cut:]
                 yield chunk, line, f.tell() - len(rest)
                 line += chunk.count(b"\n")
+
+
+def _ahead(
+    chunks: Iterable[tuple[bytes, int, int]],
+    work: Callable[[bytes, int], _T],
+    threads: int = 2,
+) -> Iterator[tuple[bytes, int, int, _T]]:
+    """Each chunk with ``work(chunk, first line)``, done ahead in ``threads`` threads.
+
+    Checking a chunk is a string of short polars calls with Python in between: one
+    thread keeps about one core of two busy. Chunks are worked on a few at a time
+    (polars runs off the interpreter lock) and handed back in the file's order. At
+    most ``threads`` chunks are in memory beyond the one handed back.
+    """
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    def load(item: tuple[bytes, int, int]) -> tuple[bytes, int, int, _T]:
+        chunk, first, done = item
+        return chunk, first, done, work(chunk, first)
+
+    source = iter(chunks)
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="stars-csv") as pool:
+        pending: deque[Future[tuple[bytes, int, int, _T]]] = deque()
+        for item in source:
+            pending.append(pool.submit(load, item))
+            if len(pending) >= threads:
+                break
+        while pending:
+            current = pending.popleft().result()
+            following = next(source, None)
+            if following is not None:
+                pending.append(pool.submit(load, following))
+            yield current
 
 
 class _State:
@@ -322,7 +377,28 @@ def read(
     id_series = pl.DataFrame(
         {"account": sorted(ids)}, schema={"account": pl.String}
     ).with_row_index("__id")
-    for chunk, first, done in _Chunker(where, start, header_line + 1):
+    index = {account: n for n, account in enumerate(id_series["account"].to_list())}
+    numbers: dict[str, pl.DataType] = {"float": pl.Float64(), "int": pl.Int64()}
+    schema = {
+        n: numbers.get(kinds.get(c, ("float",))[0], pl.String()) if c is not None else pl.String()
+        for n, c in zip(names, columns, strict=True)
+    }
+
+    def clean(chunk: bytes, first: int) -> tuple[pl.DataFrame, int] | None:
+        typed = _typed_read(chunk, names, schema, delimiter, first)
+        if typed is None:
+            return None
+        return _clean(typed, used, kinds, zone, polars_zone, id_series, index)
+
+    for chunk, first, done, kept in _ahead(_Chunker(where, start, header_line + 1), clean):
+        if kept is not None:
+            good, zoned = kept
+            intake.rows += good.height
+            intake.zoned += zoned
+            state.add(good)
+            if bar is not None:
+                bar.update(done)
+            continue
         try:
             frame = pl.read_csv(
                 io.BytesIO(chunk),
@@ -337,17 +413,20 @@ def read(
             raise GiveUp(f"polars: {exc}") from None
         if frame.width != len(names):
             raise GiveUp("rows of another length")
-        lines = (
-            pl.Series("__line", _line_numbers(chunk, first, delimiter), dtype=pl.Int64)
-            if b'"' in chunk
-            else None
-        )
+        if b'"' in chunk:
+            starts = _line_numbers(chunk, first, delimiter, len(names))
+            lines = pl.Series("__line", starts, dtype=pl.Int64)
+        else:
+            if _ragged(chunk, delimiter, len(names)):
+                raise GiveUp("rows of another length")
+            lines = None
         frame = frame.with_row_index("__line", offset=first).with_columns(
             pl.col("__line").cast(pl.Int64)
         )
         # a blank record (every cell empty or spaces) is skipped, as the row-by-row reader
         # does; only rows whose first cell is blank can be, so the others are not looked at
-        first_blank = pl.col(names[0]).str.strip_chars().str.len_bytes().fill_null(0) == 0
+        # (a test that copies no text: only white space, as strip_chars removes)
+        first_blank = pl.col(names[0]).is_null() | pl.col(names[0]).str.contains(r"^\s*$")
         if frame.select(first_blank.any()).item():
             frame = frame.filter(
                 pl.any_horizontal(
@@ -369,6 +448,7 @@ def read(
             state,
             intake,
             padding=_maybe_padded(chunk, delimiter),
+            index=index,
         )
         if bar is not None:
             bar.update(done)
@@ -392,8 +472,9 @@ def _chunk(
     intake: Intake,
     *,
     padding: bool = True,
+    index: Mapping[str, int] | None = None,
 ) -> None:
-    """Check one chunk's cells, count what is rejected, and keep the good rows.
+    """Check one chunk's cells (read as text), count what is rejected, keep the good rows.
 
     ``padding`` False says that no cell of the chunk starts or ends with a space or a tab
     (see `_maybe_padded`), so no column needs to be looked at for them.
@@ -401,6 +482,83 @@ def _chunk(
     import polars as pl
 
     intake.rows += frame.height
+    checked = _check(frame, used, kinds, zone, polars_zone, ids, index, intake, padding=padding)
+    stage = pl.col("__stage")
+    if checked["__stage"].null_count() < checked.height:
+        _reject(checked.filter(stage.is_not_null()), used, kinds, zone, why_account, intake)
+        checked = checked.filter(stage.is_null())
+    state.add(checked.select(_kept(used)))
+
+
+class _Zoned:
+    """The count `_times` keeps (times read in the zone), for a chunk not kept yet."""
+
+    def __init__(self) -> None:
+        self.zoned = 0
+
+
+def _clean(
+    frame: pl.DataFrame,
+    used: Mapping[str, str],
+    kinds: Mapping[str, tuple[str, Any]],
+    zone: tzinfo,
+    polars_zone: str,
+    ids: pl.DataFrame,
+    index: Mapping[str, int] | None,
+) -> tuple[pl.DataFrame, int] | None:
+    """A chunk read by `_typed_read`: its kept rows and zoned times, if no row is rejected.
+
+    Its number cells' text is not at hand to name in a rejection: ``None`` (nothing
+    counted) when some row would be rejected, and the caller reads the chunk as text.
+    Changes nothing outside, so that it can run in another thread.
+    """
+    counts = _Zoned()
+    checked = _check(frame, used, kinds, zone, polars_zone, ids, index, counts, typed=True)
+    if checked["__stage"].null_count() < checked.height:
+        return None
+    return checked.select(_kept(used)), counts.zoned
+
+
+def _kept(used: Mapping[str, str]) -> list[pl.Expr]:
+    """The kept columns of a checked chunk's good rows.
+
+    Kept rows hold no text: strings would pin each chunk's whole text buffers in memory.
+    """
+    import polars as pl
+
+    return [
+        pl.col("__id"),
+        pl.col("__inst"),
+        pl.col("__line"),
+        pl.col("raw:at").cast(pl.Categorical),
+        *(
+            pl.col(c).cast(pl.Enum([b.value for b in Band])) if c == "band" else pl.col(c)
+            for c in used
+            if c not in ("account", "at")
+        ),
+    ]
+
+
+def _check(
+    frame: pl.DataFrame,
+    used: Mapping[str, str],
+    kinds: Mapping[str, tuple[str, Any]],
+    zone: tzinfo,
+    polars_zone: str,
+    ids: pl.DataFrame,
+    index: Mapping[str, int] | None,
+    counts: Intake | _Zoned,
+    *,
+    padding: bool = False,
+    typed: bool = False,
+) -> pl.DataFrame:
+    """Every cell's value and verdict, and each row's fate (``__stage``, null: kept).
+
+    ``typed`` says that polars read the number columns as numbers already (see
+    `_typed_read`). Only ``counts.zoned`` is changed.
+    """
+    import polars as pl
+
     if not padding:
         padded = dict.fromkeys(used.values(), False)
     else:
@@ -420,6 +578,13 @@ def _chunk(
     bad: dict[str, pl.Expr] = {}
     for column, expr in raw.items():
         kind, spec = kinds.get(column, ("float", SPECS[float]))
+        if typed and kind in ("float", "int"):
+            # read as numbers: what polars refused made it give up on the chunk, and it
+            # takes "inf", "nan" and longer whole numbers, refused here
+            ok = expr.is_finite() if kind == "float" else expr.abs() <= MAX_INT
+            values[column] = expr
+            bad[column] = ~ok.fill_null(True)
+            continue
         # polars reads numbers as the row-by-row reader does, except that it also takes
         # "inf" and "nan", which are refused here as not finite
         if kind == "float":
@@ -451,6 +616,22 @@ def _chunk(
         else:
             values[column] = expr
             bad[column] = pl.lit(False)
+    # a flag column holds a few distinct texts: each is read once, by the row-by-row
+    # reader's own rule, and the column is mapped (cheaper than lowering every cell)
+    flags = [c for c in raw if kinds.get(c, ("float",))[0] == "bool"]
+    distinct = (
+        frame.select(raw[c].unique().implode().alias(c) for c in flags).row(0, named=True)
+        if flags
+        else {}
+    )
+    for column, texts in distinct.items():
+        if len(texts) > _FEW:
+            continue
+        readings = {text: _flag(kinds[column][1], text) for text in texts if text is not None}
+        if readings:
+            mapped = raw[column].replace_strict(readings, default=None, return_dtype=pl.Boolean)
+            values[column] = mapped
+            bad[column] = present[column] & mapped.is_null()
     # lazily, so that polars computes each cast once for the value and the verdict
     checked = (
         frame.lazy()
@@ -461,8 +642,9 @@ def _chunk(
             *(b.alias(f"bad:{c}") for c, b in bad.items()),
         )
         .collect()
+        .rechunk()
     )
-    checked = _times(checked, zone, polars_zone, intake)
+    checked = _times(checked, zone, polars_zone, counts)
     # Each row's fate, in the row-by-row reader's order: cells that do not parse, then no
     # account id, then no time, then a value a Snapshot refuses, then an unknown account.
     bad_cell = pl.any_horizontal(f"bad:{c}" for c in used)
@@ -476,9 +658,7 @@ def _chunk(
         .then(pl.lit("at"))
         .alias("__stage"),
     )
-    # ids are unique: the join gives one id (or null) per row, in order, added as a column
-    found = checked.select("account").join(ids, on="account", how="left", maintain_order="left")
-    checked = checked.with_columns(found["__id"])
+    checked = checked.with_columns(_ids(checked, ids, index))
     checked = _ranges(checked, used, kinds)
     stage = pl.col("__stage")
     checked = checked.with_columns(
@@ -487,22 +667,82 @@ def _chunk(
         .otherwise(stage)
         .alias("__stage")
     )
-    if checked["__stage"].null_count() < checked.height:
-        _reject(checked.filter(stage.is_not_null()), used, kinds, zone, why_account, intake)
-        checked = checked.filter(stage.is_null())
-    # kept rows hold no text: strings would pin each chunk's whole text buffers in memory
-    good = checked.select(
-        "__id",
-        "__inst",
-        "__line",
-        pl.col("raw:at").cast(pl.Categorical),
-        *(
-            pl.col(c).cast(pl.Enum([b.value for b in Band])) if c == "band" else pl.col(c)
-            for c in used
-            if c not in ("account", "at")
-        ),
+    return checked
+
+
+def _typed_read(
+    chunk: bytes,
+    names: Sequence[str],
+    schema: Mapping[str, pl.DataType],
+    delimiter: str,
+    first: int,
+) -> pl.DataFrame | None:
+    """A chunk with its number columns read as numbers, when that can stand for the text.
+
+    Only for a chunk without quotes, padded cells or blank records (the text path deals
+    with them), and when polars refuses none of its numbers: polars then took only
+    numbers the row-by-row reader takes too, with the same values (or "inf", "nan" and
+    longer whole numbers, which `_check` refuses). ``None``: read the chunk as text.
+    """
+    import polars as pl
+
+    if b'"' in chunk or _maybe_padded(chunk, delimiter) or _ragged(chunk, delimiter, len(names)):
+        return None
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(chunk),
+            has_header=False,
+            schema=dict(schema),
+            separator=delimiter,
+            encoding="utf8",
+            raise_if_empty=False,
+        )
+    except Exception:  # a cell that is not a number, a ragged row, ...: the text path says
+        return None
+    if frame.width != len(names) or not frame.height:
+        return None
+    if frame.select(pl.all_horizontal(pl.all().is_null()).any()).item():
+        return None  # a blank record, skipped by the text path
+    return frame.with_row_index("__line", offset=first).with_columns(
+        pl.col("__line").cast(pl.Int64)
     )
-    state.add(good)
+
+
+def _flag(spec: Any, text: str) -> bool | None:
+    """A flag cell as the row-by-row reader reads it (``None``: refused)."""
+    try:
+        return bool(spec.parse_cell(text))
+    except CellError:
+        return None
+
+
+#: At most this many distinct texts in a chunk's column are read one by one in Python.
+_FEW: Final = 1_000
+
+
+def _ids(checked: pl.DataFrame, ids: pl.DataFrame, index: Mapping[str, int] | None) -> pl.Series:
+    """``__id``: each row's account number in ``ids`` (null for an unknown account).
+
+    A chunk names a few accounts many times: its distinct ids are looked up in ``index``
+    (the same numbers as ``ids``) and the column mapped, which is cheaper than joining
+    with every id of the accounts file. Many distinct ids are joined.
+    """
+    import polars as pl
+
+    accounts = checked["account"]
+    if index is not None:
+        texts = accounts.unique()
+        if texts.len() <= 8 * _FEW:
+            found = {t: index[t] for t in texts.to_list() if t in index}
+            if found:
+                return accounts.replace_strict(found, default=None, return_dtype=pl.UInt32).alias(
+                    "__id"
+                )
+            return pl.Series("__id", [None] * accounts.len(), dtype=pl.UInt32)
+    # ids are unique: the join gives one id (or null) per row, in order
+    return checked.select("account").join(ids, on="account", how="left", maintain_order="left")[
+        "__id"
+    ]
 
 
 def _reject(
@@ -563,7 +803,9 @@ def _shape(sample: str) -> tuple[str, int, bool] | None:
     return None
 
 
-def _times(checked: pl.DataFrame, zone: tzinfo, polars_zone: str, intake: Intake) -> pl.DataFrame:
+def _times(
+    checked: pl.DataFrame, zone: tzinfo, polars_zone: str, intake: Intake | _Zoned
+) -> pl.DataFrame:
     """``__inst``: each ``at`` as an instant (UTC), null when not a date-time; counts zoned.
 
     Polars reads the texts shaped like the first one (same ISO 8601 form, same length,
@@ -786,10 +1028,10 @@ def _finish(
     columns = []
     for f in fields:
         if f.name in tails.columns:
+            # an empty flag cell stays None (not known), as the row-by-row reader reads
+            # it: the account then carries its last known value forward
             column = pl.col(f.name)
-            if kinds[f.name][0] == "bool":
-                column = column.fill_null(False)
-            elif kinds[f.name][0] == "enum":
+            if kinds[f.name][0] == "enum":
                 column = column.cast(pl.String)
             columns.append(column)
     metrics = [c for c in tails.columns if c.startswith("metrics.")]
