@@ -294,6 +294,8 @@ def _generated(seed: int, accounts: int, weeks: int) -> str:
                 cells[rnd.choice((2, 7))] = rnd.choice(("inf", "-inf", "NaN", "1e400"))
             elif fault < 0.007:
                 cells[4] = rnd.choice(("99999999999999999", "1e2", "2.0", "+-1"))
+            elif fault < 0.008:  # digits of other scripts: Python's float() takes them
+                cells[rnd.choice((2, 4, 7))] = rnd.choice(("\u0663", "\uff11\uff12", "0.\u0665"))
             elif fault < 0.02:  # unusual numbers both readers take
                 cells[rnd.choice((3, 4))] = rnd.choice(("+5", "007", "-0"))
                 cells[7] = rnd.choice(("1e1", "5.", ".5", "+2.5E-1"))

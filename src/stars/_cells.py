@@ -153,7 +153,7 @@ class IntSpec(Spec):
 
     def parse_cell(self, text: str) -> Any:
         word = text.strip()
-        if not re.fullmatch(r"[+-]?\d{1,16}", word) or abs(int(word)) > MAX_INT:
+        if not re.fullmatch(r"[+-]?\d{1,16}", word, re.ASCII) or abs(int(word)) > MAX_INT:
             raise CellError("a whole number")
         return int(word)
 
@@ -166,7 +166,7 @@ class FloatSpec(Spec):
 
     def parse_cell(self, text: str) -> Any:
         word = text.strip()
-        if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", word):
+        if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", word, re.ASCII):
             raise CellError("a number")
         value = float(word)
         if not math.isfinite(value):
