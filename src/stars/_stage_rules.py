@@ -20,6 +20,7 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Final
@@ -205,6 +206,7 @@ def _literal(name: str) -> tuple[Atom, bool]:
     return ATOMS[name.lstrip("!")], negated
 
 
+@functools.cache
 def _compile() -> Callable[[Evidence, Policy], tuple[str | None, tuple[str, ...]]]:
     """`RULES` written out as one function of plain ``if`` statements (one account is hot).
 
@@ -248,17 +250,12 @@ def _compile() -> Callable[[Evidence, Policy], tuple[str | None, tuple[str, ...]
     return fn  # type: ignore[no-any-return]
 
 
-_compiled: list[Callable[[Evidence, Policy], tuple[str | None, tuple[str, ...]]]] = []
-
-
 def diagnose(ev: Evidence, p: Policy) -> tuple[str | None, tuple[str, ...]]:
     """The first rule of `RULES` that ``ev`` matches: its stage and its reasons.
 
     The rules are written out as code on the first call, not at ``import stars``.
     """
-    if not _compiled:
-        _compiled.append(_compile())
-    return _compiled[0](ev, p)
+    return _compile()(ev, p)
 
 
 def _all(exprs: list[nw.Expr]) -> nw.Expr | None:
