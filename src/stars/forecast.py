@@ -52,6 +52,7 @@ from stars import _validate as v
 from stars._html import framed, table
 from stars._isotonic import pav
 from stars._outcomes import group_codes, last_training, outcome_values
+from stars._texttable import text_table
 from stars.errors import InvalidValue, MissingDependency, SchemaError
 
 if TYPE_CHECKING:
@@ -1644,7 +1645,8 @@ class RenewalRisk:
             if width is not None and _natural_width(head, rows) > width:
                 head, shortened = brief, True
             lines += ["", *para(name + ":")]
-            lines += _text_table(head, rows, right, width)
+            dates = {i for i, h in enumerate(head) if h == "renews"}  # a date never wraps
+            lines += text_table(head, rows, right=right, fixed=dates, width=width, min_column=8)
         if shortened:
             lines += para(
                 "(due: renewals; chance: of churn or contraction at renewal;"
@@ -1739,47 +1741,6 @@ class RenewalRisk:
 def _natural_width(head: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     return sum(widths) + 2 * (len(widths) - 1)
-
-
-def _text_table(
-    head: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int], width: int | None
-) -> list[str]:
-    """A plain-text table; too wide for ``width``, its text columns wrap, widest first.
-
-    The figures (the ``right`` columns) and dates never wrap; names and intervals
-    ("1,200 to 5,400") do, down to 8 characters.
-    """
-    import textwrap
-
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-    narrow = [i for i in range(len(head)) if i not in right and head[i] != "renews"]
-    if width is not None:
-        excess = sum(widths) + 2 * (len(widths) - 1) - width
-        while excess > 0:
-            can = [i for i in narrow if widths[i] > 8]
-            if not can:
-                break
-            widths[max(can, key=lambda i: (widths[i], -i))] -= 1
-            excess -= 1
-
-    def lines(cells: Sequence[str]) -> list[str]:
-        parts = [
-            textwrap.wrap(c, w, break_on_hyphens=False) or [""] if len(c) > w else [c]
-            for c, w in zip(cells, widths, strict=True)
-        ]
-        out = []
-        for k in range(max(len(p) for p in parts)):
-            out.append(
-                "  ".join(
-                    (p[k] if k < len(p) else "").rjust(w)
-                    if i in right
-                    else (p[k] if k < len(p) else "").ljust(w)
-                    for i, (p, w) in enumerate(zip(parts, widths, strict=True))
-                ).rstrip()
-            )
-        return out
-
-    return [*lines(head), "  ".join("-" * w for w in widths), *(x for r in rows for x in lines(r))]
 
 
 def _health_on(account: Account | None, day: date) -> float | None:

@@ -37,6 +37,7 @@ from typing import Any, Final
 import attrs
 
 from stars import _validate as v
+from stars._texttable import text_table
 from stars.account import Account
 from stars.bands import Band
 from stars.cycles import EpisodeOutcome
@@ -854,49 +855,14 @@ class _Text:
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
         cells = [[_cell(c) for c in row] for row in rows]
-        widths = [len(h) for h in headers]
-        for row in cells:
-            widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
         numeric = [
             all(isinstance(row[i], int | float) and not isinstance(row[i], bool) for row in rows)
             and bool(rows)
             for i in range(len(headers))
         ]
-        widths = self._fit(widths, numeric)
+        right = {i for i, num in enumerate(numeric) if num}
+        return text_table(headers, cells, right=right, width=self.width, min_column=_MIN_COLUMN)
 
-        def lines(values: Sequence[str]) -> list[str]:
-            parts = [
-                textwrap.wrap(val, w, break_on_hyphens=False) or [""] if len(val) > w else [val]
-                for val, w in zip(values, widths, strict=True)
-            ]
-            out = []
-            for k in range(max(len(p) for p in parts)):
-                out.append(
-                    "  ".join(
-                        (p[k] if k < len(p) else "").rjust(w)
-                        if num
-                        else (p[k] if k < len(p) else "").ljust(w)
-                        for p, w, num in zip(parts, widths, numeric, strict=True)
-                    ).rstrip()
-                )
-            return out
-
-        body = [line for r in cells for line in lines(r)]
-        return [*lines(headers), "  ".join("-" * w for w in widths), *body]
-
-    def _fit(self, widths: list[int], numeric: list[bool]) -> list[int]:
-        """Narrow the widest text columns until the table fits the width (if it can)."""
-        if self.width is None:
-            return widths
-        widths = list(widths)
-        excess = sum(widths) + 2 * (len(widths) - 1) - self.width
-        while excess > 0:  # one column at a time, always the widest: narrowed evenly
-            text_cols = [i for i, num in enumerate(numeric) if not num and widths[i] > _MIN_COLUMN]
-            if not text_cols:
-                break
-            widths[max(text_cols, key=lambda i: (widths[i], i))] -= 1
-            excess -= 1
-        return widths
 
     def bullets(self, items: Sequence[str]) -> list[str]:
         out: list[str] = []
