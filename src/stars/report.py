@@ -863,7 +863,6 @@ class _Text:
         right = {i for i, num in enumerate(numeric) if num}
         return text_table(headers, cells, right=right, width=self.width, min_column=_MIN_COLUMN)
 
-
     def bullets(self, items: Sequence[str]) -> list[str]:
         out: list[str] = []
         for x in items:
