@@ -96,7 +96,7 @@ def test_the_same_prefix_as_every_other_command(files: Path) -> None:
 def test_without_the_frames_extra_it_says_which_extra(files: Path) -> None:
     done = run(*BASE, "card.json", cwd=files, blocked=("polars", "narwhals", "pandas", "numpy"))
     err = one_error_line(done)
-    assert "pip install 'stars[frames]'" in err
+    assert "pip install 'stars-lifecycle[frames]'" in err
 
 
 def test_core_commands_work_without_dataframe_libraries(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 The CRM stays the system of record for customers. What a service wrapping `stars`
 must keep is what only `stars` has: lifecycle histories, snapshots, depth points and
 owner changes, each decision with its reason. `open` gives a `Store` over SQLite (the
-standard library; the default, embedded) or PostgreSQL (``pip install 'stars[store]'``);
+standard library; the default, embedded) or PostgreSQL (``pip install 'stars-lifecycle[store]'``);
 both pass one test suite.
 
 - **Versions:** every change is stored at (account, version), unique. `Store.save`
