@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import date
@@ -295,3 +296,70 @@ def test_cli_backtest_revenue(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert bad.returncode == 2 and bad.stderr.startswith("stars: error:")
+
+
+def test_reliability_diagram_and_tables(waves: pl.DataFrame) -> None:
+    result = forecast(
+        waves, outcome="bad", period="period", train_until="2033-12-01", revenue="arr"
+    )
+    r = result.reliability
+    ax = r.plot().axes[0]
+    assert ax.get_title() == "Reliability (equal-count bins)"
+    # one point per bin, at (mean prediction, observed share)
+    (points,) = [line for line in ax.lines if line.get_marker() == "o"]
+    assert list(points.get_xdata()) == [b.predicted for b in r.bins]
+    assert list(points.get_ydata()) == [b.observed for b in r.bins]
+    both = result.plot(reliability=True)
+    assert [a.get_title() for a in both.axes] == [
+        "Revenue at risk by renewal period",
+        "Reliability (equal-count bins)",
+    ]
+    text = result.to_text(80, last=5)
+    assert text.startswith(result.explain())
+    assert max(len(line) for line in text.splitlines()[len(result.explain().splitlines()) :]) <= 80
+    assert f"the last 5 periods held out (of {len(result.periods)})" in text
+    for p in result.periods[-5:]:
+        assert p.period in text
+    assert result.periods[-6].period not in text
+    assert len(r.to_text().splitlines()) == 2 + len(r.bins)
+
+
+def test_cli_backtest_draws_the_fan_chart(tmp_path: Path) -> None:
+    due = renewals(300, 30, seed=6, waves=0.3)
+    history = tmp_path / "renewals.csv"
+    due.select("period", "adoption", "days_since_contact", "sentiment", "arr", "bad").write_csv(
+        history
+    )
+    card = tmp_path / "card.json"
+    from stars import io
+
+    card.write_text(json.dumps(io.to_dict(CARD)))
+    base = [sys.executable, "-m", "stars", "backtest", str(history), "--scorecard", str(card),
+            "--outcome", "bad", "--period", "period", "--train-until", "2025-06-01"]  # fmt: skip
+    picture = tmp_path / "risk.png"
+    run = subprocess.run(
+        [*base, "--revenue", "arr", "--plot", str(picture)],
+        capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert picture.read_bytes()[:4] == b"\x89PNG"
+    assert str(picture) in run.stdout
+    assert "Reliability (equal-count bins):" in run.stdout
+    assert "held out (of" in run.stdout
+    assert max(len(line) for line in run.stdout.splitlines() if str(picture) not in line) <= 80
+    as_json = subprocess.run(
+        [*base, "--revenue", "arr", "--plot", str(tmp_path / "risk.svg"), "--format", "json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout)["plot"] == str(tmp_path / "risk.svg")
+    assert (tmp_path / "risk.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    for extra, why in (([], "--revenue COLUMN as well"), (["--revenue", "arr"], ".png, .svg")):
+        bad = subprocess.run(
+            [*base, *extra, "--plot", str(tmp_path / "risk.gif")],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert bad.returncode == 2
+        assert bad.stderr.startswith("stars: error:") and why in bad.stderr, bad.stderr
+        assert "--plot" in bad.stderr
+    assert not (tmp_path / "risk.gif").exists()

@@ -989,6 +989,78 @@ class Reliability:
             caption="Reliability (equal-count bins)",
         )
 
+    def plot(self) -> Figure:
+        """A reliability diagram: each bin's observed share against its mean prediction.
+
+        Points on the diagonal are calibrated; the bars are the 95% Wilson intervals of
+        the observed shares, so a bin whose bar misses the diagonal is off by more than
+        chance.
+
+        Returns:
+            A matplotlib figure (it shows itself in a notebook).
+
+        Raises:
+            MissingDependency: If matplotlib is not installed (the ``plot`` extra).
+
+        Examples:
+            >>> from stars.forecast import reliability
+            >>> r = reliability([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1], base_rate=0.5, bins=2)
+            >>> r.plot().axes[0].get_title()
+            'Reliability (equal-count bins)'
+        """
+        from stars._figure import figure
+
+        fig = figure(4.5, 4.0, layout="constrained")
+        _draw_reliability(fig.add_subplot(), self)
+        return fig
+
+    def to_text(self, width: int | None = 100) -> str:
+        """The reliability table as plain text: one row per equal-count bin.
+
+        Args:
+            width: The widest line (``None``: any).
+
+        Examples:
+            >>> from stars.forecast import reliability
+            >>> r = reliability([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1], base_rate=0.5, bins=2)
+            >>> print(r.to_text())
+            renewals  predicted  observed  95% interval
+            --------  ---------  --------  ------------
+                   2      15.0%      0.0%    0.0%–65.8%
+                   2      85.0%    100.0%  34.2%–100.0%
+        """
+        rows = [
+            (f"{b.rows:,}", _pct(b.predicted), _pct(b.observed), f"{b.low:.1%}–{b.high:.1%}")
+            for b in self.bins
+        ]
+        head = ("renewals", "predicted", "observed", "95% interval")
+        return "\n".join(text_table(head, rows, right=(0, 1, 2, 3), width=width))
+
+
+def _draw_reliability(ax: Any, r: Reliability) -> None:
+    """Draw `Reliability.plot`'s diagram on ``ax``."""
+    xs = [b.predicted for b in r.bins]
+    ys = [b.observed for b in r.bins]
+    top = min(1.0, 1.05 * max([*xs, *(b.high for b in r.bins), 0.01]))
+    ax.plot([0, top], [0, top], linestyle=":", color="grey", label="calibrated")
+    ax.errorbar(
+        xs,
+        ys,
+        yerr=[
+            [y - b.low for y, b in zip(ys, r.bins, strict=True)],
+            [b.high - y for y, b in zip(ys, r.bins, strict=True)],
+        ],
+        fmt="o",
+        capsize=3,
+        label="observed, 95% interval",
+    )
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel("predicted probability")
+    ax.set_ylabel("observed share")
+    ax.set_title("Reliability (equal-count bins)")
+    ax.legend(fontsize="small")
+
 
 def _wilson(k: float, n: int) -> tuple[float, float]:
     p = k / n
@@ -1264,8 +1336,20 @@ class RenewalForecast:
             )
         return framed(html)
 
-    def plot(self) -> Figure:
+    def plot(self, *, reliability: bool = False) -> Figure:
         """A fan chart: expected loss and interval per held-out period, the real loss as points.
+
+        Points outside the interval are red; a dotted line marks where the interval would
+        end if renewals were independent.
+
+        Args:
+            reliability: Also draw the reliability diagram (`Reliability.plot`) beside it.
+
+        Returns:
+            A matplotlib figure (it shows itself in a notebook).
+
+        Raises:
+            MissingDependency: If matplotlib is not installed (the ``plot`` extra).
 
         Examples:
             >>> from stars.forecast import RenewalForecast
@@ -1274,8 +1358,17 @@ class RenewalForecast:
         """
         from stars._figure import figure
 
-        fig = figure(7.0, 4.0, layout="constrained")
-        ax = fig.add_subplot()
+        if not reliability:
+            fig = figure(7.0, 4.0, layout="constrained")
+            self._draw_fan(fig.add_subplot())
+            return fig
+        fig = figure(11.0, 4.0, layout="constrained")
+        fan, diagram = fig.subplots(1, 2, gridspec_kw={"width_ratios": (7, 4)})
+        self._draw_fan(fan)
+        _draw_reliability(diagram, self.reliability)
+        return fig
+
+    def _draw_fan(self, ax: Any) -> None:
         x = list(range(len(self.periods)))
         ax.fill_between(
             x,
@@ -1305,7 +1398,42 @@ class RenewalForecast:
         ax.set_ylabel("revenue lost")
         ax.set_title("Revenue at risk by renewal period")
         ax.legend(fontsize="small")
-        return fig
+
+    def to_text(self, width: int | None = 100, *, last: int = 12) -> str:
+        """`explain`, then the reliability table and the last held-out periods as tables.
+
+        Args:
+            width: The widest line of the tables (``None``: any; at least 40).
+            last: How many of the latest held-out periods to list (``to_frame`` has all).
+
+        Examples:
+            >>> from stars.forecast import RenewalForecast
+            >>> callable(RenewalForecast.to_text)
+            True
+        """
+        if width is not None:
+            width = int(v.number("width", width, 40, integer=True))
+        last = int(v.number("last", last, 0, integer=True))
+        lines = [self.explain(), "", "Reliability (equal-count bins):"]
+        lines.append(self.reliability.to_text(width))
+        shown = self.periods[len(self.periods) - min(last, len(self.periods)) :]
+        if shown:
+            what = "period" if len(shown) == 1 else f"{len(shown)} periods"
+            lines += ["", f"Revenue at risk, the last {what} held out (of {len(self.periods)}):"]
+            rows = [
+                (
+                    p.period,
+                    f"{p.contracts:,}",
+                    _money(p.expected),
+                    f"{_money(p.low)}–{_money(p.high)}",
+                    _money(p.actual),
+                    "yes" if p.inside else "NO",
+                )
+                for p in shown
+            ]
+            head = ("period", "renewals", "expected", "interval", "actual", "inside")
+            lines += text_table(head, rows, right=(1, 2, 3, 4), width=width)
+        return "\n".join(lines)
 
 
 def forecast(

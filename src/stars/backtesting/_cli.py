@@ -81,6 +81,12 @@ def add_backtest_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="with --revenue, also fit the renewal model on the whole history and write it"
         " here, for stars assess --renewal-model",
     )
+    parser.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="with --revenue, also draw the fan chart of revenue at risk and the reliability"
+        " diagram into FILE (.png, .svg or .pdf; needs the plot extra)",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(func=cli_backtest)
     return parser
@@ -118,7 +124,8 @@ def cli_backtest(args: argparse.Namespace) -> int:
     except MissingDependency as exc:
         need = "with --calibrate " if exc.extra == "calibrate" else ""
         return _cli_fail(
-            f"stars backtest {need}needs {exc.package!r}: pip install 'stars[{exc.extra}]'"
+            f"stars backtest {need}needs {exc.package!r}:"
+            f" pip install 'stars-lifecycle[{exc.extra}]'"
         )
     except StarsError as exc:
         return _cli_fail(f"{type(exc).__name__}: {exc}")
@@ -171,7 +178,18 @@ def _cli_backtest(args: argparse.Namespace) -> None:
         raise InvalidValue("--save-model", save_model, "--revenue COLUMN as well")
     if save_model is not None and args.calibrate:
         raise InvalidValue("--save-model", save_model, "no --calibrate (run them apart)")
+    plot = getattr(args, "plot", None)
+    if plot is not None:
+        if revenue is None:
+            raise InvalidValue("--plot", plot, "--revenue COLUMN as well")
+        if Path(plot).suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise InvalidValue("--plot", plot, "a file name ending in .png, .svg or .pdf")
     _needs(args.calibrate)
+    if plot is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise MissingDependency("matplotlib", "plot") from None
     card = _scorecard_from_dict(_read_json(Path(args.scorecard)))
     frame = _read_csv(Path(args.file))
     if args.calibrate:
@@ -220,17 +238,28 @@ def _cli_backtest(args: argparse.Namespace) -> None:
             )
             if save_model is not None:
                 saved = _save_model(scored, card, args, Path(save_model))
+            if plot is not None:
+                ahead.plot(reliability=True).savefig(plot)
         if args.format == "json":
             data = result.to_dict()
             if ahead is not None:
                 data["forecast"] = ahead.to_dict()
+            if plot is not None:
+                data["plot"] = str(plot)
             if saved is not None:
                 data["saved_model"] = {"path": str(saved[0]), **saved[1]}
             print(json.dumps(data, indent=2, default=str))
         else:
             print(_fit_lines(result.explain()))
             if ahead is not None:
-                print(_fit_lines(ahead.explain()))
+                print(_fit_lines(ahead.to_text(_width())))
+            if plot is not None:
+                print(
+                    _fit_lines(
+                        "Drew the fan chart of revenue at risk and the reliability diagram in:"
+                    )
+                )
+                print(f"  {plot}")  # whole, to copy the path
             if saved is not None:
                 path, facts = saved
                 print(
@@ -274,12 +303,18 @@ def _column_values(frame: Any, column: str) -> list[Any]:
     return list(nw.from_native(frame, eager_only=True).get_column(column).to_list())
 
 
+def _width() -> int:
+    """The terminal's width (``COLUMNS``; else 100), at least 40."""
+    import shutil
+
+    return max(40, shutil.get_terminal_size((100, 24)).columns)
+
+
 def _fit_lines(text: str) -> str:
     """Wrap lines wider than the terminal (``COLUMNS``; else 100), keeping their indents."""
-    import shutil
     import textwrap
 
-    width = max(40, shutil.get_terminal_size((100, 24)).columns)
+    width = _width()
     out = []
     for line in text.split("\n"):
         if len(line) <= width:
