@@ -63,6 +63,10 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "transition_matrix": ("transition matrix from histories", portfolio_bench.transition_matrix),
     "backtest": ("does the score predict churn", backtest_bench.backtest),
     "forecast": ("renewal risk: fit and apply", forecast_bench.forecast),
+    "renewal_risk_growth": (
+        "revenue at risk per renewal, a small book against a big one",
+        forecast_bench.renewal_risk_growth,
+    ),
     "assess_big": ("stars assess on a big snapshots file", cli_bench.assess_big),
     "derive": ("stages from history: monthly facts to events", derive_bench.derive),
     "store_ingest": ("outside events through the lifecycle into the store", store_bench.ingest),

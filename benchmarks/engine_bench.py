@@ -116,8 +116,12 @@ def _growth_rows(
     short: tuple[int, float],
     long: tuple[int, float],
     n: int,
+    source: str = "one engine",
 ) -> None:
-    """The long and short rows of a growth scenario, and its 1.5x target (long ÷ short)."""
+    """The long and short rows of a growth scenario, and its 1.5x target (long ÷ short).
+
+    ``source`` names where the target comes from, in brackets after it.
+    """
     (short_n, t_short), (long_n, t_long) = short, long
     call = what if "." in what else f"Lifecycle.{what}"
     shown = call if call.startswith("stars.") else f"stars {call}"
@@ -127,7 +131,7 @@ def _growth_rows(
     ratio = section.ratio(short_label)
     section.targets = [
         Target(
-            f"{call} at {long_n:,} {unit} within 1.5x of {call} at {short_n:,} (one engine)",
+            f"{call} at {long_n:,} {unit} within 1.5x of {call} at {short_n:,} ({source})",
             f"{ratio:.2f}x",
             ratio <= 1.5,
         )

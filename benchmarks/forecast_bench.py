@@ -72,3 +72,89 @@ def forecast(mode: Mode) -> Section:
         )
     ]
     return section
+
+
+def _risk_book(size: int) -> tuple[list[Any], Any]:
+    """``size`` accounts with four weekly health readings each, and one contract each.
+
+    Every contract renews within the year after 2025-01-01, so a 365-day window holds
+    them all.
+    """
+    from datetime import UTC, date, datetime, timedelta
+
+    from stars import Account, Snapshot
+    from stars.contracts import Contract, ContractBook
+
+    day = datetime(2024, 12, 10, tzinfo=UTC)
+    accounts = [
+        Account(
+            f"acct-{i:06d}",
+            owner=f"owner-{i % 40}",
+            tags=[f"segment:s{i % 5}"],
+            snapshots=[
+                Snapshot(at=day + timedelta(days=7 * k), health=float((i * 7 + k) % 100))
+                for k in range(4)
+            ],
+        )
+        for i in range(size)
+    ]
+    book = ContractBook(
+        Contract.for_term(
+            f"acct-{i:06d}", date(2024, 1, 1) + timedelta(days=i % 365), 12, 1000.0 + i, "USD"
+        )
+        for i in range(size)
+    )
+    return accounts, book
+
+
+def renewal_risk_growth(mode: Mode) -> Section:
+    """Revenue at risk per renewal: 500 renewals in the window against 50,000 (quick: 5,000)."""
+    from datetime import date
+
+    from benchmarks.engine_bench import _growth_rows
+
+    renewal_risk = stars_attr("stars.forecast", "renewal_risk")
+    model_type = stars_attr("stars.forecast", "RenewalModel")
+    curve = stars_attr("stars.forecast", "RiskCurve")
+    short_n = 500
+    long_n = 50_000 if mode.name == "full" else 5_000
+    section = Section(
+        "renewal_risk_growth",
+        "revenue at risk per renewal, a small book against a big one",
+        f"{short_n:,} vs {long_n:,} renewals",
+    )
+    pooled = curve(None, None, (20.0, 80.0), (0.3, 0.1), 100, 20)
+    model = model_type("health", None, None, (), (pooled,), 0.2, 100, 20, {"": (1.0, 1.0)}, 0.0)
+
+    def per_renewal(size: int) -> float:
+        accounts, book = _risk_book(size)
+
+        def run(_: object) -> Any:
+            return renewal_risk(model, accounts, book, as_of=date(2025, 1, 1), horizon_days=365)
+
+        got = run(None)
+        assert len(got.renewals) == size
+        assert len(got.by_owner) == min(40, size)
+        repeats = mode.heavy_repeats if size > 10_000 else 3 * mode.repeats
+        return median_time(run, repeats=repeats, warmup=1) / size
+
+    t_short = per_renewal(short_n)
+    t_long = per_renewal(long_n)
+    n = long_n
+    _growth_rows(
+        section,
+        "stars.forecast.renewal_risk",
+        "renewals",
+        (short_n, t_short * n),
+        (long_n, t_long * n),
+        n,
+        source="measure growth, issue 23",
+    )
+    section.notes = [
+        "One contract per account, each account with four weekly health readings and an owner "
+        "and segment tag; every contract renews inside the 365-day window, so each call "
+        "prices every renewal, its owner and segment groups and the total.",
+        f"Both rows are the time per renewal times {n:,}: the ratio is the cost of one renewal "
+        "in the big book against the small one.",
+    ]
+    return section
