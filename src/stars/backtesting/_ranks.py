@@ -117,6 +117,21 @@ def _health(
 # -- metrics on arrays -----------------------------------------------------------------
 
 
+def _sort(values: NDArray[Any]) -> NDArray[Any]:
+    """``values`` sorted ascending: by polars when it is installed, else by NumPy.
+
+    polars sorts a numeric column on its own thread pool (the one every polars call
+    uses), about twice as fast as NumPy's single-threaded sort on a million floats; the
+    backtest sorts one column per measure. The values are finite here (missing scores
+    are dropped first), so both give the same array.
+    """
+    try:
+        import polars as pl
+    except ImportError:
+        return _numpy().sort(values)  # type: ignore[no-any-return]
+    return pl.Series(values).sort().to_numpy()
+
+
 class _Ranked:
     """Tie groups of a score, ascending (riskiest first), optionally within groups."""
 
@@ -128,7 +143,7 @@ class _Ranked:
             # Sorting the values is cheaper than an argsort followed by gathers; the
             # positives are then counted per distinct value by locating each positive
             # row's value among the distinct values.
-            s = np.sort(values)
+            s = _sort(values)
             change = s[1:] != s[:-1]
             self.group = None
         else:
@@ -142,7 +157,7 @@ class _Ranked:
         self.cnt = np.diff(np.append(starts, values.size))
         if group is None:
             # (sorted needles let searchsorted narrow each search from the previous one)
-            where = np.searchsorted(self.values, np.sort(values[y.astype(bool)]))
+            where = np.searchsorted(self.values, _sort(values[y.astype(bool)]))
             self.pos = np.bincount(where, minlength=starts.size).astype(np.int64)
         else:
             self.group = g[starts]
