@@ -5,6 +5,7 @@ import io
 import itertools
 import json
 import math
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,16 @@ def test_same_on_polars_pandas_and_pyarrow(strong_result: Backtest) -> None:
         other = backtest(frame, naive_card(), outcome="churned", period="period", segment="segment")
         assert other.auc == pytest.approx(strong_result.auc, abs=1e-12)
         assert other == strong_result
+
+
+def test_same_without_polars_installed(
+    strong_result: Backtest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a pandas user without polars: the ranks are sorted by NumPy instead, same report
+    frame = synthetic_history(2000, 12, seed=11, signal=1.5, backend="pandas")
+    monkeypatch.setitem(sys.modules, "polars", None)
+    other = backtest(frame, naive_card(), outcome="churned", period="period", segment="segment")
+    assert other == strong_result
 
 
 def test_per_period_and_segment_auc_match_sklearn(
