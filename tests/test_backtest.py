@@ -924,7 +924,7 @@ def test_cli_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_wilson_interval_holds_the_rate_at_the_edges() -> None:
-    from stars.backtesting._ranks import _wilson
+    from stars._outcomes import wilson as _wilson
 
     for n in (1, 2, 7, 50, 1000):
         low, high = _wilson(0, n)

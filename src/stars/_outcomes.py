@@ -7,6 +7,7 @@ live here once, so both refuse the same input with the same words.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -22,6 +23,21 @@ if TYPE_CHECKING:
 ISO_PERIOD: Final = re.compile(
     r"^\d{4}(-(\d{2}|Q[1-4]|W\d{2}|H[12]))?(-\d{2})?([T ][\d:.]+([+-]\d{2}:\d{2}|Z)?)?$"
 )
+
+
+#: The normal quantile of a two-sided 95% interval.
+Z95: Final = 1.959963984540054
+
+
+def wilson(k: float, n: int) -> tuple[float, float]:
+    """The 95% Wilson score interval of ``k`` successes in ``n`` trials (``n`` > 0)."""
+    p = k / n
+    z2 = Z95 * Z95
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    # In exact arithmetic the interval always holds p (and is exactly 0 at k=0, 1 at k=n);
+    # clamp so rounding never puts the observed rate outside its own interval.
+    return min(max(centre - half, 0.0), p), max(min(centre + half, 1.0), p)
 
 
 def load_numpy() -> Any:

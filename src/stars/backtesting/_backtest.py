@@ -9,6 +9,7 @@ import attrs
 from stars import _validate as v
 from stars._html import table
 from stars._outcomes import load_numpy as _numpy
+from stars._outcomes import wilson as _wilson
 from stars.backtesting._common import (
     _ROC_POINTS,
     DIRECTION_MARGIN,
@@ -39,7 +40,6 @@ from stars.backtesting._ranks import (
     _Prepared,
     _Ranked,
     _undefined,
-    _wilson,
 )
 from stars.bands import Band, BandCutoffs
 from stars.errors import (

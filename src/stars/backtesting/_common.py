@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 #: it ranks churners the opposite way to its declared direction.
 DIRECTION_MARGIN: Final = 0.05
 
-#: The normal quantile for a two-sided 95% interval.
-_Z95: Final = 1.959963984540054
-
 #: At most this many points of the ROC curve are kept for plotting.
 _ROC_POINTS: Final = 201
 

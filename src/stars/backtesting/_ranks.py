@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +10,6 @@ from stars import _validate as v
 from stars._outcomes import group_codes as _group_codes
 from stars._outcomes import load_numpy as _numpy
 from stars._outcomes import outcome_values as _outcome
-from stars.backtesting._common import _Z95
 from stars.errors import (
     InvalidValue,
 )
@@ -205,16 +203,6 @@ def _measure_auc(scores: NDArray[Any], y: NDArray[Any]) -> tuple[float | None, i
     if n_present < scores.size:
         scores, y = scores[present], y[present]
     return (*_auc(_Ranked(scores, y, None)), n_present)
-
-
-def _wilson(k: int, n: int) -> tuple[float, float]:
-    p = k / n
-    z2 = _Z95 * _Z95
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = _Z95 / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    # In exact arithmetic the interval always holds p (and is exactly 0 at k=0, 1 at k=n);
-    # clamp so rounding never puts the observed rate outside its own interval.
-    return min(max(centre - half, 0.0), p), max(min(centre + half, 1.0), p)
 
 
 def _undefined(p: int, n: int) -> str:

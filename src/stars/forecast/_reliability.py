@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from stars import _validate as v
 from stars._html import framed, table
+from stars._outcomes import wilson
 from stars._texttable import text_table
 from stars.errors import InvalidValue
 from stars.forecast._common import _EPS, _numpy, _pct
@@ -17,9 +18,6 @@ from stars.forecast._common import _EPS, _numpy, _pct
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from numpy.typing import NDArray
-
-
-_Z95: Final = 1.959963984540054
 
 
 @attrs.frozen(slots=True)
@@ -178,14 +176,6 @@ def _draw_reliability(ax: Any, r: Reliability) -> None:
     ax.legend(fontsize="small")
 
 
-def _wilson(k: float, n: int) -> tuple[float, float]:
-    p = k / n
-    z2 = _Z95 * _Z95
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = _Z95 / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return min(max(centre - half, 0.0), p), max(min(centre + half, 1.0), p)
-
-
 def _reliability(
     np: Any, p: NDArray[Any], y: NDArray[Any], base_rate: float, bins: int
 ) -> Reliability:
@@ -198,7 +188,7 @@ def _reliability(
         k = float(y[part].sum())
         pred, obs = float(p[part].mean()), k / part.size
         ece += part.size / n * abs(pred - obs)
-        out.append(ReliabilityBin(int(part.size), pred, obs, *_wilson(k, int(part.size))))
+        out.append(ReliabilityBin(int(part.size), pred, obs, *wilson(k, int(part.size))))
     q = np.clip(p, _EPS, 1 - _EPS)
     b = min(max(base_rate, _EPS), 1 - _EPS)
     rate = float(y.mean())
