@@ -445,3 +445,14 @@ def test_importing_contracts_stays_light() -> None:
     code = "import sys, stars.contracts; print(sorted(m for m in ('polars', 'pandas', 'numpy', 'narwhals', 'cattrs') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_grr_of_a_cohort_that_lost_everything_is_zero_not_minus_a_rounding_error() -> None:
+    # 0.3 - 0.1 - 0.2 is -2.8e-17 in floats: shown as "-0.0%" before
+    from stars.contracts import Retention
+
+    r = Retention(date(2025, 1, 1), date(2025, 4, 1), "all", "USD", 0.3, 0, 0, 0, 0.1, 0.2,
+                  0, 1, 0, 0, 0)  # fmt: skip
+    assert r.retained == 0.0
+    assert r.grr == 0.0
+    assert r.nrr == 0.0

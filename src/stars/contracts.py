@@ -630,7 +630,9 @@ class Retention:
             ...           10, 0, 95, 1, 1, 0, 0).retained
             90.0
         """
-        return float(self.opening - self.contraction - self.churn)
+        # Contraction and churn never exceed the opening revenue; summed in floats, they
+        # can overshoot it by a rounding error, which would show as a GRR of "-0.0%".
+        return max(0.0, float(self.opening - self.contraction - self.churn))
 
     @property
     def grr(self) -> float | None:
