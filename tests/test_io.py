@@ -826,6 +826,54 @@ def test_accounts_csv(tmp_path: Path) -> None:
     assert accounts[0].stage == "gold" and rejected == []
 
 
+def test_accounts_csv_quick_rows_are_the_checked_accounts(monkeypatch: pytest.MonkeyPatch) -> None:
+    # plain rows skip the validators (see _quick_accounts): the accounts must be the ones
+    # the checked constructor builds, and rows it would refuse or change take that path
+    from stars.io import _csv_io
+
+    text = (
+        "id,name,owner,tags,since,stage\n"
+        "acme,Acme,dana,,2024-01-01T00:00:00+02:00,ascend\n"
+        "beta,,,,,\n"
+        "gamma,Gamma,lee,emea;smb,,Seed\n"
+        "delta, Delta ,,,2024-03-01,turnaround\n"
+        "eps,Eps,,,2024-03-01T00:00:00Z,Accelerated growth\n"
+    )
+    custom = Lifecycle(
+        [StageDef("new", "before"), StageDef("gold", "growth"), StageDef("sick", "crisis")],
+        [
+            TransitionDef("go", "new", "gold", "growth"),
+            TransitionDef("fall", "gold", "sick", "crisis"),
+            TransitionDef("heal", "sick", "gold", "recovery"),
+        ],
+        initial="new",
+    )
+    custom_text = "id,stage\nx,gold\ny,Sick\nz,\n"
+
+    def both(lc: Lifecycle | None, rows: str) -> tuple[list[Account], list[Account]]:
+        quick = read_accounts_csv(io.StringIO(rows), lifecycle=lc, tz="UTC")
+        with monkeypatch.context() as m:
+            m.setattr(_csv_io, "_quick_accounts", lambda: lambda values: None)
+            checked = read_accounts_csv(io.StringIO(rows), lifecycle=lc, tz="UTC")
+        assert quick.rejected == checked.rejected
+        return quick.items, checked.items
+
+    for lc, rows in ((STARS, text), (None, text), (custom, custom_text)):
+        quick, checked = both(lc, rows)
+        assert quick == checked and len(quick) == len(rows.splitlines()) - 1
+        for a, b in zip(quick, checked, strict=True):
+            assert (a.stage, a.tags, a.since, a.owner, a.name, a.version) == (
+                b.stage,
+                b.tags,
+                b.since,
+                b.owner,
+                b.name,
+                b.version,
+            )
+            assert a.tags is b.tags or a.tags  # the shared empty set, as the constructor gives
+    assert [a.stage for a in both(custom, custom_text)[0]] == ["gold", "sick", "prospect"]
+
+
 @pytest.mark.parametrize(
     ("text", "match"),
     [

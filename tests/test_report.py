@@ -191,6 +191,26 @@ def test_actions_rank_red_then_disagreement_then_stale_contact() -> None:
     assert len(build_report(book, stale_after_days=60).actions) == 4
 
 
+def test_a_shorter_action_list_is_the_start_of_the_longer_one() -> None:
+    # the list stops looking at candidates once it has ``top`` of them: each shorter
+    # list must be the start of the full one, whichever category it stops in
+    book = [
+        customer("quiet", [80], stage_path=("accelerate",), contact=45),
+        customer("quieter", [80], stage_path=("accelerate",), contact=90),
+        customer("drift", [80, 58], stage_path=("accelerate",)),
+        customer("drift-2", [80, 59], stage_path=("accelerate",), contact=70),
+        customer("red-reset", [35], stage_path=("accelerate", "stagnate")),
+        customer("red-tact", [20], stage_path=("escalate",), contact=99),
+        customer("red-2", [30], stage_path=("escalate",)),
+        customer("fine", [80], stage_path=("accelerate",), contact=5),
+    ]
+    full = build_report(book, top=100).actions
+    kinds = [a.kind for a in full]
+    assert kinds == ["red"] * 3 + ["disagreement"] * 2 + ["stale contact"] * 2
+    for top in range(len(full) + 2):
+        assert build_report(book, top=top).actions == full[:top]
+
+
 def test_red_account_outside_a_crisis_stage_is_told_to_escalate() -> None:
     a = customer("sudden", [80, 25], stage_path=("accelerate",))
     (act,) = [x for x in build_report([a]).actions if x.kind == "red"]

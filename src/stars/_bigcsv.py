@@ -1042,57 +1042,61 @@ def _finish(
         if parsed is None:  # pragma: no cover - every kept row's time was read
             raise GiveUp(f"time {text!r}")
         times[text] = parsed[0]
-    make = _unchecked_snapshot_maker(frame.columns, [(f.name, f.default) for f in fields], times)
+    snaps = _unchecked_snapshots(frame, [(f.name, f.default) for f in fields], times)
     out: dict[str, list[Snapshot]] = {}
-    for row in frame.iter_rows():
-        out.setdefault(names[row[0]], []).append(make(row))
+    for number, snap in zip(frame["__id"].to_list(), snaps, strict=True):
+        out.setdefault(names[number], []).append(snap)
     return FrameTails(out, state.keep, over)
 
 
-def _unchecked_snapshot_maker(
-    columns: Sequence[str], defaults: Sequence[tuple[str, Any]], times: Mapping[str, datetime]
-) -> Callable[[tuple[Any, ...]], Snapshot]:
-    """A `Snapshot` builder from a row of ``columns`` that skips the validators.
+def _unchecked_snapshots(
+    frame: pl.DataFrame, defaults: Sequence[tuple[str, Any]], times: Mapping[str, datetime]
+) -> list[Snapshot]:
+    """A `Snapshot` for each row of ``frame``, built without the validators.
 
     Every value of a kept row has passed the same rules in polars (parsed as the
     row-by-row reader parses, then the ranges `Snapshot` checks, see `_ranges`), so
     the per-field validators would only repeat them: they cost most of the time
     turning kept rows into snapshots. The slots' own descriptors write past the frozen
-    ``__setattr__``, as `stars.account` does for its records. ``columns`` are
-    ``__id``, ``raw:at`` (a key of ``times``), then fields and ``metrics.*``; a field
-    not among them gets its default from ``defaults``.
+    ``__setattr__``, as `stars.account` does for its records, one column at a time
+    (a loop in C per column, rather than one in Python per cell). ``frame``'s columns
+    are ``__id``, ``raw:at`` (a key of ``times``), then fields and ``metrics.*``; a
+    field not among them gets its default from ``defaults``.
     """
+    from collections import deque
+    from itertools import repeat
+
     slots = Snapshot.__dict__
-    set_at = slots["at"].__set__
-    set_band = slots["band"].__set__
-    set_metrics = slots["metrics"].__set__
-    at_index = columns.index("raw:at")
-    band_index = columns.index("band") if "band" in columns else None
-    bands: dict[str | None, Band | None] = {b.value: b for b in Band}
-    bands[None] = None
-    from_row = [
-        (slots[name].__set__, i)
-        for i, name in enumerate(columns)
-        if name in slots and name not in ("at", "band", "metrics")
-    ]
-    fixed = [(slots[name].__set__, value) for name, value in defaults if name not in columns]
-    metrics = [(i, name[8:]) for i, name in enumerate(columns) if name.startswith("metrics.")]
+    columns = frame.columns
+    n = frame.height
     new = object.__new__
+    snaps: list[Snapshot] = [new(Snapshot) for _ in range(n)]
 
-    def make(row: tuple[Any, ...]) -> Snapshot:
-        snap: Snapshot = new(Snapshot)
-        set_at(snap, times[row[at_index]])
-        for put, i in from_row:
-            put(snap, row[i])
-        for put, value in fixed:
-            put(snap, value)
-        if band_index is not None:
-            set_band(snap, bands[row[band_index]])
-        found = {name: row[i] for i, name in metrics if row[i] is not None} if metrics else {}
-        set_metrics(snap, found)
-        return snap
+    def fill(name: str, values: Iterable[Any]) -> None:
+        deque(map(slots[name].__set__, snaps, values), maxlen=0)
 
-    return make
+    fill("at", map(times.__getitem__, frame["raw:at"].to_list()))
+    for name in columns:
+        if name in slots and name not in ("at", "band", "metrics"):
+            fill(name, frame[name].to_list())
+    for name, value in defaults:
+        if name not in columns:
+            fill(name, repeat(value, n))
+    if "band" in columns:
+        bands: dict[str | None, Band | None] = {b.value: b for b in Band}
+        bands[None] = None
+        fill("band", map(bands.__getitem__, frame["band"].to_list()))
+    metrics = [(name[8:], frame[name].to_list()) for name in columns if name.startswith("metrics.")]
+    if metrics:
+        keys = [key for key, _ in metrics]
+        rows = zip(*(values for _, values in metrics), strict=True)
+        fill(
+            "metrics",
+            ({key: x for key, x in zip(keys, row, strict=True) if x is not None} for row in rows),
+        )
+    else:
+        fill("metrics", ({} for _ in range(n)))
+    return snaps
 
 
 def _score(tails: pl.DataFrame, lifecycle: Lifecycle) -> pl.DataFrame:

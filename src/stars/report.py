@@ -26,6 +26,7 @@ Examples:
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import textwrap
@@ -768,12 +769,19 @@ def _actions(
     stale: float,
     limit: int,
 ) -> list[Action]:
-    """Red accounts first (lowest health first), then disagreements, then stale contact."""
+    """Red accounts first (lowest health first), then disagreements, then stale contact.
+
+    Only the first ``limit`` are listed: the candidates after them are not looked at
+    (on a big book most accounts are one, and describing each cost more than the rest).
+    """
     found: list[tuple[Account, str, str]] = []
     listed: set[str] = set()
     reds = [a for a in active if band_of.get(a.id) is Band.RED]
-    reds.sort(
-        key=lambda a: (a.latest.health if a.latest and a.latest.health is not None else 0, a.id)
+    # the same as sorting them all and taking the first ``limit`` (the keys are unique)
+    reds = heapq.nsmallest(
+        limit,
+        reds,
+        key=lambda a: (a.latest.health if a.latest and a.latest.health is not None else 0, a.id),
     )
     for a in reds:
         health = a.latest.health if a.latest else None
@@ -788,8 +796,12 @@ def _actions(
             what = f"red in {a.stage} (no health score)"
         found.append((a, "red", f"{what}: {step}"))
         listed.add(a.id)
+    if len(found) >= limit:
+        return _numbered(found[:limit])
     by_id = {a.id: a for a in active}
     for m in mismatches:
+        if len(found) >= limit:
+            return _numbered(found[:limit])
         if m.account_id in listed or m.account_id not in by_id:
             continue
         if m.ready:
@@ -817,7 +829,11 @@ def _actions(
         and a.latest.days_since_contact is not None
         and a.latest.days_since_contact >= stale
     ]
-    quiet.sort(key=lambda a: (-(a.latest.days_since_contact or 0) if a.latest else 0, a.id))
+    quiet = heapq.nsmallest(
+        limit - len(found),
+        quiet,
+        key=lambda a: (-(a.latest.days_since_contact or 0) if a.latest else 0, a.id),
+    )
     for a in quiet:
         days = a.latest.days_since_contact if a.latest else 0
         found.append(
@@ -827,9 +843,13 @@ def _actions(
                 f"no real conversation for {days:.0f} days: book one with the champion.",
             )
         )
+    return _numbered(found[:limit])
+
+
+def _numbered(found: Sequence[tuple[Account, str, str]]) -> list[Action]:
     return [
         Action(i, a.id, a.name, a.owner, kind, detail)
-        for i, (a, kind, detail) in enumerate(found[:limit], start=1)
+        for i, (a, kind, detail) in enumerate(found, start=1)
     ]
 
 

@@ -9,7 +9,7 @@ import csv
 import enum
 import functools
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import IO, Any, TypeVar
 
@@ -79,6 +79,59 @@ def _stage_why(err: StarsError, lifecycle: Lifecycle | None) -> str:
             return f"{where} (did you mean {err.suggestion!r}?)"
         return f"{where} ({', '.join(str(k) for k in err.known)})"
     return f"{where} (a non-empty name)"
+
+
+def _quick_accounts() -> Callable[[Mapping[str, Any]], Account | None]:
+    """An `Account` builder for a row's parsed values that skips the validators it can.
+
+    A plain row (a non-empty id, text name and owner, no tags, an aware ``since`` or
+    none, a stage that `stage_name` keeps as it is) is one the validators accept as it
+    is: the account is put together from its parts, as `with_snapshots` does, which
+    costs a fifth of building it (50,000 accounts cost a fifth of a second that way).
+    Any other row gives ``None``, and the caller builds the account the checked way,
+    which says what is wrong.
+    """
+    from stars._accounts import _NO_TAGS, _account_unchecked
+
+    plain = frozenset(("id", "name", "owner", "since", "stage"))
+    named: dict[str, bool] = {}  # stage -> whether stage_name keeps it as it is
+
+    def kept(stage: str) -> bool:
+        found = named.get(stage)
+        if found is None:
+            try:
+                found = stage_name(stage) == stage
+            except StarsError:
+                found = False
+            named[stage] = found
+        return found
+
+    def quick(values: Mapping[str, Any]) -> Account | None:
+        if not plain.issuperset(values):
+            return None
+        ident = values["id"]
+        name = values.get("name", "")
+        owner = values.get("owner")
+        since = values.get("since")
+        stage = values.get("stage", "prospect")
+        if (
+            type(ident) is not str
+            or not ident.strip()
+            or type(name) is not str
+            or (owner is not None and type(owner) is not str)
+            or type(stage) is not str
+            or not kept(stage)
+        ):
+            return None
+        if since is not None and (
+            not isinstance(since, datetime)
+            or since.tzinfo is None
+            or since.tzinfo.utcoffset(since) is None
+        ):
+            return None
+        return _account_unchecked(ident, name, owner, _NO_TAGS, since, stage, (), 0)
+
+    return quick
 
 
 def read_accounts_csv(
@@ -153,6 +206,7 @@ def read_accounts_csv(
     ):
         reader = CsvReader(table, specs, zone)
         rejected = reader.rejected
+        quick = _quick_accounts()
         for line, cells, values in reader:
             stage = values.get("stage")
             if stage is not None:
@@ -175,7 +229,9 @@ def read_accounts_csv(
                 )
                 continue
             values["id"] = ident
-            account = build(line, functools.partial(Account, **values), cells, rejected)
+            account = quick(values)
+            if account is None:
+                account = build(line, functools.partial(Account, **values), cells, rejected)
             if account is not None:
                 seen[ident] = line
                 accounts.append(account)
