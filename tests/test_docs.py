@@ -159,24 +159,27 @@ CHECKS: dict[str, dict[int, list[str]]] = {
             "assert result.independent_coverage < result.coverage",
         ],
         3: [
-            "assert table.height == len(result.periods)",
+            'assert fig.axes[0].get_title() == "Reliability (equal-count bins)"',
         ],
         4: [
-            "assert risk.low <= risk.expected <= risk.high",
+            "assert table.height == len(result.periods)",
         ],
         5: [
-            "assert again == model",
+            "assert risk.low <= risk.expected <= risk.high",
         ],
         6: [
-            'assert "Saved the renewal model fitted on the whole history" in " ".join(backtest.split())',
+            "assert again == model",
         ],
         7: [
-            'assert "already signed" in report and "By segment:" in report',
+            'assert "Saved the renewal model fitted on the whole history" in " ".join(backtest.split())',
         ],
         8: [
-            'assert data["total"]["low"] <= data["total"]["expected"] <= data["total"]["high"]',
+            'assert "already signed" in report and "By segment:" in report',
         ],
         9: [
+            'assert data["total"]["low"] <= data["total"]["expected"] <= data["total"]["high"]',
+        ],
+        10: [
             "assert abs(section.total.expected - sum(r.probability * r.revenue for r in section.renewals)) < 1e-6",
             'assert f"Expected loss to churn and contraction: {section.total.expected:,.0f} USD" in report',
         ],
