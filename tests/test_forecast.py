@@ -122,6 +122,7 @@ def test_interval_holds_under_churn_waves_where_independence_fails(waves: pl.Dat
     assert (frame["low"] <= frame["expected"]).all() and (frame["expected"] <= frame["high"]).all()
     assert "<table>" in result._repr_html_()
     assert "held in" in result.explain()
+    assert result.warnings == ()  # a long history with the signal in it: nothing to warn of
 
 
 @settings(max_examples=5, deadline=None, derandomize=True, phases=[Phase.generate])
@@ -363,3 +364,33 @@ def test_cli_backtest_draws_the_fan_chart(tmp_path: Path) -> None:
         assert bad.stderr.startswith("stars: error:") and why in bad.stderr, bad.stderr
         assert "--plot" in bad.stderr
     assert not (tmp_path / "risk.gif").exists()
+
+
+def test_a_short_history_is_warned_about(tmp_path: Path) -> None:
+    # 300 accounts, 18 training months: calibration off and the interval too narrow
+    due = renewals(300, 30, seed=6, waves=0.3)
+    result = forecast(due, outcome="bad", period="period", train_until="2025-06-01", revenue="arr")
+    r = result.reliability
+    assert r.ece > 0.02 and r.ece > r.base_ece
+    assert result.coverage is not None and result.coverage < 0.8
+    assert len(result.warnings) == 2
+    assert "off by" in result.warnings[0] and "held in only" in result.warnings[1]
+    assert all(f"Warning: {w}." in result.explain() for w in result.warnings)
+    assert result.to_dict()["warnings"] == list(result.warnings)
+    history = tmp_path / "renewals.csv"
+    due.select("period", "adoption", "days_since_contact", "sentiment", "arr", "bad").write_csv(
+        history
+    )
+    card = tmp_path / "card.json"
+    from stars import io
+
+    card.write_text(json.dumps(io.to_dict(CARD)))
+    run = subprocess.run(
+        [sys.executable, "-m", "stars", "backtest", str(history), "--scorecard", str(card),
+         "--outcome", "bad", "--period", "period", "--train-until", "2025-06-01",
+         "--revenue", "arr"],
+        capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    warned = [line for line in run.stderr.splitlines() if line.startswith("stars: warning:")]
+    assert warned == [f"stars: warning: {w}" for w in result.warnings]

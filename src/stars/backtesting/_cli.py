@@ -253,6 +253,8 @@ def _cli_backtest(args: argparse.Namespace) -> None:
             print(_fit_lines(result.explain()))
             if ahead is not None:
                 print(_fit_lines(ahead.to_text(_width())))
+                for w in ahead.warnings:
+                    print(_fit_lines(f"stars: warning: {w}"), file=sys.stderr)
             if plot is not None:
                 print(
                     _fit_lines(

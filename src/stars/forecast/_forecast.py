@@ -24,6 +24,14 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 
+#: `RenewalForecast.warnings`: a calibration error above this (and the base rate's) warns,
+_WARN_ECE = 0.02
+#: as does an interval that held in fewer than its level minus this share of periods,
+_WARN_COVERAGE = 0.10
+#: judged over at least this many held-out periods.
+_WARN_PERIODS = 10
+
+
 @attrs.frozen(slots=True)
 class PeriodRisk:
     """One held-out period's renewals: expected lost revenue, the interval, what happened.
@@ -139,6 +147,49 @@ class RenewalForecast:
             return None
         return sum(p.inside_independent for p in self.periods) / len(self.periods)
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What to be wary of before using the model: one sentence each, none when it held.
+
+        - The log loss on the held-out renewals is worse than the base rate's: health does
+          not separate these renewals, and the constant rate forecasts them better.
+        - The calibration error is over 2 points and above the base rate's: the
+          probabilities are off, usually because the training history is short.
+        - Over 10 or more held-out periods, the interval held in fewer than its level minus
+          10 points: revenue at risk is more uncertain than it says.
+
+        Examples:
+            >>> from stars.forecast import RenewalForecast
+            >>> isinstance(RenewalForecast.warnings, property)
+            True
+        """
+        r = self.reliability
+        out = []
+        if r.log_loss > r.base_log_loss:
+            out.append(
+                f"the log loss on the held-out renewals ({r.log_loss:.4f}) is worse than the"
+                f" base rate's ({r.base_log_loss:.4f}): health does not separate these"
+                " renewals, and the base rate forecasts them better"
+            )
+        if r.ece > _WARN_ECE and r.ece > r.base_ece:
+            out.append(
+                f"the probabilities are off by {r.ece:.1%} on average on the held-out renewals"
+                f" (the base rate by {r.base_ece:.1%}): fit on a longer history before using"
+                " them"
+            )
+        coverage = self.coverage
+        if (
+            coverage is not None
+            and len(self.periods) >= _WARN_PERIODS
+            and coverage < self.level - _WARN_COVERAGE
+        ):
+            out.append(
+                f"the {self.level:.0%} interval held in only {coverage:.0%} of"
+                f" {len(self.periods)} held-out periods: revenue at risk is more uncertain"
+                " than the interval says"
+            )
+        return tuple(out)
+
     def to_frame(self) -> Any:
         """The held-out periods as a polars DataFrame (pandas when polars is absent).
 
@@ -188,6 +239,7 @@ class RenewalForecast:
                     f"(independent: {g.independent_coverage:.1%})"
                 )
         lines.extend(f"Note: {n}" for n in self.model.notes)
+        lines.extend(f"Warning: {w}." for w in self.warnings)
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,6 +254,7 @@ class RenewalForecast:
         out["model"]["severity"] = {k: list(x) for k, x in self.model.severity.items()}
         out["coverage"] = self.coverage
         out["independent_coverage"] = self.independent_coverage
+        out["warnings"] = list(self.warnings)
         return out
 
     def _repr_html_(self) -> str:
