@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 DPI = 100
 
 
+def require_matplotlib() -> None:
+    """Raise `MissingDependency` (the ``plot`` extra) unless matplotlib can be imported."""
+    _figure_class()
+
+
 def _figure_class() -> type[Figure]:
     try:
         from matplotlib.figure import Figure

@@ -1,4 +1,7 @@
-"""Plain-text tables that fit a terminal: the report's and the revenue-at-risk section's.
+"""Plain-text tables that fit a terminal, and the terminal's width (private, shared).
+
+The report's and the revenue-at-risk section's tables are drawn here; `terminal_width`
+is the width the ``stars`` command and its ``backtest`` sub-command wrap their text at.
 
 Examples:
     >>> from stars._texttable import text_table
@@ -18,8 +21,18 @@ Examples:
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections.abc import Collection, Sequence
+from typing import Final
+
+#: The width text wraps at when the output is not a terminal (and ``COLUMNS`` is unset).
+DEFAULT_WIDTH: Final = 100
+
+
+def terminal_width() -> int:
+    """The terminal's width (``COLUMNS`` first), or `DEFAULT_WIDTH` for no terminal; at least 40."""
+    return max(40, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
 
 
 def text_table(

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Final
 
+from stars._texttable import terminal_width
 from stars._version import __version__
 from stars.errors import InvalidValue, StarsError
 
@@ -102,21 +103,12 @@ def _want_progress(flag: bool | None, size: int) -> bool:
 
 
 # --------------------------------------------------------------------------- commands
-def _width() -> int:
-    """The terminal's width (``COLUMNS`` first), or 100 when the output is no terminal."""
-    import shutil
-
-    from stars.report import TEXT_WIDTH
-
-    return max(40, shutil.get_terminal_size((TEXT_WIDTH, 24)).columns)
-
-
 def _cmd_demo(args: argparse.Namespace) -> str:
     from stars.demo import load_bundled
     from stars.report import build_report, render
 
     report = build_report(load_bundled(), title="Portfolio report: the stars demo portfolio")
-    return render(report, args.format, width=_width())
+    return render(report, args.format, width=terminal_width())
 
 
 def _need_file(path: str) -> None:
@@ -207,7 +199,7 @@ def _store_report(args: argparse.Namespace, accounts: list[Any]) -> _Done:
     if args.format == "json":
         output = json.dumps(report.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     else:
-        output = render(report, args.format, width=_width())
+        output = render(report, args.format, width=terminal_width())
         if any(a.history for a in accounts):
             output += _histories_text(accounts, report.as_of, args.format == "markdown")
     return _Done(output, EXIT_OK, messages)
@@ -344,7 +336,7 @@ def _assess(args: argparse.Namespace) -> _Done:
         write_rejects(Path(args.rejects), intakes)
     if not accounts:
         for line in messages:
-            print(_wrap_message(line, _width()), file=sys.stderr)
+            print(_wrap_message(line, terminal_width()), file=sys.stderr)
         raise _BadInput(f"{args.accounts}: no account could be imported")
     over = [i for i in intakes if i.rejected_rows > limit.allowed(i.rows)]
     report = build_report(
@@ -417,14 +409,16 @@ def _assess(args: argparse.Namespace) -> _Done:
             data["briefs"] = briefs
         output = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     else:
-        output = render(report, args.format, width=_width())
+        output = render(report, args.format, width=terminal_width())
         if with_history:
             output += _histories_text(accounts, report.as_of, args.format == "markdown")
         if revenue is not None:
             output += revenue.text(args.format == "markdown")
         for text in briefs.values():
             brief = text.rstrip("\n")
-            output += "\n" + (brief if args.format == "markdown" else _fit_lines(brief, _width()))
+            output += "\n" + (
+                brief if args.format == "markdown" else _fit_lines(brief, terminal_width())
+            )
             output += "\n"
     code = EXIT_OK
     if crm_over:
@@ -530,7 +524,9 @@ class _Revenue:
             right=(1, 2, 3),
         )
         if self.risk is not None:
-            out.lines.append(self.risk.to_markdown() if markdown else self.risk.to_text(_width()))
+            out.lines.append(
+                self.risk.to_markdown() if markdown else self.risk.to_text(terminal_width())
+            )
         return "\n".join(out.lines) + "\n"
 
     def data(self) -> dict[str, Any]:
@@ -873,7 +869,7 @@ class _Table:
         self.lines += ["", f"## {title}", ""] if self.markdown else ["", title, "-" * len(title)]
 
     def para(self, text: str) -> None:
-        self.lines.append(text if self.markdown else _fit_lines(text, _width()))
+        self.lines.append(text if self.markdown else _fit_lines(text, terminal_width()))
 
     def table(
         self, head: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()
@@ -1013,7 +1009,7 @@ def _maturity_text(report: Any) -> str:
         lines += [f"  - {i.id}: {i.statement}" for i in r.next_steps]
     if report.missing:
         lines += ["", "Unanswered (scored as no): " + ", ".join(report.missing)]
-    return _fit_lines("\n".join(lines), _width()) + "\n"
+    return _fit_lines("\n".join(lines), terminal_width()) + "\n"
 
 
 def _cmd_init(args: argparse.Namespace) -> _Done:
@@ -1365,7 +1361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
     except BrokenPipeError:  # pragma: no cover - e.g. `stars demo | head`
         return done.code
-    width = _width()
+    width = terminal_width()
     for line in done.messages:
         print(_wrap_message(line, width), file=sys.stderr)
     return done.code

@@ -38,7 +38,7 @@ from typing import Any, Final
 import attrs
 
 from stars import _validate as v
-from stars._texttable import text_table
+from stars._texttable import DEFAULT_WIDTH, text_table
 from stars.account import Account
 from stars.bands import Band
 from stars.cycles import EpisodeOutcome
@@ -73,7 +73,7 @@ KEY_ACCOUNT_TAG: Final = "key-account"
 FORMATS: Final = ("text", "json", "markdown")
 """The formats `render` accepts."""
 
-TEXT_WIDTH: Final = 100
+TEXT_WIDTH: Final = DEFAULT_WIDTH
 """The width text reports wrap at by default (the command uses the terminal's width)."""
 
 _MIN_WIDTH: Final = 40

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from stars import _tables
+from stars._figure import require_matplotlib
 from stars._outcomes import load_numpy as _numpy
+from stars._texttable import terminal_width
 from stars.backtesting._backtest import backtest
 from stars.backtesting._calibrate import calibrate, calibration_warnings
 from stars.backtesting._common import _scorecard_from_dict, _scorecard_to_dict, scorecard_digest
@@ -186,10 +188,7 @@ def _cli_backtest(args: argparse.Namespace) -> None:
             raise InvalidValue("--plot", plot, "a file name ending in .png, .svg or .pdf")
     _needs(args.calibrate)
     if plot is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise MissingDependency("matplotlib", "plot") from None
+        require_matplotlib()
     card = _scorecard_from_dict(_read_json(Path(args.scorecard)))
     frame = _read_csv(Path(args.file))
     if args.calibrate:
@@ -252,7 +251,7 @@ def _cli_backtest(args: argparse.Namespace) -> None:
         else:
             print(_fit_lines(result.explain()))
             if ahead is not None:
-                print(_fit_lines(ahead.to_text(_width())))
+                print(_fit_lines(ahead.to_text(terminal_width())))
                 for w in ahead.warnings:
                     print(_fit_lines(f"stars: warning: {w}"), file=sys.stderr)
             if plot is not None:
@@ -305,18 +304,11 @@ def _column_values(frame: Any, column: str) -> list[Any]:
     return list(nw.from_native(frame, eager_only=True).get_column(column).to_list())
 
 
-def _width() -> int:
-    """The terminal's width (``COLUMNS``; else 100), at least 40."""
-    import shutil
-
-    return max(40, shutil.get_terminal_size((100, 24)).columns)
-
-
 def _fit_lines(text: str) -> str:
     """Wrap lines wider than the terminal (``COLUMNS``; else 100), keeping their indents."""
     import textwrap
 
-    width = _width()
+    width = terminal_width()
     out = []
     for line in text.split("\n"):
         if len(line) <= width:
