@@ -257,19 +257,27 @@ def test_both_readers_print_the_same_report_on_a_sloppy_export(
     assert ("INCOMPLETE" in said) is strict
 
 
-def _generated(seed: int, accounts: int, weeks: int) -> str:
-    """A weekly snapshots export with a few faults spread over it (some chunks are clean)."""
+def _generated(seed: int, accounts: int, weeks: int, order: str = "week") -> str:
+    """A weekly snapshots export with a few faults spread over it (some chunks are clean).
+
+    ``order``: ``week`` lists every account's row for a week, then the next week (short
+    runs of one account); ``account`` lists each account's weeks together, oldest first
+    (long runs, already in time order); ``shuffled`` is in no order at all.
+    """
     import random
 
     rnd = random.Random(seed)
-    lines = ["account,at,adoption,nps,open_tickets,success_metrics_agreed,band,csat"]
+    header = "account,at,adoption,nps,open_tickets,success_metrics_agreed,band,csat"
+    lines = []
     shapes = ("{d}T00:00:00+00:00", "{d}", "{d} 09:30", "{d}T08:00:00Z")
     for week in range(weeks):
         day = f"2024-{1 + week // 4:02d}-{1 + week % 4 * 7:02d}"
-        shape = shapes[week // 3 % len(shapes)]  # one shape for a while, as exports do
+        # one shape for a while, as exports do (or one for the whole file)
+        shape = shapes[(week // 10 if order == "week" else seed) % len(shapes)]
         for n in range(accounts):
             adoption = f"{rnd.random():.2f}"
-            flag = rnd.choice(("true", "false", "TRUE", "yes", "No", "", "1"))
+            words = ("true", "false", "") if order == "account" else ("TRUE", "yes", "No", "1")
+            flag = rnd.choice(("true", "false", "", *words))
             band = rnd.choice(("", "", "green", "red", "yellow"))
             cells = [
                 f"acct-{n:04d}",
@@ -281,7 +289,8 @@ def _generated(seed: int, accounts: int, weeks: int) -> str:
                 band,
                 f"{rnd.uniform(0, 100):.1f}",
             ]
-            fault = rnd.random() if week % 4 == 0 else 1.0  # faults in some chunks only
+            # faults in some chunks only
+            fault = rnd.random() if (week % 10 == 0 if order == "week" else n < 40) else 1.0
             if fault < 0.002:
                 cells[2] = rnd.choice(("1.5", "x", "nan", " 0.3 "))
             elif fault < 0.003:
@@ -300,21 +309,30 @@ def _generated(seed: int, accounts: int, weeks: int) -> str:
                 cells[rnd.choice((3, 4))] = rnd.choice(("+5", "007", "-0"))
                 cells[7] = rnd.choice(("1e1", "5.", ".5", "+2.5E-1"))
             lines.append(",".join(cells))
-    return "\n".join(lines) + "\n"
+    if order == "account":
+        lines = [lines[w * accounts + n] for n in range(accounts) for w in range(weeks)]
+    elif order == "shuffled":
+        rnd.shuffle(lines)
+    return "\n".join([header, *lines]) + "\n"
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize(
+    ("seed", "order"), [(1, "week"), (2, "week"), (3, "account"), (4, "shuffled")]
+)
 def test_both_readers_print_the_same_bytes_on_a_generated_export(
-    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, seed: int, order: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     accounts = 300
     ids = "\n".join(
         f"acct-{n:04d},Account {n},{('ascend', 'tact', 'seed')[n % 3]}" for n in range(accounts)
     )
     (tmp_path / "accounts.csv").write_text("id,name,stage\n" + ids + "\n", encoding="utf-8")
-    (tmp_path / "snaps.csv").write_text(_generated(seed, accounts, 40), encoding="utf-8")
+    (tmp_path / "snaps.csv").write_text(_generated(seed, accounts, 40, order), encoding="utf-8")
     # small chunks, so that the file is many chunks: clean ones and ones with faults
     monkeypatch.setattr(_bigcsv, "CHUNK", 64 * 1024)
+    quick = []
+    fast = _bigcsv._fast
+    monkeypatch.setattr(_bigcsv, "_fast", lambda *a: quick.append(fast(*a)) or quick[-1])
     outputs = {}
     for fmt in ("text", "json"):
         for big in (False, True):
@@ -341,6 +359,8 @@ def test_both_readers_print_the_same_bytes_on_a_generated_export(
     assert snaps["rows"] == accounts * 40 and 0 < snaps["rejected"] < snaps["rows"] // 50
     assert snaps["notes"] == []  # the big path read it with polars, not row by row
     assert (tmp_path / "snaps.csv").stat().st_size > 8 * 64 * 1024
+    # some chunks took the quick path, and some were looked at cell by cell
+    assert any(r is not None for r in quick) and any(r is None for r in quick)
 
 
 @pytest.mark.parametrize("quoted", [False, True])
@@ -370,3 +390,11 @@ def test_a_record_with_too_few_cells_is_refused_by_both_readers(
     assert (code, data, rejects) == (slow[0], slow[1], slow[3])
     assert "snaps.csv,3,," in rejects and "4 fields, got 3" in rejects
     assert (files[1]["rows"], files[1]["rejected"]) == (3, 1)
+
+
+def test_the_quick_path_reads_flags_as_the_row_by_row_reader_does() -> None:
+    from stars._cells import SPECS
+
+    spec = SPECS[bool]
+    for value, words in _bigcsv._FLAG_SPELLINGS.items():
+        assert words and all(spec.parse_cell(w) is value for w in words)

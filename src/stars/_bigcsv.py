@@ -18,11 +18,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
 
 from stars import _csv
 from stars._cells import (
@@ -134,12 +135,13 @@ def _header(path: Path) -> tuple[int, int]:
                 return f.tell(), line
 
 
-def _boundary(data: bytes) -> int:
-    """The end of the last whole record in ``data`` (0 when there is none)."""
-    last = data.rfind(b"\n")
+def _boundary(data: bytes | bytearray, end: int | None = None) -> int:
+    """The end of the last whole record in ``data[:end]`` (0 when there is none)."""
+    end = len(data) if end is None else end
+    last = data.rfind(b"\n", 0, end)
     if last < 0:
         return 0
-    if b'"' not in data:
+    if data.find(b'"', 0, end) < 0:
         return last + 1
     quotes = data.count(b'"', 0, last)
     while quotes % 2:
@@ -212,25 +214,36 @@ class _Chunker:
         self.first_line = first_line
 
     def __iter__(self) -> Any:
-        with self.path.open("rb") as f:
+        # The file is read into one buffer, used again for every chunk: each chunk is
+        # then copied out once (a fresh buffer per read would be copied two or three
+        # times, and every copy's pages faulted in).
+        with self.path.open("rb", buffering=0) as f:
             f.seek(self.start)
             line = self.first_line
-            rest = b""
+            buf = bytearray(CHUNK)
+            held = 0  # the start of an unfinished record, kept at the front
             while True:
-                block = f.read(CHUNK)
-                data = rest + block
-                if not block:
-                    if data.strip():
-                        if not data.endswith(b"\n"):
-                            data += b"\n"
-                        yield data, line, f.tell()
-                    return
-                cut = _boundary(data)
-                if cut == 0:
-                    rest = data
-                    continue
-                chunk, rest = data[:cut], data[cut:]
-                yield chunk, line, f.tell() - len(rest)
+                if held == len(buf):  # a record longer than the buffer
+                    buf.extend(bytes(CHUNK))
+                with memoryview(buf) as view:
+                    got = f.readinto(view[held:])
+                    end = held + got
+                    if not got:
+                        data = bytes(view[:end])
+                        if data.strip():
+                            if not data.endswith(b"\n"):
+                                data += b"\n"
+                            yield data, line, f.tell()
+                        return
+                    cut = _boundary(buf, end)
+                    if cut == 0:
+                        held = end
+                        continue
+                    chunk = bytes(view[:cut])
+                    rest = bytes(view[cut:end])
+                buf[: len(rest)] = rest
+                held = len(rest)
+                yield chunk, line, f.tell() - held
                 line += chunk.count(b"\n")
 
 
@@ -271,30 +284,31 @@ def _ahead(
 class _State:
     """What is kept between chunks: each account's latest rows and its count of good rows.
 
-    Good rows wait in a buffer, which is folded into the kept rows once it holds about
-    as many rows as they do: memory stays bounded, and the sorting work stays linear.
+    Each chunk comes reduced (its rows sorted, at most ``keep`` per account, and its
+    count of rows per account, see `_reduce`). Reduced chunks wait in a buffer, which
+    is folded into the kept rows once it holds about as many rows as they do: memory
+    stays bounded, and the sorting work stays linear.
     """
 
     def __init__(self, keep: int) -> None:
         self.keep = keep
         self.tails: pl.DataFrame | None = None
-        self.counts: dict[int, int] = {}
+        self.counts: list[pl.DataFrame] = []
         self.waiting: list[pl.DataFrame] = []
         self.waiting_rows = 0
 
     def add(self, good: pl.DataFrame) -> None:
-        if good.height == 0:
+        """Keep the good rows of a chunk (any order)."""
+        if good.height:
+            self.add_reduced(*_reduce(good, self.keep))
+
+    def add_reduced(self, tails: pl.DataFrame, counts: pl.DataFrame) -> None:
+        """Keep a chunk already reduced by `_reduce`."""
+        if not tails.height:
             return
-        for account, n in good.group_by("__id").len().iter_rows():
-            self.counts[account] = self.counts.get(account, 0) + n
-        if good.height > 2 * self.keep * len(self.counts) // 8:  # worth reducing first
-            good = (
-                good.sort("__id", "__inst", "__line")
-                .group_by("__id", maintain_order=True)
-                .tail(self.keep)
-            )
-        self.waiting.append(good)
-        self.waiting_rows += good.height
+        self.counts.append(counts)
+        self.waiting.append(tails)
+        self.waiting_rows += tails.height
         if self.waiting_rows >= max(_FOLD_ROWS, self.tails.height if self.tails is not None else 0):
             self.fold()
 
@@ -305,14 +319,51 @@ class _State:
         if not self.waiting:
             return
         parts = ([self.tails] if self.tails is not None else []) + self.waiting
-        self.tails = (
-            pl.concat(parts, how="vertical")
-            .sort("__id", "__inst", "__line")
-            .group_by("__id", maintain_order=True)
-            .tail(self.keep)
-        )
+        self.tails = _tail(pl.concat(parts, how="vertical"), self.keep)
         self.waiting = []
         self.waiting_rows = 0
+
+    def over(self) -> list[int]:
+        """The count of good rows of each account that had more than ``keep``."""
+        import polars as pl
+
+        if not self.counts:
+            return []
+        totals = pl.concat(self.counts).group_by("__id").agg(pl.col("len").sum())
+        return totals.filter(pl.col("len") > self.keep)["len"].to_list()
+
+
+def _tail(rows: pl.DataFrame, keep: int) -> pl.DataFrame:
+    """Each account's latest ``keep`` rows (by time, then line), sorted by account.
+
+    Only the sort keys are sorted, and the kept rows gathered: the rows are not copied
+    whole. Eager: for frames of this size, planning a lazy query costs more than it
+    saves. The times' text is kept as a categorical, which holds no chunk's buffers.
+    """
+    import polars as pl
+
+    order = (
+        rows.select("__id", "__inst", "__line")
+        .with_row_index("__row")
+        .sort("__id", "__inst", "__line")
+        .group_by("__id", maintain_order=True)
+        .tail(keep)
+    )
+    return rows[order["__row"]].with_columns(pl.col("raw:at").cast(pl.Categorical))
+
+
+def _reduce(rows: pl.DataFrame, keep: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A chunk's good rows as `_State` keeps them: the latest per account, and the counts.
+
+    The counts are of runs of one account (summed per account in `_State.over`): for
+    an export that lists each account's rows together, far fewer than the rows.
+    """
+    import polars as pl
+
+    runs = rows.get_column("__id").rle().struct.unnest().rename({"value": "__id"})
+    if 4 * runs.height > rows.height:
+        runs = rows.group_by("__id").len()
+    return _tail(rows, keep), runs.select("__id", pl.col("len").cast(pl.UInt32))
 
 
 #: Good rows waiting to be folded into the kept ones, at least (see `_State`).
@@ -384,18 +435,26 @@ def read(
         for n, c in zip(names, columns, strict=True)
     }
 
-    def clean(chunk: bytes, first: int) -> tuple[pl.DataFrame, int] | None:
+    def clean(chunk: bytes, first: int) -> _Reduced | None:
         typed = _typed_read(chunk, names, schema, delimiter, first)
         if typed is None:
             return None
-        return _clean(typed, used, kinds, zone, polars_zone, id_series, index)
+        fast = _fast(typed, used, kinds, polars_zone, id_series, index, keep)
+        if fast is not None:
+            return fast
+        if _blank(typed):  # skipped by the text path
+            return None
+        kept = _clean(typed, used, kinds, zone, polars_zone, id_series, index)
+        if kept is None:
+            return None
+        good, zoned = kept
+        return _Reduced(*_reduce(good, keep), good.height, zoned)
 
     for chunk, first, done, kept in _ahead(_Chunker(where, start, header_line + 1), clean):
         if kept is not None:
-            good, zoned = kept
-            intake.rows += good.height
-            intake.zoned += zoned
-            state.add(good)
+            intake.rows += kept.rows
+            intake.zoned += kept.zoned
+            state.add_reduced(kept.tails, kept.counts)
             if bar is not None:
                 bar.update(done)
             continue
@@ -517,6 +576,134 @@ def _clean(
     if checked["__stage"].null_count() < checked.height:
         return None
     return checked.select(_kept(used)), counts.zoned
+
+
+class _Reduced(NamedTuple):
+    """A chunk checked in a worker thread, all of its rows good (see `_reduce`)."""
+
+    tails: pl.DataFrame
+    counts: pl.DataFrame
+    rows: int
+    zoned: int
+
+
+#: The spellings of a flag the quick path reads (compared as they are: cheaper than
+#: lowering every cell or hashing it). Any other cell, even one the row-by-row reader
+#: takes, sends its chunk to the careful path.
+_FLAG_SPELLINGS: Final = {
+    True: ("true", "True", "TRUE", "t", "T", "yes", "Yes", "YES", "y", "Y", "1"),
+    False: ("false", "False", "FALSE", "f", "F", "no", "No", "NO", "n", "N", "0"),
+}
+
+
+def _flag_read(cell: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """A flag column's values, and whether each cell is a spelling the quick path knows."""
+    import polars as pl
+
+    said = {
+        value: pl.any_horizontal(cell == w for w in words)
+        for value, words in _FLAG_SPELLINGS.items()
+    }
+    value = pl.when(said[True]).then(True).when(said[False]).then(False)
+    return value, cell.is_null() | said[True] | said[False]
+
+
+def _fast(
+    typed: pl.DataFrame,
+    used: Mapping[str, str],
+    kinds: Mapping[str, tuple[str, Any]],
+    polars_zone: str,
+    ids: pl.DataFrame,
+    index: Mapping[str, int],
+    keep: int,
+) -> _Reduced | None:
+    """A chunk read by `_typed_read`, checked and reduced with few polars calls.
+
+    For the usual chunk: every time of one ISO 8601 shape, every flag one of the
+    common spellings, every account known, every number finite and in range. The
+    checks are whole-column sums and bounds, not a verdict per row: ``None`` when
+    some row is not plainly good (or a column is of a kind this path does not check),
+    and `_clean` then decides row by row what the row-by-row reader would say.
+    Changes nothing outside: it runs in a worker thread.
+    """
+    import polars as pl
+
+    if "account" not in used or "at" not in used or not typed.height:
+        return None
+    at = pl.col(used["at"])
+    sample = typed[used["at"]][0]
+    shape = _shape(sample) if isinstance(sample, str) else None
+    if shape is None:
+        return None
+    fmt, length, offset = shape
+    same = pl.when(at.str.len_bytes() == length).then(at)
+    if offset:
+        inst = same.str.to_datetime(fmt, strict=False, time_zone="UTC")
+    else:
+        inst = (
+            same.str.to_datetime(fmt, strict=False)
+            .dt.replace_time_zone(polars_zone, ambiguous="earliest", non_existent="null")
+            .dt.convert_time_zone("UTC")
+        )
+    values: list[pl.Expr] = []
+    checks: list[pl.Expr] = []
+    numbers: list[str] = []
+    for column, name in used.items():
+        if column in ("account", "at"):
+            continue
+        kind, spec = kinds.get(column, ("float", SPECS[float]))
+        cell = pl.col(name)
+        if kind in ("float", "int"):
+            value = cell
+            numbers.append(column)
+            if kind == "float":
+                checks.append(cell.is_nan().any().alias(f"nan:{column}"))
+        elif kind == "bool":
+            value = cell == "true"  # the common spellings; others are looked at below
+            plain = cell.is_null() | (cell == "true") | (cell == "false")
+            checks.append((~plain).any().alias(f"word:{column}"))
+        elif kind == "enum" and column == "band":
+            known_bands = [str(k) for k in spec.by_value]
+            value = cell.cast(pl.Enum([b.value for b in Band]), strict=False)
+            checks.append((cell.is_not_null() & ~cell.is_in(known_bands)).any().alias(column))
+        else:
+            return None
+        values.append(value.alias(column))
+    try:
+        frame = typed.with_columns(
+            _run_ids(typed.get_column(used["account"]), ids, index),
+            inst.dt.cast_time_unit("us").alias("__inst"),
+        )
+    except Exception:  # a zone polars does not know, say: `_clean` decides
+        return None
+    found = frame.select(
+        pl.col("__id").null_count().alias("no id"),
+        pl.col("__inst").null_count().alias("no time"),
+        *checks,
+        *(pl.col(used[c]).min().alias(f"min:{c}") for c in numbers),
+        *(pl.col(used[c]).max().alias(f"max:{c}") for c in numbers),
+    ).row(0, named=True)
+    fields = snapshot_csv()[1]
+    for name, value in found.items():
+        if name.startswith(("min:", "max:")):
+            column = name[4:]
+            if value is None:
+                continue
+            if not math.isfinite(value) or abs(value) > MAX_INT:  # inf, or a longer integer
+                return None
+            if column in fields and _refusal(column, value) is not None:
+                return None
+        elif name.startswith("word:") and value:  # other spellings of a flag
+            column = name[5:]
+            value, known = _flag_read(pl.col(used[column]))
+            if not frame.select(known.all()).item():
+                return None
+            values = [value.alias(column) if e.meta.output_name() == column else e for e in values]
+        elif value:  # a row without id or time, a NaN, an unknown band
+            return None
+    rows = frame.select("__id", "__inst", "__line", at.alias("raw:at"), *values)
+    tails, counts = _reduce(rows, keep)
+    return _Reduced(tails, counts, typed.height, 0 if offset else typed.height)
 
 
 def _kept(used: Mapping[str, str]) -> list[pl.Expr]:
@@ -679,10 +866,11 @@ def _typed_read(
 ) -> pl.DataFrame | None:
     """A chunk with its number columns read as numbers, when that can stand for the text.
 
-    Only for a chunk without quotes, padded cells or blank records (the text path deals
-    with them), and when polars refuses none of its numbers: polars then took only
-    numbers the row-by-row reader takes too, with the same values (or "inf", "nan" and
-    longer whole numbers, which `_check` refuses). ``None``: read the chunk as text.
+    Only for a chunk without quotes or padded cells (the text path deals with them),
+    and when polars refuses none of its numbers: polars then took only numbers the
+    row-by-row reader takes too, with the same values (or "inf", "nan" and longer whole
+    numbers, which `_check` refuses). ``None``: read the chunk as text. A blank record
+    is a row of nulls here (see `_blank`).
     """
     import polars as pl
 
@@ -690,7 +878,7 @@ def _typed_read(
         return None
     try:
         frame = pl.read_csv(
-            io.BytesIO(chunk),
+            chunk,
             has_header=False,
             schema=dict(schema),
             separator=delimiter,
@@ -701,11 +889,16 @@ def _typed_read(
         return None
     if frame.width != len(names) or not frame.height:
         return None
-    if frame.select(pl.all_horizontal(pl.all().is_null()).any()).item():
-        return None  # a blank record, skipped by the text path
     return frame.with_row_index("__line", offset=first).with_columns(
         pl.col("__line").cast(pl.Int64)
     )
+
+
+def _blank(typed: pl.DataFrame) -> bool:
+    """Whether a chunk read by `_typed_read` has a blank record (a row of nulls)."""
+    import polars as pl
+
+    return bool(typed.select(pl.all_horizontal(pl.exclude("__line").is_null()).any()).item())
 
 
 def _flag(spec: Any, text: str) -> bool | None:
@@ -743,6 +936,24 @@ def _ids(checked: pl.DataFrame, ids: pl.DataFrame, index: Mapping[str, int] | No
     return checked.select("account").join(ids, on="account", how="left", maintain_order="left")[
         "__id"
     ]
+
+
+def _run_ids(accounts: pl.Series, ids: pl.DataFrame, index: Mapping[str, int]) -> pl.Series:
+    """``__id``: each row's account number in ``ids`` (null for an unknown account).
+
+    Exports usually list an account's rows together: each run of one account is looked
+    up once in ``index`` (the same numbers as ``ids``). When runs are short (a file
+    sorted by date, say), the column is joined with ``ids`` instead.
+    """
+    import polars as pl
+
+    runs = accounts.rle_id()
+    if accounts.len() and 4 * (int(runs[-1]) + 1) > accounts.len():
+        frame = accounts.alias("account").to_frame()
+        return frame.join(ids, on="account", how="left", maintain_order="left")["__id"]
+    names = accounts.filter(runs.is_first_distinct()).to_list()
+    numbers = pl.Series("__id", [index.get(n) for n in names], dtype=pl.UInt32)
+    return numbers.gather(runs)
 
 
 def _reject(
@@ -1016,7 +1227,7 @@ def _finish(
     """Score the kept rows with the default scorecard and turn them into snapshots."""
     state.fold()
     tails = state.tails
-    over = [n for n in state.counts.values() if n > state.keep]
+    over = state.over()
     if tails is None or tails.height == 0:
         return FrameTails({}, state.keep, over)
     tails = _score(tails, lifecycle)
