@@ -1313,9 +1313,9 @@ def build_parser() -> argparse.ArgumentParser:
     card.add_argument("--force", action="store_true", help="overwrite FILE.json if it exists")
     card.set_defaults(run=_cmd_scorecard)
 
-    from stars.backtesting import add_backtest_parser
+    from stars._backtest_args import backtest_parser
 
-    add_backtest_parser(sub)
+    backtest_parser(sub)  # main runs it: stars.backtesting loads only then
     return parser
 
 
