@@ -13,16 +13,22 @@ def slope_per_30_days(points: Sequence[tuple[datetime, float]]) -> float | None:
 
     Returns ``None`` when there are fewer than two points or all points share one time.
     """
-    n = len(points)
+    return slope_of([t for t, _ in points], [v for _, v in points])
+
+
+def slope_of(times: Sequence[datetime], values: Sequence[float]) -> float | None:
+    """`slope_per_30_days` of the points ``zip(times, values)`` (the arithmetic is here)."""
+    n = len(times)
     if n < 2:
         return None
-    t0 = points[0][0]
-    xs = [(t - t0).total_seconds() / (30 * _DAY) for t, _ in points]
-    ys = [v for _, v in points]
+    t0 = times[0]
+    month = 30 * _DAY
+    xs = [(t - t0).total_seconds() / month for t in times]
+    ys = values
     mx = sum(xs) / n
     my = sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
+    sxx = sum([(x - mx) ** 2 for x in xs])
     if sxx == 0:
         return None
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    sxy = sum([(x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)])
     return sxy / sxx

@@ -6,14 +6,13 @@ The helpers here are shared with the guards; the `Evidence` and `Diagnosis` clas
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stars import _validate as v
 from stars._accounts import _need_account
-from stars._trend import slope_per_30_days
+from stars._trend import slope_of
 from stars.account import (
     Account,
     Snapshot,
@@ -23,7 +22,7 @@ from stars.lifecycle._policy import Policy
 from stars.stages import Stage, StageKind
 
 if TYPE_CHECKING:
-    from stars.lifecycle._diagnosis import Evidence
+    from stars.lifecycle._diagnosis import Diagnosis, Evidence
 
 
 _DAY = 86400.0
@@ -42,13 +41,18 @@ def _green_streak(snapshots: Sequence[Snapshot], policy: Policy, cap: int | None
 def _slope(snapshots: Sequence[Snapshot], window: int) -> float | None:
     # The latest ``window`` health readings, read from the end: the cost does not grow
     # with the length of the history.
-    points: deque[tuple[datetime, float]] = deque()
+    times: list[datetime] = []
+    values: list[float] = []
     for snap in reversed(snapshots):
-        if snap.health is not None:
-            points.appendleft((snap.at, snap.health))
-            if len(points) == window:
+        health = snap.health
+        if health is not None:
+            times.append(snap.at)
+            values.append(health)
+            if len(times) == window:
                 break
-    return slope_per_30_days(list(points))
+    times.reverse()
+    values.reverse()
+    return slope_of(times, values)
 
 
 def _customer_since(account: Account, kind_of: Callable[[str], StageKind]) -> datetime | None:
@@ -108,8 +112,6 @@ def evidence(
         >>> e.band, e.green_streak, round(e.tenure_days)
         (<Band.GREEN: 'green'>, 1, 365)
     """
-    from stars.lifecycle._diagnosis import Evidence  # loads with the first diagnosis
-
     _need_account(account)
     _need_time("at", at)
     policy = policy or Policy()
@@ -119,7 +121,7 @@ def evidence(
     when = at or (latest.at if latest else None)
     start = _customer_since(account, kinds)
     tenure = (when - start).total_seconds() / _DAY if (when and start) else None
-    return Evidence(
+    return _evidence_class()(
         health=latest.health if latest else None,
         band=policy.band_of(latest),
         slope=_slope(snaps, policy.trend_window),
@@ -160,9 +162,43 @@ def diagnose_stars(ev: Evidence, policy: Policy) -> tuple[str | None, tuple[str,
         >>> diagnose_stars(Evidence(band=Band.RED, customer=True), Policy())
         ('tact', ('health is red',))
     """
-    from stars._stage_rules import diagnose  # the rule table loads on first use
+    return _rules()(ev, policy)
 
-    return diagnose(ev, policy)
+
+# What loads with the first diagnosis, kept once loaded: an import statement in a
+# function costs about a microsecond on every call, a tenth of an evidence's cost.
+_LOADED: dict[str, Any] = {}
+
+
+def _evidence_class() -> type[Evidence]:
+    """`Evidence` (its module loads with the first diagnosis, not at ``import stars``)."""
+    found: type[Evidence] | None = _LOADED.get("Evidence")
+    if found is None:
+        from stars.lifecycle._diagnosis import Evidence
+
+        found = _LOADED["Evidence"] = Evidence
+    return found
+
+
+def _diagnosis_class() -> type[Diagnosis]:
+    """`Diagnosis` (its module loads with the first diagnosis)."""
+    found: type[Diagnosis] | None = _LOADED.get("Diagnosis")
+    if found is None:
+        from stars.lifecycle._diagnosis import Diagnosis
+
+        found = _LOADED["Diagnosis"] = Diagnosis
+    return found
+
+
+def _rules() -> Callable[[Evidence, Policy], tuple[str | None, tuple[str, ...]]]:
+    """The rule table's diagnosis (the table loads on first use)."""
+    found: Callable[[Evidence, Policy], tuple[str | None, tuple[str, ...]]] | None
+    found = _LOADED.get("rules")
+    if found is None:
+        from stars._stage_rules import diagnose
+
+        found = _LOADED["rules"] = diagnose
+    return found
 
 
 def _stars_kind(stage: str) -> StageKind:

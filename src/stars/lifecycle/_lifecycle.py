@@ -45,6 +45,7 @@ from stars.lifecycle._definition import (
     reference_machine,
 )
 from stars.lifecycle._evidence import (
+    _diagnosis_class,
     _need_time,
     _upto,
     diagnose_stars,
@@ -861,9 +862,9 @@ class Lifecycle(_engine.Machine):
         if stage is not None and not agrees:
             triggers = self._edges.triggers_between(account.stage, stage)
         playbook = self.profile(stage) if stage is not None else None
-        from stars.lifecycle._diagnosis import Diagnosis
-
-        return Diagnosis(account.id, account.stage, stage, agrees, reasons, ev, playbook, triggers)
+        return _diagnosis_class()(
+            account.id, account.stage, stage, agrees, reasons, ev, playbook, triggers
+        )
 
     def to_mermaid(self) -> str:
         """The lifecycle as a Mermaid state diagram, guards shown on the edges.
