@@ -47,7 +47,6 @@ from stars.errors import InvalidDefinition, InvalidValue
 from stars.health import default_scorecard, measures_from
 from stars.lifecycle import STARS, Lifecycle
 from stars.portfolio import Portfolio
-from stars.recovery import detect, plan_for
 from stars.stages import StageKind
 
 __all__ = [
@@ -555,6 +554,8 @@ def _draft_plan(
     most health points and adds the current stage's key actions.
     """
     if at is not None:
+        from stars.recovery import detect, plan_for  # loads with the first crisis row
+
         findings = detect(account, at=at)
         if any(f.source is not None for f in findings):
             plan = plan_for(findings, account, at, owner=account.owner or "unassigned")
