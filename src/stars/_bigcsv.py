@@ -1,12 +1,20 @@
 """Big snapshots files, read with polars in chunks, in bounded memory (private).
 
 ``stars assess`` reads a snapshots file here when polars is installed and the file is
-big. The file is cut into chunks of whole records (about `CHUNK` bytes each); each
-chunk is parsed by polars as text, every cell is checked with whole-column expressions
-that accept exactly what the row-by-row reader of `stars.io` accepts (the same number,
-flag, band and ISO 8601 rules, and the `Snapshot` validators for ranges), the rejected
-cells are counted by cause, and only each account's latest snapshots are kept between
-chunks. Peak memory is a chunk or two plus the kept snapshots, whatever the file's size.
+big. The file is cut into chunks of whole records (about `CHUNK` bytes each), and two
+worker threads read and check them while the main thread folds the results:
+
+- a chunk without quotes or padded cells is read with its number columns as numbers;
+  when every account is known, every time has the shape of the first one, every flag
+  is a common spelling and every number is finite and in range (whole-column counts
+  and bounds settle that, see `_fast`), it is kept as it is;
+- otherwise every cell is checked with whole-column expressions that accept exactly
+  what the row-by-row reader of `stars.io` accepts (the same number, flag, band and
+  ISO 8601 rules, and the `Snapshot` validators for ranges), and the rejected cells
+  are counted by cause.
+
+Only each account's latest snapshots are kept between chunks (see `_State`). Peak
+memory is a few chunks plus the kept snapshots, whatever the file's size.
 
 When the file is not UTF-8, has rows of the wrong length, or polars refuses a chunk,
 `read` gives up before anything is counted and the caller reads the file row by row:
