@@ -643,16 +643,8 @@ def _fast(
     shape = _shape(sample) if isinstance(sample, str) else None
     if shape is None:
         return None
-    fmt, length, offset = shape
-    same = pl.when(at.str.len_bytes() == length).then(at)
-    if offset:
-        inst = same.str.to_datetime(fmt, strict=False, time_zone="UTC")
-    else:
-        inst = (
-            same.str.to_datetime(fmt, strict=False)
-            .dt.replace_time_zone(polars_zone, ambiguous="earliest", non_existent="null")
-            .dt.convert_time_zone("UTC")
-        )
+    inst = _instants(at, shape, polars_zone)
+    offset = shape[2]
     values: list[pl.Expr] = []
     checks: list[pl.Expr] = []
     numbers: list[str] = []
@@ -680,7 +672,7 @@ def _fast(
     try:
         frame = typed.with_columns(
             _run_ids(typed.get_column(used["account"]), ids, index),
-            inst.dt.cast_time_unit("us").alias("__inst"),
+            inst.alias("__inst"),
         )
     except Exception:  # a zone polars does not know, say: `_clean` decides
         return None
@@ -1022,6 +1014,27 @@ def _shape(sample: str) -> tuple[str, int, bool] | None:
     return None
 
 
+def _instants(text: pl.Expr, shape: tuple[str, int, bool], polars_zone: str) -> pl.Expr:
+    """Texts of one ISO 8601 shape (see `_shape`) as instants in UTC; null for the others.
+
+    A time without an offset is read in the zone. Only texts of the sample's length are
+    read: polars would also take some shorter ones the row-by-row reader refuses.
+    """
+    import polars as pl
+
+    fmt, length, offset = shape
+    same = pl.when(text.str.len_bytes() == length).then(text)
+    if offset:
+        inst = same.str.to_datetime(fmt, strict=False, time_zone="UTC")
+    else:
+        inst = (
+            same.str.to_datetime(fmt, strict=False)
+            .dt.replace_time_zone(polars_zone, ambiguous="earliest", non_existent="null")
+            .dt.convert_time_zone("UTC")
+        )
+    return inst.dt.cast_time_unit("us")
+
+
 def _times(
     checked: pl.DataFrame, zone: tzinfo, polars_zone: str, intake: Intake | _Zoned
 ) -> pl.DataFrame:
@@ -1040,18 +1053,9 @@ def _times(
     if shape is None:
         checked = checked.with_columns(pl.lit(None, pl.Datetime("us", "UTC")).alias("__inst"))
     else:
-        fmt, length, offset = shape
-        same = pl.when(text.str.len_bytes() == length).then(text)
+        offset = shape[2]
         try:
-            if offset:
-                inst = same.str.to_datetime(fmt, strict=False, time_zone="UTC")
-            else:
-                inst = (
-                    same.str.to_datetime(fmt, strict=False)
-                    .dt.replace_time_zone(polars_zone, ambiguous="earliest", non_existent="null")
-                    .dt.convert_time_zone("UTC")
-                )
-            checked = checked.with_columns(inst.dt.cast_time_unit("us").alias("__inst"))
+            checked = checked.with_columns(_instants(text, shape, polars_zone).alias("__inst"))
         except Exception as exc:  # a zone polars does not know, say
             raise GiveUp(f"times: {exc}") from None
         if not offset:
