@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stars.account import Account, Snapshot
 from stars.depth import record_depth
@@ -406,3 +408,26 @@ def test_account_imported_in_a_crisis_stage_is_listed_without_dates() -> None:
         ("imported", True, None, None),
     ]
     assert "imported" in r.to_text()
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), back=st.integers(0, 400))
+def test_the_reports_disagreements_are_what_diagnose_and_check_say(seed: int, back: int) -> None:
+    # build_report reads each account's disagreement through one internal call that
+    # reads the known snapshot once; it must say what the public calls say, at any time
+    from stars.demo import generate
+
+    accounts = generate(n_accounts=12, months=14, seed=seed)
+    latest = max(a.latest.at for a in accounts if a.latest is not None)
+    at = latest - timedelta(days=back)
+    for a in accounts:
+        d = STARS.diagnose(a, at=at)
+        expected = None
+        if not d.agrees and d.stage is not None:
+            ready = tuple(
+                t
+                for t in d.triggers
+                if STARS.check(a, t, at=at, to=d.stage, reason="(checking)").allowed
+            )
+            expected = (d.stage, d.reasons, d.triggers, ready)
+        assert STARS._disagreement(a, at) == expected

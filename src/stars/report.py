@@ -666,24 +666,26 @@ def build_report(
     mismatches: list[Mismatch] = []
     try:
         for a in items:
-            d = lc.diagnose(a, at=when)
-            if not d.agrees and d.stage is not None:
-                mismatches.append(
-                    Mismatch(
-                        a.id,
-                        a.name,
-                        a.owner,
-                        a.stage,
-                        d.stage,
-                        d.reasons,
-                        d.triggers,
-                        tuple(
-                            t
-                            for t in d.triggers
-                            if lc.check(a, t, at=when, to=d.stage, reason="(checking)").allowed
-                        ),
-                    )
+            if when is None:  # no snapshot and no history anywhere: each judged at its own
+                d = lc.diagnose(a)
+                if d.agrees or d.stage is None:
+                    continue
+                found = (
+                    d.stage,
+                    d.reasons,
+                    d.triggers,
+                    tuple(
+                        t
+                        for t in d.triggers
+                        if lc.check(a, t, to=d.stage, reason="(checking)").allowed
+                    ),
                 )
+            else:  # what diagnose and check say, with the known snapshot read once
+                disagreement = lc._disagreement(a, when)
+                if disagreement is None:
+                    continue
+                found = disagreement
+            mismatches.append(Mismatch(a.id, a.name, a.owner, a.stage, *found))
     except InvalidDefinition:
         notes.append(f"lifecycle {lc.name!r} has no diagnoser, so no stage was checked")
         mismatches = []

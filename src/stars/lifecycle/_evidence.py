@@ -114,10 +114,25 @@ def evidence(
     """
     _need_account(account)
     _need_time("at", at)
-    policy = policy or Policy()
-    kinds = kind_of or _stars_kind
     snaps = _upto(account.snapshots, at)
-    latest = account._known(len(snaps))
+    return evidence_of(
+        account, at, policy or Policy(), kind_of or _stars_kind, snaps, account._known(len(snaps))
+    )
+
+
+def evidence_of(
+    account: Account,
+    at: datetime | None,
+    policy: Policy,
+    kinds: Callable[[str], StageKind],
+    snaps: Sequence[Snapshot],
+    latest: Snapshot | None,
+) -> Evidence:
+    """`evidence` from checked arguments, the snapshots up to ``at`` and the one known then.
+
+    For callers that also need ``latest`` (the snapshot as known at ``at``, see
+    `Account.known`), so that it is computed once.
+    """
     when = at or (latest.at if latest else None)
     start = _customer_since(account, kinds)
     tenure = (when - start).total_seconds() / _DAY if (when and start) else None

@@ -50,6 +50,7 @@ from stars.lifecycle._evidence import (
     _upto,
     diagnose_stars,
     evidence,
+    evidence_of,
 )
 from stars.lifecycle._guards import GuardContext
 from stars.lifecycle._policy import Policy
@@ -68,7 +69,7 @@ from stars.stages import Cycle, Stage, StageKind, StageProfile
 
 if TYPE_CHECKING:
     from stars.health import ScorecardSet
-    from stars.lifecycle._diagnosis import Diagnosis
+    from stars.lifecycle._diagnosis import Diagnosis, Evidence
 
 
 class Lifecycle(_engine.Machine):
@@ -549,12 +550,22 @@ class Lifecycle(_engine.Machine):
         snapshot: Snapshot | None = None
         if when is not None:
             snapshot = account._known(len(_upto(account.snapshots, when)))
-        chosen, reasons = EdgeTable.pick(
-            group, self._context(account, snapshot, when, trigger, reason)
-        )
+        chosen, reasons = self._pick(account, group, snapshot, when, trigger, reason)
         if chosen is not None:
             return Verdict(trigger, stage, True, chosen.dest)
         return Verdict(trigger, stage, False, group[0].dest, tuple(reasons))
+
+    def _pick(
+        self,
+        account: Account,
+        group: Sequence[Edge[GuardContext]],
+        snapshot: Snapshot | None,
+        when: datetime | None,
+        trigger: str,
+        reason: str | None,
+    ) -> tuple[Edge[GuardContext] | None, list[str]]:
+        """The first edge of ``group`` whose guards pass, and why the ones before refused."""
+        return EdgeTable.pick(group, self._context(account, snapshot, when, trigger, reason))
 
     def available(self, account: Account, *, at: datetime | None = None) -> tuple[Verdict, ...]:
         """The triggers that may fire now (their guards pass), with their destinations.
@@ -836,14 +847,31 @@ class Lifecycle(_engine.Machine):
             >>> d.stage, d.triggers, d.playbook.posture
             ('reset', ('stagnate',), ('strategist', 'revitalizer'))
         """
+        self._need_diagnoser()  # said before the account is looked at
+        _need_account(account)
+        self.kind_of(account.stage)
+        ev = evidence(account, at, self.policy, self.kind_of)
+        stage, reasons = self._answer(ev)
+        agrees = stage is None or stage == account.stage
+        triggers: tuple[str, ...] = ()
+        if stage is not None and not agrees:
+            triggers = self._edges.triggers_between(account.stage, stage)
+        playbook = self.profile(stage) if stage is not None else None
+        return _diagnosis_class()(
+            account.id, account.stage, stage, agrees, reasons, ev, playbook, triggers
+        )
+
+    def _need_diagnoser(self) -> Diagnoser:
+        """The diagnoser, which a custom lifecycle without STARS stage names may lack."""
         if self._diagnoser is None:
             raise InvalidDefinition(
                 f"lifecycle {self.name!r} has no diagnoser; pass diagnoser= when building it"
             )
-        _need_account(account)
-        self.kind_of(account.stage)
-        ev = evidence(account, at, self.policy, self.kind_of)
-        answer = self._diagnoser(ev, self.policy)
+        return self._diagnoser
+
+    def _answer(self, ev: Evidence) -> tuple[str | None, tuple[str, ...]]:
+        """The diagnoser's stage and reasons for ``ev``, checked."""
+        answer = self._need_diagnoser()(ev, self.policy)
         if (
             not isinstance(answer, tuple)
             or len(answer) != 2
@@ -854,17 +882,36 @@ class Lifecycle(_engine.Machine):
                 f"lifecycle {self.name!r}: the diagnoser must return (stage or None, reasons),"
                 f" got {answer!r}"
             )
-        stage, reasons = answer
+        stage: str | None = answer[0]
         if stage is not None:
             self.kind_of(stage)
-        agrees = stage is None or stage == account.stage
-        triggers: tuple[str, ...] = ()
-        if stage is not None and not agrees:
-            triggers = self._edges.triggers_between(account.stage, stage)
-        playbook = self.profile(stage) if stage is not None else None
-        return _diagnosis_class()(
-            account.id, account.stage, stage, agrees, reasons, ev, playbook, triggers
-        )
+        return stage, answer[1]
+
+    def _disagreement(
+        self, account: Account, at: datetime
+    ) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None:
+        """Where the evidence points when it disagrees with ``account``'s stage (for reports).
+
+        ``None`` when it agrees or points nowhere; else the stage, the reasons, the triggers
+        between, and those of them whose guards pass at ``at``. The same answers as
+        `diagnose` and `check` (``to=`` the stage, reason ``"(checking)"``) for an account
+        already checked (a portfolio's), with the snapshot known at ``at`` read once.
+        """
+        self._need_diagnoser()
+        snaps = _upto(account.snapshots, at)
+        known = account._known(len(snaps))
+        ev = evidence_of(account, at, self.policy, self.kind_of, snaps, known)
+        stage, reasons = self._answer(ev)
+        current = account.stage
+        if stage is None or stage == current:
+            return None
+        triggers = self._edges.triggers_between(current, stage)
+        allowed = []
+        for trigger in triggers:
+            group = tuple(e for e in self._edges.get(current, trigger) or () if e.dest == stage)
+            if group and self._pick(account, group, known, at, trigger, "(checking)")[0]:
+                allowed.append(trigger)
+        return stage, reasons, triggers, tuple(allowed)
 
     def to_mermaid(self) -> str:
         """The lifecycle as a Mermaid state diagram, guards shown on the edges.
