@@ -539,7 +539,7 @@ def _chunk(
     intake: Intake,
     *,
     padding: bool = True,
-    index: Mapping[str, int] | None = None,
+    index: Mapping[str, int],
 ) -> None:
     """Check one chunk's cells (read as text), count what is rejected, keep the good rows.
 
@@ -571,7 +571,7 @@ def _clean(
     zone: tzinfo,
     polars_zone: str,
     ids: pl.DataFrame,
-    index: Mapping[str, int] | None,
+    index: Mapping[str, int],
 ) -> tuple[pl.DataFrame, int] | None:
     """A chunk read by `_typed_read`: its kept rows and zoned times, if no row is rejected.
 
@@ -733,7 +733,7 @@ def _check(
     zone: tzinfo,
     polars_zone: str,
     ids: pl.DataFrame,
-    index: Mapping[str, int] | None,
+    index: Mapping[str, int],
     counts: Intake | _Zoned,
     *,
     padding: bool = False,
@@ -845,7 +845,7 @@ def _check(
         .then(pl.lit("at"))
         .alias("__stage"),
     )
-    checked = checked.with_columns(_ids(checked, ids, index))
+    checked = checked.with_columns(_run_ids(checked.get_column("account"), ids, index))
     checked = _ranges(checked, used, kinds)
     stage = pl.col("__stage")
     checked = checked.with_columns(
@@ -911,31 +911,6 @@ def _flag(spec: Any, text: str) -> bool | None:
 
 #: At most this many distinct texts in a chunk's column are read one by one in Python.
 _FEW: Final = 1_000
-
-
-def _ids(checked: pl.DataFrame, ids: pl.DataFrame, index: Mapping[str, int] | None) -> pl.Series:
-    """``__id``: each row's account number in ``ids`` (null for an unknown account).
-
-    A chunk names a few accounts many times: its distinct ids are looked up in ``index``
-    (the same numbers as ``ids``) and the column mapped, which is cheaper than joining
-    with every id of the accounts file. Many distinct ids are joined.
-    """
-    import polars as pl
-
-    accounts = checked["account"]
-    if index is not None:
-        texts = accounts.unique()
-        if texts.len() <= 8 * _FEW:
-            found = {t: index[t] for t in texts.to_list() if t in index}
-            if found:
-                return accounts.replace_strict(found, default=None, return_dtype=pl.UInt32).alias(
-                    "__id"
-                )
-            return pl.Series("__id", [None] * accounts.len(), dtype=pl.UInt32)
-    # ids are unique: the join gives one id (or null) per row, in order
-    return checked.select("account").join(ids, on="account", how="left", maintain_order="left")[
-        "__id"
-    ]
 
 
 def _run_ids(accounts: pl.Series, ids: pl.DataFrame, index: Mapping[str, int]) -> pl.Series:
