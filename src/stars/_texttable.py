@@ -26,13 +26,27 @@ import textwrap
 from collections.abc import Collection, Sequence
 from typing import Final
 
+from stars import _validate as v
+
 #: The width text wraps at when the output is not a terminal (and ``COLUMNS`` is unset).
 DEFAULT_WIDTH: Final = 100
+
+#: The narrowest width text is wrapped to.
+MIN_WIDTH: Final = 40
 
 
 def terminal_width() -> int:
     """The terminal's width (``COLUMNS`` first), or `DEFAULT_WIDTH` for no terminal; at least 40."""
-    return max(40, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+    return max(MIN_WIDTH, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+
+
+def checked_width(width: object) -> int | None:
+    """A ``width=`` argument of a ``to_text``: ``None`` (any width), or a whole number of 40 up.
+
+    Raises:
+        InvalidValue: Anything else, named ``width``.
+    """
+    return None if width is None else int(v.number("width", width, MIN_WIDTH, integer=True))
 
 
 def text_table(

@@ -38,7 +38,7 @@ from typing import Any, Final
 import attrs
 
 from stars import _validate as v
-from stars._texttable import DEFAULT_WIDTH, text_table
+from stars._texttable import DEFAULT_WIDTH, checked_width, text_table
 from stars.account import Account
 from stars.bands import Band
 from stars.cycles import EpisodeOutcome
@@ -75,7 +75,6 @@ FORMATS: Final = ("text", "json", "markdown")
 TEXT_WIDTH: Final = DEFAULT_WIDTH
 """The width text reports wrap at by default (the command uses the terminal's width)."""
 
-_MIN_WIDTH: Final = 40
 _MIN_COLUMN: Final = 6
 
 _DAY: Final = 86400.0
@@ -400,9 +399,7 @@ class Report:
             >>> max(len(line) for line in text.splitlines()) <= 80
             True
         """
-        if width is not None:
-            width = int(v.number("width", width, _MIN_WIDTH, integer=True))
-        return _render(self, _Text(width))
+        return _render(self, _Text(checked_width(width)))
 
     def to_html(
         self,

@@ -12,7 +12,7 @@ import attrs
 from stars import _validate as v
 from stars._html import framed, table
 from stars._outcomes import group_codes
-from stars._texttable import text_table
+from stars._texttable import checked_width, text_table
 from stars.errors import InvalidValue
 from stars.forecast._common import _EPS, _Columns, _eager, _interval, _level, _money, _numpy, _pct
 from stars.forecast._fit import HORIZONS, _fit, _split
@@ -356,8 +356,7 @@ class RenewalForecast:
             >>> callable(RenewalForecast.to_text)
             True
         """
-        if width is not None:
-            width = int(v.number("width", width, 40, integer=True))
+        width = checked_width(width)
         last = int(v.number("last", last, 0, integer=True))
         lines = [self.explain(), "", "Reliability (equal-count bins):"]
         lines.append(self.reliability.to_text(width))

@@ -11,7 +11,7 @@ import attrs
 
 from stars import _validate as v
 from stars._html import framed, table
-from stars._texttable import text_table
+from stars._texttable import checked_width, text_table
 from stars.errors import InvalidValue
 from stars.forecast._common import _EPS, _interval, _level, _money
 from stars.forecast._model import RenewalModel, RevenueAtRisk
@@ -200,8 +200,7 @@ class RenewalRisk:
         """
         import textwrap
 
-        if width is not None:
-            width = int(v.number("width", width, 40, integer=True))
+        width = checked_width(width)
         top = int(v.number("top", top, 0, integer=True))
 
         def para(text: str) -> list[str]:
