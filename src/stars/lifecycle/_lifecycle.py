@@ -534,7 +534,7 @@ class Lifecycle(_engine.Machine):
         if to is not None:
             self.kind_of(to)
         stage = account.stage
-        group = tuple(e for e in self._edges.get(stage, trigger) or () if to in (None, e.dest))
+        group = self._edges_to(stage, trigger, to)
         if not group:
             return Verdict(
                 trigger, stage, False, None, (f"{trigger!r} is not possible from {stage!r}",)
@@ -554,6 +554,10 @@ class Lifecycle(_engine.Machine):
         if chosen is not None:
             return Verdict(trigger, stage, True, chosen.dest)
         return Verdict(trigger, stage, False, group[0].dest, tuple(reasons))
+
+    def _edges_to(self, stage: str, trigger: str, to: str | None) -> tuple[Edge[GuardContext], ...]:
+        """The edges ``trigger`` takes from ``stage`` (those to ``to`` only, if given)."""
+        return tuple(e for e in self._edges.get(stage, trigger) or () if to in (None, e.dest))
 
     def _pick(
         self,
@@ -908,7 +912,7 @@ class Lifecycle(_engine.Machine):
         triggers = self._edges.triggers_between(current, stage)
         allowed = []
         for trigger in triggers:
-            group = tuple(e for e in self._edges.get(current, trigger) or () if e.dest == stage)
+            group = self._edges_to(current, trigger, stage)
             if group and self._pick(account, group, known, at, trigger, "(checking)")[0]:
                 allowed.append(trigger)
         return stage, reasons, triggers, tuple(allowed)
