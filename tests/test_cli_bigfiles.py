@@ -363,20 +363,21 @@ def test_both_readers_print_the_same_bytes_on_a_generated_export(
     assert any(r is not None for r in quick) and any(r is None for r in quick)
 
 
-@pytest.mark.parametrize("quoted", [False, True])
+@pytest.mark.parametrize(("quoted", "blank"), [(False, True), (False, False), (True, True)])
 def test_a_record_with_too_few_cells_is_refused_by_both_readers(
-    tmp_path: Path, quoted: bool
+    tmp_path: Path, quoted: bool, blank: bool
 ) -> None:
     # polars reads a short record as if its last cells were empty: the big path must not
-    # keep what the row-by-row reader refuses
+    # keep what the row-by-row reader refuses (a blank line or a quote sends the chunk
+    # to the text path; without either, the typed path must see it)
     (tmp_path / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
     note = '"a, quoted note"' if quoted else "x"
     text = (
         "account,at,health,note\n"
         f"a,2025-01-06T00:00:00+00:00,72,{note}\n"
         "b,2025-01-06T00:00:00+00:00,40\n"
-        "\n"
-        f"c,2025-01-06T00:00:00+00:00,55,{note}\n"
+        + ("\n" if blank else "")
+        + f"c,2025-01-06T00:00:00+00:00,55,{note}\n"
     )
     (tmp_path / "snaps.csv").write_text(text, encoding="utf-8")
     slow = run(tmp_path, False)

@@ -874,7 +874,7 @@ def _typed_read(
     """
     import polars as pl
 
-    if b'"' in chunk or _maybe_padded(chunk, delimiter) or _ragged(chunk, delimiter, len(names)):
+    if b'"' in chunk or _maybe_padded(chunk, delimiter):
         return None
     try:
         frame = pl.read_csv(
@@ -888,6 +888,12 @@ def _typed_read(
     except Exception:  # a cell that is not a number, a ragged row, ...: the text path says
         return None
     if frame.width != len(names) or not frame.height:
+        return None
+    # Polars refuses a record with too many cells and pads one with too few, giving a
+    # row for every line: the delimiters then add up to width - 1 per row only when no
+    # record is short. One count of the chunk settles most chunks (see `_ragged`).
+    full = chunk.count(delimiter.encode()) == (len(names) - 1) * frame.height
+    if not full and _ragged(chunk, delimiter, len(names)):
         return None
     return frame.with_row_index("__line", offset=first).with_columns(
         pl.col("__line").cast(pl.Int64)
