@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 _DAY = 86400.0
 
@@ -17,7 +22,12 @@ def slope_per_30_days(points: Sequence[tuple[datetime, float]]) -> float | None:
 
 
 def slope_of(times: Sequence[datetime], values: Sequence[float]) -> float | None:
-    """`slope_per_30_days` of the points ``zip(times, values)`` (the arithmetic is here)."""
+    """`slope_per_30_days` of the points ``zip(times, values)`` (the arithmetic is here).
+
+    Every sum adds left to right (`added_in_order`) and every square is a product, so the
+    batch forms (`stars.derive.derive_frame` in polars) can repeat the arithmetic term
+    for term and get the same bits, on every Python version.
+    """
     n = len(times)
     if n < 2:
         return None
@@ -25,10 +35,24 @@ def slope_of(times: Sequence[datetime], values: Sequence[float]) -> float | None
     month = 30 * _DAY
     xs = [(t - t0).total_seconds() / month for t in times]
     ys = values
-    mx = sum(xs) / n
-    my = sum(ys) / n
-    sxx = sum([(x - mx) ** 2 for x in xs])
+    mx = added_in_order(xs) / n
+    my = added_in_order(ys) / n
+    sxx = added_in_order([(x - mx) * (x - mx) for x in xs])
     if sxx == 0:
         return None
-    sxy = sum([(x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)])
+    sxy = added_in_order([(x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)])
     return sxy / sxx
+
+
+def added_in_order(items: Sequence[_T]) -> _T:
+    """``items[0] + items[1] + ...``, added left to right (``items`` is not empty).
+
+    Python's `sum` compensates the rounding of float additions from 3.12 on, so its
+    result can differ in the last bit from adding in order, which polars does. Works for
+    numbers and for polars expressions alike.
+
+    Examples:
+        >>> added_in_order([0.1, 0.2, 0.3])  # sum() gives 0.6 on Python 3.12 and later
+        0.6000000000000001
+    """
+    return functools.reduce(operator.add, items)

@@ -3,7 +3,6 @@ every derived event passes the real guards when fired live."""
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -153,12 +152,6 @@ COLUMNS = (
 )
 
 
-def _close(a: float | None, b: float | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-
-
 @settings(max_examples=150, deadline=None)
 @given(
     st.dictionaries(st.sampled_from(["a", "b", "c", "d"]), fact_stream(), max_size=4),
@@ -180,11 +173,9 @@ def test_one_account_at_a_time_equals_the_batch_form(
     batch = derive_frame(frame, lifecycle=lifecycle, rule=rule)
     got = batch.select(COLUMNS).rows()
     want = [_row(d) for d in scalar]
-    assert [g[:12] for g in got] == [w[:12] for w in want]
-    assert all(_close(g[12], w[12]) for g, w in zip(got, want, strict=True))  # tenure
-    assert [g[13:] for g in got] == [w[13:] for w in want]
-    slopes = batch["slope"].to_list()
-    assert all(_close(s, d.evidence.slope) for s, d in zip(slopes, scalar, strict=True))
+    # every value to the bit, tenure and trend too (a last bit can decide a threshold)
+    assert got == want
+    assert batch["slope"].to_list() == [d.evidence.slope for d in scalar]
 
 
 @settings(max_examples=150, deadline=None)

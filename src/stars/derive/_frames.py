@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
+from stars._trend import added_in_order
 from stars.derive._scalar import (
     _WHY_ANNOUNCED,
     _WHY_CRITICAL,
@@ -390,11 +391,12 @@ def _slopes(rows: pl.DataFrame, lifecycle: Lifecycle) -> pl.Series:
         ys = [pl.col(f"y{lag}") for lag in lags]
         count = us * 0.0 + float(size)  # a column, not a constant (see the module's docstring)
         readings = readings.with_columns(
-            (_sum(xs) / count).alias(f"mx{size}"), (_sum(ys) / count).alias(f"my{size}")
+            (added_in_order(xs) / count).alias(f"mx{size}"),
+            (added_in_order(ys) / count).alias(f"my{size}"),
         )
         mx, my = pl.col(f"mx{size}"), pl.col(f"my{size}")
-        sxx = _sum([(x - mx) * (x - mx) for x in xs])
-        sxy = _sum([(x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)])
+        sxx = added_in_order([(x - mx) * (x - mx) for x in xs])
+        sxy = added_in_order([(x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)])
         value = pl.when(sxx != 0).then(sxy / sxx)
         enough = k >= size if size == window else k == size
         chain = (pl.when(enough) if chain is None else chain.when(enough)).then(value)
@@ -413,14 +415,6 @@ def _slopes(rows: pl.DataFrame, lifecycle: Lifecycle) -> pl.Series:
         .select(marked.when(pl.col("first")).then(nan).forward_fill().fill_nan(None).alias("slope"))
         .to_series()
     )
-
-
-def _sum(items: list[pl.Expr]) -> pl.Expr:
-    """``items[0] + items[1] + ...``, left to right, as Python's ``sum`` adds."""
-    total = items[0]
-    for item in items[1:]:
-        total = total + item
-    return total
 
 
 def _target(lifecycle: Lifecycle) -> pl.Expr:
