@@ -11,6 +11,7 @@ from typing import TypeVar
 _T = TypeVar("_T")
 
 _DAY = 86400.0
+_MONTH = 30 * _DAY
 
 
 def slope_per_30_days(points: Sequence[tuple[datetime, float]]) -> float | None:
@@ -32,16 +33,24 @@ def slope_of(times: Sequence[datetime], values: Sequence[float]) -> float | None
     if n < 2:
         return None
     t0 = times[0]
-    month = 30 * _DAY
-    xs = [(t - t0).total_seconds() / month for t in times]
-    ys = values
+    xs = [(t - t0).total_seconds() / _MONTH for t in times]
+    if n == 3:  # the default trend window, written out: the same operations, in order
+        x0, x1, x2 = xs
+        y0, y1, y2 = values
+        mx = (x0 + x1 + x2) / n
+        my = (y0 + y1 + y2) / n
+        d0, d1, d2 = x0 - mx, x1 - mx, x2 - mx
+        sxx = d0 * d0 + d1 * d1 + d2 * d2
+        if sxx == 0:
+            return None
+        return (d0 * (y0 - my) + d1 * (y1 - my) + d2 * (y2 - my)) / sxx
     mx = added_in_order(xs) / n
-    my = added_in_order(ys) / n
-    sxx = added_in_order([(x - mx) * (x - mx) for x in xs])
+    my = added_in_order(values) / n
+    dxs = [x - mx for x in xs]
+    sxx = added_in_order([d * d for d in dxs])
     if sxx == 0:
         return None
-    sxy = added_in_order([(x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)])
-    return sxy / sxx
+    return added_in_order([d * (y - my) for d, y in zip(dxs, values, strict=True)]) / sxx
 
 
 def added_in_order(items: Sequence[_T]) -> _T:

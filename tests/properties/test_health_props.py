@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import functools
 import math
+import operator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import narwhals as nw
@@ -10,7 +13,7 @@ import pyarrow as pa
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from stars import frames
+from stars import Snapshot, frames
 from stars.errors import InvalidDefinition, InvalidValue
 from stars.health import (
     BandCutoffs,
@@ -21,6 +24,7 @@ from stars.health import (
     MissingPolicy,
     Scorecard,
     Steps,
+    trend,
 )
 
 Values = dict[str, float | None]
@@ -174,3 +178,41 @@ def test_score_is_bounded_and_monotone_in_each_measure(
     else:
         assert at_high.score <= at_low.score
         assert at_high.band <= at_low.band
+
+
+def _reference_slope(points: list[tuple[datetime, float]]) -> float | None:
+    """Least squares per 30 days, every sum added left to right, as the batch forms add."""
+    if len(points) < 2:
+        return None
+    t0 = points[0][0]
+    xs = [(t - t0).total_seconds() / (30 * 86400.0) for t, _ in points]
+    ys = [y for _, y in points]
+    mx = functools.reduce(operator.add, xs) / len(xs)
+    my = functools.reduce(operator.add, ys) / len(ys)
+    sxx = functools.reduce(operator.add, [(x - mx) * (x - mx) for x in xs])
+    if sxx == 0:
+        return None
+    sxy = functools.reduce(operator.add, [(x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)])
+    return sxy / sxx
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2000),
+            # scores with decimals round differently in each order of addition
+            st.integers(0, 10_000).map(lambda i: i / 100) | st.floats(0, 100),
+        ),
+        min_size=0,
+        max_size=6,
+    )
+)
+def test_the_trend_is_least_squares_added_in_order_to_the_bit(
+    readings: list[tuple[int, float]],
+) -> None:
+    # three readings (the default window) take a written-out path: the same bits
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    snaps = [Snapshot(at=start + timedelta(hours=h), health=y) for h, y in readings]
+    points = sorted((s.at, s.health) for s in snaps if s.health is not None)
+    assert trend(snaps).slope == _reference_slope(points)
