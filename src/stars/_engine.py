@@ -168,7 +168,7 @@ class EdgeTable(Generic[C]):
         ['a', 'a>b']
     """
 
-    __slots__ = ("_between", "_from", "by_pair", "edges")
+    __slots__ = ("_between", "_from", "_to", "by_pair", "edges")
 
     def __init__(self, edges: Iterable[Edge[C]]) -> None:
         self.edges = tuple(edges)
@@ -189,10 +189,26 @@ class EdgeTable(Generic[C]):
             for edge in group:
                 between.setdefault((source, edge.dest), set()).add(trigger)
         self._between = {key: tuple(sorted(found)) for key, found in between.items()}
+        to: dict[tuple[str, str, str], list[Edge[C]]] = {}
+        for (source, trigger), group in self.by_pair.items():
+            for edge in group:
+                to.setdefault((source, trigger, edge.dest), []).append(edge)
+        self._to = {key: tuple(found) for key, found in to.items()}
 
     def get(self, source: str, trigger: str) -> tuple[Edge[C], ...] | None:
         """The edges ``trigger`` may take from ``source`` (``None``: the graph has none)."""
         return self.by_pair.get((source, trigger))
+
+    def get_to(self, source: str, trigger: str, dest: str) -> tuple[Edge[C], ...]:
+        """The edges ``trigger`` takes from ``source`` to ``dest``, in order (looked up).
+
+        Examples:
+            >>> from stars._engine import Edge, EdgeTable
+            >>> table = EdgeTable([Edge("x", ["a"], "b"), Edge("x", ["a"], "c")])
+            >>> [e.dest for e in table.get_to("a", "x", "c")], table.get_to("a", "x", "d")
+            (['c'], ())
+        """
+        return self._to.get((source, trigger, dest), ())
 
     def triggers_between(self, source: str, dest: str) -> tuple[str, ...]:
         """The triggers with an edge from ``source`` to ``dest``, sorted (looked up, not searched).

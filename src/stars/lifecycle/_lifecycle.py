@@ -557,7 +557,9 @@ class Lifecycle(_engine.Machine):
 
     def _edges_to(self, stage: str, trigger: str, to: str | None) -> tuple[Edge[GuardContext], ...]:
         """The edges ``trigger`` takes from ``stage`` (those to ``to`` only, if given)."""
-        return tuple(e for e in self._edges.get(stage, trigger) or () if to in (None, e.dest))
+        if to is None:
+            return self._edges.get(stage, trigger) or ()
+        return self._edges.get_to(stage, trigger, to)
 
     def _pick(
         self,
