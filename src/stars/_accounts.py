@@ -492,14 +492,13 @@ class Account:
         start, values = (0, _NO_FLAGS) if memo is None else memo
         if start > end:
             start, values = 0, _NO_FLAGS
-        for i in range(start, end):
-            said = _carried_flags(snaps[i])
-            if None in said:
-                values = tuple(
-                    old if new is None else new for new, old in zip(said, values, strict=True)
-                )
-            else:
-                values = said
+        if start < end:
+            current = list(values)
+            for i in range(start, end):
+                for k, value in enumerate(_carried_flags(snaps[i])):
+                    if value is not None:
+                        current[k] = value
+            values = tuple(current)
         if end == len(snaps):
             _set(self, "_carry", (end, values))
         return values
