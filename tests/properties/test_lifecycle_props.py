@@ -16,11 +16,15 @@ from stars import (
     HookEvent,
     HookFailed,
     OutOfOrder,
+    Policy,
+    Snapshot,
     StarsError,
     TransitionNotAllowed,
     TransitionRefused,
     TransitionVetoed,
 )
+from stars.health import trend
+from stars.lifecycle import evidence
 from stars.testing import events, snapshots
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -156,3 +160,18 @@ def test_fire_and_replay_paths_agree(evs: list[Event]) -> None:
     assert replayed.history == fired.history
     assert replayed.version == fired.version
     assert STARS.replay("acme", fired.history) == fired
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.none() | st.integers(0, 10_000).map(lambda i: i / 100), min_size=1, max_size=8),
+    st.integers(1, 5),
+)
+def test_the_evidence_trend_reads_the_latest_readings_skipping_snapshots_without_one(
+    healths: list[float | None], window: int
+) -> None:
+    snaps = [Snapshot(at=T0 + timedelta(days=7 * i), health=h) for i, h in enumerate(healths)]
+    account = Account("a", stage="ascend", snapshots=snaps)
+    read = [s for s in snaps if s.health is not None][-window:]
+    want = trend(read).slope
+    assert evidence(account, policy=Policy(trend_window=window)).slope == want

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from stars import _validate as v
 from stars._accounts import _need_account
@@ -40,7 +40,11 @@ def _green_streak(snapshots: Sequence[Snapshot], policy: Policy, cap: int | None
 
 def _slope(snapshots: Sequence[Snapshot], window: int) -> float | None:
     # The latest ``window`` health readings, read from the end: the cost does not grow
-    # with the length of the history.
+    # with the length of the history. Usually the latest snapshots all have one.
+    tail = snapshots[-window:]  # the policy's window is at least 1
+    healths = [snap.health for snap in tail]
+    if None not in healths:
+        return slope_of([snap.at for snap in tail], cast("list[float]", healths))
     times: list[datetime] = []
     values: list[float] = []
     for snap in reversed(snapshots):
