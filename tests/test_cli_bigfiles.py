@@ -15,13 +15,15 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 
 import stars as stars_package
-from stars import _bigcsv, _intake
+from stars import STARS, _bigcsv, _intake
 from stars.cli import main
+from stars.io import read_accounts_csv
 
 SRC = str(Path(stars_package.__file__).resolve().parent.parent)
 
@@ -111,8 +113,11 @@ def test_the_big_file_path_from_the_command_line(tmp_path: Path) -> None:
     rows[5] = rows[5].replace(",0.", ",1.7", 1)  # adoption 1.7..: out of range on line 6
     (tmp_path / "snaps.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     assert (tmp_path / "snaps.csv").stat().st_size >= _intake.BIG_FILE
-    ids = "\n".join(f"acct-{n:05d},ascend" for n in range(accounts))
-    (tmp_path / "accounts.csv").write_text("id,stage\n" + ids + "\n", encoding="utf-8")
+    # a long description per account (kept aside) makes the accounts file big too
+    about = "a customer with a long description in the CRM " * 12
+    ids = "\n".join(f"acct-{n:05d},ascend,{about}{n}" for n in range(accounts))
+    (tmp_path / "accounts.csv").write_text("id,stage,description\n" + ids + "\n", encoding="utf-8")
+    assert (tmp_path / "accounts.csv").stat().st_size >= _intake.BIG_ACCOUNTS
     done = subprocess.run(
         [
             sys.executable,
@@ -134,7 +139,11 @@ def test_the_big_file_path_from_the_command_line(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    snaps = data["input"]["files"][1]
+    accounts_in, snaps = data["input"]["files"]
+    assert (accounts_in["rows"], accounts_in["used"], accounts_in["rejected"]) == (2_000,) * 2 + (
+        0,
+    )
+    assert accounts_in["extra_columns"] == ["description"]
     assert (snaps["rows"], snaps["used"], snaps["rejected"]) == (120_000, 119_999, 1)
     assert snaps["causes"][0]["first_lines"] == [6] and snaps["extra_columns"] == ["extra"]
     assert snaps["notes"] == []  # read with polars, not row by row
@@ -399,3 +408,97 @@ def test_the_quick_path_reads_flags_as_the_row_by_row_reader_does() -> None:
     spec = SPECS[bool]
     for value, words in _bigcsv._FLAG_SPELLINGS.items():
         assert words and all(spec.parse_cell(w) is value for w in words)
+
+
+# --------------------------------------------------------------------------- big accounts files
+#: Accounts files the polars path must read as the row-by-row reader does, or leave to it.
+#: ``True``: plainly clean, so polars reads it.
+ACCOUNT_FILES = {
+    "plain": (
+        True,
+        "id,name,owner,stage\n" + "".join(f"a{i},A {i},o{i % 3},ascend\n" for i in range(9)),
+    ),
+    "aliases and defaults": (
+        True,
+        "account_id;stage;owner;name;arr\nx;Turnaround;;;5\ny;ASCEND;ann;Y;\nz;;;Zed;1\n",
+    ),
+    "crlf and a byte-order mark": (True, "\ufeffid,stage\r\nx,seed\r\ny,tact\r\n"),
+    "non-ascii names": (True, "id,name\nx,Société Générale\ny,Zoë\n"),
+    "quotes": (False, 'id,name\nx,"Acme, Inc"\ny,Y\n'),
+    "padded cell": (False, "id,name\nx ,X\ny,Y\n"),
+    "no-break space": (False, "id,name\nx\u00a0,X\ny,Y\n"),
+    "unit separator": (False, "id,name\nx\x1f,X\ny,Y\n"),
+    "lone carriage return": (False, "id,name\nx,X\ry,Y\n"),
+    "repeated id": (False, "id,name\nx,X\nx,Y\n"),
+    "empty id": (False, "id,name\n,X\ny,Y\n"),
+    "stage typo": (False, "id,stage\nx,accelarate\ny,seed\n"),
+    "blank line": (False, "id,name\nx,X\n\ny,Y\n"),
+    "short first record": (False, "id,name,owner\nx,X\ny,Y,o\n"),
+    "short later record": (False, "id,name,owner\nx,X,o\ny,Y\n"),
+    "long record": (False, "id,name\nx,X,1\ny,Y\n"),
+    "tags": (False, "id,tags\nx,a;b\ny,\n"),
+    "since": (False, "id,since\nx,2024-01-01\ny,\n"),
+    "latin-1": (False, "id,name\nx,Soci\xe9t\xe9\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ACCOUNT_FILES))
+def test_both_accounts_readers_give_the_same_report(
+    tmp_path: Path, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quick, text = ACCOUNT_FILES[case]
+    data = text.encode("latin-1" if case == "latin-1" else "utf-8")
+    (tmp_path / "accounts.csv").write_bytes(data)
+    (tmp_path / "snaps.csv").write_text("account,at,health\n", encoding="utf-8")
+    outcomes: list[str] = []
+    real = _bigcsv.read_accounts
+
+    def spy(*args: object, **kwargs: object) -> object:
+        try:
+            read = real(*args, **kwargs)  # type: ignore[arg-type]
+        except _bigcsv.GiveUp:
+            outcomes.append("row by row")
+            raise
+        outcomes.append("polars")
+        return read
+
+    monkeypatch.setattr(_bigcsv, "read_accounts", spy)
+
+    def both(big: bool) -> tuple[int, str, str]:
+        monkeypatch.setattr(_intake, "BIG_ACCOUNTS", 0 if big else 10**15)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(
+                [
+                    "assess",
+                    str(tmp_path / "accounts.csv"),
+                    "--snapshots",
+                    str(tmp_path / "snaps.csv"),
+                    "--format",
+                    "json",
+                    "--max-rejects",
+                    "100%",
+                    "--rejects",
+                    str(tmp_path / f"r{big}.csv"),
+                ]
+            )
+        rejects = (tmp_path / f"r{big}.csv").read_text(encoding="utf-8") if code != 2 else ""
+        return code, out.getvalue(), err.getvalue() + rejects
+
+    assert both(True) == both(False)
+    assert outcomes == ["polars" if quick else "row by row"]
+    if case != "latin-1":  # the same accounts (names, owners, stages), lines and counts
+        opts = _intake.Options(UTC, "UTC")
+        path = str(tmp_path / "accounts.csv")
+        monkeypatch.setattr(_intake, "BIG_ACCOUNTS", 0)
+        fast, fast_in = _intake.read_accounts(path, opts, STARS)
+        monkeypatch.setattr(_intake, "BIG_ACCOUNTS", 10**15)
+        slow, slow_in = _intake.read_accounts(path, opts, STARS)
+        assert (fast, vars(fast_in)) == (slow, vars(slow_in))
+        assert [a.name for a in fast] == [a.name for a in slow]  # eq compares every field
+    if quick:  # and what the reader says besides: each account's line, the file's shape
+        got = real(tmp_path / "accounts.csv", STARS, rename=None, encoding=None, delimiter=None)
+        want = read_accounts_csv(tmp_path / "accounts.csv", extra="keep")
+        shape = ("file", "rows", "lines", "extra_columns", "encoding", "delimiter", "zoned")
+        assert [getattr(got, k) for k in shape] == [getattr(want, k) for k in shape]
+        assert (got.items, got.rejected) == (want.items, want.rejected)

@@ -1,7 +1,7 @@
 """Big snapshots files, read with polars in chunks, in bounded memory (private).
 
 ``stars assess`` reads a snapshots file here when polars is installed and the file is
-big. The file is cut into chunks of whole records (about `CHUNK` bytes each), and two
+big. The file is cut into chunks of whole records (about `CHUNK` bytes each), and three
 worker threads read and check them while the main thread folds the results:
 
 - a chunk without quotes or padded cells is read with its number columns as numbers;
@@ -19,6 +19,9 @@ memory is a few chunks plus the kept snapshots, whatever the file's size.
 When the file is not UTF-8, has rows of the wrong length, or polars refuses a chunk,
 `read` gives up before anything is counted and the caller reads the file row by row:
 the slow path names the line at fault.
+
+A big accounts file is read here too (`read_accounts`), whole, when it is plainly clean;
+any doubt leaves it to the row-by-row reader.
 """
 
 from __future__ import annotations
@@ -45,11 +48,11 @@ from stars._cells import (
     NoneSpec,
     UnionSpec,
 )
-from stars._rows import ANY_TIME, snapshot_csv, snapshot_table
+from stars._rows import ACCOUNT_CSV, ANY_TIME, CsvImport, snapshot_csv, snapshot_table
 from stars._shown import kept_note
-from stars.account import Snapshot
+from stars.account import Account, Snapshot
 from stars.bands import Band
-from stars.errors import InvalidValue
+from stars.errors import InvalidValue, StarsError
 from stars.io import MAX_INT, RejectedRow
 
 if TYPE_CHECKING:
@@ -1351,3 +1354,130 @@ def _score(tails: pl.DataFrame, lifecycle: Lifecycle) -> pl.DataFrame:
         pl.coalesce(health, "__h").alias("health"), pl.coalesce(band, "__b").alias("band")
     )
     return tails.drop("__i", "__h", "__b")
+
+
+# --------------------------------------------------------------------------- accounts
+def _unplain(data: bytes, delimiter: str) -> bool:
+    """Whether ``data`` may hold a cell the row-by-row reader reads otherwise than polars.
+
+    That is: a quote, a NUL, a lone carriage return (the csv module ends a row there), a
+    cell padded with spaces or tabs, or any other character `str.strip` takes for white
+    space (`_OTHER_SPACE`). Each is looked for in the bytes, which costs little.
+    """
+    if b'"' in data or b"\x00" in data or _maybe_padded(data, delimiter):
+        return True
+    if data.count(b"\r") != data.count(b"\r\n"):
+        return True
+    spaces = _OTHER_SPACE if not data.isascii() else _OTHER_SPACE[:6]
+    return any(space in data for space in spaces)
+
+
+#: Bytes that Python's ``str.strip`` takes for white space besides the space and the tab
+#: (the vertical tab, form feed, file/group/record/unit separators, and in UTF-8 the
+#: next line, no-break, Ogham, en quad to hair, line and paragraph separators, narrow
+#: no-break, medium mathematical and ideographic spaces). A file holding any of them
+#: is read row by row, which strips cells exactly as `str.strip` does.
+_OTHER_SPACE: Final = (
+    *(bytes([b]) for b in (0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x1F)),  # the ASCII ones first
+    *(chr(c).encode() for c in (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B))),
+    *(chr(c).encode() for c in (0x2028, 0x2029, 0x202F, 0x205F, 0x3000)),
+)
+
+
+def read_accounts(
+    path: Path,
+    lifecycle: Lifecycle,
+    *,
+    rename: Mapping[str, str] | None,
+    encoding: str | None,
+    delimiter: str | None,
+) -> CsvImport[Account]:
+    """A plainly clean accounts file, read with polars: what `read_accounts_csv` gives.
+
+    Plainly clean: UTF-8, no quotes, no cell with white space at either end, every
+    record as wide as the header, the columns ``id``, ``name``, ``owner`` and ``stage``
+    only (others are kept aside, as the row-by-row reader keeps them), every id given
+    once, every stage one the lifecycle knows. The stages are read once per distinct
+    text and each account is built by the row-by-row reader's own quick builder, so
+    the accounts, their lines and the counts are the same.
+
+    Raises:
+        GiveUp: The file is not plainly clean (the row-by-row reader then says why, row
+            by row); the header's own errors are raised as the row-by-row reader raises
+            them.
+    """
+    import polars as pl
+
+    from stars._accounts import _NO_TAGS, _account_unchecked
+    from stars.io._csv_io import DEFAULT_NAME, DEFAULT_STAGE, _stage_of, plain_stage
+
+    with _csv.open_table(
+        path,
+        ACCOUNT_CSV,
+        required=("id",),
+        rename=rename,
+        extra="keep",
+        encoding=encoding,
+        delimiter=delimiter,
+    ) as table:
+        columns = list(table.columns)
+        sep = table.delimiter
+        found = (table.name, table.encoding, table.extra)
+    if found[1] not in ("utf-8", "utf_8"):
+        raise GiveUp(f"encoding {found[1]}")
+    used = {c: i for i, c in enumerate(columns) if c is not None}
+    if not set(used) <= {"id", "name", "owner", "stage"}:
+        raise GiveUp("columns the quick path does not read")
+    start, header_line = _header(path)
+    with path.open("rb") as f:
+        f.seek(start)
+        data = f.read()
+    if not data.strip() or _unplain(data, sep):
+        raise GiveUp("quotes, padding, other white space or control characters")
+    names = [f"_{i}" for i in range(len(columns))]
+    try:
+        frame = pl.read_csv(
+            data,
+            has_header=False,
+            new_columns=names,
+            separator=sep,
+            infer_schema=False,
+            encoding="utf8",
+        )
+    except Exception as exc:  # polars' own errors: a long record, bad UTF-8, ...
+        raise GiveUp(f"polars: {exc}") from None
+    if frame.width != len(names) or data.count(sep.encode()) != (len(names) - 1) * frame.height:
+        raise GiveUp("rows of another length or blank lines")
+    ident = pl.col(names[used["id"]])
+    if frame.select((ident.is_null() | ident.is_duplicated()).any()).item():
+        raise GiveUp("an empty or repeated id")
+    n = frame.height
+    ids = frame[names[used["id"]]].to_list()
+    given = {c: frame[names[used[c]]].to_list() for c in ("name", "owner", "stage") if c in used}
+    titles = [DEFAULT_NAME if x is None else x for x in given.get("name", [None] * n)]
+    owners = given.get("owner", [None] * n)
+    stages: dict[str | None, str] = {None: DEFAULT_STAGE}
+    for text in set(given.get("stage", ())) - {None}:
+        try:
+            stages[text] = _stage_of(text, lifecycle)
+        except StarsError:
+            raise GiveUp("a stage the lifecycle does not know") from None
+    if not all(plain_stage(stage) for stage in stages.values()):
+        raise GiveUp("a stage the quick builder does not take")
+    stage_of_row = map(stages.__getitem__, given.get("stage", [None] * n))
+    rows = zip(ids, titles, owners, stage_of_row, strict=True)
+    accounts = [
+        _account_unchecked(ident, name, owner, _NO_TAGS, None, stage, (), 0)
+        for ident, name, owner, stage in rows
+    ]
+    first = header_line + 1
+    return CsvImport(
+        accounts,
+        [],
+        file=found[0],
+        rows=frame.height,
+        lines=list(range(first, first + frame.height)),
+        extra_columns=found[2],
+        encoding=found[1],
+        delimiter=sep,
+    )

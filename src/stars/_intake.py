@@ -11,6 +11,7 @@ counts always add up: ``read == used + rejected``.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import csv
 import math
 import re
@@ -252,9 +253,28 @@ class Options:
 
 
 def read_accounts(path: str, opts: Options, lifecycle: Lifecycle) -> tuple[list[Account], Intake]:
-    """The accounts file, counted."""
+    """The accounts file, counted.
+
+    A big file that is plainly clean is read with polars when it is installed (see
+    `stars._bigcsv.read_accounts`: the same accounts, lines and counts); any other file
+    row by row.
+    """
     intake = Intake(path, "accounts")
-    read = read_accounts_csv(Path(path), lifecycle=lifecycle, **opts.reading())
+    read = None
+    if Path(path).stat().st_size >= BIG_ACCOUNTS:
+        from stars import _bigcsv
+
+        if _bigcsv.available():
+            with contextlib.suppress(_bigcsv.GiveUp):
+                read = _bigcsv.read_accounts(
+                    Path(path),
+                    lifecycle,
+                    rename=opts.rename,
+                    encoding=opts.encoding,
+                    delimiter=opts.delimiter,
+                )
+    if read is None:
+        read = read_accounts_csv(Path(path), lifecycle=lifecycle, **opts.reading())
     intake.took(read)
     return read.items, intake
 
@@ -358,6 +378,10 @@ ProgressFactory = Callable[[str, int, str], "Progress | None"]
 
 #: Snapshots files from this size on are read with polars, when it is installed.
 BIG_FILE: Final = 4 * 1024 * 1024
+
+#: Accounts files from this size on (about 25,000 accounts) are read with polars when
+#: they are plainly clean: reading them row by row then costs more than importing polars.
+BIG_ACCOUNTS: Final = 1024 * 1024
 
 
 class Kept(Protocol):

@@ -11,7 +11,7 @@ import functools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Final, TypeVar
 
 from stars import _csv
 from stars._rows import (
@@ -81,6 +81,20 @@ def _stage_why(err: StarsError, lifecycle: Lifecycle | None) -> str:
     return f"{where} (a non-empty name)"
 
 
+#: What a row of an accounts file without a name or a stage cell gets (`Account`'s defaults).
+DEFAULT_NAME: Final = ""
+DEFAULT_STAGE: Final = "prospect"
+
+
+@functools.cache
+def plain_stage(stage: str) -> bool:
+    """Whether `stage_name` keeps ``stage`` as it is (so `Account` takes it unchecked)."""
+    try:
+        return stage_name(stage) == stage
+    except StarsError:
+        return False
+
+
 def _quick_accounts() -> Callable[[Mapping[str, Any]], Account | None]:
     """An `Account` builder for a row's parsed values that skips the validators it can.
 
@@ -94,33 +108,22 @@ def _quick_accounts() -> Callable[[Mapping[str, Any]], Account | None]:
     from stars._accounts import _NO_TAGS, _account_unchecked
 
     plain = frozenset(("id", "name", "owner", "since", "stage"))
-    named: dict[str, bool] = {}  # stage -> whether stage_name keeps it as it is
-
-    def kept(stage: str) -> bool:
-        found = named.get(stage)
-        if found is None:
-            try:
-                found = stage_name(stage) == stage
-            except StarsError:
-                found = False
-            named[stage] = found
-        return found
 
     def quick(values: Mapping[str, Any]) -> Account | None:
         if not plain.issuperset(values):
             return None
         ident = values["id"]
-        name = values.get("name", "")
+        name = values.get("name", DEFAULT_NAME)
         owner = values.get("owner")
         since = values.get("since")
-        stage = values.get("stage", "prospect")
+        stage = values.get("stage", DEFAULT_STAGE)
         if (
             type(ident) is not str
             or not ident.strip()
             or type(name) is not str
             or (owner is not None and type(owner) is not str)
             or type(stage) is not str
-            or not kept(stage)
+            or not plain_stage(stage)
         ):
             return None
         if since is not None and (
