@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import stars as stars_package
-from stars import STARS, _bigcsv, _intake
+from stars import STARS, _bigcsv, _csv, _intake
 from stars.cli import main
 from stars.io import read_accounts_csv
 
@@ -502,3 +502,37 @@ def test_both_accounts_readers_give_the_same_report(
         shape = ("file", "rows", "lines", "extra_columns", "encoding", "delimiter", "zoned")
         assert [getattr(got, k) for k in shape] == [getattr(want, k) for k in shape]
         assert (got.items, got.rejected) == (want.items, want.rejected)
+
+
+@pytest.mark.parametrize("kind", ["accounts", "snapshots"])
+def test_a_line_too_long_for_the_row_by_row_reader_is_refused_by_both(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the polars paths read a file in big pieces: they must not take a line the
+    # row-by-row reader refuses (it names the line)
+    (tmp_path / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
+    (tmp_path / "snaps.csv").write_text("account,at,health\n", encoding="utf-8")
+    long = "x" * (_csv.MAX_LINE_BYTES + 10)
+    if kind == "accounts":
+        text = f"id,name\nacme,{long}\nglobex,Globex\n"
+        (tmp_path / "accounts.csv").write_text(text, encoding="utf-8")
+    else:
+        text = f"account,at,health\na,2025-01-06T00:00:00+00:00,7{long}\n"
+        (tmp_path / "snaps.csv").write_text(text, encoding="utf-8")
+    said = []
+    for big in (True, False):
+        monkeypatch.setattr(_intake, "BIG_ACCOUNTS", 0 if big else 10**15)
+        monkeypatch.setattr(_intake, "BIG_FILE", 0 if big else 10**15)
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            code = main(
+                [
+                    "assess",
+                    str(tmp_path / "accounts.csv"),
+                    "--snapshots",
+                    str(tmp_path / "snaps.csv"),
+                ]
+            )
+        said.append((code, err.getvalue()))
+    assert said[0] == said[1]
+    assert said[0][0] == 2 and "line 2" in said[0][1] and "at most" in said[0][1]

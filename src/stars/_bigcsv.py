@@ -216,6 +216,12 @@ def _maybe_padded(chunk: bytes, delimiter: str) -> bool:
     return False
 
 
+def _first_line(data: bytes | bytearray, end: int) -> int:
+    """The length in bytes of the first line of ``data[:end]``, its line break included."""
+    stop = data.find(b"\n", 0, end)
+    return end if stop < 0 else stop + 1
+
+
 class _Chunker:
     """Whole-record chunks of a file, with the line each starts on and the bytes read."""
 
@@ -239,6 +245,10 @@ class _Chunker:
                 with memoryview(buf) as view:
                     got = f.readinto(view[held:])
                     end = held + got
+                    if len(buf) > CHUNK and _first_line(buf, end) > _csv.MAX_LINE_BYTES:
+                        # only a grown buffer can start with so long a line: the
+                        # row-by-row reader refuses it, naming the line
+                        raise GiveUp("a line longer than the row-by-row reader takes")
                     if not got:
                         data = bytes(view[:end])
                         if data.strip():
@@ -1384,6 +1394,11 @@ _OTHER_SPACE: Final = (
 )
 
 
+#: The biggest accounts file `read_accounts` reads whole (about 1.5 million accounts);
+#: a bigger one is read row by row, a line at a time.
+MAX_ACCOUNTS_BYTES: Final = 64 * 1024 * 1024
+
+
 def read_accounts(
     path: Path,
     lifecycle: Lifecycle,
@@ -1429,9 +1444,13 @@ def read_accounts(
     if not set(used) <= {"id", "name", "owner", "stage"}:
         raise GiveUp("columns the quick path does not read")
     start, header_line = _header(path)
+    if path.stat().st_size > MAX_ACCOUNTS_BYTES:
+        raise GiveUp("a file too big to read whole")
     with path.open("rb") as f:
         f.seek(start)
         data = f.read()
+    if len(data) > _csv.MAX_LINE_BYTES and max(map(len, data.split(b"\n"))) > _csv.MAX_LINE_BYTES:
+        raise GiveUp("a line longer than the row-by-row reader takes")
     if not data.strip() or _unplain(data, sep):
         raise GiveUp("quotes, padding, other white space or control characters")
     names = [f"_{i}" for i in range(len(columns))]
