@@ -536,3 +536,20 @@ def test_a_line_too_long_for_the_row_by_row_reader_is_refused_by_both(
         said.append((code, err.getvalue()))
     assert said[0] == said[1]
     assert said[0][0] == 2 and "line 2" in said[0][1] and "at most" in said[0][1]
+
+
+def test_a_metric_the_scorecard_does_not_read_is_kept_not_scored(tmp_path: Path) -> None:
+    # a metrics.* column is any other numeric signal: it used to make scoring fail with
+    # "unknown measure 'seats'" (exit 2) on every row without a health score
+    (tmp_path / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
+    text = (
+        "account,at,adoption,metrics.seats\n"
+        "a,2025-01-06T00:00:00+00:00,0.9,40\n"  # scored from adoption, seats kept
+        "b,2025-01-06T00:00:00+00:00,,12\n"  # nothing the scorecard reads: no health
+    )
+    (tmp_path / "snaps.csv").write_text(text, encoding="utf-8")
+    fast, slow = run(tmp_path, True), run(tmp_path, False)
+    assert fast[0] == slow[0] == 0
+    assert fast[1] == slow[1] and fast[3] == slow[3]
+    bands = {row["band"]: row["accounts"] for row in fast[1]["bands"]}  # type: ignore[index,union-attr]
+    assert (bands["green"], bands["unknown"]) == (1, 2)  # c has no snapshot at all

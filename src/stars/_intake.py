@@ -485,18 +485,21 @@ def scored(snapshots: Sequence[Snapshot], stage: str, lifecycle: Lifecycle) -> l
     from stars.health import ScorecardSet, default_scorecard, measures_from
 
     cards: ScorecardSet | None = None
-    out = []
-    for snap in snapshots:
-        if snap.health is None and snap.band is None:
+    out = list(snapshots)
+    for i, snap in enumerate(out):
+        if snap.band is not None:  # banded already (the polars reader scores as it reads)
+            continue
+        if snap.health is None:
             if cards is None:
                 cards = lifecycle.scorecards or ScorecardSet(default_scorecard())
-            values = measures_from(snap)
+            # the card's own measures: a metrics.* column the card does not read is kept
+            # on the snapshot, not scored (the polars reader's _score reads the same)
+            values = measures_from(snap, cards.for_stage(stage))
             if any(x is not None for x in values.values()):
                 result = cards.score(stage, values)
-                snap = attrs.evolve(snap, health=result.score, band=result.band)
-        elif snap.band is None and snap.health is not None:
-            snap = attrs.evolve(snap, band=lifecycle.policy.bands.band_for(snap.health))
-        out.append(snap)
+                out[i] = attrs.evolve(snap, health=result.score, band=result.band)
+        else:
+            out[i] = attrs.evolve(snap, band=lifecycle.policy.bands.band_for(snap.health))
     return out
 
 

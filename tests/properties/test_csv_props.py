@@ -15,7 +15,9 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stars import Account
+from stars import STARS, Account, Band, Snapshot
+from stars._intake import scored
+from stars.health import default_scorecard, measures_from
 from stars.io import (
     accounts_from_stage_events,
     read_accounts_csv,
@@ -26,6 +28,7 @@ from stars.io import (
     write_stage_events_csv,
 )
 from stars.testing import accounts as stars_accounts
+from stars.testing import snapshots
 
 #: Names and tags as CRMs hold them: commas, quotes, accents, inner spaces and line breaks
 #: (a tag holds no ';', which separates tags, and no value has surrounding spaces).
@@ -110,3 +113,29 @@ def test_csv_round_trip_loses_nothing(accounts: list[Account], delimiter: str) -
     rebuilt, bad = accounts_from_stage_events(events, with_snaps)
     assert bad == []
     assert [shown(a) for a in rebuilt] == [shown(a) for a in accounts]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(snapshots(), max_size=5, unique_by=lambda s: s.at),
+    st.sampled_from(["seed", "ascend", "reset", "tact"]),
+    st.sampled_from([None, "red", "green"]),
+)
+def test_the_command_scores_snapshots_as_observe_stores_them(
+    snaps: list[Snapshot], stage: str, band: str | None
+) -> None:
+    # the command fills in health and band as Lifecycle.observe does, scoring a row's
+    # own signals when it has no health and no band (observe's measures=); a metric
+    # the scorecard does not read is kept, not scored
+    snaps = sorted(snaps, key=lambda s: s.at)
+    if band is not None and snaps:  # a band given without a health, as an export may
+        snaps[0] = attrs.evolve(snaps[0], band=Band(band))
+    account = Account("a", stage=stage)
+    for snap in snaps:
+        signals = measures_from(snap, default_scorecard())  # STARS has no per-stage cards
+        unscored = snap.health is None and snap.band is None
+        if unscored and any(v is not None for v in signals.values()):
+            STARS.observe(account, snap, measures=signals)
+        else:
+            STARS.observe(account, snap)
+    assert scored(snaps, stage, STARS) == list(account.snapshots)
