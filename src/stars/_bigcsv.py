@@ -1263,9 +1263,13 @@ def _finish(
             raise GiveUp(f"time {text!r}")
         times[text] = parsed[0]
     snaps = _unchecked_snapshots(frame, [(f.name, f.default) for f in fields], times)
+    # the kept rows come sorted by account (see `_tail`): each account is one run
+    runs = frame.get_column("__id").rle().struct.unnest()
     out: dict[str, list[Snapshot]] = {}
-    for number, snap in zip(frame["__id"].to_list(), snaps, strict=True):
-        out.setdefault(names[number], []).append(snap)
+    end = 0
+    for number, length in zip(runs["value"].to_list(), runs["len"].to_list(), strict=True):
+        out[names[number]] = snaps[end : end + length]
+        end += length
     return FrameTails(out, state.keep, over)
 
 
@@ -1359,7 +1363,7 @@ def _score(tails: pl.DataFrame, lifecycle: Lifecycle) -> pl.DataFrame:
     got = score(renamed, card).select(
         "__i", pl.col("health").alias("__h"), pl.col("band").alias("__b")
     )
-    tails = tails.join(got, on="__i", how="left")
+    tails = tails.join(got, on="__i", how="left", maintain_order="left")  # still by account
     tails = tails.with_columns(
         pl.coalesce(health, "__h").alias("health"), pl.coalesce(band, "__b").alias("band")
     )

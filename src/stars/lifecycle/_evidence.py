@@ -64,6 +64,8 @@ def _customer_since(account: Account, kind_of: Callable[[str], StageKind]) -> da
     # customer's tenure starts again), else the imported start date. The answer for the
     # records scanned so far is kept on the account, so each record is read once.
     history = account.history
+    if not history:
+        return account.since
     memo = account._memo
     start, found = 0, None
     if memo is not None and memo[0] == kind_of and memo[1] <= len(history):
@@ -140,6 +142,7 @@ def evidence_of(
     when = at or (latest.at if latest else None)
     start = _customer_since(account, kinds)
     tenure = (when - start).total_seconds() / _DAY if (when and start) else None
+    kind = kinds(account.stage)
     return _evidence_class()(
         health=latest.health if latest else None,
         band=policy.band_of(latest),
@@ -148,12 +151,12 @@ def evidence_of(
         tenure_days=tenure,
         customer=bool(
             (latest is not None and latest.contract_signed)
-            or kinds(account.stage) not in (StageKind.BEFORE, StageKind.LOST)
+            or kind not in (StageKind.BEFORE, StageKind.LOST)
         ),
         success_metrics_agreed=bool(latest and latest.success_metrics_agreed),
         expansion_open=bool(latest and latest.expansion_open),
         critical_risk=bool(latest and latest.critical_risk),
-        churned=kinds(account.stage) is StageKind.LOST,
+        churned=kind is StageKind.LOST,
     )
 
 
