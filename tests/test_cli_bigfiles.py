@@ -553,3 +553,21 @@ def test_a_metric_the_scorecard_does_not_read_is_kept_not_scored(tmp_path: Path)
     assert fast[1] == slow[1] and fast[3] == slow[3]
     bands = {row["band"]: row["accounts"] for row in fast[1]["bands"]}  # type: ignore[index,union-attr]
     assert (bands["green"], bands["unknown"]) == (1, 2)  # c has no snapshot at all
+
+
+def test_rows_of_one_time_in_several_chunks_keep_the_file_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an export can repeat an account's time (a corrected row): the later line wins,
+    # also when the rows are chunks apart (each chunk numbers its lines from its own start)
+    (tmp_path / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
+    filler = "".join(f"b,2025-01-{1 + n % 28:02d}T00:00:00+00:00,{n % 100}\n" for n in range(1500))
+    rows = "".join(
+        f"a,2025-01-06T00:00:00+00:00,{health}\n" + filler for health in (90, 80, 70, 20, 10)
+    )
+    (tmp_path / "snaps.csv").write_text("account,at,health\n" + rows, encoding="utf-8")
+    monkeypatch.setattr(_bigcsv, "CHUNK", 64 * 1024)  # a few chunks between a's rows
+    fast, slow = run(tmp_path, True), run(tmp_path, False)
+    assert fast[1] == slow[1]
+    found = {row["account_id"]: row for row in fast[1]["disagreements"]}  # type: ignore[index]
+    assert found["a"]["reasons"] == ["health is red"]  # health 10, the last line, not 90
