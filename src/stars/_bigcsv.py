@@ -401,11 +401,17 @@ class FrameTails:
     """Each account's kept snapshots (built once), and what to say about the rest."""
 
     def __init__(
-        self, snapshots: dict[str, list[Snapshot]], keep: int, over: Sequence[int]
+        self,
+        snapshots: dict[str, list[Snapshot]],
+        keep: int,
+        over: Sequence[int],
+        banded: bool = False,
     ) -> None:
         self._snapshots = snapshots
         self.keep = keep
         self.over = list(over)
+        #: Every kept snapshot has its band: `stars._intake.scored` would change none.
+        self.banded = banded
 
     def snapshots(self) -> dict[str, list[Snapshot]]:
         """Each account's kept snapshots, oldest first."""
@@ -1287,7 +1293,8 @@ def _finish(
     for number, length in zip(runs["value"].to_list(), runs["len"].to_list(), strict=True):
         out[names[number]] = snaps[end : end + length]
         end += length
-    return FrameTails(out, state.keep, over)
+    banded = "band" in frame.columns and not frame.get_column("band").null_count()
+    return FrameTails(out, state.keep, over, banded=banded)
 
 
 def _unchecked_snapshots(

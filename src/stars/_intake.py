@@ -335,6 +335,7 @@ class Tails:
     def __init__(self, keep: int) -> None:
         self.keep = keep
         self.by_account: dict[str, list[tuple[datetime, int, Snapshot]]] = {}
+        self.banded = False  # the rows are read as they are: `scored` looks at each
         self.counts: dict[str, int] = {}
 
     def add(self, account: str, snap: Snapshot, line: int) -> None:
@@ -385,7 +386,12 @@ BIG_ACCOUNTS: Final = 1024 * 1024
 
 
 class Kept(Protocol):
-    """Each account's kept snapshots, and what to say about the ones not kept."""
+    """Each account's kept snapshots, and what to say about the ones not kept.
+
+    ``banded``: every kept snapshot has its band already, so `scored` would change none.
+    """
+
+    banded: bool
 
     def snapshots(self) -> dict[str, list[Snapshot]]:
         """Each account's kept snapshots, oldest first."""

@@ -314,15 +314,16 @@ def _assess(args: argparse.Namespace) -> _Done:
         )
         intakes.append(snap_in)
         kept = tails.snapshots()
-        stage = {a.id: a.stage for a in accounts}
-        bar = progress("scoring snapshots", len(kept), "")
-        for n, (ident, snaps) in enumerate(kept.items(), start=1):
-            kept[ident] = scored(snaps, stage[ident], STARS)
-            if bar is not None and not n % 512:
-                bar.update(n)
-        if bar is not None:
-            bar.update(len(kept))
-            bar.close()
+        if not tails.banded:  # else every kept snapshot is scored and banded already
+            stage = {a.id: a.stage for a in accounts}
+            bar = progress("scoring snapshots", len(kept), "")
+            for n, (ident, snaps) in enumerate(kept.items(), start=1):
+                kept[ident] = scored(snaps, stage[ident], STARS)
+                if bar is not None and not n % 512:
+                    bar.update(n)
+            if bar is not None:
+                bar.update(len(kept))
+                bar.close()
         accounts = with_snapshots(accounts, kept)
         kept_note = tails.note()
     if accounts and args.events:
