@@ -57,32 +57,27 @@ a,2025-03-30T02:30:00,,,0.9,1,,,50,
 """
 
 
+def assess(tmp: Path, *extra: str) -> tuple[int, str, str]:
+    """``stars assess`` on ``tmp``'s accounts.csv and snaps.csv, in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["assess", str(tmp / "accounts.csv"), "--snapshots", str(tmp / "snaps.csv"), *extra]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
 def run(tmp: Path, big: bool, *extra: str) -> tuple[int, dict[str, object], str, str]:
     """The command in this process, with the polars path forced on or off."""
     old = _intake.BIG_FILE
     _intake.BIG_FILE = 0 if big else 10**15
-    out, err = io.StringIO(), io.StringIO()
     rejects = tmp / f"rejects-{big}.csv"
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(
-                [
-                    "assess",
-                    str(tmp / "accounts.csv"),
-                    "--snapshots",
-                    str(tmp / "snaps.csv"),
-                    "--format",
-                    "json",
-                    "--max-rejects",
-                    "100%",
-                    "--rejects",
-                    str(rejects),
-                    *extra,
-                ]
-            )
+        code, out, err = assess(
+            tmp, "--format", "json", "--max-rejects", "100%", "--rejects", str(rejects), *extra
+        )
     finally:
         _intake.BIG_FILE = old
-    return code, json.loads(out.getvalue()), err.getvalue(), rejects.read_text(encoding="utf-8")
+    return code, json.loads(out), err, rejects.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "+02:00"])
@@ -223,34 +218,27 @@ def test_both_readers_print_the_same_report_on_a_sloppy_export(
     for big in (False, True):
         old = _intake.BIG_FILE
         _intake.BIG_FILE = 0 if big else 10**15
-        out, err = io.StringIO(), io.StringIO()
         rejects = tmp_path / f"rejects-{big}.csv"
         try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                code = main(
-                    [
-                        "assess",
-                        str(tmp_path / "accounts.csv"),
-                        "--snapshots",
-                        str(tmp_path / "snaps.csv"),
-                        "--format",
-                        fmt,
-                        "--tz",
-                        "Europe/Paris",
-                        "--map",
-                        "Account ID=account",
-                        "--map",
-                        "When=at",
-                        "--map",
-                        "helth=health",
-                        "--rejects",
-                        str(rejects),
-                        *(["--strict"] if strict else ["--max-rejects", "100%"]),
-                    ]
-                )
+            code, out, err = assess(
+                tmp_path,
+                "--format",
+                fmt,
+                "--tz",
+                "Europe/Paris",
+                "--map",
+                "Account ID=account",
+                "--map",
+                "When=at",
+                "--map",
+                "helth=health",
+                "--rejects",
+                str(rejects),
+                *(["--strict"] if strict else ["--max-rejects", "100%"]),
+            )
         finally:
             _intake.BIG_FILE = old
-        runs.append((code, out.getvalue(), err.getvalue(), rejects.read_text(encoding="utf-8")))
+        runs.append((code, out, err, rejects.read_text(encoding="utf-8")))
     slow, fast = runs
     assert fast == slow
     code, report, err, rejects = fast
@@ -346,22 +334,9 @@ def test_both_readers_print_the_same_bytes_on_a_generated_export(
     for fmt in ("text", "json"):
         for big in (False, True):
             monkeypatch.setattr(_intake, "BIG_FILE", 0 if big else 10**15)
-            out, err = io.StringIO(), io.StringIO()
             rejects = tmp_path / f"rejects-{fmt}-{big}.csv"
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                code = main(
-                    [
-                        "assess",
-                        str(tmp_path / "accounts.csv"),
-                        "--snapshots",
-                        str(tmp_path / "snaps.csv"),
-                        "--format",
-                        fmt,
-                        "--rejects",
-                        str(rejects),
-                    ]
-                )
-            outputs[fmt, big] = (code, out.getvalue(), err.getvalue(), rejects.read_bytes())
+            code, out, err = assess(tmp_path, "--format", fmt, "--rejects", str(rejects))
+            outputs[fmt, big] = (code, out, err, rejects.read_bytes())
         assert outputs[fmt, True] == outputs[fmt, False]
     data = json.loads(outputs["json", True][1])
     snaps = data["input"]["files"][1]
@@ -466,24 +441,11 @@ def test_both_accounts_readers_give_the_same_report(
 
     def both(big: bool) -> tuple[int, str, str]:
         monkeypatch.setattr(_intake, "BIG_ACCOUNTS", 0 if big else 10**15)
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(
-                [
-                    "assess",
-                    str(tmp_path / "accounts.csv"),
-                    "--snapshots",
-                    str(tmp_path / "snaps.csv"),
-                    "--format",
-                    "json",
-                    "--max-rejects",
-                    "100%",
-                    "--rejects",
-                    str(tmp_path / f"r{big}.csv"),
-                ]
-            )
-        rejects = (tmp_path / f"r{big}.csv").read_text(encoding="utf-8") if code != 2 else ""
-        return code, out.getvalue(), err.getvalue() + rejects
+        rejects = tmp_path / f"r{big}.csv"
+        code, out, err = assess(
+            tmp_path, "--format", "json", "--max-rejects", "100%", "--rejects", str(rejects)
+        )
+        return code, out, err + (rejects.read_text(encoding="utf-8") if code != 2 else "")
 
     assert both(True) == both(False)
     assert outcomes == ["polars" if quick else "row by row"]
@@ -523,17 +485,8 @@ def test_a_line_too_long_for_the_row_by_row_reader_is_refused_by_both(
     for big in (True, False):
         monkeypatch.setattr(_intake, "BIG_ACCOUNTS", 0 if big else 10**15)
         monkeypatch.setattr(_intake, "BIG_FILE", 0 if big else 10**15)
-        err = io.StringIO()
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-            code = main(
-                [
-                    "assess",
-                    str(tmp_path / "accounts.csv"),
-                    "--snapshots",
-                    str(tmp_path / "snaps.csv"),
-                ]
-            )
-        said.append((code, err.getvalue()))
+        code, _, err = assess(tmp_path)
+        said.append((code, err))
     assert said[0] == said[1]
     assert said[0][0] == 2 and "line 2" in said[0][1] and "at most" in said[0][1]
 

@@ -48,7 +48,17 @@ from stars._cells import (
     NoneSpec,
     UnionSpec,
 )
-from stars._rows import ACCOUNT_CSV, ANY_TIME, CsvImport, snapshot_csv, snapshot_table
+from stars._rows import (
+    ACCOUNT_CSV,
+    ANY_TIME,
+    DEFAULT_NAME,
+    DEFAULT_STAGE,
+    CsvImport,
+    plain_stage,
+    snapshot_csv,
+    snapshot_table,
+    stage_of,
+)
 from stars._shown import kept_note
 from stars.account import Account, Snapshot
 from stars.bands import Band
@@ -1452,7 +1462,6 @@ def read_accounts(
     import polars as pl
 
     from stars._accounts import _NO_TAGS, _account_unchecked
-    from stars.io._csv_io import DEFAULT_NAME, DEFAULT_STAGE, _stage_of, plain_stage
 
     with _csv.open_table(
         path,
@@ -1506,7 +1515,7 @@ def read_accounts(
     stages: dict[str | None, str] = {None: DEFAULT_STAGE}
     for text in set(given.get("stage", ())) - {None}:
         try:
-            stages[text] = _stage_of(text, lifecycle)
+            stages[text] = stage_of(text, lifecycle)
         except StarsError:
             raise GiveUp("a stage the lifecycle does not know") from None
     if not all(plain_stage(stage) for stage in stages.values()):

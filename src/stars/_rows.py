@@ -12,14 +12,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, tzinfo
-from typing import IO, Any, Final, Generic, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import attrs
 
 import stars._csv as _csv
 from stars._cells import SPECS, CellError, DateTimeSpec, Spec, UnionSpec, fields_of
 from stars.account import Snapshot
-from stars.errors import InvalidValue
+from stars.errors import InvalidValue, StarsError, UnknownName
+from stars.stages import stage_name
+
+if TYPE_CHECKING:
+    from stars.lifecycle import Lifecycle
 
 Path = _csv.Path
 T = TypeVar("T")
@@ -329,3 +333,53 @@ EVENT_CSV: Final = _csv.Columns(
     ("account", "at", "trigger", "stage", "actor", "reason", "forced"),
     {"account_id": "account", "event": "trigger", "to": "stage"},
 )
+
+
+# --------------------------------------------------------------------------- accounts' cells
+def stage_of(text: str, lifecycle: Lifecycle | None) -> str:
+    """A stage as people write it, checked against the lifecycle (`UnknownName` if not one).
+
+    Examples:
+        >>> from stars import STARS
+        >>> from stars._rows import stage_of
+        >>> stage_of(" Turnaround", STARS), stage_of("ASCEND", STARS)
+        ('tact', 'ascend')
+    """
+    if lifecycle is None:
+        return stage_name(text)
+    names = [s.name for s in lifecycle.stages]
+    word = text.strip()
+    if word in names:
+        return word
+    folded = {_csv.fold(n): n for n in names}
+    if _csv.fold(word) in folded:
+        return folded[_csv.fold(word)]
+    try:
+        name = stage_name(word)
+    except UnknownName as err:
+        if err.suggestion in names:
+            raise UnknownName("stage", word, names, err.suggestion) from None
+        name = word
+    if name in names:
+        return name
+    raise UnknownName("stage", word, names)
+
+
+#: What a row of an accounts file without a name or a stage cell gets (`Account`'s defaults).
+DEFAULT_NAME: Final = ""
+DEFAULT_STAGE: Final = "prospect"
+
+
+@functools.cache
+def plain_stage(stage: str) -> bool:
+    """Whether `stage_name` keeps ``stage`` as it is (so `Account` takes it unchecked).
+
+    Examples:
+        >>> from stars._rows import plain_stage
+        >>> plain_stage("ascend"), plain_stage("Ascend")
+        (True, False)
+    """
+    try:
+        return stage_name(stage) == stage
+    except StarsError:
+        return False

@@ -11,17 +11,21 @@ import functools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
-from typing import IO, Any, Final, TypeVar
+from typing import IO, Any, TypeVar
 
 from stars import _csv
 from stars._rows import (
     _ACCOUNT_COLUMNS,
     ACCOUNT_CSV,
+    DEFAULT_NAME,
+    DEFAULT_STAGE,
     CsvReader,
     build,
+    plain_stage,
     snapshot_csv,
     snapshot_rows,
     snapshot_table,
+    stage_of,
 )
 from stars._rows import (
     CsvImport as CsvImport,
@@ -39,7 +43,6 @@ from stars.lifecycle import (
     STARS,
     Lifecycle,
 )
-from stars.stages import stage_name
 
 T = TypeVar("T")
 
@@ -50,28 +53,6 @@ def _zone(tz: str | tzinfo | None) -> tzinfo | None:
     return _csv.parse_zone(tz)
 
 
-def _stage_of(text: str, lifecycle: Lifecycle | None) -> str:
-    """A stage as people write it, checked against the lifecycle (`UnknownName` if not one)."""
-    if lifecycle is None:
-        return stage_name(text)
-    names = [s.name for s in lifecycle.stages]
-    word = text.strip()
-    if word in names:
-        return word
-    folded = {_csv.fold(n): n for n in names}
-    if _csv.fold(word) in folded:
-        return folded[_csv.fold(word)]
-    try:
-        name = stage_name(word)
-    except UnknownName as err:
-        if err.suggestion in names:
-            raise UnknownName("stage", word, names, err.suggestion) from None
-        name = word
-    if name in names:
-        return name
-    raise UnknownName("stage", word, names)
-
-
 def _stage_why(err: StarsError, lifecycle: Lifecycle | None) -> str:
     where = f"a stage of lifecycle {lifecycle.name!r}" if lifecycle is not None else "a stage"
     if isinstance(err, UnknownName):
@@ -79,20 +60,6 @@ def _stage_why(err: StarsError, lifecycle: Lifecycle | None) -> str:
             return f"{where} (did you mean {err.suggestion!r}?)"
         return f"{where} ({', '.join(str(k) for k in err.known)})"
     return f"{where} (a non-empty name)"
-
-
-#: What a row of an accounts file without a name or a stage cell gets (`Account`'s defaults).
-DEFAULT_NAME: Final = ""
-DEFAULT_STAGE: Final = "prospect"
-
-
-@functools.cache
-def plain_stage(stage: str) -> bool:
-    """Whether `stage_name` keeps ``stage`` as it is (so `Account` takes it unchecked)."""
-    try:
-        return stage_name(stage) == stage
-    except StarsError:
-        return False
 
 
 def _quick_accounts() -> Callable[[Mapping[str, Any]], Account | None]:
@@ -214,7 +181,7 @@ def read_accounts_csv(
             stage = values.get("stage")
             if stage is not None:
                 try:
-                    values["stage"] = _stage_of(stage, lifecycle)
+                    values["stage"] = stage_of(stage, lifecycle)
                 except StarsError as err:
                     rejected.append(
                         RejectedRow(line, "stage", cells["stage"], _stage_why(err, lifecycle))

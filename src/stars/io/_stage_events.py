@@ -15,13 +15,12 @@ import attrs
 from stars import _csv
 from stars import _validate as v
 from stars._cells import SPECS
-from stars._rows import EVENT_CSV, CsvImport, CsvReader, RejectedRow
+from stars._rows import EVENT_CSV, CsvImport, CsvReader, RejectedRow, stage_of
 from stars.account import Account
 from stars.errors import InvalidValue, SchemaError, StarsError, UnknownName
 from stars.io._common import _MISSING, Path
 from stars.io._csv_io import (
     _accounts_arg,
-    _stage_of,
     _stage_why,
     _write_rows,
     _zone,
@@ -217,7 +216,7 @@ def read_stage_events_csv(
             stage = None
             if stage_text is not None:
                 try:
-                    stage = _stage_of(stage_text, lifecycle)
+                    stage = stage_of(stage_text, lifecycle)
                 except StarsError as err2:
                     rejected.append(
                         RejectedRow(line, "stage", cells["stage"], _stage_why(err2, lifecycle))
