@@ -261,10 +261,12 @@ def read_accounts(path: str, opts: Options, lifecycle: Lifecycle) -> tuple[list[
     """
     intake = Intake(path, "accounts")
     read = None
-    if Path(path).stat().st_size >= BIG_ACCOUNTS:
+    size = Path(path).stat().st_size
+    if size >= BIG_ACCOUNTS:
         from stars import _bigcsv
 
-        if _bigcsv.available():
+        # a file too big to read whole does not even load polars (tens of MiB)
+        if size <= _bigcsv.MAX_ACCOUNTS_BYTES and _bigcsv.available():
             with contextlib.suppress(_bigcsv.GiveUp):
                 read = _bigcsv.read_accounts(
                     Path(path),
