@@ -103,6 +103,8 @@ def derive_episodes(
     relapse_window: timedelta,
 ) -> tuple[CycleEpisode, ...]:
     """An account's crisis episodes from its history (no checks: callers check their input)."""
+    if not history:  # most accounts of an imported book
+        return ()
     out: list[CycleEpisode] = []
     opened: TransitionRecord | None = None
     records: list[TransitionRecord] = []

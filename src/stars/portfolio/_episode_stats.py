@@ -167,9 +167,7 @@ def episodes(
     kind_of = lifecycle.kind_of
     out: list[CycleEpisode] = []
     for account in accounts:
-        history = account.history
-        if history:  # no history, no episode (most of an imported book)
-            out.extend(derive_episodes(account.id, history, kind_of, window))
+        out.extend(derive_episodes(account.id, account.history, kind_of, window))
     return tuple(out)
 
 
@@ -215,9 +213,7 @@ def episode_stats(
         )
         g["accounts"] += 1
         g["years"] += _exposure_years(account, kind_of, end)
-        history = account.history
-        if history:
-            g["eps"].extend(derive_episodes(account.id, history, kind_of, window))
+        g["eps"].extend(derive_episodes(account.id, account.history, kind_of, window))
     out = []
     for name in sorted(groups):
         g = groups[name]
