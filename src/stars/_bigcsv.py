@@ -235,10 +235,10 @@ def _first_line(data: bytes | bytearray, end: int) -> int:
 class _Chunker:
     """Whole-record chunks of a file, each with the bytes read so far.
 
-    The chunks' line numbers are not counted here: the workers know how many lines
-    a chunk has once they have read it (see `_Reduced.lines`), and counting the
-    line breaks of every chunk in the main thread held the interpreter lock from
-    the workers for about 0.06 s of a 3-million-row file.
+    The chunks' line numbers are not counted here: a checked chunk's rows are its
+    lines (see `read`), and counting the line breaks of every chunk in the main
+    thread held the interpreter lock from the workers for about 0.06 s of a
+    3-million-row file.
     """
 
     def __init__(self, path: Path, start: int) -> None:
@@ -479,10 +479,9 @@ def read(
     }
 
     def clean(chunk: bytes) -> _Reduced | None:
-        # Line numbers count from the chunk's first line (0); the main thread adds
-        # where the chunk starts. A reduced chunk has no blank line and no quote: each
-        # line is one of polars' rows, unless a carriage return might end a line alone.
-        typed = _typed_read(chunk, names, schema, delimiter, 0)
+        # Line numbers count from the chunk's first line (0): the main thread adds
+        # where the chunk starts (see `_Reduced`).
+        typed = _typed_read(chunk, names, schema, delimiter)
         if typed is None:
             return None
         reduced = _fast(typed, used, kinds, polars_zone, id_series, index, keep)
@@ -493,16 +492,16 @@ def read(
             if kept is None:
                 return None
             good, zoned = kept
-            reduced = _Reduced(*_reduce(good, keep), good.height, zoned, good.height)
-        if b"\r" in chunk:
-            return reduced._replace(lines=chunk.count(b"\n"))
+            reduced = _Reduced(*_reduce(good, keep), good.height, zoned)
         return reduced
 
     line = header_line + 1  # where the next chunk starts
     for chunk, done, kept in _ahead(_Chunker(where, start), clean):
         first = line
         if kept is not None:
-            line += kept.lines
+            # a reduced chunk has no blank line and no quote: each line is one of its
+            # rows, unless a carriage return might end a line alone
+            line += kept.rows if b"\r" not in chunk else chunk.count(b"\n")
             intake.rows += kept.rows
             intake.zoned += kept.zoned
             tails = kept.tails.with_columns(pl.col("__line") + first)
@@ -634,14 +633,13 @@ def _clean(
 class _Reduced(NamedTuple):
     """A chunk checked in a worker thread, all of its rows good (see `_reduce`).
 
-    ``tails`` number lines from the chunk's first (0); ``lines`` is how many it has.
+    ``tails`` number lines from the chunk's first (0).
     """
 
     tails: pl.DataFrame
     counts: pl.DataFrame
     rows: int
     zoned: int
-    lines: int
 
 
 #: The spellings of a flag the quick path reads (compared as they are: cheaper than
@@ -752,7 +750,7 @@ def _fast(
             return None
     rows = frame.select("__id", "__inst", "__line", at.alias("raw:at"), *values)
     tails, counts = _reduce(rows, keep)
-    return _Reduced(tails, counts, typed.height, 0 if offset else typed.height, typed.height)
+    return _Reduced(tails, counts, typed.height, 0 if offset else typed.height)
 
 
 def _kept(used: Mapping[str, str]) -> list[pl.Expr]:
@@ -911,7 +909,6 @@ def _typed_read(
     names: Sequence[str],
     schema: Mapping[str, pl.DataType],
     delimiter: str,
-    first: int,
 ) -> pl.DataFrame | None:
     """A chunk with its number columns read as numbers, when that can stand for the text.
 
@@ -919,7 +916,7 @@ def _typed_read(
     and when polars refuses none of its numbers: polars then took only numbers the
     row-by-row reader takes too, with the same values (or "inf", "nan" and longer whole
     numbers, which `_check` refuses). ``None``: read the chunk as text. A blank record
-    is a row of nulls here (see `_blank`).
+    is a row of nulls here (see `_blank`). Lines are numbered from the chunk's first (0).
     """
     import polars as pl
 
@@ -944,9 +941,7 @@ def _typed_read(
     full = chunk.count(delimiter.encode()) == (len(names) - 1) * frame.height
     if not full and _ragged(chunk, delimiter, len(names)):
         return None
-    return frame.with_row_index("__line", offset=first).with_columns(
-        pl.col("__line").cast(pl.Int64)
-    )
+    return frame.with_row_index("__line").with_columns(pl.col("__line").cast(pl.Int64))
 
 
 def _blank(typed: pl.DataFrame) -> bool:
@@ -1410,25 +1405,26 @@ def _unplain(data: bytes, delimiter: str) -> bool:
 
     That is: a quote, a NUL, a lone carriage return (the csv module ends a row there), a
     cell padded with spaces or tabs, or any other character `str.strip` takes for white
-    space (`_OTHER_SPACE`). Each is looked for in the bytes, which costs little.
+    space (`_ASCII_SPACE`, `_OTHER_SPACE`). Each is looked for in the bytes, which costs
+    little; the UTF-8 ones only when the data is not all ASCII.
     """
     if b'"' in data or b"\x00" in data or _maybe_padded(data, delimiter):
         return True
     if data.count(b"\r") != data.count(b"\r\n"):
         return True
-    spaces = _OTHER_SPACE if not data.isascii() else _OTHER_SPACE[:6]
+    spaces = _ASCII_SPACE if data.isascii() else (*_ASCII_SPACE, *_OTHER_SPACE)
     return any(space in data for space in spaces)
 
 
-#: Bytes that Python's ``str.strip`` takes for white space besides the space and the tab
-#: (the vertical tab, form feed, file/group/record/unit separators, and in UTF-8 the
-#: next line, no-break, Ogham, en quad to hair, line and paragraph separators, narrow
-#: no-break, medium mathematical and ideographic spaces). A file holding any of them
-#: is read row by row, which strips cells exactly as `str.strip` does.
-_OTHER_SPACE: Final = (
-    *(bytes([b]) for b in (0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x1F)),  # the ASCII ones first
-    *(chr(c).encode() for c in (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B))),
-    *(chr(c).encode() for c in (0x2028, 0x2029, 0x202F, 0x205F, 0x3000)),
+#: Characters that Python's ``str.strip`` takes for white space besides the space, the
+#: tab and the line breaks: in ASCII the vertical tab, form feed and file/group/record/
+#: unit separators; in UTF-8 the next line, no-break, Ogham, en quad to hair, line and
+#: paragraph separators, narrow no-break, medium mathematical and ideographic spaces.
+#: A file holding any of them is read row by row, which strips cells as `str.strip` does.
+_ASCII_SPACE: Final = tuple(bytes([b]) for b in (0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x1F))
+_OTHER_SPACE: Final = tuple(
+    chr(c).encode()
+    for c in (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
 )
 
 
@@ -1451,14 +1447,20 @@ def read_accounts(
     record as wide as the header, the columns ``id``, ``name``, ``owner`` and ``stage``
     only (others are kept aside, as the row-by-row reader keeps them), every id given
     once, every stage one the lifecycle knows. The stages are read once per distinct
-    text and each account is built by the row-by-row reader's own quick builder, so
-    the accounts, their lines and the counts are the same.
+    text, and each account is put together from its parts with the defaults and the
+    stage rule of the row-by-row reader's quick builder (`stars._rows.DEFAULT_NAME`,
+    `stars._rows.plain_stage`), so the accounts, their lines and the counts are the same.
 
     Raises:
-        GiveUp: The file is not plainly clean (the row-by-row reader then says why, row
-            by row); the header's own errors are raised as the row-by-row reader raises
-            them.
+        GiveUp: The file is too big to read whole (polars is not even loaded), polars
+            is not installed, or the file is not plainly clean (the row-by-row reader
+            then says why, row by row); the header's own errors are raised as the
+            row-by-row reader raises them.
     """
+    if path.stat().st_size > MAX_ACCOUNTS_BYTES:
+        raise GiveUp("a file too big to read whole")
+    if not available():
+        raise GiveUp("polars is not installed")
     import polars as pl
 
     from stars._accounts import _NO_TAGS, _account_unchecked
@@ -1481,8 +1483,6 @@ def read_accounts(
     if not set(used) <= {"id", "name", "owner", "stage"}:
         raise GiveUp("columns the quick path does not read")
     start, header_line = _header(path)
-    if path.stat().st_size > MAX_ACCOUNTS_BYTES:
-        raise GiveUp("a file too big to read whole")
     with path.open("rb") as f:
         f.seek(start)
         data = f.read()

@@ -261,20 +261,17 @@ def read_accounts(path: str, opts: Options, lifecycle: Lifecycle) -> tuple[list[
     """
     intake = Intake(path, "accounts")
     read = None
-    size = Path(path).stat().st_size
-    if size >= BIG_ACCOUNTS:
+    if Path(path).stat().st_size >= BIG_ACCOUNTS:
         from stars import _bigcsv
 
-        # a file too big to read whole does not even load polars (tens of MiB)
-        if size <= _bigcsv.MAX_ACCOUNTS_BYTES and _bigcsv.available():
-            with contextlib.suppress(_bigcsv.GiveUp):
-                read = _bigcsv.read_accounts(
-                    Path(path),
-                    lifecycle,
-                    rename=opts.rename,
-                    encoding=opts.encoding,
-                    delimiter=opts.delimiter,
-                )
+        with contextlib.suppress(_bigcsv.GiveUp):
+            read = _bigcsv.read_accounts(
+                Path(path),
+                lifecycle,
+                rename=opts.rename,
+                encoding=opts.encoding,
+                delimiter=opts.delimiter,
+            )
     if read is None:
         read = read_accounts_csv(Path(path), lifecycle=lifecycle, **opts.reading())
     intake.took(read)

@@ -67,8 +67,8 @@ def _quick_accounts() -> Callable[[Mapping[str, Any]], Account | None]:
 
     A plain row (a non-empty id, text name and owner, no tags, an aware ``since`` or
     none, a stage that `stage_name` keeps as it is) is one the validators accept as it
-    is: the account is put together from its parts, as `with_snapshots` does, which
-    costs a fifth of building it (50,000 accounts cost a fifth of a second that way).
+    is: the account is put together from its parts, which costs a fifth of building it
+    (50,000 accounts cost a fifth of a second that way).
     Any other row gives ``None``, and the caller builds the account the checked way,
     which says what is wrong.
     """
